@@ -1,0 +1,23 @@
+"""The training engine: ``train(config, on_event, stop)`` and its immutable events."""
+
+from workbench.core.training.config import TrainConfig
+from workbench.core.training.events import (
+    BatchProgress,
+    EpochEnded,
+    TrainingEvent,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingStarted,
+    TrainingStopped,
+)
+
+__all__ = [
+    "TrainConfig",
+    "TrainingEvent",
+    "TrainingStarted",
+    "BatchProgress",
+    "EpochEnded",
+    "TrainingFinished",
+    "TrainingStopped",
+    "TrainingFailed",
+]

@@ -1,0 +1,78 @@
+"""Everything needed to repeat a training run, as one immutable value."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
+LR_SCHEDULES = ("constant", "cosine", "step", "plateau")
+MODEL_FORMATS = ("h5", "keras")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # Defaults follow the course report: Adam, batch 256, 30 epochs, 20 % validation.
+    dataset: str = "cifar10"
+    arch: str = "simple_cnn"
+    epochs: int = 30
+    batch_size: int = 256
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    val_split: float = 0.2
+    augment: bool = False  # random crop with 4-pixel padding + horizontal flip
+    lr_schedule: str = "constant"
+    label_smoothing: float = 0.0
+    early_stopping_patience: int = 0  # 0 = off; epochs without val improvement before stopping
+    seed: int = 0
+    limit: int | None = None  # cap on training images (quick tries)
+    test_limit: int | None = None  # cap on test images evaluated at the end
+    data_dir: str | None = None
+    runs_root: str | None = None  # parent folder of run directories (None = default)
+    run_dir: str | None = None  # explicit run directory (overrides runs_root)
+    mixed_precision: bool = False  # only applied when a GPU is present
+    model_format: str = "h5"
+    arch_options: dict[str, Any] = field(default_factory=dict)
+    resume: bool = False  # continue run_dir from its last completed epoch
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValueError(problems[0])
+
+    def problems(self) -> list[str]:
+        """Readable sentences for every invalid setting (empty when valid)."""
+        out = []
+        if self.epochs < 1:
+            out.append(f"Epochs must be at least 1 (got {self.epochs}).")
+        if self.batch_size < 1:
+            out.append(f"Batch size must be at least 1 (got {self.batch_size}).")
+        if not (self.learning_rate > 0):
+            out.append(f"Learning rate must be positive (got {self.learning_rate}).")
+        if not (0.0 <= self.val_split < 1.0):
+            out.append(f"Validation split must be in [0, 1) (got {self.val_split}).")
+        if self.optimizer not in OPTIMIZERS:
+            out.append(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        if self.lr_schedule not in LR_SCHEDULES:
+            out.append(
+                f"Unknown learning-rate schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}."
+            )
+        if not (0.0 <= self.label_smoothing < 1.0):
+            out.append(f"Label smoothing must be in [0, 1) (got {self.label_smoothing}).")
+        if self.limit is not None and self.limit < 1:
+            out.append(f"--limit must be at least 1 (got {self.limit}).")
+        if self.model_format not in MODEL_FORMATS:
+            out.append(f"Model format must be one of {', '.join(MODEL_FORMATS)} (got {self.model_format!r}).")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)

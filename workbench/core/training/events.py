@@ -1,0 +1,90 @@
+"""Immutable events the training engine reports through a plain callback.
+
+They cross threads (engine worker -> GUI), so they hold only plain Python values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    run_dir: str
+    dataset: str
+    arch: str
+    device: str  # e.g. "GPU: NVIDIA H100 (1 device)" or "CPU (2 threads)"
+    params: int
+    epochs: int  # total epochs the run is aiming for
+    initial_epoch: int  # 0 for a fresh run, >0 when resuming
+    steps_per_epoch: int
+    train_images: int
+    val_images: int
+    class_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: int  # 0-based
+    batch: int  # 1-based count of batches done in this epoch
+    steps: int  # batches per epoch
+    loss: float
+    top1: float  # running mean over this epoch so far
+    top5: float
+    images_per_sec: float
+    elapsed: float  # seconds since the run started
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int  # 0-based
+    epochs: int  # total epochs planned
+    loss: float
+    top1: float
+    top5: float
+    val_loss: float | None
+    val_top1: float | None
+    val_top5: float | None
+    learning_rate: float
+    seconds: float
+    images_per_sec: float
+    is_best: bool = False  # best validation (or training, when no validation) top-1 so far
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    run_dir: str
+    model_path: str  # final model
+    best_model_path: str | None
+    epochs_completed: int
+    test_top1: float | None
+    test_top5: float | None
+    test_loss: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingStopped:
+    """The user asked to stop; what was trained so far is saved."""
+
+    run_dir: str
+    model_path: str | None
+    epochs_completed: int
+    test_top1: float | None = None
+    test_top5: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingFailed:
+    """Training could not go on. ``message`` is one readable sentence."""
+
+    message: str
+    run_dir: str | None = None
+    diverged: bool = False  # loss became NaN or infinite
+    model_path: str | None = None  # last good model kept, if any
+    epochs_completed: int = 0
+    details: str = field(default="", compare=False)  # traceback text for a log, never shown alone
+
+
+TrainingEvent = (
+    TrainingStarted | BatchProgress | EpochEnded | TrainingFinished | TrainingStopped | TrainingFailed
+)
