@@ -1,0 +1,97 @@
+"""Saving a model with its metadata, atomically: the old file stays intact until the new one is complete.
+
+Files are saved without optimizer state or compile settings (.h5: include_optimizer=False), so they
+load with `keras.models.load_model(path, compile=False)` and need no custom objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Iterable
+
+from .metadata import build_metadata, model_format, write_metadata
+
+
+def _target(path: str | os.PathLike) -> Path:
+    target = Path(path)
+    if target.suffix == "":
+        target = target.with_suffix(".h5")  # .h5 is the default format
+    model_format(target)  # a ValueError sentence for an unknown suffix
+    folder = target.parent
+    if not folder.is_dir():
+        raise ValueError(f"Cannot save the model to {target}: the folder {folder} does not exist.")
+    if target.is_dir():
+        raise ValueError(f"Cannot save the model to {target}: that is a folder.")
+    return target
+
+
+def _output_classes(model: Any) -> int | None:
+    shape = getattr(model, "output_shape", None)
+    if isinstance(shape, tuple) and shape and isinstance(shape[-1], int):
+        return shape[-1]
+    return None
+
+
+@contextlib.contextmanager
+def _quiet_keras_h5_warning():
+    # Keras logs a "legacy HDF5" warning on every .h5 save; .h5 is our deliberate default.
+    logger = logging.getLogger("absl")
+    old = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+def save_model(
+    model: Any,
+    path: str | os.PathLike,
+    *,
+    class_names: Iterable[str],
+    dataset_id: str,
+    preprocessing: str = "raw_0_255",
+    arch: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Save `model` with its metadata to `path` (.h5 by default, or .keras) and return the final path.
+
+    Writes a temp file in the same folder, adds the metadata, then os.replace()s it over `path`,
+    so an interrupted save leaves any previous file untouched and no temp file behind.
+    """
+    target = _target(path)
+    class_names = [str(name) for name in class_names]
+    classes = _output_classes(model)
+    if classes is not None and classes != len(class_names):
+        raise ValueError(f"The model predicts {classes} classes but {len(class_names)} class names were given.")
+    input_shape = tuple(model.input_shape[1:]) if getattr(model, "input_shape", None) else (32, 32, 3)
+    meta = build_metadata(
+        class_names=class_names,
+        dataset_id=dataset_id,
+        preprocessing=preprocessing,
+        input_shape=input_shape,
+        arch=arch if arch is not None else getattr(model, "name", None),
+        extra=extra,
+    )
+    if not os.access(target.parent, os.W_OK):
+        raise OSError(f"Cannot save the model in {target.parent}: the folder is not writable.")
+    # Keras picks the format from the suffix, so the temp name keeps the target's suffix;
+    # letting Keras create the file gives it the usual permissions (mkstemp would make it 0600).
+    tmp = str(target.parent / f".{target.stem}.{secrets.token_hex(4)}.tmp{target.suffix}")
+    try:
+        if model_format(target) == "h5":
+            with _quiet_keras_h5_warning():
+                model.save(tmp, include_optimizer=False)
+        else:
+            model.save(tmp)
+        write_metadata(tmp, meta)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    return target
