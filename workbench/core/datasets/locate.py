@@ -1,0 +1,111 @@
+"""Finding a dataset on disk: an explicit data dir first, then the Keras download cache.
+
+Each place may hold the extracted official folder (also in the layouts Keras 2 and Keras 3 leave
+behind) or just the archive, which is then unpacked atomically next to it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from workbench.paths import keras_datasets_dir, workbench_home
+
+from .atomic import folder_writable
+from .errors import DatasetError, DatasetNotFound
+from .extract import extract_archive, missing_files
+from .registry import DatasetInfo, get_info
+
+
+def archive_names(info: DatasetInfo) -> tuple[str, ...]:
+    """Names an archive may carry: the official one, Keras 2's and Keras 3's."""
+    folder = info.folder_name
+    return (info.archive_name, f"{folder}.tar.gz", f"{folder}-target_archive")
+
+
+def folder_candidates(root: Path, info: DatasetInfo) -> list[Path]:
+    """Where an extracted copy may sit under ``root``: official / Keras 2, Keras 3 (-target), _extracted."""
+    folder = info.folder_name
+    return [root / folder, root / f"{folder}-target" / folder, root / f"{folder}_extracted" / folder]
+
+
+def search_roots(data_dir: str | os.PathLike | None) -> list[Path]:
+    """The folders searched, in order: the explicit data dir (if any), then the Keras cache."""
+    roots = [Path(data_dir).expanduser()] if data_dir else []
+    roots.append(keras_datasets_dir())
+    return roots
+
+
+def _find(info: DatasetInfo, data_dir, incomplete: list | None = None) -> tuple[str, Path] | None:
+    """("folder", path) for a complete extracted copy, ("archive", path) for an archive, or None.
+
+    Folders that exist but lack files are appended to ``incomplete`` as (folder, missing names).
+    """
+    incomplete = [] if incomplete is None else incomplete
+    roots = search_roots(data_dir)
+    candidates_by_root = [folder_candidates(root, info) for root in roots]
+    if data_dir:
+        given = roots[0]
+        if given.is_file():
+            return "archive", given
+        # data_dir may be the official folder itself (any name, as long as the files are there).
+        candidates_by_root[0].insert(0, given)
+    for root, candidates in zip(roots, candidates_by_root):
+        for candidate in candidates:
+            if not candidate.is_dir():
+                continue
+            missing = missing_files(candidate, info.folder_name)
+            if not missing:
+                return "folder", candidate
+            if candidate.name == info.folder_name:
+                incomplete.append((candidate, missing))
+        for name in archive_names(info):
+            if (root / name).is_file():
+                return "archive", root / name
+    return None
+
+
+def _not_found(info: DatasetInfo, data_dir, incomplete) -> DatasetNotFound:
+    searched = ", ".join(str(r) for r in search_roots(data_dir))
+    damaged = "".join(
+        f" {folder} exists but is missing {', '.join(missing)}." for folder, missing in incomplete
+    )
+    return DatasetNotFound(
+        f"{info.title} was not found; searched {searched}.{damaged} Put the extracted folder "
+        f"{info.folder_name}/ or the archive {info.archive_name} into one of these folders, "
+        f"or download it (download=True) from {info.url}."
+    )
+
+
+def dataset_location(dataset_id: str, data_dir=None) -> Path | None:
+    """The folder or archive that would be used, without extracting anything; None if absent."""
+    info = get_info(dataset_id)
+    if info.folder_name is None:
+        return None
+    found = _find(info, data_dir)
+    return found[1] if found else None
+
+
+def locate_dataset(dataset_id: str, data_dir=None) -> Path:
+    """The extracted official folder for ``dataset_id``, unpacking a found archive if needed.
+
+    Raises DatasetNotFound (names the folders searched and the files to put there) when absent.
+    """
+    info = get_info(dataset_id)
+    if info.folder_name is None:
+        raise DatasetError(f"{info.title} is generated in code and has no files to locate.")
+    incomplete: list = []
+    found = _find(info, data_dir, incomplete)
+    if found is None:
+        raise _not_found(info, data_dir, incomplete)
+    kind, path = found
+    if kind == "folder":
+        return path
+    dest_root = path.parent
+    if not folder_writable(dest_root):
+        # A read-only archive folder (a shared drive) unpacks into the workbench's own folder.
+        dest_root = workbench_home() / "datasets"
+    done = dest_root / info.folder_name
+    if done.is_dir() and not missing_files(done, info.folder_name):
+        return done  # unpacked by an earlier run
+    return extract_archive(path, info.folder_name, dest_root)
