@@ -1,0 +1,548 @@
+"""Classify panel: open any Keras model, drop images (or pick test-set images) and see the top-5 guesses.
+
+Each image gets a row: the original, the small picture the model actually sees (enlarged crisp), and
+the five most likely labels with probability bars. A file that is not an image gets its own row with
+the reason; the rest of the batch still runs. Loading and predicting happen in worker threads.
+
+Run alone: ``python -m workbench.gui.panels.classify [model.h5] [images...]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.datasets import DATASETS
+from workbench.gui.widgets.model_picker import (
+    IMAGE_FILTER,
+    ModelSetupBox,
+    split_paths,
+    urls_to_paths,
+)
+from workbench.gui.widgets.prob_bars import ProbBars
+from workbench.gui.widgets.qimage import array_to_pixmap, array_to_qimage
+from workbench.gui.worker import TaskError, TaskRunner
+
+TOP_K = 5
+THUMB = 112  # on-screen size of both pictures in a row
+THUMB_SOURCE = 224  # originals are shrunk to this in the worker: big photos never cross the thread whole
+
+
+@dataclass(frozen=True, eq=False)
+class ImageRow:
+    """One classified image, as plain data for the GUI."""
+
+    source: str  # file path, or "cifar10 test #123"
+    original: np.ndarray | None  # uint8 H x W x 3, at most THUMB_SOURCE on its longer side
+    model_input: np.ndarray | None  # uint8 exactly as fed to the model
+    top: tuple[tuple[str, float], ...] = ()
+    error: str | None = None
+    true_label: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).name if os.path.sep in self.source or "." in Path(self.source).name else self.source
+
+
+@dataclass(frozen=True, eq=False)
+class ClassifyBatch:
+    rows: tuple[ImageRow, ...]
+    batch_id: int
+    seconds: float
+
+
+def _shrink(image: np.ndarray, size: int = THUMB_SOURCE) -> np.ndarray:
+    h, w = image.shape[:2]
+    if max(h, w) <= size:
+        return np.ascontiguousarray(image)
+    from PIL import Image
+
+    img = Image.fromarray(image)
+    img.thumbnail((size, size), Image.LANCZOS)
+    return np.ascontiguousarray(np.asarray(img))
+
+
+def classify_files(loaded, paths: Sequence[str], batch_id: int = 0, top: int = TOP_K) -> ClassifyBatch:
+    """Worker thread: read each file, classify the readable ones in one batch, keep errors per row."""
+    from workbench.core.classify import classify_arrays
+    from workbench.core.images import ImageReadError, read_image
+
+    start = time.perf_counter()
+    originals: list[np.ndarray | None] = []
+    errors: dict[int, str] = {}
+    for i, p in enumerate(paths):
+        try:
+            originals.append(read_image(p))
+        except ImageReadError as exc:
+            originals.append(None)
+            errors[i] = str(exc)
+    ok = [i for i, img in enumerate(originals) if img is not None]
+    results = classify_arrays(loaded, [originals[i] for i in ok], [paths[i] for i in ok], top=top) if ok else []
+    by_index = dict(zip(ok, results))
+    rows = []
+    for i, p in enumerate(paths):
+        if i in errors:
+            rows.append(ImageRow(str(p), None, None, (), errors[i]))
+            continue
+        r = by_index[i]
+        rows.append(ImageRow(str(p), _shrink(originals[i]), r.model_input, tuple(r.top), r.error))
+    return ClassifyBatch(tuple(rows), batch_id, time.perf_counter() - start)
+
+
+def classify_test_images(loaded, dataset_id: str, data_dir: str | None, count: int, seed: int,
+                         batch_id: int = 0, top: int = TOP_K) -> ClassifyBatch:
+    """Worker thread: ``count`` random test images of a dataset, with their true labels."""
+    from workbench.core.classify import classify_arrays
+    from workbench.core.datasets import load_dataset
+
+    start = time.perf_counter()
+    ds = load_dataset(dataset_id, data_dir)
+    rng = np.random.default_rng(seed)
+    n = len(ds.y_test)
+    idx = np.sort(rng.choice(n, size=min(count, n), replace=False))
+    images = [np.array(ds.x_test[i]) for i in idx]
+    labels = [f"{dataset_id} test #{int(i)}" for i in idx]
+    results = classify_arrays(loaded, images, labels, top=top)
+    names = ds.class_names
+    rows = tuple(
+        ImageRow(label, img, r.model_input, tuple(r.top), r.error, names[int(ds.y_test[i])])
+        for label, img, r, i in zip(labels, images, results, idx)
+    )
+    return ClassifyBatch(rows, batch_id, time.perf_counter() - start)
+
+
+def _original_pixmap(image: np.ndarray, size: int) -> QPixmap:
+    """Originals keep their aspect ratio; small ones (CIFAR) are enlarged crisp, big ones smoothly."""
+    h, w = image.shape[:2]
+    if max(h, w) <= size // 2:
+        scale = max(1, size // max(h, w))
+        return array_to_pixmap_rect(image, w * scale, h * scale)
+    qimg = array_to_qimage(image).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    return QPixmap.fromImage(qimg)
+
+
+def array_to_pixmap_rect(image: np.ndarray, w: int, h: int) -> QPixmap:
+    qimg = array_to_qimage(image).scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(qimg)
+
+
+class ResultRow(QFrame):
+    """original | what the model sees | name (+ true label) and top-5 bars, or the error."""
+
+    def __init__(self, row: ImageRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row = row
+        self.setObjectName("resultRow")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(10)
+
+        self.original_label = self._picture("original")
+        self.input_label = self._picture("what the model sees")
+        if row.original is not None:
+            self.original_label[1].setPixmap(_original_pixmap(row.original, THUMB))
+            h, w = row.original.shape[:2]
+            self.original_label[1].setToolTip(f"{row.source}\n{w}×{h} pixels")
+        if row.model_input is not None:
+            mi = row.model_input
+            self.input_label[1].setPixmap(array_to_pixmap(mi if mi.shape[-1] != 1 else mi[..., 0], THUMB))
+            self.input_label[1].setToolTip(f"{mi.shape[1]}×{mi.shape[0]} pixels, enlarged without smoothing")
+        layout.addWidget(self.original_label[0])
+        layout.addWidget(self.input_label[0])
+        if row.error:  # nothing to picture: keep the row one line high
+            self.original_label[0].hide()
+            self.input_label[0].hide()
+
+        text = QVBoxLayout()
+        text.setSpacing(4)
+        self.name_label = QLabel(f"<b>{_html(row.name)}</b>")
+        self.name_label.setToolTip(row.source)
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text.addWidget(self.name_label)
+        self.bars: ProbBars | None = None
+        self.error_label: QLabel | None = None
+        if row.error:
+            self.error_label = QLabel(f"⚠ {_html(row.error)}")
+            self.error_label.setWordWrap(True)
+            self.error_label.setObjectName("rowError")
+            self.error_label.setStyleSheet("color: #b00020;")
+            text.addWidget(self.error_label)
+        else:
+            if row.true_label is not None:
+                verdict = "✔" if row.top and row.top[0][0] == row.true_label else "✘"
+                colour = "#2ca02c" if verdict == "✔" else "#d62728"
+                tl = QLabel(f"true label: <b>{_html(row.true_label)}</b> <span style='color:{colour}'>{verdict}</span>")
+                text.addWidget(tl)
+            self.bars = ProbBars()
+            self.bars.set_probabilities(row.top)
+            text.addWidget(self.bars)
+        text.addStretch(1)
+        layout.addLayout(text, 1)
+
+    def _picture(self, caption: str) -> tuple[QWidget, QLabel]:
+        holder = QWidget()
+        v = QVBoxLayout(holder)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(2)
+        pic = QLabel()
+        pic.setFixedSize(THUMB, THUMB)
+        pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        pic.setStyleSheet("background: #f0f0f0;")
+        cap = QLabel(f"<small>{caption}</small>")
+        cap.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        v.addWidget(pic)
+        v.addWidget(cap)
+        return holder, pic
+
+
+class ClassifyPanel(QWidget):
+    """Public API (for the main window):
+
+    - ``open_model(path)``, ``set_model(loaded)``; signal ``model_loaded(LoadedModel)``;
+    - ``add_images(paths)``, ``add_test_images(count)``, ``clear_results()``, ``export_csv(path)``;
+    - ``set_dataset(dataset_id, data_dir)`` picks where test-set images come from;
+    - signals ``results_shown(int)`` (rows just added) and ``status_changed(str)``;
+    - ``shutdown()`` stops and waits for its threads (also on close).
+    """
+
+    model_loaded = Signal(object)
+    results_shown = Signal(int)
+    status_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, runner: TaskRunner | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner or TaskRunner(self)
+        self.loaded = None
+        self.rows: list[ImageRow] = []
+        self.row_widgets: list[ResultRow] = []
+        self.data_dir: str | None = None
+        self._pending_paths: list[str] = []
+        self._batch_id = 0
+        self._seed = 0
+        self._last_sources: list[tuple[str, object]] = []  # what to re-run when the model changes
+        self.last_batch_seconds = 0.0
+
+        self.setup = ModelSetupBox(self.runner)
+        self.setup.model_loaded.connect(self._on_model_loaded)
+        self.setup.load_failed.connect(self._on_load_failed)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addWidget(self.setup)
+        ll.addStretch(1)
+        left.setMinimumWidth(300)
+        left.setMaximumWidth(460)
+
+        # toolbar
+        self.add_button = QPushButton("Add &images…")
+        self.add_button.setToolTip("PNG, JPEG, BMP, GIF… — or drop files anywhere on this panel")
+        self.add_button.clicked.connect(self.browse_images)
+        self.dataset_combo = QComboBox()
+        for ds_id, info in DATASETS.items():
+            self.dataset_combo.addItem(info.title, ds_id)
+        self.count_spin = QSpinBox()
+        self.count_spin.setRange(1, 100)
+        self.count_spin.setValue(8)
+        self.count_spin.setSuffix(" images")
+        self.test_button = QPushButton("Add &test images")
+        self.test_button.setToolTip("Random images from the chosen dataset's test split, with their true labels")
+        self.test_button.clicked.connect(self._on_add_test_images)
+        self.clear_button = QPushButton("&Clear")
+        self.clear_button.clicked.connect(self.clear_results)
+        self.export_button = QPushButton("&Export CSV…")
+        self.export_button.clicked.connect(self.browse_export)
+        bar = QHBoxLayout()
+        bar.addWidget(self.add_button)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Test set"))
+        bar.addWidget(self.dataset_combo)
+        bar.addWidget(self.count_spin)
+        bar.addWidget(self.test_button)
+        bar.addStretch(1)
+        bar.addWidget(self.clear_button)
+        bar.addWidget(self.export_button)
+
+        self.status_label = QLabel("Open a model, then add images (or drop them here).")
+        self.status_label.setObjectName("classifyStatus")
+        self.results_holder = QWidget()
+        self.results_layout = QVBoxLayout(self.results_holder)
+        self.results_layout.setContentsMargins(2, 2, 2, 2)
+        self.results_layout.setSpacing(6)
+        self.empty_label = QLabel(
+            "Drop images here\n\nor use “Add images…” / “Add test images”.\n"
+            "Each image shows the original, what the model sees, and its five most likely classes."
+        )
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet("color: #777; border: 2px dashed #bbb; padding: 40px;")
+        self.results_layout.addWidget(self.empty_label)
+        self.results_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.results_holder)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.addLayout(bar)
+        rl.addWidget(self.status_label)
+        rl.addWidget(self.scroll, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([340, 760])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.setAcceptDrops(True)
+        self._update_buttons()
+
+    # ---- model -----------------------------------------------------------------------------------
+    @Slot(str)
+    def open_model(self, path: str) -> None:
+        self.setup.open_model(path)
+
+    def set_model(self, loaded, source: str = "") -> None:
+        self.setup.set_model(loaded, source)
+
+    @Slot(object)
+    def _on_model_loaded(self, loaded) -> None:
+        self.loaded = loaded
+        ds = getattr(loaded, "dataset_id", None)
+        if ds in DATASETS:
+            self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(ds))
+        self._update_buttons()
+        self.model_loaded.emit(loaded)
+        pending, self._pending_paths = self._pending_paths, []
+        if self.rows or pending:
+            # A changed preprocessing or class names: show the same images again, freshly classified.
+            sources = list(self._last_sources)
+            self._clear_rows()
+            self._last_sources = []
+            for kind, arg in sources:
+                if kind == "files":
+                    self.add_images(arg)
+                elif DATASETS[arg[0]].num_classes == loaded.num_classes:
+                    self._last_sources.append((kind, arg))
+                    self._start_test_batch(*arg)
+            if pending:
+                self.add_images(pending)
+        else:
+            self._set_status("Model ready — add images.")
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self._set_status(f"The model could not be loaded: {message}")
+
+    # ---- images ----------------------------------------------------------------------------------
+    def add_images(self, paths: Sequence[str | os.PathLike]) -> None:
+        """Classify image files in a worker; rows appear when done (``results_shown``)."""
+        paths = [os.fspath(p) for p in paths]
+        if not paths:
+            return
+        if self.loaded is None:
+            self._pending_paths.extend(paths)
+            self._set_status(f"{len(self._pending_paths)} image(s) wait for a model — open one first.")
+            return
+        self._last_sources.append(("files", paths))
+        self._batch_id += 1
+        self._set_status(f"Classifying {len(paths)} image(s)…")
+        self.runner.run_function(
+            classify_files, self.loaded, paths, self._batch_id, name="classify",
+            on_success=self._on_batch, on_failure=self._on_task_failed,
+        )
+
+    def add_test_images(self, count: int | None = None, dataset_id: str | None = None) -> None:
+        """Classify ``count`` random test-split images of the chosen (or given) dataset."""
+        if dataset_id is not None:
+            self.set_dataset(dataset_id, self.data_dir)
+        if self.loaded is None:
+            self._set_status("Open a model first.")
+            return
+        self._seed += 1
+        args = (self.dataset_combo.currentData(), self.data_dir, int(count or self.count_spin.value()), self._seed)
+        self._last_sources.append(("test", args))
+        self._start_test_batch(*args)
+
+    def _start_test_batch(self, dataset_id: str, data_dir: str | None, count: int, seed: int) -> None:
+        self._batch_id += 1
+        self._set_status(f"Classifying {count} test image(s) from {dataset_id}…")
+        self.runner.run_function(
+            classify_test_images, self.loaded, dataset_id, data_dir, count, seed, self._batch_id,
+            name="classify-test", on_success=self._on_batch, on_failure=self._on_task_failed,
+        )
+
+    @Slot()
+    def _on_add_test_images(self) -> None:
+        self.add_test_images()
+
+    def set_dataset(self, dataset_id: str, data_dir: str | None = None) -> None:
+        i = self.dataset_combo.findData(dataset_id)
+        if i >= 0:
+            self.dataset_combo.setCurrentIndex(i)
+        self.data_dir = data_dir
+
+    @Slot(object)
+    def _on_batch(self, batch: ClassifyBatch) -> None:
+        self.empty_label.hide()
+        for row in batch.rows:
+            widget = ResultRow(row)
+            self.results_layout.insertWidget(self.results_layout.count() - 1, widget)
+            self.rows.append(row)
+            self.row_widgets.append(widget)
+        self.last_batch_seconds = batch.seconds
+        bad = sum(1 for r in batch.rows if not r.ok)
+        text = f"{len(self.rows)} image(s) shown; the last {len(batch.rows)} took {batch.seconds * 1000:.0f} ms"
+        if bad:
+            text += f" — {bad} could not be classified"
+        self._set_status(text + ".")
+        self._update_buttons()
+        self.results_shown.emit(len(batch.rows))
+
+    @Slot(object)
+    def _on_task_failed(self, error: TaskError) -> None:
+        self._set_status(f"Classification failed: {error.message}")
+
+    @Slot()
+    def browse_images(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Images to classify", "", IMAGE_FILTER)
+        if paths:
+            self.add_images(paths)
+
+    @Slot()
+    def clear_results(self) -> None:
+        self._clear_rows()
+        self._last_sources = []
+        self._set_status("Cleared.")
+
+    def _clear_rows(self) -> None:
+        for w in self.row_widgets:
+            self.results_layout.removeWidget(w)
+            w.hide()
+            w.deleteLater()
+        self.row_widgets.clear()
+        self.rows.clear()
+        self.empty_label.show()
+        self._update_buttons()
+
+    # ---- export ----------------------------------------------------------------------------------
+    @Slot()
+    def browse_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export results", "classification.csv", "CSV files (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path: str | os.PathLike) -> None:
+        """One row per image: source, true label, error, then label/probability pairs best first."""
+        path = os.fspath(path)
+        header = ["image", "true_label", "error"]
+        for i in range(1, TOP_K + 1):
+            header += [f"label_{i}", f"probability_{i}"]
+        tmp = path + ".tmp"
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for r in self.rows:
+                line = [r.source, r.true_label or "", r.error or ""]
+                for label, p in r.top:
+                    line += [label, f"{p:.6f}"]
+                writer.writerow(line)
+        os.replace(tmp, path)
+        self._set_status(f"Saved {len(self.rows)} result(s) to {path}.")
+
+    # ---- drag and drop ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt name
+        if urls_to_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self.handle_dropped(urls_to_paths(event.mimeData()))
+        event.acceptProposedAction()
+
+    def handle_dropped(self, paths: Sequence[str]) -> None:
+        """A model file opens the model; everything else is classified as an image."""
+        models, others = split_paths(paths)
+        if models:
+            self.open_model(models[0])
+        if others:
+            self.add_images(others)
+
+    # ---- misc ------------------------------------------------------------------------------------
+    def result_rows(self) -> list[ImageRow]:
+        return list(self.rows)
+
+    def _update_buttons(self) -> None:
+        has_model = self.loaded is not None
+        self.test_button.setEnabled(has_model)
+        self.export_button.setEnabled(bool(self.rows))
+        self.clear_button.setEnabled(bool(self.rows))
+
+    def _set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+        self.status_changed.emit(text)
+
+    def is_busy(self) -> bool:
+        return not self.runner.is_idle()
+
+    def shutdown(self) -> None:
+        self.setup.shutdown()
+        self.runner.cancel_all()
+        self.runner.wait_all()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _html(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual look
+    argv = list(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    panel = ClassifyPanel()
+    panel.setWindowTitle("Classify — CIFAR workbench")
+    panel.resize(1200, 800)
+    models, images = split_paths(argv)
+    if models:
+        panel.open_model(models[0])
+    if images:
+        panel.add_images(images)
+    panel.show()
+    return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
