@@ -1,14 +1,44 @@
-"""Model files: saving with metadata (atomic) and reading that metadata without TensorFlow."""
+"""Model files: saving with metadata (atomic), inspecting any file with h5py, loading old and new Keras.
 
+Everything here imports without TensorFlow; loading pulls it in lazily.
+"""
+
+from .inspect import ModelFileInfo, ModelInspectError, inspect_model_file
+from .load import LoadedModel, ModelInputError, ModelLoadError, detect_logits, load_any_model, load_weights_into
 from .metadata import METADATA_ATTR, METADATA_ENTRY, build_metadata, model_format, read_metadata, write_metadata
+from .preprocessing import (
+    PRESETS,
+    PreprocessingSpec,
+    preprocessing_from,
+    remember_choices,
+    remember_preprocessing,
+    remembered_choices,
+    remembered_preprocessing,
+)
 from .save import save_model
 
 __all__ = [
     "METADATA_ATTR",
     "METADATA_ENTRY",
+    "PRESETS",
+    "LoadedModel",
+    "ModelFileInfo",
+    "ModelInputError",
+    "ModelInspectError",
+    "ModelLoadError",
+    "PreprocessingSpec",
     "build_metadata",
+    "detect_logits",
+    "inspect_model_file",
+    "load_any_model",
+    "load_weights_into",
     "model_format",
+    "preprocessing_from",
     "read_metadata",
+    "remember_choices",
+    "remember_preprocessing",
+    "remembered_choices",
+    "remembered_preprocessing",
     "save_model",
     "write_metadata",
 ]

@@ -1,0 +1,180 @@
+"""Evaluating a classifier on a labelled set: honest top-1/top-5, confusion matrix, per-class accuracy,
+most confident mistakes, and for CIFAR-100 the same at the 20-superclass level.
+
+`evaluate(model_or_loaded, x_uint8, y, class_names)` runs the model once and keeps every probability,
+so a GUI can sort any confusion cell by confidence without predicting again.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from workbench.core.metrics import top_k_correct
+
+# Superclass (coarse label) of each CIFAR-100 fine label, in the official label order
+# (the `coarse_labels` that the official train file stores beside every `fine_labels`).
+CIFAR100_FINE_TO_COARSE = (
+    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
+    6, 11, 5, 10, 7, 6, 13, 15, 3, 15, 0, 11, 1, 10, 12, 14, 16, 9, 11, 5,
+    5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
+    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13,
+    16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
+)
+DEFAULT_BATCH_SIZE = 256
+
+
+class EvaluationError(ValueError):
+    """Inputs that cannot be evaluated; the message is one readable sentence."""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    index: int
+    true: int
+    predicted: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    class_names: tuple[str, ...]
+    y_true: np.ndarray = field(repr=False)
+    probabilities: np.ndarray = field(repr=False)  # N x C float32, kept for sorting cells by confidence
+    top1: float = 0.0
+    top5: float = 0.0
+    k: int = 5  # the k of `top5` (smaller when there are fewer than 5 classes)
+    confusion: np.ndarray = field(default=None, repr=False)  # C x C int64, rows = true, columns = predicted
+    seconds: float = 0.0
+
+    @property
+    def n(self) -> int:
+        return int(len(self.y_true))
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def y_pred(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probabilities.max(axis=1)
+
+    @property
+    def per_class_accuracy(self) -> np.ndarray:
+        """Recall of each class (NaN for a class with no images)."""
+        totals = self.confusion.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(totals > 0, np.diag(self.confusion) / np.maximum(totals, 1), np.nan)
+
+    def cell_indices(self, true: int, predicted: int) -> np.ndarray:
+        """Indices of images of class `true` predicted as `predicted`, most confident first."""
+        pred = self.y_pred
+        idx = np.flatnonzero((self.y_true == true) & (pred == predicted))
+        conf = self.probabilities[idx, predicted]
+        return idx[np.argsort(-conf, kind="stable")]
+
+    def most_confident_mistakes(self, limit: int = 25) -> list[Mistake]:
+        pred = self.y_pred
+        wrong = np.flatnonzero(pred != self.y_true)
+        conf = self.probabilities[wrong, pred[wrong]]
+        order = wrong[np.argsort(-conf, kind="stable")][:limit]
+        return [Mistake(int(i), int(self.y_true[i]), int(pred[i]), float(self.probabilities[i, pred[i]]))
+                for i in order]
+
+    @property
+    def mistakes(self) -> list[Mistake]:
+        return self.most_confident_mistakes()
+
+    def superclass_result(self) -> "EvaluationResult | None":
+        """The same evaluation at CIFAR-100's 20-superclass level (probabilities summed per superclass),
+        or None when this is not a 100-class CIFAR-100 result."""
+        if self.num_classes != 100:
+            return None
+        from workbench.core.datasets import DATASETS
+
+        coarse_names = tuple(DATASETS["cifar100-coarse"].class_names)
+        mapping = np.asarray(CIFAR100_FINE_TO_COARSE)
+        probs = np.zeros((self.n, 20), np.float32)
+        np.add.at(probs.T, mapping, self.probabilities.T)
+        return _result(coarse_names, mapping[self.y_true], probs, self.seconds)
+
+    def write_confusion_csv(self, path: str | os.PathLike) -> None:
+        """Confusion matrix as CSV: a header of predicted class names, one row per true class."""
+        path = os.fspath(path)
+        tmp = path + ".tmp"
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["true \\ predicted", *self.class_names, "total", "accuracy"])
+            acc = self.per_class_accuracy
+            for i, name in enumerate(self.class_names):
+                row = self.confusion[i]
+                writer.writerow([name, *map(int, row), int(row.sum()), "" if np.isnan(acc[i]) else f"{acc[i]:.4f}"])
+        os.replace(tmp, path)  # atomic: an interrupted export leaves no half file under the real name
+
+    def summary(self) -> str:
+        return f"{self.n} images: top-1 {self.top1:.4f}, top-{self.k} {self.top5:.4f}"
+
+
+def _result(class_names: Sequence[str], y: np.ndarray, probs: np.ndarray, seconds: float) -> EvaluationResult:
+    c = probs.shape[1]
+    k = min(5, c)
+    pred = probs.argmax(axis=1)
+    confusion = np.zeros((c, c), np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    n = len(y)
+    top1 = float(top_k_correct(probs, y, 1).mean()) if n else 0.0
+    topk = float(top_k_correct(probs, y, k).mean()) if n else 0.0
+    return EvaluationResult(class_names=tuple(class_names), y_true=y, probabilities=probs, top1=top1,
+                            top5=topk, k=k, confusion=confusion, seconds=seconds)
+
+
+def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[str] | None = None, *,
+             batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[int, int], None] | None = None,
+             cancel: Callable[[], bool] | None = None) -> EvaluationResult:
+    """Evaluates a LoadedModel (or a Keras model of ours: raw 0..255 pixels in, probabilities out).
+
+    `x` is uint8 N x H x W x C, `y` integer labels. `progress(done, total)` is called after each
+    batch; `cancel()` returning True stops with EvaluationError. Raises EvaluationError with a sentence
+    for labels or images that do not fit the model.
+    """
+    import time
+
+    from workbench.core.modelio.load import LoadedModel, ModelInputError
+
+    y = np.asarray(y).reshape(-1).astype(np.int64)
+    if not isinstance(model, LoadedModel):
+        if class_names is None:
+            raise EvaluationError("Class names are needed to evaluate a bare Keras model.")
+        model = LoadedModel.from_keras(model, class_names)
+    names = tuple(class_names) if class_names is not None else model.class_names
+    if len(names) != model.num_classes:
+        raise EvaluationError(f"The model has {model.num_classes} outputs but {len(names)} class names were given.")
+    if len(x) != len(y):
+        raise EvaluationError(f"There are {len(x)} images but {len(y)} labels.")
+    if len(y) and (y.min() < 0 or y.max() >= len(names)):
+        raise EvaluationError(
+            f"The labels run from {y.min()} to {y.max()}, but the model knows only {len(names)} classes; "
+            "is this the right dataset for this model?"
+        )
+    start = time.perf_counter()
+    chunk = max(batch_size, 1) * 8  # a few batches per progress report keeps the overhead small
+    parts = []
+    try:
+        for i in range(0, len(x), chunk):
+            if cancel is not None and cancel():
+                raise EvaluationError("The evaluation was cancelled.")
+            parts.append(model.predict_proba(x[i:i + chunk], batch_size=batch_size))
+            if progress is not None:
+                progress(min(i + chunk, len(x)), len(x))
+    except ModelInputError as exc:
+        raise EvaluationError(str(exc)) from None
+    probs = np.concatenate(parts) if parts else np.zeros((0, len(names)), np.float32)
+    return _result(names, y, probs, time.perf_counter() - start)
