@@ -1,6 +1,7 @@
 """The training engine: ``train(config, on_event, stop)`` and its immutable events."""
 
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.engine import train  # imports TensorFlow only when called
 from workbench.core.training.events import (
     BatchProgress,
     EpochEnded,
@@ -11,7 +12,9 @@ from workbench.core.training.events import (
     TrainingStopped,
 )
 
+
 __all__ = [
+    "train",
     "TrainConfig",
     "TrainingEvent",
     "TrainingStarted",

@@ -1,0 +1,207 @@
+"""GUI benchmarks: event-loop latency while training, throughput vs headless, time to window shown.
+
+    python benchmarks/bench_gui.py [--arch simple_cnn] [--limit 2000] [--epochs 4] [--rounds 2]
+
+Targets: latency p99 <= 50 ms and worst <= 200 ms; GUI/headless throughput >= 0.95; window <= 2 s.
+Runs offscreen; uses the built-in dataset, a temporary WORKBENCH_HOME and CPU only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-bench-"))
+
+STARTUP_SCRIPT = """
+import sys, time, json
+from workbench.gui.app import application
+app = application()
+from workbench.gui.main_window import MainWindow
+w = MainWindow()
+w.show()
+app.processEvents()
+shown = time.time()
+tf = 'tensorflow' in sys.modules
+print(json.dumps({"shown": shown, "tf": tf}), flush=True)
+w.shutdown()
+"""
+
+
+def bench_startup(repeats: int = 3) -> dict:
+    times, tf_loaded = [], []
+    for _ in range(repeats):
+        env = dict(os.environ, WORKBENCH_HOME=tempfile.mkdtemp(prefix="workbench-bench-start-"))
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=120)
+        line = [l for l in out.stdout.splitlines() if l.startswith("{")][-1]
+        data = json.loads(line)
+        times.append(data["shown"] - t0)
+        tf_loaded.append(data["tf"])
+    return {"median_s": statistics.median(times), "all_s": times, "tensorflow_loaded_at_show": any(tf_loaded)}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(q / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+def _mean_speed(epoch_events: list) -> float:
+    speeds = [e.images_per_sec for e in epoch_events[1:]] or [e.images_per_sec for e in epoch_events]
+    return statistics.mean(speeds) if speeds else float("nan")
+
+
+def bench_gui_run(config) -> dict:
+    """Train from the real MainWindow while a 1 ms timer measures how late the GUI thread is."""
+    from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
+
+    from workbench.core.training.events import EpochEnded
+    from workbench.gui.app import application
+    from workbench.gui.main_window import MainWindow
+    from workbench.gui.screenshots import _wait_until
+
+    app = application()
+    work = Path(tempfile.mkdtemp(prefix="workbench-bench-gui-"))
+    window = MainWindow(settings=QSettings(str(work / "gui.ini"), QSettings.Format.IniFormat),
+                        runs_root=str(work / "runs"), count_params=False)
+    window.ask_before_closing = False
+    window.resize(1400, 900)
+    window.show()
+    _wait_until(lambda: window.browser.data is not None, 120)
+
+    class Probe(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.last = None
+            self.lateness: list[float] = []
+            self.active = False
+            self.epochs: list = []
+
+        @Slot()
+        def tick(self) -> None:
+            now = time.perf_counter()
+            if self.active and self.last is not None:
+                self.lateness.append(max(0.0, now - self.last - 0.001))
+            self.last = now
+
+        @Slot(object)
+        def on_event(self, event) -> None:
+            if isinstance(event, EpochEnded):
+                self.epochs.append(event)
+
+    probe = Probe()
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(1)
+    timer.timeout.connect(probe.tick)
+    timer.start()
+    training = window.training
+    started = time.perf_counter()
+    training.start(config)
+    training.worker.event.connect(probe.on_event)
+    # measure from the first batch on (before that the worker imports TensorFlow and builds the model)
+    _wait_until(lambda: training.plots.point_count() > 0 or not training.is_running(), 600)
+    probe.active = True
+    probe.last = None
+    _wait_until(lambda: not training.is_running(), 3600)
+    probe.active = False
+    timer.stop()
+    total = time.perf_counter() - started
+    final = training.final_event
+    window.shutdown()
+    window.close()
+    app.processEvents()
+    late_ms = [v * 1000 for v in probe.lateness]
+    return {
+        "final": type(final).__name__ + (f" ({final.message})" if hasattr(final, "message") else ""),
+        "ticks": len(late_ms),
+        "p50_ms": _percentile(late_ms, 50),
+        "p99_ms": _percentile(late_ms, 99),
+        "max_ms": max(late_ms) if late_ms else float("nan"),
+        "images_per_sec": _mean_speed(probe.epochs),
+        "wall_s": total,
+    }
+
+
+def bench_headless(config) -> dict:
+    from workbench.core.training import train
+    from workbench.core.training.events import EpochEnded
+
+    epochs: list = []
+
+    def on_event(event) -> None:
+        if isinstance(event, EpochEnded):
+            epochs.append(event)
+
+    result: dict = {}
+
+    def run() -> None:  # a plain thread, like the GUI's worker, so thread-local Keras state matches
+        final = train(config, on_event=on_event, stop=threading.Event())
+        result["final"] = type(final).__name__ + (f" ({final.message})" if hasattr(final, "message") else "")
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    return {"final": result.get("final"), "images_per_sec": _mean_speed(epochs)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="simple_cnn")
+    parser.add_argument("--limit", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--skip-startup", action="store_true")
+    args = parser.parse_args()
+
+    print(f"machine: {os.cpu_count()} logical CPUs; python {sys.version.split()[0]}")
+    if not args.skip_startup:
+        s = bench_startup()
+        print(f"time to window shown (process start -> show): median {s['median_s']:.2f} s "
+              f"(runs: {', '.join(f'{t:.2f}' for t in s['all_s'])}); tensorflow loaded at show: "
+              f"{s['tensorflow_loaded_at_show']}   target <= 2 s")
+
+    from workbench.core.training.config import TrainConfig
+
+    runs_root = tempfile.mkdtemp(prefix="workbench-bench-runs-")
+    config = TrainConfig(dataset="builtin", arch=args.arch, epochs=args.epochs, batch_size=args.batch,
+                         limit=args.limit, test_limit=200, runs_root=runs_root)
+    gui_speeds, head_speeds, lat = [], [], []
+    for r in range(args.rounds):
+        g = bench_gui_run(config)
+        h = bench_headless(config)
+        gui_speeds.append(g["images_per_sec"])
+        head_speeds.append(h["images_per_sec"])
+        lat.append(g)
+        print(f"round {r + 1}: GUI {g['images_per_sec']:.0f} img/s ({g['final']}), headless "
+              f"{h['images_per_sec']:.0f} img/s ({h['final']}); event-loop lateness p50 {g['p50_ms']:.2f} ms, "
+              f"p99 {g['p99_ms']:.2f} ms, max {g['max_ms']:.1f} ms over {g['ticks']} ticks")
+    ratio = statistics.mean(gui_speeds) / statistics.mean(head_speeds)
+    print(f"event-loop lateness while training (worst round): p50 {max(x['p50_ms'] for x in lat):.2f} ms, "
+          f"p99 {max(x['p99_ms'] for x in lat):.2f} ms, max {max(x['max_ms'] for x in lat):.1f} ms   "
+          f"target p99 <= 50 ms, max <= 200 ms")
+    print(f"throughput with window / headless: {ratio:.3f} ({statistics.mean(gui_speeds):.0f} vs "
+          f"{statistics.mean(head_speeds):.0f} img/s, {args.arch}, {args.limit} images, batch {args.batch})   "
+          f"target >= 0.95")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The multi-device path: two logical CPUs make the engine train under MirroredStrategy.
+
+Logical devices must be configured before TensorFlow initialises, so this runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from workbench.core.training import TrainConfig, train
+    events = []
+    final = train(TrainConfig(dataset="builtin", arch="embedded_cnn", epochs=2, batch_size=32, limit=128,
+                              test_limit=64, run_dir=sys.argv[1]), events.append)
+    import tensorflow as tf
+    from workbench.core.training.devices import configure_devices
+    setup = configure_devices()
+    print(json.dumps({"final": type(final).__name__, "message": getattr(final, "message", ""),
+                      "device": events[0].device, "strategy": type(setup.strategy).__name__,
+                      "replicas": setup.strategy.num_replicas_in_sync,
+                      "test_top1": getattr(final, "test_top1", None)}))
+    """
+)
+
+
+def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path):
+    env = dict(os.environ, WORKBENCH_LOGICAL_CPUS="2", CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "run")], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["final"] == "TrainingFinished", out
+    assert out["strategy"] == "MirroredStrategy" and out["replicas"] == 2
+    assert "2 logical devices" in out["device"]
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["replicas"] == 2
+    assert (tmp_path / "run" / "model.h5").exists()
+
+
+def test_single_device_uses_default_strategy():
+    from workbench.core.training.devices import configure_devices
+
+    setup = configure_devices(mixed_precision=True)
+    assert setup.replicas == 1 and not setup.gpu
+    assert setup.mixed_precision is False  # mixed precision is only applied on a GPU
+    assert setup.description.startswith("CPU (")

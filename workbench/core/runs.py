@@ -1,0 +1,162 @@
+"""Earlier training runs on disk: a summary per run folder and its per-epoch history.
+
+Reads only JSON and CSV (no TensorFlow). Broken or half-written folders are skipped or read as
+far as they go; nothing here raises for a damaged run.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.core.training.config import TrainConfig
+from workbench.core.training.rundir import (
+    CONFIG_FILE,
+    HISTORY_COLUMNS,
+    HISTORY_FILE,
+    RESULT_FILE,
+    read_json,
+)
+from workbench.core.training.checkpoint import read_checkpoint_state
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_dir: str
+    name: str  # the folder name
+    dataset: str
+    arch: str
+    status: str  # finished, stopped, failed, or incomplete (running now, or crashed)
+    epochs_done: int
+    epochs_planned: int
+    best_val_top1: float | None
+    best_val_top5: float | None  # val top-5 of the epoch with the best val top-1
+    test_top1: float | None
+    test_top5: float | None
+    started: str  # ISO time from config.json ("" when unknown)
+    model_path: str | None
+    resumable: bool  # has a checkpoint and epochs left to run
+    message: str = ""
+
+
+def _float(text: str | None) -> float | None:
+    if text is None or text.strip() == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def read_history(run_dir: str | os.PathLike) -> list[dict[str, float | None]]:
+    """One dict per completed epoch (keys from HISTORY_COLUMNS; ``epoch`` is 0-based).
+
+    Values are floats, None for an empty cell; a half-written last line and a missing file
+    are skipped quietly.
+    """
+    path = Path(run_dir) / HISTORY_FILE
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return []
+    lines = text.splitlines()
+    if text and not text.endswith("\n"):
+        lines = lines[:-1]  # the last line was being written when the file was read
+    rows: list[dict[str, float | None]] = []
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if not header or "epoch" not in header:
+        return []
+    for cells in reader:
+        if len(cells) != len(header):
+            continue
+        row = {key: _float(cell) for key, cell in zip(header, cells)}
+        if row.get("epoch") is None:
+            continue
+        row["epoch"] = int(row["epoch"])
+        for key in HISTORY_COLUMNS:
+            row.setdefault(key, None)
+        rows.append(row)
+    return rows
+
+
+def load_run_config(run_dir: str | os.PathLike) -> TrainConfig | None:
+    """The TrainConfig a run was started with (to repeat or resume it), or None if unreadable."""
+    data = read_json(Path(run_dir) / CONFIG_FILE)
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        return None
+    try:
+        return TrainConfig.from_dict(data["config"])
+    except (TypeError, ValueError):
+        return None
+
+
+def _best(history: list[dict[str, float | None]]) -> tuple[float | None, float | None]:
+    best: tuple[float | None, float | None] = (None, None)
+    for row in history:
+        value = row.get("val_top1")
+        if value is None or not math.isfinite(value):
+            continue
+        if best[0] is None or value > best[0]:
+            best = (value, row.get("val_top5"))
+    return best
+
+
+def summarize_run(run_dir: str | os.PathLike) -> RunSummary | None:
+    """A summary of one run folder, or None when it is not a readable run."""
+    run_dir = Path(run_dir)
+    data = read_json(run_dir / CONFIG_FILE)
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        return None
+    config = data["config"]
+    result = read_json(run_dir / RESULT_FILE)
+    result = result if isinstance(result, dict) else {}
+    history = read_history(run_dir)
+    best_top1, best_top5 = _best(history)
+    epochs_planned = config.get("epochs") if isinstance(config.get("epochs"), int) else 0
+    checkpoint = read_checkpoint_state(run_dir)
+    epochs_done = max(len(history), checkpoint["epoch"] + 1 if checkpoint else 0)
+    status = result.get("status") if result.get("status") in ("finished", "stopped", "failed") else "incomplete"
+    return RunSummary(
+        run_dir=str(run_dir),
+        name=run_dir.name,
+        dataset=str(config.get("dataset", "")),
+        arch=str(config.get("arch", "")),
+        status=status,
+        epochs_done=epochs_done,
+        epochs_planned=epochs_planned,
+        best_val_top1=best_top1,
+        best_val_top5=best_top5,
+        test_top1=_float(str(result["test_top1"])) if result.get("test_top1") is not None else None,
+        test_top5=_float(str(result["test_top5"])) if result.get("test_top5") is not None else None,
+        started=str(data.get("started", "")),
+        model_path=result.get("model_path") if isinstance(result.get("model_path"), str) else None,
+        resumable=checkpoint is not None and status != "finished" and epochs_done < epochs_planned,
+        message=str(result.get("message", "")),
+    )
+
+
+def list_runs(root: str | os.PathLike | None = None) -> list[RunSummary]:
+    """Every readable run folder under ``root`` (default: the workbench runs folder), newest first."""
+    if root is None:
+        from workbench.paths import default_runs_root
+
+        root = default_runs_root()
+    try:
+        entries = [e for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")]
+    except OSError:
+        return []
+    runs = []
+    for entry in entries:
+        try:
+            summary = summarize_run(entry.path)
+        except Exception:  # one damaged folder must not hide the others
+            summary = None
+        if summary is not None:
+            runs.append(summary)
+    runs.sort(key=lambda r: (r.started, r.name), reverse=True)
+    return runs

@@ -1,0 +1,28 @@
+"""On-the-fly augmentation of uint8 batches inside tf.data; never part of the saved model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PAD = 4  # pixels of zero padding before the random 32x32 crop
+
+
+def crop_and_flip(images: Any, seed: int | None = None) -> Any:
+    """Per-image random crop (after 4-pixel zero padding) and horizontal flip of an (N, H, W, C) batch.
+
+    Works on uint8 without converting, so augmentation adds no float copy of the batch.
+    """
+    import tensorflow as tf
+
+    shape = tf.shape(images)
+    n, h, w = shape[0], shape[1], shape[2]
+    padded = tf.pad(images, [[0, 0], [PAD, PAD], [PAD, PAD], [0, 0]])
+    dy = tf.random.uniform([n], 0, 2 * PAD + 1, dtype=tf.int32, seed=seed)
+    dx = tf.random.uniform([n], 0, 2 * PAD + 1, dtype=tf.int32, seed=None if seed is None else seed + 1)
+    rows = dy[:, None] + tf.range(h)[None, :]
+    cols = dx[:, None] + tf.range(w)[None, :]
+    # Two batched gathers crop every image at its own offset in one op each.
+    out = tf.gather(padded, rows, axis=1, batch_dims=1)
+    out = tf.gather(out, cols, axis=2, batch_dims=1)
+    flip = tf.random.uniform([n], 0, 2, dtype=tf.int32, seed=None if seed is None else seed + 2) > 0
+    return tf.where(flip[:, None, None, None], tf.reverse(out, axis=[2]), out)

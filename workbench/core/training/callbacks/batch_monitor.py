@@ -1,0 +1,69 @@
+"""Per-batch duties: honour the stop flag, report throttled progress, notice a NaN loss."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any, Callable
+
+from keras.callbacks import Callback
+
+from workbench.core.training.callbacks.state import RunState
+from workbench.core.training.events import BatchProgress
+
+
+def _value(logs: Any, key: str) -> float:
+    value = logs.get(key) if logs else None
+    if value is None:
+        return float("nan")
+    try:
+        return float(value)  # the only device sync, paid only when a report goes out
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+class BatchMonitor(Callback):
+    def __init__(self, state: RunState, emit: Callable[[Any], None],
+                 stop: threading.Event | None, interval: float = 0.1) -> None:
+        super().__init__()
+        self.state = state
+        self.emit = emit
+        self.stop = stop
+        self.interval = interval
+        self._epoch = 0
+        self._epoch_start = 0.0
+        self._last_report = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._epoch = epoch
+        self._epoch_start = self._last_report = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        done = batch + 1
+        steps = self.state.steps_per_epoch
+        now = time.monotonic()
+        if now - self._last_report >= self.interval or done >= steps:
+            self._last_report = now
+            loss = _value(logs, "loss")
+            if not math.isfinite(loss):
+                self.state.diverged_at = (self._epoch, done)
+                self.state.diverged_loss = loss
+                self.model.stop_training = True
+                return
+            images = min(done * self.state.batch_size, self.state.train_images)
+            self.emit(BatchProgress(
+                epoch=self._epoch, batch=done, steps=steps, loss=loss,
+                top1=_value(logs, "top1"), top5=_value(logs, "top5"),
+                images_per_sec=images / max(now - self._epoch_start, 1e-9),
+                elapsed=now - self.state.started,
+            ))
+        # Checked after the report, so a stop set by the event handler takes effect on this batch.
+        if self.stop is not None and self.stop.is_set():
+            self.state.stop_requested = True
+            self.model.stop_training = True
+
+    def on_test_begin(self, logs=None) -> None:
+        if self.state.interrupted:
+            self.model.stop_evaluating = True  # Keras validates even a stopped epoch; keep it to one batch
+

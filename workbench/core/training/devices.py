@@ -1,0 +1,84 @@
+"""Choosing where training runs: GPUs (memory growth, mixed precision), CPU, and the strategy.
+
+``WORKBENCH_LOGICAL_CPUS=N`` (N >= 2) splits the CPU into N logical devices so that the
+multi-device (MirroredStrategy) path can be exercised without GPUs. It only takes effect
+when TensorFlow has not initialised its devices yet in this process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+LOGICAL_CPUS_ENV = "WORKBENCH_LOGICAL_CPUS"
+
+
+@dataclass(frozen=True)
+class DeviceSetup:
+    description: str  # e.g. "GPU: NVIDIA H100 (1 device)" or "CPU (16 threads)"
+    strategy: Any  # a tf.distribute.Strategy (the default one for a single device)
+    replicas: int
+    gpu: bool
+    mixed_precision: bool  # whether mixed_float16 is actually in use
+
+
+def _cpu_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _logical_cpus_requested() -> int:
+    try:
+        return max(1, int(os.environ.get(LOGICAL_CPUS_ENV, "1")))
+    except ValueError:
+        return 1
+
+
+def configure_devices(mixed_precision: bool = False) -> DeviceSetup:
+    """Prepare TensorFlow's devices and return the strategy to build and train under."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            # Without memory growth TF grabs all GPU memory at once and a second run fails.
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):
+            pass  # devices already initialised by an earlier run in this process
+    wanted_cpus = _logical_cpus_requested()
+    if not gpus and wanted_cpus > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        try:
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(wanted_cpus)]
+            )
+        except RuntimeError:
+            pass  # too late: TF is initialised; train on what exists
+    if gpus:
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+        try:
+            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name") or gpus[0].name
+        except Exception:  # details are optional and vary by platform
+            name = gpus[0].name
+        count = len(devices)
+        description = f"GPU: {name} ({count} device{'s' if count != 1 else ''})"
+    else:
+        devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+        description = f"CPU ({_cpu_threads()} threads)"
+        if len(devices) > 1:
+            description += f", {len(devices)} logical devices"
+    if len(devices) > 1:
+        cross = tf.distribute.ReductionToOneDevice() if not gpus else None
+        strategy = tf.distribute.MirroredStrategy(devices=devices, cross_device_ops=cross)
+    else:
+        strategy = tf.distribute.get_strategy()
+    return DeviceSetup(
+        description=description,
+        strategy=strategy,
+        replicas=max(1, len(devices)),
+        gpu=bool(gpus),
+        mixed_precision=bool(mixed_precision and gpus),
+    )

@@ -1,0 +1,223 @@
+"""``train(config, on_event, stop)``: one training run from a TrainConfig to a final event.
+
+Qt-free and safe to call on a worker thread. TensorFlow is imported inside ``train``. Events go
+to the plain ``on_event`` callback; the run ends with exactly one of TrainingFinished,
+TrainingStopped or TrainingFailed, which is also returned. Bad input never raises: it becomes
+TrainingFailed with one readable sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import traceback
+from typing import Any, Callable
+
+from workbench.core.training.checkpoint import CheckpointError, CheckpointWriter, load_checkpoint
+from workbench.core.training.config import TrainConfig
+from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingStarted
+from workbench.core.training.finish import outcome, save_best, save_last_good, write_result
+from workbench.core.training.rundir import HISTORY_FILE, LOGS_DIR, HistoryWriter
+from workbench.core.training.session import RunSession, TrainingError, prepare_run_dir, write_config
+
+PROGRESS_INTERVAL_S = 0.1  # BatchProgress at most ~10 per second
+
+
+def train(
+    config: TrainConfig,
+    on_event: Callable[[TrainingEvent], None] | None = None,
+    stop: threading.Event | None = None,
+) -> TrainingEvent:
+    """Train, reporting events to ``on_event``; return the final event (never raises for bad input)."""
+    emit = on_event or (lambda event: None)
+    run = RunSession(config)
+    try:
+        final = _train(run, emit, stop)
+    except Exception as exc:  # every failure ends as an event, never as a traceback
+        final = _failed(run, exc)
+    finally:
+        if run.restore_policy is not None:
+            _restore_dtype_policy(run.restore_policy)
+    write_result(run, final)
+    try:
+        emit(final)
+    except Exception:
+        pass  # the run is over and its files are written; a failing receiver changes nothing
+    return final
+
+
+def _sentence(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _failed(run: RunSession, exc: Exception) -> TrainingFailed:
+    from workbench.core.datasets import DatasetError
+
+    readable = isinstance(exc, (TrainingError, CheckpointError, DatasetError, ValueError, OSError))
+    message = _sentence(exc) if readable else f"Training failed: {_sentence(exc)}"
+    if type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's out-of-memory error
+        message = "The device ran out of memory; try a smaller batch size or a smaller network."
+    model_path = None
+    state = run.state
+    if run.model is not None and state is not None and state.last_saved_epoch is not None:
+        try:  # a crashed run keeps its last completed epoch as a usable model, and its best one
+            model_path = str(save_last_good(run))
+            save_best(run)
+        except Exception:
+            model_path = None
+    return TrainingFailed(
+        message=message,
+        run_dir=str(run.run_dir) if run.run_dir else None,
+        model_path=model_path,
+        epochs_completed=state.epochs_completed if state else run.initial_epoch,
+        details=traceback.format_exc(),
+    )
+
+
+def _restore_dtype_policy(policy: Any) -> None:
+    import keras
+
+    keras.config.set_dtype_policy(policy)
+
+
+def _check_inputs(config: TrainConfig) -> None:
+    from workbench.core.architectures import resolve_options
+    from workbench.core.datasets import DATASETS
+
+    problems = config.problems()
+    if problems:
+        raise TrainingError(problems[0])
+    if config.dataset not in DATASETS:
+        raise TrainingError(f"Unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}.")
+    resolve_options(config.arch, **config.arch_options)  # ValueError names the bad name or option
+    if config.test_limit is not None and config.test_limit < 0:
+        raise TrainingError(f"The test limit must be 0 or more (got {config.test_limit}).")
+
+
+def _build(run: RunSession, setup: Any, num_classes: int) -> None:
+    from workbench.core.architectures import build_model
+    from workbench.core.metrics import TopKAccuracy
+    from workbench.core.training.optim import make_loss, make_optimizer
+
+    config = run.config
+    with setup.strategy.scope():
+        model = build_model(config.arch, num_classes, **config.arch_options)
+        model.compile(
+            optimizer=make_optimizer(config, run.splits.steps_per_epoch),
+            loss=make_loss(config, num_classes),
+            # Top-5 of five classes or fewer is trivially 1; k may not exceed the class count.
+            metrics=[TopKAccuracy(k=1, name="top1"), TopKAccuracy(k=min(5, num_classes), name="top5")],
+        )
+        run.model = model
+        if config.resume:
+            load_checkpoint(model, run.run_dir)
+            if config.lr_schedule == "constant":
+                model.optimizer.learning_rate = config.learning_rate  # the rate asked for now applies
+
+
+def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | None) -> TrainingEvent:
+    config = run.config
+    _check_inputs(config)
+    from workbench.core.datasets import load_dataset
+
+    data = load_dataset(config.dataset, config.data_dir)
+    run.class_names = tuple(data.class_names)
+    prepare_run_dir(run)
+
+    import keras
+
+    from workbench.core.training.devices import configure_devices
+    from workbench.core.training.pipeline import make_splits
+
+    # No keras.backend.clear_session(): it resets Keras state for every thread, including a GUI's
+    # inference thread; an earlier run's model is freed once nothing refers to it.
+    setup = configure_devices(config.mixed_precision)
+    if setup.mixed_precision:
+        run.restore_policy = keras.config.dtype_policy()
+        keras.config.set_dtype_policy("mixed_float16")
+    # A resumed run gets fresh shuffles and dropout masks, not a replay of epoch 0's.
+    keras.utils.set_random_seed(config.seed + run.initial_epoch)
+    run.splits = make_splits(
+        data, val_split=config.val_split, seed=config.seed, batch_size=config.batch_size,
+        augment=config.augment, limit=config.limit, test_limit=config.test_limit,
+    )
+    _build(run, setup, data.num_classes)
+    run.device = setup.description
+    params = int(run.model.count_params())
+    write_config(run, setup, run.splits, params)
+    return _fit(run, emit, stop, params)
+
+
+def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | None) -> list[Any]:
+    import keras
+
+    from workbench.core.training.callbacks.batch_monitor import BatchMonitor
+    from workbench.core.training.callbacks.early_stop import EarlyStopper
+    from workbench.core.training.callbacks.epoch_recorder import EpochRecorder
+    from workbench.core.training.callbacks.tensorboard import EpochScalars
+    from workbench.core.training.optim import PLATEAU_FACTOR, PLATEAU_PATIENCE
+
+    config, state = run.config, run.state
+    history = HistoryWriter(run.run_dir / HISTORY_FILE, keep_epochs_below=run.initial_epoch if config.resume else None)
+
+    def save_checkpoint_for(epoch: int) -> None:
+        run.checkpoints.save(run.model, {
+            "epoch": epoch, "best_value": state.best_value if math.isfinite(state.best_value) else None,
+            "best_epoch": state.best_epoch,
+        })
+
+    def remember_best() -> None:
+        run.best_weights = run.model.get_weights()  # a host copy: cheap next to writing a file each time
+
+    callbacks = [
+        BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S),
+        EpochRecorder(state, emit, history, epochs=config.epochs,
+                      remember_best=remember_best, save_checkpoint=save_checkpoint_for),
+    ]
+    monitor = "val_top1" if run.splits.val is not None else "top1"
+    if config.early_stopping_patience > 0:
+        run.early_stopper = EarlyStopper(state, config.early_stopping_patience, monitor=monitor)
+        callbacks.append(run.early_stopper)
+    if config.lr_schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss" if run.splits.val is not None else "loss",
+            factor=PLATEAU_FACTOR, patience=PLATEAU_PATIENCE, min_lr=config.learning_rate * 1e-3,
+        ))
+    callbacks.append(EpochScalars(str(run.run_dir / LOGS_DIR), state))
+    return callbacks
+
+
+def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | None, params: int) -> TrainingEvent:
+    from workbench.core.training.callbacks.lean_list import LeanCallbackList
+    from workbench.core.training.callbacks.state import RunState
+
+    config, splits = run.config, run.splits
+    run.state = state = RunState(
+        steps_per_epoch=splits.steps_per_epoch, train_images=splits.train_images, batch_size=config.batch_size,
+        epochs_completed=run.initial_epoch,
+        last_saved_epoch=run.initial_epoch - 1 if config.resume else None,
+    )
+    if config.resume and run.extra.get("best_value") is not None:
+        state.best_value = float(run.extra["best_value"])
+        state.best_epoch = run.extra.get("best_epoch")
+    run.checkpoints = CheckpointWriter(run.run_dir)
+    callbacks = LeanCallbackList(
+        _callbacks(run, emit, stop), add_history=True, add_progbar=False, model=run.model,
+        verbose=0, epochs=config.epochs, steps=splits.steps_per_epoch,
+    )
+    emit(TrainingStarted(
+        run_dir=str(run.run_dir), dataset=config.dataset, arch=config.arch, device=run.device, params=params,
+        epochs=config.epochs, initial_epoch=run.initial_epoch, steps_per_epoch=splits.steps_per_epoch,
+        train_images=splits.train_images, val_images=splits.val_images, class_names=run.class_names,
+    ))
+    try:
+        run.model.fit(
+            splits.train, validation_data=splits.val, epochs=config.epochs, initial_epoch=run.initial_epoch,
+            callbacks=callbacks, verbose=0, shuffle=False,
+        )
+    finally:
+        run.checkpoints.wait()  # the last epoch's checkpoint is on disk before the run reports its end
+    return outcome(run)
+
+

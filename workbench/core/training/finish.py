@@ -1,0 +1,122 @@
+"""How a run ends: which final event, which model files, and result.json."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from workbench.core.training.checkpoint import load_checkpoint
+from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingFinished, TrainingStopped
+from workbench.core.training.rundir import RESULT_FILE, write_json_atomic
+from workbench.core.training.session import RunSession
+
+PREPROCESSING = "raw_0_255"  # the models scale raw pixels themselves
+
+
+def save_model_file(run: RunSession, stem: str) -> Path:
+    """``<run_dir>/<stem>.h5`` (or .keras) with the workbench metadata."""
+    from workbench.core.modelio import save_model
+
+    state = run.state
+    return save_model(
+        run.model, run.model_path(stem),
+        class_names=run.class_names, dataset_id=run.config.dataset, preprocessing=PREPROCESSING,
+        arch=run.config.arch,
+        extra={"arch_options": dict(run.config.arch_options), "run_dir": str(run.run_dir),
+               "epochs_completed": state.epochs_completed if state else 0,
+               "best_epoch": state.best_epoch if state else None},
+    )
+
+
+def save_last_good(run: RunSession) -> Path:
+    """Put the last completed epoch's weights back from the checkpoint and save them as the model."""
+    if run.checkpoints is not None:
+        run.checkpoints.wait()
+    load_checkpoint(run.model, run.run_dir)  # back to the end of the last completed epoch
+    return save_model_file(run, "model")
+
+
+def save_best(run: RunSession) -> Path | None:
+    """Write best.h5 from the best epoch's weights (leaves them in the model)."""
+    if run.best_weights is None:
+        return None
+    run.model.set_weights(run.best_weights)
+    return save_model_file(run, "best")
+
+
+def evaluate_test(run: RunSession) -> dict[str, float | None]:
+    """Loss, top-1 and top-5 on the (possibly limited) test split; None values without test images."""
+    if run.splits.test is None:
+        return {"loss": None, "top1": None, "top5": None}
+    logs = run.model.evaluate(run.splits.test, verbose=0, return_dict=True)
+    return {k: float(logs[k]) if k in logs else None for k in ("loss", "top1", "top5")}
+
+
+def outcome(run: RunSession) -> TrainingEvent:
+    """After fit: save what the run produced and build its final event (diverged, stopped or finished)."""
+    state = run.state
+    if state.diverged_at is not None:
+        epoch, batch = state.diverged_at
+        what = "NaN" if math.isnan(state.diverged_loss) else "infinite"
+        kept = None
+        if state.last_saved_epoch is not None:
+            kept = str(save_last_good(run))
+            save_best(run)
+            tail = f" The model from epoch {state.last_saved_epoch + 1} was kept."
+        else:
+            tail = " No epoch had completed, so no model was kept."
+        return TrainingFailed(
+            message=f"Training diverged at epoch {epoch + 1} batch {batch}: the loss became {what}. "
+                    f"Try a lower learning rate.{tail}",
+            run_dir=str(run.run_dir), diverged=True, model_path=kept, epochs_completed=state.epochs_completed,
+        )
+    if state.stop_requested:
+        path = save_model_file(run, "model")  # what was trained so far, partial epoch included
+        save_best(run)
+        return TrainingStopped(run_dir=str(run.run_dir), model_path=str(path),
+                               epochs_completed=state.epochs_completed)
+    if run.early_stopper is not None:
+        run.early_stopper.restore_best()
+    path = save_model_file(run, "model")
+    test = evaluate_test(run)
+    save_best(run)
+    best = run.model_path("best")
+    best_path = str(best) if best.exists() else None
+    return TrainingFinished(
+        run_dir=str(run.run_dir), model_path=str(path), best_model_path=best_path,
+        epochs_completed=state.epochs_completed, test_top1=test["top1"], test_top5=test["top5"],
+        test_loss=test["loss"],
+    )
+
+
+def write_result(run: RunSession, final: TrainingEvent) -> None:
+    """result.json, written atomically: status, test metrics, best epoch, model paths, message."""
+    if run.run_dir is None or not run.run_dir.is_dir():
+        return
+    status = {TrainingFinished: "finished", TrainingStopped: "stopped"}.get(type(final), "failed")
+    state = run.state
+    data = {
+        "status": status,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "epochs_completed": getattr(final, "epochs_completed", 0),
+        "epochs_planned": run.config.epochs,
+        "best_epoch": state.best_epoch if state else None,
+        "best_val_top1": state.best_value if state and math.isfinite(state.best_value) else None,
+        "test_top1": getattr(final, "test_top1", None),
+        "test_top5": getattr(final, "test_top5", None),
+        "test_loss": getattr(final, "test_loss", None),
+        "model_path": getattr(final, "model_path", None),
+        "best_model_path": getattr(final, "best_model_path", None),
+        "message": getattr(final, "message", ""),
+        "diverged": getattr(final, "diverged", False),
+        "device": run.device,
+    }
+    best = run.run_dir / f"best.{run.config.model_format}"
+    if data["best_model_path"] is None and best.exists():
+        data["best_model_path"] = str(best)
+    try:
+        write_json_atomic(run.run_dir / RESULT_FILE, data)
+    except OSError:
+        pass  # the final event still reports the outcome
+

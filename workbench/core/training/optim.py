@@ -1,0 +1,92 @@
+"""Optimizer, learning-rate schedule and loss for a TrainConfig."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.core.training.config import TrainConfig
+
+STEP_DROPS = ((0.5, 0.1), (0.75, 0.01))  # (fraction of the run, lr multiplier) for the "step" schedule
+PLATEAU_FACTOR = 0.2
+PLATEAU_PATIENCE = 3
+
+
+def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
+    """A float, or a Keras schedule driven by the optimizer's step count (so it resumes exactly)."""
+    import keras
+
+    total = max(1, config.epochs * steps_per_epoch)
+    if config.lr_schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total)
+    if config.lr_schedule == "step":
+        boundaries = [max(1, int(total * f)) for f, _ in STEP_DROPS]
+        values = [config.learning_rate] + [config.learning_rate * m for _, m in STEP_DROPS]
+        return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+    return float(config.learning_rate)  # constant, and plateau (reduced by a callback)
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> Any:
+    import keras
+
+    lr = make_learning_rate(config, steps_per_epoch)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=lr)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr)
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+_smoothed_loss_class: Any = None
+
+
+def _make_smoothed_loss_class() -> Any:
+    import keras
+
+    @keras.saving.register_keras_serializable(package="workbench", name="SmoothedSparseCrossentropy")
+    class SmoothedSparseCrossentropy(keras.losses.Loss):
+        """Cross-entropy on probabilities with label smoothing, taking sparse integer labels.
+
+        Keras 3's sparse cross-entropy has no label smoothing; one-hot encoding inside the loss
+        keeps the labels sparse everywhere else, so the honest top-k metrics still apply.
+        """
+
+        def __init__(self, num_classes: int, label_smoothing: float = 0.0, name: str = "smoothed_sparse_ce",
+                     **kwargs: Any) -> None:
+            super().__init__(name=name, **kwargs)
+            self.num_classes = int(num_classes)
+            self.label_smoothing = float(label_smoothing)
+
+        def call(self, y_true: Any, y_pred: Any) -> Any:
+            from keras import ops
+
+            labels = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), self.num_classes)
+            return keras.losses.categorical_crossentropy(
+                labels, y_pred, from_logits=False, label_smoothing=self.label_smoothing
+            )
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "num_classes": self.num_classes, "label_smoothing": self.label_smoothing}
+
+    return SmoothedSparseCrossentropy
+
+
+def make_loss(config: TrainConfig, num_classes: int) -> Any:
+    """Sparse cross-entropy on probabilities (the models end in softmax), smoothed when asked."""
+    import keras
+
+    global _smoothed_loss_class
+    if config.label_smoothing > 0:
+        if _smoothed_loss_class is None:
+            _smoothed_loss_class = _make_smoothed_loss_class()
+        return _smoothed_loss_class(num_classes, config.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=False)
+
+
+def current_learning_rate(optimizer: Any) -> float:
+    """The rate the optimizer applies at its current step, as a float."""
+    try:
+        return float(optimizer.learning_rate)
+    except (TypeError, ValueError):
+        return float("nan")

@@ -1,0 +1,355 @@
+"""The main window: experiment controls on the left, Dataset / Model / Training / Runs tabs on the right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+
+from workbench.gui.panels.dataset_browser import DatasetBrowserPanel
+from workbench.gui.panels.experiment import ExperimentPanel, cpu_device_text
+from workbench.gui.panels.model_view import ModelViewPanel
+from workbench.gui.panels.runs import RunDetails, RunsPanel
+from workbench.gui.panels.training import TrainingPanel, history_columns
+from workbench.gui.settings import open_settings, read_value
+from workbench.gui.worker import TaskRunner
+
+TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS = range(4)
+
+
+class MainWindow(QMainWindow):
+    background_started = Signal()
+
+    def __init__(self, settings: QSettings | None = None, runs_root: str | None = None,
+                 count_params: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("CIFAR Workbench")
+        self.setObjectName("MainWindow")
+        self.settings = settings if settings is not None else open_settings()
+        self.ask_before_closing = True  # tests set False: closing while training then stops without asking
+        self._background_started = False
+        self._close_pending = False
+        self._closing_done = False
+
+        self.runner = TaskRunner(self)
+        self.experiment = ExperimentPanel(self.runner)
+        self.experiment.auto_count_params = count_params
+        self.browser = DatasetBrowserPanel(self.runner)
+        self.model_view = ModelViewPanel(self.runner)
+        self.training = TrainingPanel(self.runner, config_provider=self.experiment.config)
+        self.runs = RunsPanel(self.runner)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.browser, "Dataset")
+        self.tabs.addTab(self.model_view, "Model")
+        self.tabs.addTab(self.training, "Training")
+        self.tabs.addTab(self.runs, "Runs")
+        scroll = QScrollArea()
+        scroll.setWidget(self.experiment)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(330)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([360, 1000])
+        self.setCentralWidget(self.splitter)
+
+        self.status_label = QLabel("Ready")
+        self.device_label = QLabel(cpu_device_text())
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("Where training runs (known for sure once a run starts)")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.device_label)
+
+        self._build_actions()
+        self.setAcceptDrops(True)
+
+        self.experiment.load_settings(self.settings)
+        if runs_root is not None:
+            self.experiment.runs_root = runs_root
+        self.runs.runs_root = self.experiment.runs_root
+
+        self.experiment.dataset_changed.connect(self._on_dataset_changed)
+        self.experiment.arch_changed.connect(self._on_arch_changed)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.browser.data_dir_chosen.connect(self._on_data_dir_chosen)
+        self.browser.dataset_loaded.connect(self._on_dataset_loaded)
+        self.browser.dataset_missing.connect(self._on_dataset_missing)
+        self.training.running_changed.connect(self._on_running_changed)
+        self.training.device_known.connect(self._on_device_known)
+        self.training.status_message.connect(self.show_status)
+        self.training.run_ended.connect(self._on_run_ended)
+        self.runs.open_requested.connect(self._on_open_run)
+        self.runs.overlay_requested.connect(self._on_overlay_runs)
+        self.runs.clear_overlays_requested.connect(self._on_clear_overlays)
+        self.runs.resume_requested.connect(self._on_resume_run)
+        self.runner.idle.connect(self._on_runner_idle)
+
+        self.resize(1400, 900)
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(read_value(self.settings, "window/tab", TAB_DATASET))
+        self._update_actions()
+
+    # --- actions --------------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        m = self.menuBar()
+        file = m.addMenu("&File")
+        self.open_data_action = self._action("Open dataset &folder…", self.browser.choose_folder, ["Ctrl+O"])
+        self.open_archive_action = self._action("Open dataset &archive…", self.browser.choose_archive, ["Ctrl+Shift+O"])
+        self.save_action = self._action("&Save model…", self.training.save_model_dialog, [QKeySequence.StandardKey.Save])
+        self.export_action = self._action("&Export plots…", self.training.export_plots_dialog, ["Ctrl+E"])
+        self.export_csv_action = self._action("Export &history CSV…", self.training.export_history_dialog, ["Ctrl+Shift+E"])
+        self.quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit])
+        for a in (self.open_data_action, self.open_archive_action, None, self.save_action, self.export_action,
+                  self.export_csv_action, None, self.quit_action):
+            file.addSeparator() if a is None else file.addAction(a)
+        run = m.addMenu("&Run")
+        self.start_action = self._action("&Start training", self.start_training, ["Ctrl+R"])
+        self.stop_action = self._action("S&top training", self.training.stop, ["Esc", "Ctrl+."])
+        self.resume_action = self._action("&Resume stopped run", self.training.resume, ["Ctrl+Shift+R"])
+        self.refresh_runs_action = self._action("Refresh &runs", self.runs.refresh, ["F5"])
+        for a in (self.start_action, self.stop_action, self.resume_action, None, self.refresh_runs_action):
+            run.addSeparator() if a is None else run.addAction(a)
+        view = m.addMenu("&View")
+        for i, name in enumerate(("&Dataset", "&Model", "&Training", "R&uns")):
+            action = self._action(name, self._show_tab_from_action, [f"Ctrl+{i + 1}"])
+            action.setData(i)
+            view.addAction(action)
+        data = m.addMenu("&Data")
+        data.addAction(self._action("&Next page", self.browser.next_page, ["Ctrl+Right"]))
+        data.addAction(self._action("&Previous page", self.browser.previous_page, ["Ctrl+Left"]))
+        data.addAction(self._action("S&huffle", self.browser.shuffle, ["Ctrl+H"]))
+
+    @Slot()
+    def _show_tab_from_action(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.tabs.setCurrentIndex(int(action.data()))
+
+    def _update_actions(self) -> None:
+        running = self.training.is_running()
+        self.start_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+        self.resume_action.setEnabled(self.training.can_resume())
+        self.experiment.setEnabled(not running)
+
+    # --- startup --------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if not self._background_started:
+            self._background_started = True
+            # Deferred: nothing touches a worker (or TensorFlow) before the window is on screen.
+            QTimer.singleShot(0, self._start_background)
+
+    @Slot()
+    def _start_background(self) -> None:
+        self.experiment.start_background_work()
+        self.browser.set_dataset(self.experiment.dataset_id(), self.experiment.data_dir)
+        if self.tabs.currentIndex() == TAB_MODEL:
+            self._show_model()
+        self.runs.refresh()
+        self.background_started.emit()
+
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    # --- panel wiring ---------------------------------------------------------------------------
+    @Slot(str)
+    def _on_dataset_changed(self, dataset_id: str) -> None:
+        if self._background_started:
+            self.browser.set_dataset(dataset_id, self.experiment.data_dir)
+            if self.tabs.currentIndex() == TAB_MODEL:
+                self._show_model()
+
+    @Slot(str)
+    def _on_arch_changed(self, _arch: str) -> None:
+        if self._background_started and self.tabs.currentIndex() == TAB_MODEL:
+            self._show_model()
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        if index == TAB_MODEL and self._background_started:
+            self._show_model()
+
+    def _show_model(self) -> None:
+        self.model_view.show_model(self.experiment.arch_name(), self.experiment.num_classes())
+
+    @Slot(str)
+    def _on_data_dir_chosen(self, path: str) -> None:
+        self.experiment.data_dir = path
+
+    @Slot(str)
+    def _on_dataset_loaded(self, dataset_id: str) -> None:
+        data = self.browser.data
+        if data is not None:
+            ds = data.dataset
+            self.show_status(f"{dataset_id}: {len(ds.y_train):,} training and {len(ds.y_test):,} test images")
+
+    @Slot(str)
+    def _on_dataset_missing(self, dataset_id: str) -> None:
+        self.show_status(f"{dataset_id} is not on disk yet — see the Dataset tab to download or open it.")
+
+    @Slot(bool)
+    def _on_running_changed(self, running: bool) -> None:
+        self._update_actions()
+        if running:
+            self.tabs.setCurrentIndex(TAB_TRAINING)
+        elif self._close_pending:
+            QTimer.singleShot(0, self.close)
+
+    @Slot(str)
+    def _on_device_known(self, device: str) -> None:
+        self.device_label.setText(device)
+
+    @Slot(object)
+    def _on_run_ended(self, _event: object) -> None:
+        self._update_actions()
+        if not self._close_pending:
+            self.runs.refresh()
+
+    @Slot()
+    def start_training(self) -> bool:
+        return self.training.start_from_form()
+
+    @Slot(object)
+    def _on_open_run(self, details: RunDetails) -> None:
+        if self.training.is_running():
+            self.show_status("A run is training; open earlier runs when it has ended (or overlay them).")
+            return
+        resumable = bool(getattr(details.summary, "resumable", False))
+        self.training.show_run(details.run_dir, details.history, details.result, details.config, resumable)
+        self.tabs.setCurrentIndex(TAB_TRAINING)
+        self._update_actions()
+
+    @Slot(object)
+    def _on_overlay_runs(self, details: list) -> None:
+        for d in details:
+            self.training.plots.add_overlay(Path(d.run_dir).name, history_columns(d.history))
+        self.tabs.setCurrentIndex(TAB_TRAINING)
+        self.show_status(f"Overlaid {len(details)} run(s) on the training plots.")
+
+    @Slot()
+    def _on_clear_overlays(self) -> None:
+        self.training.plots.clear_overlays()
+
+    @Slot(object)
+    def _on_resume_run(self, details: RunDetails) -> None:
+        config = details.config
+        if config is None:
+            self.show_status("This run has no readable config.json, so it cannot be resumed.")
+            return
+        done = int(getattr(details.summary, "epochs_done", 0) or len(details.history))
+        if done >= config.epochs:
+            wanted = self.experiment.epochs.value()
+            if wanted <= done:
+                self.show_status(f"This run already completed {done} epochs; set Epochs above {done} to continue it.")
+                return
+            config = config.replace(epochs=wanted)
+        self.training.resume_run(details.run_dir, config, details.history)
+
+    # --- drag and drop --------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_data_path(paths[0])
+            event.acceptProposedAction()
+
+    def open_data_path(self, path: str) -> None:
+        """Use a dropped/opened dataset folder or archive for the selected dataset."""
+        name = Path(path).name.lower()
+        self.experiment.data_dir = path
+        self.tabs.setCurrentIndex(TAB_DATASET)
+        wanted = self.experiment.dataset_id()
+        if "cifar-100" in name and wanted not in ("cifar100", "cifar100-coarse"):
+            wanted = "cifar100"
+        elif "cifar-10-" in name:
+            wanted = "cifar10"
+        if wanted != self.experiment.dataset_id():
+            self.experiment.set_dataset(wanted)  # loads from the new data_dir via dataset_changed
+        else:
+            self.browser.use_path(path)
+
+    # --- closing --------------------------------------------------------------------------------
+    def confirm_close(self) -> bool:
+        if not self.ask_before_closing:
+            return True
+        answer = QMessageBox.question(
+            self, "Training is running",
+            "A run is still training. Stop it (the model so far is saved) and close?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.training.is_running():
+            if not self._close_pending:
+                if not self.confirm_close():
+                    event.ignore()
+                    return
+                self._close_pending = True
+                self.training.stop()
+                self.show_status("Stopping the run before closing…")
+            event.ignore()  # closes again from _on_running_changed once the thread has ended
+            return
+        if not self.runner.is_idle():
+            self._close_pending = True
+            self.runner.cancel_all()
+            self.show_status("Finishing background work before closing…")
+            event.ignore()  # closes again from _on_runner_idle
+            return
+        if not self._closing_done:
+            self._closing_done = True
+            self._save_settings()
+        event.accept()
+
+    @Slot()
+    def _on_runner_idle(self) -> None:
+        if self._close_pending and not self.training.is_running():
+            QTimer.singleShot(0, self.close)
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        self.experiment.save_settings(s)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/tab", self.tabs.currentIndex())
+        s.sync()
+
+    def shutdown(self, timeout_ms: int = 120_000) -> None:
+        """Stop everything and wait (blocking) — for scripts and tests that must not leave threads."""
+        self.training.stop()
+        self.runner.cancel_all()
+        self.training.wait_for_thread(timeout_ms)
+        self.runner.wait_all(timeout_ms)
+        QApplication.processEvents()

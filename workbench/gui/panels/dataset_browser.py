@@ -1,0 +1,487 @@
+"""Dataset browser: a 5 x 5 page of samples, paging, shuffle, class filter, per-class counts.
+
+When the data is not on disk it shows where it looked, a Download button (worker thread, progress,
+Cancel) and "Open folder or archive…". Loading always happens on a worker thread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.datasets import DATASETS
+from workbench.gui.widgets.class_bars import ClassBarChart
+from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
+from workbench.gui.worker import TaskError, TaskRunner
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedData:
+    """What a load hands back to the GUI: the (read-only) dataset and counts computed off-thread."""
+
+    dataset_id: str
+    dataset: object  # workbench.core.datasets.Dataset
+    train_counts: tuple[int, ...]
+    test_counts: tuple[int, ...]
+
+
+def load_for_browser(dataset_id: str, data_dir: str | None) -> LoadedData:
+    """Worker-thread function: load the dataset and count images per class."""
+    from workbench.core.datasets import load_dataset
+
+    ds = load_dataset(dataset_id, data_dir)
+    n = ds.num_classes
+    train = np.bincount(np.asarray(ds.y_train, np.int64).ravel(), minlength=n)[:n]
+    test = np.bincount(np.asarray(ds.y_test, np.int64).ravel(), minlength=n)[:n]
+    return LoadedData(dataset_id, ds, tuple(int(c) for c in train), tuple(int(c) for c in test))
+
+
+def download_for_browser(dataset_id: str, data_dir: str | None, progress=None, cancel=None) -> str:
+    from workbench.core.datasets import download_dataset
+
+    dest = data_dir if data_dir and not Path(data_dir).is_file() else None
+    return str(download_dataset(dataset_id, dest, progress=progress, cancel=cancel))
+
+
+class DatasetBrowserPanel(QWidget):
+    dataset_loaded = Signal(str)
+    dataset_missing = Signal(str)
+    load_failed = Signal(str)
+    data_dir_chosen = Signal(str)  # the user pointed at a folder/archive that loaded
+    page_changed = Signal()
+
+    PAGE_SIZE = 25
+
+    def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner or TaskRunner(self)
+        self.dataset_id: str | None = None
+        self.data_dir: str | None = None
+        self.data: LoadedData | None = None
+        self.split = "train"
+        self.class_filter: int | None = None
+        self.page = 0
+        self._order: np.ndarray | None = None  # shuffled order of the current split, or None
+        self._visible: np.ndarray = np.zeros(0, np.int64)
+        self._load_worker = None  # the latest load; answers from older ones are ignored
+        self._download_worker = None
+        self.last_error: TaskError | None = None
+
+        # --- browse page ---
+        self.title = QLabel()
+        self.title.setObjectName("panelTitle")
+        self.train_radio = QRadioButton("&Train")
+        self.test_radio = QRadioButton("T&est")
+        self.train_radio.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.train_radio)
+        group.addButton(self.test_radio)
+        self.train_radio.toggled.connect(self._on_split_toggled)
+        self.class_combo = QComboBox()
+        self.class_combo.setMinimumWidth(160)
+        self.class_combo.currentIndexChanged.connect(self._on_class_filter)
+        self.prev_button = QPushButton("◀ &Previous")
+        self.next_button = QPushButton("&Next ▶")
+        self.shuffle_button = QPushButton("S&huffle")
+        self.shuffle_button.setCheckable(True)
+        self.prev_button.clicked.connect(self.previous_page)
+        self.next_button.clicked.connect(self.next_page)
+        self.shuffle_button.toggled.connect(self._on_shuffle_toggled)
+        self.page_label = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(self.train_radio)
+        bar.addWidget(self.test_radio)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Class"))
+        bar.addWidget(self.class_combo)
+        bar.addStretch(1)
+        bar.addWidget(self.shuffle_button)
+        bar.addWidget(self.prev_button)
+        bar.addWidget(self.page_label)
+        bar.addWidget(self.next_button)
+
+        self.grid = SampleGrid(5, 5, 96)
+        self.grid.sample_clicked.connect(self._on_sample_clicked)
+        self.bars = ClassBarChart()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        grid_holder = QWidget()
+        gl = QVBoxLayout(grid_holder)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.addWidget(self.grid, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        gl.addStretch(1)
+        splitter.addWidget(grid_holder)
+        splitter.addWidget(self.bars)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        browse = QWidget()
+        bl = QVBoxLayout(browse)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addLayout(bar)
+        bl.addWidget(splitter, 1)
+
+        # --- loading page ---
+        loading = QWidget()
+        ll = QVBoxLayout(loading)
+        self.loading_label = QLabel("Loading…")
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        ll.addStretch(1)
+        ll.addWidget(self.loading_label)
+        ll.addStretch(1)
+
+        # --- missing page ---
+        missing = QWidget()
+        missing.setObjectName("missingPanel")
+        ml = QVBoxLayout(missing)
+        self.missing_title = QLabel()
+        self.missing_title.setObjectName("panelTitle")
+        self.missing_text = QLabel()
+        self.missing_text.setWordWrap(True)
+        self.missing_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.download_button = QPushButton("&Download")
+        self.download_button.clicked.connect(self.start_download)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_download)
+        self.cancel_button.setEnabled(False)
+        self.open_button = QToolButton()
+        self.open_button.setText("Open folder or archive…")
+        self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.open_button)
+        menu.addAction("Folder…", self.choose_folder)
+        menu.addAction("Archive (.tar.gz)…", self.choose_archive)
+        self.open_button.setMenu(menu)
+        self.download_progress = QProgressBar()
+        self.download_progress.setVisible(False)
+        self.download_status = QLabel()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        ml.addWidget(self.missing_title)
+        ml.addWidget(self.missing_text)
+        ml.addLayout(buttons)
+        ml.addWidget(self.download_progress)
+        ml.addWidget(self.download_status)
+        ml.addStretch(1)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(browse)
+        self.stack.addWidget(loading)
+        self.stack.addWidget(missing)
+        self.browse_page, self.loading_page, self.missing_page = browse, loading, missing
+        self.loading_label.setText("No dataset chosen yet.")
+        self.stack.setCurrentWidget(loading)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.stack, 1)
+        self._update_nav()
+
+    # --- loading --------------------------------------------------------------------------------
+    def set_dataset(self, dataset_id: str, data_dir: str | None = None) -> None:
+        """Show ``dataset_id`` (loads on a worker thread; emits dataset_loaded / dataset_missing / load_failed)."""
+        self.dataset_id = dataset_id
+        self.data_dir = data_dir
+        info = DATASETS[dataset_id]
+        self.title.setText(f"<b>{info.title}</b> — {info.num_classes} classes")
+        self._fill_class_combo(info.class_names)
+        self.loading_label.setText(f"Loading {info.title}…")
+        self.stack.setCurrentWidget(self.loading_page)
+        self._load_worker = self.runner.run_function(
+            load_for_browser, dataset_id, data_dir, name="load-dataset",
+            on_success=self._on_loaded, on_failure=self._on_load_failed,
+        )
+
+    def is_showing_missing(self) -> bool:
+        return self.stack.currentWidget() is self.missing_page
+
+    def is_showing_samples(self) -> bool:
+        return self.stack.currentWidget() is self.browse_page
+
+    @Slot(object)
+    def _on_loaded(self, data: LoadedData) -> None:
+        if self.sender() is not self._load_worker or data.dataset_id != self.dataset_id:
+            return  # a newer request superseded this one
+        self.data = data
+        self.last_error = None
+        self._order = None
+        self.shuffle_button.blockSignals(True)
+        self.shuffle_button.setChecked(False)
+        self.shuffle_button.blockSignals(False)
+        self.page = 0
+        self._refresh_indices()
+        self.stack.setCurrentWidget(self.browse_page)
+        self.dataset_loaded.emit(data.dataset_id)
+
+    @Slot(object)
+    def _on_load_failed(self, error: TaskError) -> None:
+        if self.sender() is not self._load_worker:
+            return  # a newer request superseded this one
+        self.last_error = error
+        info = DATASETS.get(self.dataset_id or "", None)
+        self.data = None
+        if error.is_a("DatasetNotFound"):
+            title = info.title if info else self.dataset_id
+            self.missing_title.setText(f"<b>{title} is not on this computer yet</b>")
+            self.missing_text.setText(
+                f"{error.message.replace(' (download=True)', '')}\n\nDownload it (about {'163' if self.dataset_id == 'cifar10' else '161'} MB), "
+                "or open a folder or archive you already have."
+            )
+            self.download_button.setEnabled(bool(info and info.url))
+            self.stack.setCurrentWidget(self.missing_page)
+            self.dataset_missing.emit(self.dataset_id or "")
+        else:
+            self.missing_title.setText("<b>The dataset could not be read</b>")
+            self.missing_text.setText(error.message)
+            self.download_button.setEnabled(bool(info and info.url))
+            self.stack.setCurrentWidget(self.missing_page)
+            self.load_failed.emit(error.message)
+
+    # --- download / open ------------------------------------------------------------------------
+    @Slot()
+    def start_download(self) -> None:
+        if self.dataset_id is None or self._download_worker is not None:
+            return
+        self.download_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.download_progress.setVisible(True)
+        self.download_progress.setRange(0, 0)
+        self.download_status.setText("Connecting…")
+        self._download_worker = self.runner.run_function(
+            download_for_browser, self.dataset_id, self.data_dir, name="download",
+            pass_progress=True, pass_cancel=True,
+            on_success=self._on_downloaded, on_failure=self._on_download_failed,
+            on_progress=self._on_download_progress,
+        )
+
+    @Slot()
+    def cancel_download(self) -> None:
+        if self._download_worker is not None:
+            self._download_worker.cancel_event.set()
+            self.download_status.setText("Cancelling…")
+
+    @Slot(object)
+    def _on_download_progress(self, value) -> None:
+        try:
+            done, total = value
+        except (TypeError, ValueError):
+            return
+        if total:
+            self.download_progress.setRange(0, 1000)
+            self.download_progress.setValue(int(1000 * done / total))
+            self.download_status.setText(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+        else:
+            self.download_status.setText(f"{done / 1e6:.1f} MB")
+
+    @Slot(object)
+    def _on_downloaded(self, _folder: str) -> None:
+        self._download_done()
+        self.download_status.setText("Downloaded.")
+        if self.dataset_id:
+            self.set_dataset(self.dataset_id, self.data_dir)
+
+    @Slot(object)
+    def _on_download_failed(self, error: TaskError) -> None:
+        self._download_done()
+        if error.is_a("DownloadCancelled"):
+            self.download_status.setText("Download cancelled.")
+        else:
+            self.download_status.setText(f"Download failed: {error.message}")
+
+    def _download_done(self) -> None:
+        self._download_worker = None
+        self.cancel_button.setEnabled(False)
+        self.download_button.setEnabled(True)
+        self.download_progress.setVisible(False)
+
+    @Slot()
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder holding the dataset")
+        if folder:
+            self.use_path(folder)
+
+    @Slot()
+    def choose_archive(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Dataset archive", "", "CIFAR archives (*.tar.gz *.tgz *.tar);;All files (*)"
+        )
+        if path:
+            self.use_path(path)
+
+    def use_path(self, path: str) -> None:
+        """Load the current dataset from a folder or archive the user has (also used for drag and drop)."""
+        if self.dataset_id is None:
+            return
+        self.data_dir_chosen.emit(path)
+        self.set_dataset(self.dataset_id, path)
+
+    # --- browsing -------------------------------------------------------------------------------
+    def _fill_class_combo(self, names) -> None:
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItem("all classes", None)
+        for i, name in enumerate(names):
+            self.class_combo.addItem(name, i)
+        self.class_combo.setCurrentIndex(0)
+        self.class_filter = None
+        self.class_combo.blockSignals(False)
+
+    def class_names(self) -> list[str]:
+        return [self.class_combo.itemText(i) for i in range(1, self.class_combo.count())]
+
+    def _arrays(self):
+        ds = self.data.dataset
+        return (ds.x_train, ds.y_train) if self.split == "train" else (ds.x_test, ds.y_test)
+
+    def _refresh_indices(self) -> None:
+        if self.data is None:
+            return
+        _x, y = self._arrays()
+        y = np.asarray(y).ravel()
+        order = self._order if self._order is not None and len(self._order) == len(y) else np.arange(len(y))
+        if self.class_filter is not None:
+            order = order[y[order] == self.class_filter]
+        self._visible = order
+        self.page = min(self.page, max(0, self.page_count() - 1))
+        self._show_page()
+        counts = self.data.train_counts if self.split == "train" else self.data.test_counts
+        self.bars.set_counts(self.data.dataset.class_names, counts, f"{self.split} images per class",
+                             highlight=self.class_filter)
+
+    def page_count(self) -> int:
+        return max(1, math.ceil(len(self._visible) / self.PAGE_SIZE))
+
+    def _show_page(self) -> None:
+        x, y = self._arrays()
+        start = self.page * self.PAGE_SIZE
+        idx = self._visible[start:start + self.PAGE_SIZE]
+        names = self.data.dataset.class_names
+        images = np.asarray(x[np.sort(idx)]) if len(idx) else np.zeros((0, 32, 32, 3), np.uint8)
+        # keep the page order (fancy indexing on memmaps wants sorted indices)
+        if len(idx):
+            pos = {v: i for i, v in enumerate(np.sort(idx))}
+            images = images[[pos[v] for v in idx]]
+        labels = [names[int(y[i])] for i in idx]
+        self.grid.set_samples(images, labels, idx)
+        self._update_nav()
+        self.page_changed.emit()
+
+    def _update_nav(self) -> None:
+        has = self.data is not None
+        self.page_label.setText(f"page {self.page + 1} of {self.page_count()}" if has else "")
+        self.prev_button.setEnabled(has and self.page > 0)
+        self.next_button.setEnabled(has and self.page + 1 < self.page_count())
+
+    def shown_indices(self) -> list[int]:
+        return list(self.grid.indices)
+
+    def shown_labels(self) -> list[str]:
+        return self.grid.shown_labels()
+
+    def shown_label_ids(self) -> list[int]:
+        _x, y = self._arrays()
+        return [int(y[i]) for i in self.grid.indices]
+
+    @Slot()
+    def next_page(self) -> None:
+        if self.data is not None and self.page + 1 < self.page_count():
+            self.page += 1
+            self._show_page()
+
+    @Slot()
+    def previous_page(self) -> None:
+        if self.data is not None and self.page > 0:
+            self.page -= 1
+            self._show_page()
+
+    def set_split(self, split: str) -> None:
+        (self.train_radio if split == "train" else self.test_radio).setChecked(True)
+
+    @Slot(bool)
+    def _on_split_toggled(self, train_checked: bool) -> None:
+        self.split = "train" if train_checked else "test"
+        self._order = None
+        if self.shuffle_button.isChecked():
+            self._make_shuffle()
+        self.page = 0
+        self._refresh_indices()
+
+    def set_class_filter(self, class_index: int | None) -> None:
+        i = self.class_combo.findData(class_index) if class_index is not None else 0
+        self.class_combo.setCurrentIndex(max(0, i))
+
+    @Slot(int)
+    def _on_class_filter(self, _i: int) -> None:
+        data = self.class_combo.currentData()
+        self.class_filter = None if data is None else int(data)
+        self.page = 0
+        self._refresh_indices()
+
+    def shuffle(self) -> None:
+        self.shuffle_button.setChecked(True)
+        self._make_shuffle()
+        self.page = 0
+        self._refresh_indices()
+
+    def _make_shuffle(self) -> None:
+        if self.data is None:
+            return
+        _x, y = self._arrays()
+        self._order = np.random.default_rng().permutation(len(y))
+
+    @Slot(bool)
+    def _on_shuffle_toggled(self, on: bool) -> None:
+        if on:
+            self._make_shuffle()
+        else:
+            self._order = None
+        self.page = 0
+        self._refresh_indices()
+
+    @Slot(int)
+    def _on_sample_clicked(self, index: int) -> None:
+        self.open_sample(index)
+
+    def open_sample(self, index: int) -> SampleDialog | None:
+        if self.data is None:
+            return None
+        x, y = self._arrays()
+        label = self.data.dataset.class_names[int(y[index])]
+        dialog = SampleDialog(np.asarray(x[index]), index, label, self.split, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+
+if __name__ == "__main__":
+    import sys
+
+    from workbench.gui.app import run_panel
+
+    def _make() -> DatasetBrowserPanel:
+        panel = DatasetBrowserPanel()
+        panel.set_dataset(sys.argv[1] if len(sys.argv) > 1 else "builtin")
+        return panel
+
+    run_panel(_make, "Dataset browser")

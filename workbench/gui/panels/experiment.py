@@ -1,0 +1,339 @@
+"""Experiment controls: dataset, architecture (with its parameter count), hyper-parameters.
+
+``config()`` turns the form into a TrainConfig; settings are remembered with QSettings.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSettings, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.architectures import ARCHITECTURES
+from workbench.core.datasets.registry import DATASETS
+from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
+from workbench.gui.settings import read_value
+from workbench.gui.worker import TaskError, TaskRunner
+
+DATASET_ORDER = ("cifar10", "cifar100", "cifar100-coarse", "builtin")
+_DATASET_LABELS = {
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100 (fine, 100 classes)",
+    "cifar100-coarse": "CIFAR-100 (coarse, 20 classes)",
+    "builtin": "Built-in offline set (shapes)",
+}
+_OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD (momentum 0.9)", "rmsprop": "RMSprop", "adamw": "AdamW"}
+_SCHEDULE_LABELS = {
+    "constant": "constant",
+    "cosine": "cosine decay",
+    "step": "step decay",
+    "plateau": "reduce on plateau",
+}
+
+
+def _count_params(arch: str, num_classes: int) -> tuple[str, int, int]:
+    """Runs on a worker thread (builds the model, so it imports TensorFlow there)."""
+    from workbench.core.architectures import count_params
+
+    return arch, num_classes, int(count_params(arch, num_classes))
+
+
+class ExperimentPanel(QWidget):
+    dataset_changed = Signal(str)
+    arch_changed = Signal(str)
+    params_counted = Signal(str, int, int)  # arch, classes, params
+
+    def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner or TaskRunner(self)
+        self.data_dir: str | None = None
+        self.runs_root: str | None = None
+        self.test_limit: int | None = None
+        self._param_cache: dict[tuple[str, int], int] = {}
+        self._pending: set[tuple[str, int]] = set()
+        self._background_ok = False
+        self.auto_count_params = True  # off in tests that do not want TensorFlow loaded
+
+        defaults = TrainConfig()
+        self.dataset_combo = QComboBox()
+        for ds in DATASET_ORDER:
+            if ds in DATASETS:
+                self.dataset_combo.addItem(_DATASET_LABELS.get(ds, DATASETS[ds].title), ds)
+        self.dataset_combo.setToolTip("Which images to train on")
+        self.classes_label = QLabel()
+        self.classes_label.setObjectName("hint")
+
+        self.arch_combo = QComboBox()
+        for name, spec in ARCHITECTURES.items():
+            self.arch_combo.addItem(spec.title, name)
+            self.arch_combo.setItemData(self.arch_combo.count() - 1, spec.description, 3)  # ToolTipRole
+        self.params_label = QLabel("parameters: …")
+        self.params_label.setObjectName("hint")
+        self.arch_description = QLabel()
+        self.arch_description.setWordWrap(True)
+        self.arch_description.setObjectName("hint")
+
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10_000)
+        self.epochs.setValue(defaults.epochs)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 65_536)
+        self.batch_size.setValue(defaults.batch_size)
+        self.optimizer = QComboBox()
+        for opt in OPTIMIZERS:
+            self.optimizer.addItem(_OPTIMIZER_LABELS.get(opt, opt), opt)
+        self.learning_rate = QDoubleSpinBox()
+        self.learning_rate.setDecimals(6)
+        self.learning_rate.setRange(1e-6, 10.0)
+        self.learning_rate.setSingleStep(1e-4)
+        self.learning_rate.setValue(defaults.learning_rate)
+        self.val_split = QSpinBox()
+        self.val_split.setRange(0, 90)
+        self.val_split.setSuffix(" %")
+        self.val_split.setValue(int(round(defaults.val_split * 100)))
+        self.augment = QCheckBox("random crop + horizontal flip")
+        self.lr_schedule = QComboBox()
+        for sched in LR_SCHEDULES:
+            self.lr_schedule.addItem(_SCHEDULE_LABELS.get(sched, sched), sched)
+        self.label_smoothing = QDoubleSpinBox()
+        self.label_smoothing.setRange(0.0, 0.5)
+        self.label_smoothing.setSingleStep(0.05)
+        self.label_smoothing.setDecimals(2)
+        self.early_stopping = QSpinBox()
+        self.early_stopping.setRange(0, 1000)
+        self.early_stopping.setSpecialValueText("off")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.limit = QSpinBox()
+        self.limit.setRange(0, 10_000_000)
+        self.limit.setSingleStep(500)
+        self.limit.setSpecialValueText("all images")
+        self.model_format = QComboBox()
+        for fmt in MODEL_FORMATS:
+            self.model_format.addItem({"h5": "HDF5 (.h5)", "keras": "Keras v3 (.keras)"}.get(fmt, fmt), fmt)
+
+        for combo in (self.dataset_combo, self.arch_combo, self.optimizer, self.lr_schedule, self.model_format):
+            # long titles must not widen the side panel; the full text is in the popup and tooltip
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
+        self.arch_combo.currentTextChanged.connect(self.arch_combo.setToolTip)
+
+        data_box = QGroupBox("Data and model")
+        form = QFormLayout(data_box)
+        form.addRow("&Dataset", self.dataset_combo)
+        form.addRow("", self.classes_label)
+        form.addRow("&Architecture", self.arch_combo)
+        form.addRow("", self.params_label)
+        form.addRow("", self.arch_description)
+
+        hp_box = QGroupBox("Hyper-parameters")
+        hp = QFormLayout(hp_box)
+        hp.addRow("&Epochs", self.epochs)
+        hp.addRow("&Batch size", self.batch_size)
+        hp.addRow("&Optimizer", self.optimizer)
+        hp.addRow("&Learning rate", self.learning_rate)
+        hp.addRow("LR &schedule", self.lr_schedule)
+        hp.addRow("&Validation split", self.val_split)
+        hp.addRow("Augmentation", self.augment)
+        hp.addRow("Label smoothing", self.label_smoothing)
+        hp.addRow("Early stopping", self.early_stopping)
+        hp.addRow("Seed", self.seed)
+        hp.addRow("Training images", self.limit)
+        hp.addRow("Model format", self.model_format)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(data_box)
+        layout.addWidget(hp_box)
+        layout.addStretch(1)
+
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_changed)
+        self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
+        self._update_labels()
+
+    # --- public API -----------------------------------------------------------------------------
+    def dataset_id(self) -> str:
+        return str(self.dataset_combo.currentData())
+
+    def arch_name(self) -> str:
+        return str(self.arch_combo.currentData())
+
+    def num_classes(self) -> int:
+        return DATASETS[self.dataset_id()].num_classes
+
+    def set_dataset(self, dataset_id: str) -> None:
+        i = self.dataset_combo.findData(dataset_id)
+        if i >= 0:
+            self.dataset_combo.setCurrentIndex(i)
+
+    def set_arch(self, name: str) -> None:
+        i = self.arch_combo.findData(name)
+        if i >= 0:
+            self.arch_combo.setCurrentIndex(i)
+
+    def config(self) -> TrainConfig:
+        """The form as a TrainConfig (raises ValueError with a readable sentence if invalid)."""
+        limit = self.limit.value() or None
+        return TrainConfig(
+            dataset=self.dataset_id(),
+            arch=self.arch_name(),
+            epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(),
+            optimizer=str(self.optimizer.currentData()),
+            learning_rate=float(self.learning_rate.value()),
+            val_split=self.val_split.value() / 100.0,
+            augment=self.augment.isChecked(),
+            lr_schedule=str(self.lr_schedule.currentData()),
+            label_smoothing=float(self.label_smoothing.value()),
+            early_stopping_patience=self.early_stopping.value(),
+            seed=self.seed.value(),
+            limit=limit,
+            test_limit=self.test_limit,
+            data_dir=self.data_dir,
+            runs_root=self.runs_root,
+            model_format=str(self.model_format.currentData()),
+        )
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Fill the form from a config (e.g. an earlier run's)."""
+        self.set_dataset(config.dataset)
+        self.set_arch(config.arch)
+        self.epochs.setValue(config.epochs)
+        self.batch_size.setValue(config.batch_size)
+        _select(self.optimizer, config.optimizer)
+        self.learning_rate.setValue(config.learning_rate)
+        self.val_split.setValue(int(round(config.val_split * 100)))
+        self.augment.setChecked(config.augment)
+        _select(self.lr_schedule, config.lr_schedule)
+        self.label_smoothing.setValue(config.label_smoothing)
+        self.early_stopping.setValue(config.early_stopping_patience)
+        self.seed.setValue(config.seed)
+        self.limit.setValue(config.limit or 0)
+        _select(self.model_format, config.model_format)
+
+    def param_count(self) -> int | None:
+        return self._param_cache.get((self.arch_name(), self.num_classes()))
+
+    def start_background_work(self) -> None:
+        """Allow worker-thread jobs (parameter counting); called once the window is on screen."""
+        self._background_ok = True
+        self._request_param_count()
+
+    # --- settings -------------------------------------------------------------------------------
+    _KEYS = (
+        ("epochs", "epochs"), ("batch_size", "batch_size"), ("val_split", "val_split"), ("seed", "seed"),
+        ("limit", "limit"), ("early_stopping", "early_stopping"),
+    )
+
+    def save_settings(self, s: QSettings) -> None:
+        s.beginGroup("experiment")
+        s.setValue("dataset", self.dataset_id())
+        s.setValue("arch", self.arch_name())
+        for attr, key in self._KEYS:
+            s.setValue(key, getattr(self, attr).value())
+        s.setValue("learning_rate", float(self.learning_rate.value()))
+        s.setValue("label_smoothing", float(self.label_smoothing.value()))
+        s.setValue("optimizer", self.optimizer.currentData())
+        s.setValue("lr_schedule", self.lr_schedule.currentData())
+        s.setValue("model_format", self.model_format.currentData())
+        s.setValue("augment", self.augment.isChecked())
+        s.setValue("data_dir", self.data_dir or "")
+        s.endGroup()
+
+    def load_settings(self, s: QSettings) -> None:
+        s.beginGroup("experiment")
+        try:
+            self.set_dataset(read_value(s, "dataset", self.dataset_id()))
+            self.set_arch(read_value(s, "arch", self.arch_name()))
+            for attr, key in self._KEYS:
+                widget = getattr(self, attr)
+                widget.setValue(read_value(s, key, widget.value()))
+            self.learning_rate.setValue(read_value(s, "learning_rate", float(self.learning_rate.value())))
+            self.label_smoothing.setValue(read_value(s, "label_smoothing", float(self.label_smoothing.value())))
+            _select(self.optimizer, read_value(s, "optimizer", self.optimizer.currentData()))
+            _select(self.lr_schedule, read_value(s, "lr_schedule", self.lr_schedule.currentData()))
+            _select(self.model_format, read_value(s, "model_format", self.model_format.currentData()))
+            self.augment.setChecked(read_value(s, "augment", self.augment.isChecked()))
+            self.data_dir = read_value(s, "data_dir", "") or None
+        finally:
+            s.endGroup()
+
+    # --- internals ------------------------------------------------------------------------------
+    @Slot(int)
+    def _on_dataset_changed(self, _index: int) -> None:
+        self._update_labels()
+        self._request_param_count()
+        self.dataset_changed.emit(self.dataset_id())
+
+    @Slot(int)
+    def _on_arch_changed(self, _index: int) -> None:
+        self._update_labels()
+        self._request_param_count()
+        self.arch_changed.emit(self.arch_name())
+
+    def _update_labels(self) -> None:
+        info = DATASETS[self.dataset_id()]
+        self.classes_label.setText(f"{info.num_classes} classes · {info.train_size:,} train / {info.test_size:,} test")
+        spec = ARCHITECTURES[self.arch_name()]
+        self.arch_description.setText(spec.description)
+        count = self.param_count()
+        if count is not None:
+            self.params_label.setText(f"parameters: <b>{count:,}</b> for {self.num_classes()} classes")
+        else:
+            self.params_label.setText(f"parameters: counting… ({self.num_classes()} classes)")
+
+    def _request_param_count(self) -> None:
+        key = (self.arch_name(), self.num_classes())
+        if (key in self._param_cache or key in self._pending or not self._background_ok
+                or not self.auto_count_params):
+            self._update_labels()
+            return
+        self._pending.add(key)
+        self.runner.run_function(
+            _count_params, *key, name="count-params",
+            on_success=self._on_params_counted, on_failure=self._on_params_failed,
+        )
+
+    @Slot(object)
+    def _on_params_counted(self, result: tuple[str, int, int]) -> None:
+        arch, classes, count = result
+        self._pending.discard((arch, classes))
+        self._param_cache[(arch, classes)] = count
+        self._update_labels()
+        self.params_counted.emit(arch, classes, count)
+
+    @Slot(object)
+    def _on_params_failed(self, error: TaskError) -> None:
+        self._pending.clear()
+        self.params_label.setText(f"parameters: unknown ({error.message})")
+
+
+def _select(combo: QComboBox, data: object) -> None:
+    i = combo.findData(data)
+    if i >= 0:
+        combo.setCurrentIndex(i)
+
+
+def cpu_device_text() -> str:
+    """A guess made without TensorFlow; TrainingStarted.device replaces it once a run starts."""
+    cpu = f"CPU ({os.cpu_count() or 1} threads)"
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible not in ("", "-1") and os.path.exists("/proc/driver/nvidia/version"):
+        return f"GPU likely (NVIDIA driver found) · {cpu}"
+    return cpu
+
+
+if __name__ == "__main__":
+    from workbench.gui.app import run_panel
+
+    run_panel(lambda: ExperimentPanel(), "Experiment")

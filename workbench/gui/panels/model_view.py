@@ -1,0 +1,139 @@
+"""Model view: the layer summary table and the layer graph, computed by core on a worker thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.gui.widgets.layer_graph import LayerGraph, shape_text
+from workbench.gui.worker import TaskError, TaskRunner
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    arch: str
+    num_classes: int
+    rows: tuple  # LayerRow, plain data
+    total_params: int
+
+
+def summarize_model(arch: str, num_classes: int) -> ModelSummary:
+    """Worker-thread function: build the model and describe its layers (no model crosses threads)."""
+    from workbench.core.architectures import build_model, layer_table
+
+    model = build_model(arch, num_classes)
+    rows = tuple(layer_table(model))
+    total = int(model.count_params())
+    del model
+    return ModelSummary(arch, num_classes, rows, total)
+
+
+class ModelViewPanel(QWidget):
+    summary_ready = Signal(str)
+    summary_failed = Signal(str)
+
+    def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner or TaskRunner(self)
+        self._cache: dict[tuple[str, int], ModelSummary] = {}
+        self._wanted: tuple[str, int] | None = None
+        self._pending: set[tuple[str, int]] = set()
+        self.summary: ModelSummary | None = None
+
+        self.title = QLabel("Choose an architecture")
+        self.title.setObjectName("panelTitle")
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Layer", "Type", "Output shape", "Params"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        for c in (0, 1, 2, 3):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.total_label = QLabel()
+        self.graph = LayerGraph()
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.table, 1)
+        ll.addWidget(self.total_label)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.graph)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([560, 440])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(splitter, 1)
+
+    def show_model(self, arch: str, num_classes: int) -> None:
+        """Show ``arch`` built for ``num_classes`` (cached; otherwise built on a worker thread)."""
+        key = (arch, num_classes)
+        self._wanted = key
+        if key in self._cache:
+            self._display(self._cache[key])
+            return
+        self.title.setText(f"Building {arch} for {num_classes} classes…")
+        if key in self._pending:
+            return
+        self._pending.add(key)
+        self.runner.run_function(
+            summarize_model, arch, num_classes, name="model-summary",
+            on_success=self._on_summary, on_failure=self._on_failed,
+        )
+
+    @Slot(object)
+    def _on_summary(self, summary: ModelSummary) -> None:
+        key = (summary.arch, summary.num_classes)
+        self._pending.discard(key)
+        self._cache[key] = summary
+        if key == self._wanted:
+            self._display(summary)
+
+    @Slot(object)
+    def _on_failed(self, error: TaskError) -> None:
+        self._pending.clear()
+        self.title.setText(f"The model could not be built: {error.message}")
+        self.summary_failed.emit(error.message)
+
+    def _display(self, summary: ModelSummary) -> None:
+        self.summary = summary
+        self.title.setText(f"<b>{summary.arch}</b> for {summary.num_classes} classes — {len(summary.rows)} layers")
+        self.table.setRowCount(len(summary.rows))
+        for r, row in enumerate(summary.rows):
+            values = [row.name, row.class_name, shape_text(row.output_shape), f"{row.params:,}"]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if row.inbound and len(row.inbound) > 1:
+                    item.setToolTip("inputs: " + ", ".join(row.inbound))
+                self.table.setItem(r, c, item)
+        self.total_label.setText(f"Total parameters: <b>{summary.total_params:,}</b>")
+        self.graph.set_rows(summary.rows)
+        self.summary_ready.emit(summary.arch)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from workbench.gui.app import run_panel
+
+    def _make() -> ModelViewPanel:
+        panel = ModelViewPanel()
+        panel.show_model(sys.argv[1] if len(sys.argv) > 1 else "toy_resnet", 10)
+        return panel
+
+    run_panel(_make, "Model view")

@@ -1,0 +1,156 @@
+"""Screenshots of the real window, driven as a user would: ``take_screenshots(out_dir)``.
+
+Used by ``python main.py screenshots --out DIR [--dataset ID] [--data-dir D]``. Runs offscreen,
+keeps its settings and runs in a temporary folder, and trains a few hundred images for a few epochs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+
+def _wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the event loop until ``predicate()`` holds (polled every 50 ms) or the time is up."""
+    deadline = time.monotonic() + timeout_s
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(loop.quit)
+    timer.start()
+    try:
+        while not predicate():
+            if time.monotonic() > deadline:
+                return False
+            loop.exec()
+    finally:
+        timer.stop()
+    return True
+
+
+def _settle(seconds: float = 0.3) -> None:
+    _wait_until(lambda: False, seconds)
+
+
+def _save(widget: QWidget, path: Path, saved: list[Path]) -> None:
+    QApplication.processEvents()
+    widget.grab().save(str(path))
+    saved.append(path)
+
+
+def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None = None,
+                     epochs: int = 4, limit: int = 600, arch: str = "simple_cnn") -> list[Path]:
+    """Open the MainWindow offscreen, use each panel, save one PNG per panel; returns the paths."""
+    from workbench.gui.app import application
+    from workbench.gui.main_window import TAB_DATASET, TAB_MODEL, TAB_RUNS, TAB_TRAINING, MainWindow
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    app = application()
+    work = Path(tempfile.mkdtemp(prefix="workbench-screens-"))
+    settings = QSettings(str(work / "gui.ini"), QSettings.Format.IniFormat)
+    settings.setValue("experiment/dataset", dataset_id)
+    if data_dir:
+        settings.setValue("experiment/data_dir", str(data_dir))
+    window = MainWindow(settings=settings, runs_root=str(work / "runs"))
+    window.ask_before_closing = False
+    window.training.ask_before_dialogs = False
+    window.resize(1500, 940)
+    window.show()
+    saved: list[Path] = []
+    try:
+        browser = window.browser
+        _wait_until(lambda: browser.dataset_id is not None, 10)
+        _wait_until(lambda: browser.is_showing_samples() or browser.is_showing_missing(), 600)
+        window.tabs.setCurrentIndex(TAB_DATASET)
+        _settle()
+        _save(window, out / "01-dataset.png", saved)
+        if browser.is_showing_samples():
+            if browser.data is not None and browser.data.dataset.num_classes <= 25:
+                browser.set_class_filter(min(1, browser.data.dataset.num_classes - 1))
+                _save(browser, out / "02-dataset-filtered.png", saved)
+                browser.set_class_filter(None)
+            dialog = browser.open_sample(browser.shown_indices()[0])
+            if dialog is not None:
+                _settle(0.2)
+                _save(dialog, out / "03-sample.png", saved)
+                dialog.close()
+
+        # model view for the architecture about to be trained
+        window.experiment.set_arch(arch)
+        window.tabs.setCurrentIndex(TAB_MODEL)
+        _wait_until(lambda: window.model_view.summary is not None, 600)
+        _settle()
+        _save(window, out / "04-model.png", saved)
+
+        # a short training run; the trained dataset falls back to builtin when the chosen one is missing
+        e = window.experiment
+        if browser.is_showing_missing():
+            e.set_dataset("builtin")
+            _wait_until(browser.is_showing_samples, 120)
+        e.epochs.setValue(epochs)
+        e.batch_size.setValue(64)
+        e.limit.setValue(limit)
+        e.test_limit = 500
+        _wait_until(lambda: e.param_count() is not None, 300)
+        _save(e, out / "05-experiment.png", saved)
+        window.start_training()
+        training = window.training
+        _wait_until(lambda: training.epochs_done >= min(2, epochs) or not training.is_running(), 900)
+        _settle(0.3)
+        _save(window, out / "06-training-live.png", saved)
+        _wait_until(lambda: not training.is_running(), 1800)
+        _settle(0.5)
+        _save(window, out / "07-training-done.png", saved)
+        # a second, different run to compare with
+        e.set_arch("embedded_cnn" if arch != "embedded_cnn" else "simple_cnn")
+        window.start_training()
+        _wait_until(lambda: not training.is_running(), 1800)
+
+        window.tabs.setCurrentIndex(TAB_RUNS)
+        _wait_until(lambda: window.runner.is_idle(), 60)
+        window.runs.refresh()
+        _wait_until(lambda: window.runner.is_idle() and len(window.runs.rows) > 0, 60)
+        if window.runs.rows:
+            window.runs.select_dirs([r.run_dir for r in window.runs.rows])
+        _settle()
+        _save(window, out / "08-runs.png", saved)
+        if window.runs.rows:
+            first = window.runs.rows[-1].run_dir  # newest first: the last row is the first run
+            window.runs.open_run(first)
+            _wait_until(lambda: window.tabs.currentIndex() == TAB_TRAINING and window.runner.is_idle(), 60)
+            window.runs.overlay_runs([r.run_dir for r in window.runs.rows if r.run_dir != first])
+            _wait_until(lambda: bool(window.training.plots.overlay_names), 60)
+            _settle()
+            _save(window.training, out / "09-run-opened.png", saved)
+            window.training.export_plots(str(out / "10-curves-export.png"))
+            saved.append(out / "10-curves-export.png")
+
+        # the download panel, as a user without the data sees it
+        e.data_dir = str(work / "no-data-here")
+        e.set_dataset("cifar100")
+        window.tabs.setCurrentIndex(TAB_DATASET)
+        _wait_until(lambda: browser.is_showing_missing() or browser.is_showing_samples(), 120)
+        _settle()
+        _save(window, out / "11-dataset-missing.png", saved)
+    finally:
+        window.shutdown()
+        window.close()
+        _wait_until(lambda: not window.isVisible(), 60)
+        app.processEvents()
+    return saved
+
+
+if __name__ == "__main__":
+    import sys
+
+    for p in take_screenshots(sys.argv[1] if len(sys.argv) > 1 else "screenshots-out"):
+        print(p)

@@ -1,0 +1,170 @@
+"""The model's layer graph drawn with Qt: boxes top-to-bottom, arrows between them.
+
+Edges that skip levels (residual connections into an Add) bend out to the right, so joins stay visible.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsPolygonItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+    QWidget,
+)
+
+BOX_W, BOX_H = 230.0, 42.0
+GAP_Y, GAP_X = 26.0, 40.0
+
+_FILL = {
+    "InputLayer": "#e8eef7",
+    "Conv2D": "#dbeafe",
+    "SeparableConv2D": "#dbeafe",
+    "Dense": "#fde2c8",
+    "Add": "#d9f2d9",
+    "Concatenate": "#d9f2d9",
+    "BatchNormalization": "#f1e8fb",
+    "Dropout": "#f2f2f2",
+    "MaxPooling2D": "#fff5cc",
+    "AveragePooling2D": "#fff5cc",
+    "GlobalAveragePooling2D": "#fff5cc",
+}
+
+
+def shape_text(shape: Sequence[Any]) -> str:
+    parts = ["None" if s is None else str(s) for s in (shape or ())]
+    return "(" + ", ".join(parts) + ")"
+
+
+def layout_levels(rows: Sequence[Any]) -> dict[str, int]:
+    """Level (row) of every layer: 1 + the deepest of its inputs (longest path from the input)."""
+    level: dict[str, int] = {}
+    for row in rows:
+        ins = [level[n] for n in row.inbound if n in level]
+        level[row.name] = (max(ins) + 1) if ins else 0
+    return level
+
+
+class LayerGraph(QGraphicsView):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setBackgroundBrush(QBrush(QColor("white")))
+        self.node_rects: dict[str, QRectF] = {}
+        self.edges: list[tuple[str, str]] = []
+
+    def clear(self) -> None:
+        self.scene().clear()
+        self.node_rects = {}
+        self.edges = []
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        """Draw the graph of ``rows`` (LayerRow-like: name, class_name, output_shape, params, inbound)."""
+        self.clear()
+        scene = self.scene()
+        levels = layout_levels(rows)
+        by_level: dict[int, list[Any]] = {}
+        for row in rows:
+            by_level.setdefault(levels[row.name], []).append(row)
+        widest = max((len(v) for v in by_level.values()), default=1)
+        total_w = widest * BOX_W + (widest - 1) * GAP_X
+        name_font = QFont()
+        name_font.setBold(True)
+        name_font.setPointSize(9)
+        info_font = QFont()
+        info_font.setPointSize(8)
+        for lvl, members in by_level.items():
+            row_w = len(members) * BOX_W + (len(members) - 1) * GAP_X
+            x0 = (total_w - row_w) / 2
+            for i, row in enumerate(members):
+                rect = QRectF(x0 + i * (BOX_W + GAP_X), lvl * (BOX_H + GAP_Y), BOX_W, BOX_H)
+                self.node_rects[row.name] = rect
+                box = QGraphicsRectItem(rect)
+                box.setBrush(QBrush(QColor(_FILL.get(row.class_name, "#ffffff"))))
+                box.setPen(QPen(QColor("#555555"), 1))
+                box.setToolTip(
+                    f"{row.name}\n{row.class_name}\noutput {shape_text(row.output_shape)}\n{row.params:,} params"
+                )
+                scene.addItem(box)
+                title = QGraphicsSimpleTextItem(f"{row.class_name}  ·  {row.name}")
+                title.setFont(name_font)
+                _fit(title, rect.width() - 10)
+                title.setPos(rect.x() + 5, rect.y() + 3)
+                scene.addItem(title)
+                params = f"   {row.params:,} params" if row.params else ""
+                info = QGraphicsSimpleTextItem(f"{shape_text(row.output_shape)}{params}")
+                info.setFont(info_font)
+                info.setBrush(QBrush(QColor("#333333")))
+                info.setPos(rect.x() + 5, rect.y() + 22)
+                scene.addItem(info)
+        skip_index = 0
+        for row in rows:
+            for src in row.inbound:
+                if src not in self.node_rects:
+                    continue
+                self.edges.append((src, row.name))
+                a, b = self.node_rects[src], self.node_rects[row.name]
+                skip = levels[row.name] - levels[src] > 1
+                if skip:
+                    skip_index += 1
+                self._add_edge(a, b, skip, skip_index)
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-20, -20, 20, 20))
+        self.fit_width()
+
+    def fit_width(self) -> None:
+        """Scale so the graph's width fits the view (never enlarge); scroll vertically for deep nets."""
+        rect = self.scene().sceneRect()
+        if rect.width() <= 0:
+            return
+        scale = min(1.0, max(0.2, (self.viewport().width() - 4) / rect.width()))
+        self.resetTransform()
+        self.scale(scale, scale)
+        self.centerOn(rect.center().x(), rect.top())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self.fit_width()
+
+    def _add_edge(self, a: QRectF, b: QRectF, skip: bool, k: int) -> None:
+        pen = QPen(QColor("#2c7a2c" if skip else "#444444"), 1.6 if skip else 1.2)
+        path = QPainterPath()
+        if skip:
+            start = QPointF(a.right(), a.center().y())
+            end = QPointF(b.right(), b.center().y())
+            bulge = 40.0 + 12.0 * (k % 3)
+            path.moveTo(start)
+            path.cubicTo(QPointF(start.x() + bulge, start.y()), QPointF(end.x() + bulge, end.y()), end)
+            tip, angle = end, math.pi  # arrow points left into the box's right side
+        else:
+            start = QPointF(a.center().x(), a.bottom())
+            end = QPointF(b.center().x(), b.top())
+            path.moveTo(start)
+            mid = (start.y() + end.y()) / 2
+            path.cubicTo(QPointF(start.x(), mid), QPointF(end.x(), mid), end)
+            tip, angle = end, math.pi / 2  # pointing down
+        item = QGraphicsPathItem(path)
+        item.setPen(pen)
+        self.scene().addItem(item)
+        size = 7.0
+        left = QPointF(tip.x() - size * math.cos(angle - 0.4), tip.y() - size * math.sin(angle - 0.4))
+        right = QPointF(tip.x() - size * math.cos(angle + 0.4), tip.y() - size * math.sin(angle + 0.4))
+        head = QGraphicsPolygonItem(QPolygonF([tip, left, right]))
+        head.setBrush(QBrush(pen.color()))
+        head.setPen(QPen(Qt.PenStyle.NoPen))
+        self.scene().addItem(head)
+
+
+def _fit(item: QGraphicsSimpleTextItem, width: float) -> None:
+    text = item.text()
+    while item.boundingRect().width() > width and len(text) > 4:
+        text = text[:-2]
+        item.setText(text + "…")
