@@ -218,8 +218,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _load_model(args: argparse.Namespace) -> Any:
-    from workbench.core.modelio.load import load_any_model
+    from workbench.core.modelio import inspect_model_file, load_any_model
 
+    if not args.architecture and Path(args.model).is_file():
+        info = inspect_model_file(args.model)
+        if info.weights_only:
+            beside = sorted(Path(args.model).parent.glob("*.json"))
+            hint = f" (for example --architecture {beside[0]})" if beside else " (one of `archs`, or a JSON architecture file)"
+            raise CliError(
+                f"{Path(args.model).name} holds weights only, no architecture: pass --architecture{hint}."
+            )
     return load_any_model(
         args.model, trust=args.trust, preprocessing=args.preprocessing,
         class_names=_class_names_option(args), architecture=args.architecture,
