@@ -123,6 +123,9 @@ def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event |
 
     data = load_dataset(config.dataset, config.data_dir)
     run.class_names = tuple(data.class_names)
+    from workbench.core.training.probes import choose_probes
+
+    run.probes = choose_probes(data.x_test, data.y_test)
     prepare_run_dir(run)
 
     import keras
@@ -173,7 +176,7 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
     callbacks = [
         BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S),
         EpochRecorder(state, emit, history, epochs=config.epochs,
-                      remember_best=remember_best, save_checkpoint=save_checkpoint_for),
+                      remember_best=remember_best, save_checkpoint=save_checkpoint_for, probes=run.probes),
     ]
     monitor = "val_top1" if run.splits.val is not None else "top1"
     if config.early_stopping_patience > 0:
@@ -210,6 +213,9 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         run_dir=str(run.run_dir), dataset=config.dataset, arch=config.arch, device=run.device, params=params,
         epochs=config.epochs, initial_epoch=run.initial_epoch, steps_per_epoch=splits.steps_per_epoch,
         train_images=splits.train_images, val_images=splits.val_images, class_names=run.class_names,
+        probe_indices=run.probes.indices if run.probes else (),
+        probe_labels=run.probes.labels if run.probes else (),
+        probe_images=run.probes.images if run.probes else None,
     ))
     try:
         run.model.fit(

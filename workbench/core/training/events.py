@@ -6,6 +6,7 @@ They cross threads (engine worker -> GUI), so they hold only plain Python values
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class TrainingStarted:
     train_images: int
     val_images: int
     class_names: tuple[str, ...] = ()
+    # A fixed set of test images followed epoch by epoch (EpochEnded.probe_predictions).
+    probe_indices: tuple[int, ...] = ()
+    probe_labels: tuple[int, ...] = ()
+    probe_images: Any = field(default=None, compare=False, repr=False)  # read-only uint8 N x 32 x 32 x 3
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class EpochEnded:
     seconds: float
     images_per_sec: float
     is_best: bool = False  # best validation (or training, when no validation) top-1 so far
+    probe_predictions: tuple[int, ...] = ()  # predicted class of each probe image after this epoch
+    probe_confidences: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

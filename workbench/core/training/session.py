@@ -34,6 +34,7 @@ class RunSession:
     extra: dict[str, Any] = field(default_factory=dict)  # the checkpoint state being resumed
     restore_policy: Any = None  # Keras dtype policy to put back when the run ends
     checkpoints: CheckpointWriter | None = None
+    probes: Any = None  # probes.ProbeSet: test images followed epoch by epoch
     best_weights: list[Any] | None = None  # host copy of the best epoch's weights, written as best.h5 at the end
 
     def model_path(self, stem: str) -> Path:

@@ -11,6 +11,7 @@ from keras.callbacks import Callback
 from workbench.core.training.callbacks.state import RunState
 from workbench.core.training.events import EpochEnded
 from workbench.core.training.optim import current_learning_rate
+from workbench.core.training.probes import ProbeSet, predict_probes
 from workbench.core.training.rundir import HistoryWriter
 
 
@@ -21,7 +22,8 @@ def _num(logs: dict, key: str) -> float | None:
 
 class EpochRecorder(Callback):
     def __init__(self, state: RunState, emit: Callable[[Any], None], history: HistoryWriter, *,
-                 epochs: int, remember_best: Callable[[], None], save_checkpoint: Callable[[int], None]) -> None:
+                 epochs: int, remember_best: Callable[[], None], save_checkpoint: Callable[[int], None],
+                 probes: ProbeSet | None = None) -> None:
         super().__init__()
         self.state = state
         self.emit = emit
@@ -29,6 +31,7 @@ class EpochRecorder(Callback):
         self.epochs = epochs
         self.remember_best = remember_best
         self.save_checkpoint = save_checkpoint
+        self.probes = probes
         self._start = 0.0
         self._train_end: float | None = None
 
@@ -70,9 +73,18 @@ class EpochRecorder(Callback):
         self.save_checkpoint(epoch)
         self.state.last_saved_epoch = epoch
         self.state.epochs_completed = epoch + 1
+        predictions, confidences = self._probe_predictions()
         self.emit(EpochEnded(
             epoch=epoch, epochs=self.epochs, loss=loss, top1=_num(logs, "top1") or 0.0,
             top5=_num(logs, "top5") or 0.0, val_loss=_num(logs, "val_loss"), val_top1=val_top1,
             val_top5=_num(logs, "val_top5"), learning_rate=lr, seconds=seconds, images_per_sec=ips,
-            is_best=is_best,
+            is_best=is_best, probe_predictions=predictions, probe_confidences=confidences,
         ))
+
+    def _probe_predictions(self) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        if self.probes is None:
+            return (), ()
+        try:
+            return predict_probes(self.model, self.probes)
+        except Exception:  # probes are a view; a strategy that refuses a direct call must not end the run
+            return (), ()
