@@ -89,6 +89,12 @@ def test_stop_ends_run_early_then_save_and_resume(qtbot, make_window, tmp_path):
     with qtbot.waitSignal(training.model_saved, timeout=LONG):
         training.save_model_as(str(out))
     assert out.exists()
+    converted = tmp_path / "stopped.keras"  # the other format: converted through core on a worker
+    with qtbot.waitSignal(training.model_saved, timeout=LONG):
+        training.save_model_as(str(converted))
+    from workbench.core.modelio import read_metadata
+
+    assert read_metadata(converted)["class_names"] == list(window.browser.class_names())
     assert training.can_resume() and window.resume_action.isEnabled()
 
     before = len(training.plots.plots["top1"].epoch_x)

@@ -22,21 +22,18 @@ def stylesheet() -> str:
         return ""
 
 
-GIL_SWITCH_INTERVAL_S = 0.001
-
-
 def application(argv: Sequence[str] | None = None) -> QApplication:
     """The running QApplication, created (with the workbench style sheet) if there is none.
 
-    Also shortens the interpreter's GIL switch interval (5 ms by default): Keras' Python code on the
-    training thread then hands the GIL back sooner, so the GUI thread's timers and repaints are not
-    kept waiting. Set WORKBENCH_GIL_SWITCH_MS to change it (0 keeps Python's default).
+    WORKBENCH_GIL_SWITCH_MS (optional) sets the interpreter's GIL switch interval. Python's 5 ms is
+    kept by default: 1 ms cut GUI latency a little but cost ~20 % training throughput (measured on
+    2 CPUs with benchmarks/bench_gui.py), and 5 ms already meets the latency target.
     """
     ms = os.environ.get("WORKBENCH_GIL_SWITCH_MS")
     try:
-        interval = GIL_SWITCH_INTERVAL_S if ms is None else float(ms) / 1000.0
+        interval = float(ms) / 1000.0 if ms else 0.0
     except ValueError:
-        interval = GIL_SWITCH_INTERVAL_S
+        interval = 0.0
     if interval > 0:
         sys.setswitchinterval(interval)
     app = QApplication.instance()

@@ -64,19 +64,21 @@ def history_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list]:
 
 
 def convert_model(source: str, target: str) -> str:
-    """Worker-thread function: re-save a model in the other format, keeping its metadata."""
-    import keras  # noqa: F401 - imported on the worker thread only
-
-    from workbench.core.modelio import read_metadata, save_model
+    """Worker-thread function: re-save a model in the other format (.h5 <-> .keras) through core,
+    keeping its metadata. Loading imports TensorFlow, on this worker thread only."""
+    from workbench.core.modelio import load_any_model, read_metadata, save_model
 
     meta = read_metadata(source) or {}
-    model = keras.models.load_model(source, compile=False)
-    extra = {k: v for k, v in meta.items() if k not in ("class_names", "dataset", "preprocessing")}
+    loaded = load_any_model(source)
+    extra = {k: v for k, v in meta.items()
+             if k not in ("format", "class_names", "dataset", "preprocessing", "input_shape", "output", "arch",
+                          "workbench_version")}
     save_model(
-        model, target,
-        class_names=meta.get("class_names") or [],
-        dataset_id=meta.get("dataset") or "",
+        loaded.model, target,
+        class_names=meta.get("class_names") or list(loaded.class_names),
+        dataset_id=meta.get("dataset") or loaded.dataset_id or "",
         preprocessing=meta.get("preprocessing", "raw_0_255"),
+        arch=meta.get("arch"),
         extra=extra or None,
     )
     return target
