@@ -32,9 +32,9 @@ app = application()
 from workbench.gui.main_window import MainWindow
 w = MainWindow()
 w.show()
-app.processEvents()
 shown = time.time()
-tf = 'tensorflow' in sys.modules
+tf = 'tensorflow' in sys.modules  # before the event loop runs the deferred background start
+app.processEvents()
 print(json.dumps({"shown": shown, "tf": tf}), flush=True)
 w.shutdown()
 """

@@ -1,5 +1,5 @@
-"""PySide6 + pyqtgraph front end; never imports TensorFlow or Keras (workers call core functions)."""
+"""PySide6 + pyqtgraph front end; never imports TensorFlow or Keras (workers call core functions).
 
-from workbench.gui._none_refcount import protect_none as _protect_none
-
-_protect_none()  # PySide6 6.12 on Python 3.11 loses a reference to None per void call; see the module
+PySide6 is pinned below 6.12 in pyproject.toml: 6.12.0 drops a reference to None on every void
+call under Python 3.11 and aborts the process within minutes (tests/gui/test_binding_refcounts.py).
+"""

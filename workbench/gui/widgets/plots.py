@@ -75,7 +75,7 @@ class _MetricPlot:
         )
         self.best_line = pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen(BEST_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
-            label="best", labelOpts={"position": 0.08, "color": BEST_COLOR, "movable": False},
+            label="best", labelOpts={"position": 0.96, "color": BEST_COLOR, "movable": False},
         )
         self.best_line.setVisible(False)
         plot.addItem(self.best_line, ignoreBounds=True)
