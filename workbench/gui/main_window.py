@@ -1,4 +1,5 @@
-"""The main window: experiment controls on the left, Dataset / Model / Training / Runs tabs on the right."""
+"""The main window: experiment controls on the left, Dataset / Model / Training / Runs /
+Classify / Evaluate tabs on the right."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -17,15 +19,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.panels.classify import ClassifyPanel
 from workbench.gui.panels.dataset_browser import DatasetBrowserPanel
+from workbench.gui.panels.evaluate import EvaluatePanel
 from workbench.gui.panels.experiment import ExperimentPanel, cpu_device_text
 from workbench.gui.panels.model_view import ModelViewPanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
-from workbench.gui.panels.training import TrainingPanel, history_columns
+from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
 from workbench.gui.settings import open_settings, read_value
+from workbench.gui.widgets.model_picker import MODEL_FILTER, split_paths
 from workbench.gui.worker import TaskRunner
 
-TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS = range(4)
+TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
+TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
 
 
 class MainWindow(QMainWindow):
@@ -49,12 +55,18 @@ class MainWindow(QMainWindow):
         self.model_view = ModelViewPanel(self.runner)
         self.training = TrainingPanel(self.runner, config_provider=self.experiment.config)
         self.runs = RunsPanel(self.runner)
+        self.classify = ClassifyPanel(runner=self.runner)
+        self.evaluate = EvaluatePanel(runner=self.runner)
+        self._offer: ModelOffer | None = None  # the last trained model, not yet handed to Evaluate
+        self._evaluate_when_loaded = False
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.browser, "Dataset")
         self.tabs.addTab(self.model_view, "Model")
         self.tabs.addTab(self.training, "Training")
         self.tabs.addTab(self.runs, "Runs")
+        self.tabs.addTab(self.classify, "Classify")
+        self.tabs.addTab(self.evaluate, "Evaluate")
         scroll = QScrollArea()
         scroll.setWidget(self.experiment)
         scroll.setWidgetResizable(True)
@@ -93,6 +105,11 @@ class MainWindow(QMainWindow):
         self.training.device_known.connect(self._on_device_known)
         self.training.status_message.connect(self.show_status)
         self.training.run_ended.connect(self._on_run_ended)
+        self.training.evaluate_requested.connect(self._on_evaluate_requested)
+        self.training.classify_requested.connect(self._on_classify_requested)
+        self.evaluate.model_loaded.connect(self._on_evaluate_model_loaded)
+        self.evaluate.evaluation_failed.connect(self.show_status)
+        self.classify.status_changed.connect(self.show_status)
         self.runs.open_requested.connect(self._on_open_run)
         self.runs.overlay_requested.connect(self._on_overlay_runs)
         self.runs.clear_overlays_requested.connect(self._on_clear_overlays)
@@ -103,7 +120,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
-        self.tabs.setCurrentIndex(read_value(self.settings, "window/tab", TAB_DATASET))
+        tab = read_value(self.settings, "window/tab", TAB_DATASET)
+        self.tabs.setCurrentIndex(tab if 0 <= tab < self.tabs.count() else TAB_DATASET)
         self._update_actions()
 
     # --- actions --------------------------------------------------------------------------------
@@ -125,8 +143,11 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save model…", self.training.save_model_dialog, [QKeySequence.StandardKey.Save])
         self.export_action = self._action("&Export plots…", self.training.export_plots_dialog, ["Ctrl+E"])
         self.export_csv_action = self._action("Export &history CSV…", self.training.export_history_dialog, ["Ctrl+Shift+E"])
+        self.open_model_action = self._action("Open &model…", self.open_model_dialog, ["Ctrl+M"],
+                                              "Open a Keras model (.h5 / .keras) in the Classify tab")
         self.quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit])
-        for a in (self.open_data_action, self.open_archive_action, None, self.save_action, self.export_action,
+        for a in (self.open_data_action, self.open_archive_action, self.open_model_action, None, self.save_action,
+                  self.export_action,
                   self.export_csv_action, None, self.quit_action):
             file.addSeparator() if a is None else file.addAction(a)
         run = m.addMenu("&Run")
@@ -137,7 +158,7 @@ class MainWindow(QMainWindow):
         for a in (self.start_action, self.stop_action, self.resume_action, None, self.refresh_runs_action):
             run.addSeparator() if a is None else run.addAction(a)
         view = m.addMenu("&View")
-        for i, name in enumerate(("&Dataset", "&Model", "&Training", "R&uns")):
+        for i, name in enumerate(TAB_NAMES):
             action = self._action(name, self._show_tab_from_action, [f"Ctrl+{i + 1}"])
             action.setData(i)
             view.addAction(action)
@@ -176,6 +197,7 @@ class MainWindow(QMainWindow):
         self.runs.refresh()
         self.background_started.emit()
 
+    @Slot(str)
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
 
@@ -196,6 +218,13 @@ class MainWindow(QMainWindow):
     def _on_tab_changed(self, index: int) -> None:
         if index == TAB_MODEL and self._background_started:
             self._show_model()
+        elif index in (TAB_CLASSIFY, TAB_EVALUATE):
+            panel = self.classify if index == TAB_CLASSIFY else self.evaluate
+            if panel.data_dir is None:
+                panel.data_dir = self.experiment.data_dir  # test images come from where the data is
+            if index == TAB_EVALUATE and self._offer is not None and self.evaluate.loaded is None \
+                    and not getattr(self.evaluate.setup, "busy", False):
+                self.offer_to_evaluate(self._offer, evaluate_now=False)  # the last run's model, ready to go
 
     def _show_model(self) -> None:
         self.model_view.show_model(self.experiment.arch_name(), self.experiment.num_classes())
@@ -228,10 +257,56 @@ class MainWindow(QMainWindow):
         self.device_label.setText(device)
 
     @Slot(object)
-    def _on_run_ended(self, _event: object) -> None:
+    def _on_run_ended(self, event: object) -> None:
         self._update_actions()
         if not self._close_pending:
             self.runs.refresh()
+            # Offered, not loaded: the Evaluate tab opens it when first shown, or at "Evaluate this model".
+            self._offer = self.training.model_offer() if getattr(event, "model_path", None) else None
+
+    # --- trained models into Classify / Evaluate ----------------------------------------------
+    def offer_to_evaluate(self, offer: ModelOffer, evaluate_now: bool = True) -> None:
+        """Open ``offer``'s model in the Evaluate tab on the run's dataset and test images (the same
+        first N the run was tested on); with ``evaluate_now`` the evaluation starts once it is loaded."""
+        self._offer = None
+        ev = self.evaluate
+        if offer.dataset_id:
+            ev.set_dataset(offer.dataset_id, offer.data_dir or self.experiment.data_dir)
+        ev.set_limit(offer.test_limit)
+        self._evaluate_when_loaded = evaluate_now
+        ev.open_model(offer.model_path)
+        self.tabs.setCurrentIndex(TAB_EVALUATE)
+
+    def offer_to_classify(self, offer: ModelOffer) -> None:
+        """Open ``offer``'s model in the Classify tab, with test images from the run's dataset."""
+        if offer.dataset_id:
+            self.classify.set_dataset(offer.dataset_id, offer.data_dir or self.experiment.data_dir)
+        self.open_model(offer.model_path)
+
+    @Slot(object)
+    def _on_evaluate_requested(self, offer: ModelOffer) -> None:
+        self.offer_to_evaluate(offer, evaluate_now=True)
+
+    @Slot(object)
+    def _on_classify_requested(self, offer: ModelOffer) -> None:
+        self.offer_to_classify(offer)
+
+    @Slot(object)
+    def _on_evaluate_model_loaded(self, _loaded: object) -> None:
+        if self._evaluate_when_loaded:
+            self._evaluate_when_loaded = False
+            self.evaluate.evaluate()
+
+    @Slot()
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", MODEL_FILTER)
+        if path:
+            self.open_model(path)
+
+    def open_model(self, path: str) -> None:
+        """Open a model file in the Classify tab (and show that tab)."""
+        self.classify.open_model(str(path))
+        self.tabs.setCurrentIndex(TAB_CLASSIFY)
 
     @Slot()
     def start_training(self) -> bool:
@@ -283,8 +358,22 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
-            self.open_data_path(paths[0])
+            self.open_dropped(paths)
             event.acceptProposedAction()
+
+    def open_dropped(self, paths: list[str]) -> None:
+        """A model file opens in Classify; images dropped on the Classify tab are classified there;
+        anything else is a dataset folder or archive."""
+        on_classify = self.tabs.currentIndex() == TAB_CLASSIFY
+        models, others = split_paths(paths)
+        if models:
+            self.open_model(models[0])
+            if others and on_classify:
+                self.classify.add_images(others)  # queued until the model is loaded
+        elif on_classify:
+            self.classify.add_images(others)
+        elif others:
+            self.open_data_path(others[0])
 
     def open_data_path(self, path: str) -> None:
         """Use a dropped/opened dataset folder or archive for the selected dataset."""
@@ -332,6 +421,8 @@ class MainWindow(QMainWindow):
         if not self._closing_done:
             self._closing_done = True
             self._save_settings()
+            self.classify.shutdown()  # the runner is idle here: these only close dialogs and wait
+            self.evaluate.shutdown()
         event.accept()
 
     @Slot()
@@ -351,5 +442,7 @@ class MainWindow(QMainWindow):
         self.training.stop()
         self.runner.cancel_all()
         self.training.wait_for_thread(timeout_ms)
+        self.classify.shutdown()
+        self.evaluate.shutdown()
         self.runner.wait_all(timeout_ms)
         QApplication.processEvents()

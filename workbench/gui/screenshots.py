@@ -50,7 +50,13 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
                      epochs: int = 4, limit: int = 600, arch: str = "simple_cnn") -> list[Path]:
     """Open the MainWindow offscreen, use each panel, save one PNG per panel; returns the paths."""
     from workbench.gui.app import application
-    from workbench.gui.main_window import TAB_DATASET, TAB_MODEL, TAB_RUNS, TAB_TRAINING, MainWindow
+    from workbench.gui.main_window import (
+        TAB_DATASET,
+        TAB_MODEL,
+        TAB_RUNS,
+        TAB_TRAINING,
+        MainWindow,
+    )
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,6 +116,40 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         _wait_until(lambda: not training.is_running(), 1800)
         _settle(0.5)
         _save(window, out / "07-training-done.png", saved)
+        _save(training.probe_box, out / "07b-probe-strip.png", saved)
+        offer = training.model_offer()
+
+        # the trained model in Evaluate (the run's test images) and Classify (a few test images)
+        if offer is not None:
+            evaluate = window.evaluate
+            window.offer_to_evaluate(offer, evaluate_now=True)
+            _wait_until(lambda: evaluate.run is not None or bool(evaluate.setup.last_error)
+                        or (evaluate.loaded is not None and window.runner.is_idle()), 600)
+            _wait_until(window.runner.is_idle, 60)
+            _settle(0.5)
+            _save(window, out / "12-evaluate.png", saved)
+            r = evaluate.result
+            if r is not None:
+                # the most frequent confusion, else the best-filled diagonal cell
+                conf = r.confusion.copy()
+                off = conf.copy()
+                for i in range(len(off)):
+                    off[i, i] = 0
+                cell = divmod(int(off.argmax()), off.shape[1]) if off.max() > 0 else divmod(int(conf.argmax()), conf.shape[1])
+                evaluate.open_cell(*cell)
+                if evaluate.cell_dialog is not None:
+                    _settle(0.4)
+                    _save(evaluate.cell_dialog, out / "13-evaluate-cell.png", saved)
+                    evaluate.cell_dialog.close()
+            classify = window.classify
+            window.offer_to_classify(offer)
+            _wait_until(lambda: classify.loaded is not None, 600)
+            classify.add_test_images(6)
+            _wait_until(lambda: len(classify.rows) >= 6 or "failed" in classify.status_label.text(), 600)
+            _wait_until(window.runner.is_idle, 60)
+            _settle(0.5)
+            _save(window, out / "14-classify.png", saved)
+            window.tabs.setCurrentIndex(TAB_TRAINING)
         # a second, different run to compare with
         e.set_arch("embedded_cnn" if arch != "embedded_cnn" else "simple_cnn")
         window.start_training()

@@ -269,6 +269,9 @@ class ClassifyPanel(QWidget):
         self.dataset_combo = QComboBox()
         for ds_id, info in DATASETS.items():
             self.dataset_combo.addItem(info.title, ds_id)
+        # long titles must not widen the panel (it sits in the main window's tabs): elided, full in the popup
+        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset_combo.setMinimumContentsLength(16)
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 100)
         self.count_spin.setValue(8)
@@ -288,11 +291,14 @@ class ClassifyPanel(QWidget):
         bar.addWidget(self.count_spin)
         bar.addWidget(self.test_button)
         bar.addStretch(1)
-        bar.addWidget(self.clear_button)
-        bar.addWidget(self.export_button)
 
         self.status_label = QLabel("Open a model, then add images (or drop them here).")
         self.status_label.setObjectName("classifyStatus")
+        self.status_label.setMinimumWidth(80)  # a long status must not widen the panel
+        status_row = QHBoxLayout()  # Clear / Export beside the status: the panel fits a tab beside the form
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.clear_button)
+        status_row.addWidget(self.export_button)
         self.results_holder = QWidget()
         self.results_layout = QVBoxLayout(self.results_holder)
         self.results_layout.setContentsMargins(2, 2, 2, 2)
@@ -312,7 +318,7 @@ class ClassifyPanel(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addLayout(bar)
-        rl.addWidget(self.status_label)
+        rl.addLayout(status_row)
         rl.addWidget(self.scroll, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)

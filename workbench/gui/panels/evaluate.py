@@ -221,6 +221,9 @@ class EvaluatePanel(QWidget):
         self.dataset_combo = QComboBox()
         for ds_id, info in DATASETS.items():
             self.dataset_combo.addItem(info.title, ds_id)
+        # long titles must not widen the panel (it sits in the main window's tabs): elided, full in the popup
+        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset_combo.setMinimumContentsLength(16)
         self.limit_spin = QSpinBox()
         self.limit_spin.setRange(0, 1_000_000)
         self.limit_spin.setSingleStep(500)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 from PySide6.QtCore import QThread, Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -38,6 +40,7 @@ from workbench.core.training.events import (
     TrainingStopped,
 )
 from workbench.gui.widgets.plots import TrainingPlots
+from workbench.gui.widgets.prob_bars import ProbeStrip
 from workbench.gui.worker import TaskError, TaskRunner, TrainingWorker
 
 
@@ -52,6 +55,17 @@ def format_duration(seconds: float | None) -> str:
 
 def _pct(value: float | None) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{100 * value:.1f} %"
+
+
+@dataclass(frozen=True)
+class ModelOffer:
+    """A trained model handed from the training tab to Evaluate / Classify: plain paths and ids."""
+
+    model_path: str
+    dataset_id: str | None  # the dataset it was trained on (None: read it from the model file)
+    data_dir: str | None
+    test_limit: int = 0  # the first N test images the run was tested on; 0 = the whole split
+    test_top1: float | None = None
 
 
 def history_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list]:
@@ -84,6 +98,12 @@ def convert_model(source: str, target: str) -> str:
     return target
 
 
+PROBE_COLUMNS = 13  # 25 probes in two rows: fits beside the log
+PROBE_SIZE = 40
+PROBE_IDLE_TEXT = ("<b>Probe images</b> — when a run starts, 25 fixed test images appear here with the "
+                   "network's guess for each after every epoch.")
+
+
 class TrainingPanel(QWidget):
     running_changed = Signal(bool)
     run_started = Signal(str)  # run directory
@@ -92,6 +112,8 @@ class TrainingPanel(QWidget):
     status_message = Signal(str)
     model_saved = Signal(str)
     save_failed = Signal(str)
+    evaluate_requested = Signal(object)  # ModelOffer: "Evaluate this model"
+    classify_requested = Signal(object)  # ModelOffer: "Classify with this model"
 
     def __init__(
         self,
@@ -125,6 +147,13 @@ class TrainingPanel(QWidget):
         self.save_button.setToolTip("Save the trained model as .h5 or .keras (Ctrl+S)")
         self.export_button = QPushButton("Export plots…")
         self.csv_button = QPushButton("Export history CSV…")
+        self.evaluate_button = QPushButton("Evaluate this model")
+        self.evaluate_button.setObjectName("evaluateModelButton")
+        self.evaluate_button.setToolTip("Open the trained model in the Evaluate tab, on this run's test split")
+        self.classify_button = QPushButton("Classify…")
+        self.classify_button.setToolTip("Open the trained model in the Classify tab")
+        self.evaluate_button.clicked.connect(self.request_evaluate)
+        self.classify_button.clicked.connect(self.request_classify)
         self.start_button.clicked.connect(self.start_from_form)
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
@@ -164,9 +193,30 @@ class TrainingPanel(QWidget):
         mono.setStyleHint(QFont.StyleHint.TypeWriter)
         mono.setPointSize(9)
         self.log.setFont(mono)
+        # 25 fixed test images and what the network calls them after each epoch
+        self.probe_title = QLabel(PROBE_IDLE_TEXT)
+        self.probe_title.setObjectName("probeTitle")
+        self.probe_title.setWordWrap(True)
+        self.probes = ProbeStrip(columns=PROBE_COLUMNS, image_size=PROBE_SIZE)
+        probe_box = QWidget()
+        pl = QVBoxLayout(probe_box)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(2)
+        pl.addWidget(self.probe_title)
+        pl.addWidget(self.probes)
+        pl.addStretch(1)
+        self.probe_box = probe_box
+        # Always there and always this wide: the log beside it never jumps (or loses its scroll position).
+        probe_box.setFixedWidth(self.probes.full_width() + 4)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.log)
+        bottom.addWidget(probe_box)
+        bottom.setStretchFactor(0, 1)
+        bottom.setStretchFactor(1, 0)
+        bottom.setCollapsible(1, False)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.plots)
-        splitter.addWidget(self.log)
+        splitter.addWidget(bottom)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
 
@@ -174,7 +224,11 @@ class TrainingPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addLayout(stats)
-        layout.addWidget(self.result_label)
+        result_row = QHBoxLayout()  # the run's result, and where its model can go next
+        result_row.addWidget(self.result_label, 1)
+        result_row.addWidget(self.evaluate_button)
+        result_row.addWidget(self.classify_button)
+        layout.addLayout(result_row)
         layout.addWidget(splitter, 1)
         self._update_buttons()
 
@@ -197,6 +251,8 @@ class TrainingPanel(QWidget):
         self.resume_button.setEnabled(self.can_resume())
         has_model = bool(self.model_path) and not running
         self.save_button.setEnabled(has_model)
+        self.evaluate_button.setEnabled(has_model)
+        self.classify_button.setEnabled(has_model)
         self.csv_button.setEnabled(bool(self.run_dir) and (Path(self.run_dir) / "history.csv").exists())
 
     # --- start / stop / resume ------------------------------------------------------------------
@@ -224,6 +280,7 @@ class TrainingPanel(QWidget):
         self.model_path = None
         self.test_metrics = {}
         self.result_label.setText("")
+        self._clear_probes()
         if not keep_curves:
             self.plots.reset()
             self.plots.clear_overlays()
@@ -278,6 +335,9 @@ class TrainingPanel(QWidget):
             return
         self.plots.clear_overlays()
         self.plots.set_history(history_columns(history_rows))
+        self._clear_probes()
+        self.probe_title.setText("<b>Probe images</b> are followed while a run trains; an earlier run opened "
+                                 "from the Runs tab does not keep them. Resume it to see them again.")
         self.run_dir = run_dir
         self.config = config
         self.progress.setValue(0)
@@ -327,6 +387,12 @@ class TrainingPanel(QWidget):
         )
         self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}")
         self.plots.set_epoch_span(e.epochs)
+        if e.probe_images is not None and len(e.probe_labels):
+            self.probes.set_probes(e.probe_images, e.probe_labels, e.class_names)
+            self.probe_title.setText(
+                f"<b>Probe images</b> — {len(e.probe_labels)} fixed test images; "
+                "the label under each is the network's guess after the last epoch (green right, red wrong)"
+            )
         self.run_started.emit(e.run_dir)
         self._update_buttons()
 
@@ -362,6 +428,15 @@ class TrainingPanel(QWidget):
             f" | lr {e.learning_rate:.2e} | {e.seconds:.1f} s, {e.images_per_sec:,.0f} img/s"
             + ("  ★ best" if e.is_best else "")
         )
+        if e.probe_predictions and len(self.probes.true_labels):
+            self.probes.set_predictions(e.probe_predictions, e.probe_confidences or None)
+            acc = self.probes.accuracy()
+            if acc is not None:
+                right = int(round(acc * len(self.probes.true_labels)))
+                self.probe_title.setText(
+                    f"<b>Probe images</b> after epoch {e.epoch + 1}: <b>{right} of {len(self.probes.true_labels)}</b> "
+                    "right (green right, red wrong; hover for the true label)"
+                )
         if self.started is not None:
             total = max(1, self.started.epochs - self.started.initial_epoch)
             self.progress.setValue(int(1000 * min(1.0, (e.epoch + 1 - self.started.initial_epoch) / total)))
@@ -408,6 +483,37 @@ class TrainingPanel(QWidget):
             self.status_message.emit(f"{kind}: {e.message}")
         self.plots.refresh()
         self.run_ended.emit(e)
+
+    def _clear_probes(self) -> None:
+        self.probes.set_probes(np.zeros((0, 32, 32, 3), np.uint8), (), ())
+        self.probe_title.setText(PROBE_IDLE_TEXT)
+
+    # --- handing the trained model to other tabs --------------------------------------------------
+    def model_offer(self) -> ModelOffer | None:
+        """The run's model with the data it was tested on, or None without a model (``model_path`` is
+        cleared when a run starts and set by its final event)."""
+        if not self.model_path:
+            return None
+        c = self.config
+        return ModelOffer(
+            model_path=str(self.model_path),
+            dataset_id=c.dataset if c is not None else None,
+            data_dir=c.data_dir if c is not None else None,
+            test_limit=int(c.test_limit or 0) if c is not None else 0,
+            test_top1=self.test_metrics.get("top1") if self.test_metrics else None,
+        )
+
+    @Slot()
+    def request_evaluate(self) -> None:
+        offer = self.model_offer()
+        if offer is not None:
+            self.evaluate_requested.emit(offer)
+
+    @Slot()
+    def request_classify(self) -> None:
+        offer = self.model_offer()
+        if offer is not None:
+            self.classify_requested.emit(offer)
 
     @Slot()
     def _on_thread_finished(self) -> None:

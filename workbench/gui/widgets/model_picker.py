@@ -309,7 +309,8 @@ class ModelSetupBox(QWidget):
         layout.addWidget(self.options)
         layout.addWidget(self.status_label)
         self.setAcceptDrops(True)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # Preferred, not Maximum: wrapped text may need more height than sizeHint() says (narrow columns)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     # ---- public --------------------------------------------------------------------------------
     @Slot(str)

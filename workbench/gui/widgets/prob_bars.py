@@ -93,6 +93,8 @@ class ProbeStrip(QWidget):
     """A fixed set of (usually 25) test images followed during training: each shows its predicted label,
     green when right and red when wrong. ``set_probes`` once, then ``set_predictions`` per epoch."""
 
+    TEXT_PAD = 16  # a label is this much wider than its image ("triangle", "airplane" fit; longer names elide)
+
     def __init__(self, columns: int = 25, image_size: int = 48, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.columns = max(1, columns)
@@ -104,7 +106,7 @@ class ProbeStrip(QWidget):
         self._texts: list[QLabel] = []
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setHorizontalSpacing(4)
+        self._grid.setHorizontalSpacing(2)
         self._grid.setVerticalSpacing(1)
         self.caption = QLabel("")
         self.caption.setObjectName("probeCaption")
@@ -127,7 +129,7 @@ class ProbeStrip(QWidget):
             pic.setToolTip(f"true: {self._name(int(self.true_labels[i]))}")
             text = QLabel("–")
             text.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-            text.setFixedWidth(self.image_size + 8)
+            text.setFixedWidth(self.image_size + self.TEXT_PAD)
             font = text.font()
             font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
             text.setFont(font)
@@ -148,12 +150,18 @@ class ProbeStrip(QWidget):
             right = i < len(self.true_labels) and p == int(self.true_labels[i])
             colour = "#2ca02c" if right else "#d62728"
             name = self._name(p)
-            text.setText(f"<span style='color:{colour}'>{name}</span>")
+            shown = QFontMetrics(text.font()).elidedText(name, Qt.TextElideMode.ElideRight, text.width() - 2)
+            text.setText(f"<span style='color:{colour}'>{_escape(shown)}</span>")
             tip = f"true: {self._name(int(self.true_labels[i]))}\npredicted: {name}"
             if conf is not None and i < len(conf):
                 tip += f" ({conf[i] * 100:.1f} %)"
             text.setToolTip(tip)
             self._images[i].setToolTip(tip)
+
+    def full_width(self) -> int:
+        """Width of a full row of probes (for a container that must not change size when they arrive)."""
+        spacing = self._grid.horizontalSpacing()
+        return self.columns * (self.image_size + self.TEXT_PAD) + (self.columns - 1) * spacing
 
     def accuracy(self) -> float | None:
         n = min(len(self.predicted), len(self.true_labels))
@@ -162,12 +170,22 @@ class ProbeStrip(QWidget):
         return float(np.mean(self.predicted[:n] == self.true_labels[:n]))
 
     def shown_texts(self) -> list[str]:
-        return [re.sub(r"<[^>]+>", "", t.text()) for t in self._texts]
+        """The labels as drawn (a long class name is elided to fit under its image)."""
+        return [re.sub(r"<[^>]+>", "", t.text()).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+                for t in self._texts]
+
+    def predicted_names(self) -> list[str]:
+        """The full predicted class name per probe ("" before the first ``set_predictions``)."""
+        return [self._name(int(p)) if p >= 0 else "" for p in self.predicted]
 
     def _name(self, index: int) -> str:
         if 0 <= index < len(self.class_names):
             return self.class_names[index]
         return str(index)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _demo() -> None:  # pragma: no cover - a quick look: python -m workbench.gui.widgets.prob_bars

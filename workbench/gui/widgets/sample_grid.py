@@ -24,6 +24,9 @@ class SampleTile(QWidget):
         self.image_label.setFixedSize(image_size, image_size)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image_label.setObjectName("sampleImage")
+        policy = self.image_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # an empty tile keeps its place in the grid
+        self.image_label.setSizePolicy(policy)
         self.text_label = QLabel()
         self.text_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.text_label.setFixedWidth(image_size + 16)
@@ -38,11 +41,13 @@ class SampleTile(QWidget):
     def set_sample(self, image: np.ndarray | None, text: str, tooltip: str = "") -> None:
         if image is None:
             self.image_label.clear()
+            self.image_label.hide()  # not a black square (the style sheet paints image frames black)
             self.text_label.setText("")
             self.setToolTip("")
             self.setEnabled(False)
             return
         self.setEnabled(True)
+        self.image_label.show()
         self.image_label.setPixmap(array_to_pixmap(image, self.image_size))
         self.text_label.setText(text)
         self.setToolTip(tooltip or text)
