@@ -8,31 +8,51 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QEventLoop, QSettings, QThread  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 
 def _wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
-    """Run the event loop until ``predicate()`` holds (polled every 50 ms) or the time is up."""
-    deadline = time.monotonic() + timeout_s
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.setInterval(50)
-    timer.timeout.connect(loop.quit)
-    timer.start()
+    """Run the event loop until ``predicate()`` holds or ``timeout_s`` has passed; never longer.
+
+    The GUI thread sleeps in the event dispatcher (so timers and queued signals are served as
+    promptly as under ``app.exec()``), and a helper thread wakes the dispatcher every 50 ms with the
+    thread-safe ``QAbstractEventDispatcher.wakeUp()`` so the predicate and the deadline are checked
+    even when no Qt event arrives. Earlier versions relied on a 50 ms ``QTimer`` quitting a nested
+    ``QEventLoop``; if that timer was not delivered the wait never returned."""
+    deadline = time.monotonic() + max(0.0, timeout_s)
+    dispatcher = QAbstractEventDispatcher.instance(QThread.currentThread())
+    if dispatcher is None:  # no event dispatcher yet (no application): plain polling
+        while not predicate():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+    stop = threading.Event()
+
+    def wake() -> None:
+        while not stop.wait(0.05):
+            dispatcher.wakeUp()
+
+    waker = threading.Thread(target=wake, name="wait-until-waker", daemon=True)
+    waker.start()
     try:
         while not predicate():
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return False
-            loop.exec()
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents
+                                           | QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
     finally:
-        timer.stop()
+        stop.set()
+        waker.join(1.0)
     return True
 
 

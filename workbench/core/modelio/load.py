@@ -9,10 +9,8 @@ preprocessing and whether the model outputs logits. The result is a `LoadedModel
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ from .preprocessing import (
     remembered_choices,
     remembered_preprocessing,
 )
+from .quiet import quiet_keras_logs
 
 DEFAULT_BATCH_SIZE = 256
 # Which dataset's class names a foreign model gets, by its number of outputs.
@@ -184,18 +183,6 @@ def _shape_text(shape) -> str:
 
 # ---- loading ----------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _quiet_keras():
-    # Keras logs a warning for every legacy .h5 it reads; the user sees our notes instead.
-    logger = logging.getLogger("absl")
-    old = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(old)
-
-
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text if len(text) <= 240 else text[:237] + "..."
@@ -233,7 +220,7 @@ def _load_full_model(path: str, info: ModelFileInfo, trust: bool) -> tuple[Any, 
         try:
             import keras
 
-            with _quiet_keras():
+            with quiet_keras_logs():
                 return keras.saving.load_model(path, compile=False, safe_mode=not trust), []
         except Exception as exc:  # noqa: BLE001 - any Keras failure becomes a sentence
             if info.container == "keras":
@@ -265,7 +252,7 @@ def _keras_fallback(path: str, trust: bool, error: ModelLoadError) -> tuple[Any,
     try:
         import keras
 
-        with _quiet_keras():
+        with quiet_keras_logs():
             model = keras.saving.load_model(path, compile=False, safe_mode=not trust)
     except Exception:  # noqa: BLE001 - the first, more specific explanation is the useful one
         raise error from None
@@ -336,7 +323,7 @@ def build_from_config(config: dict, *, trust: bool = False, source: str = "the m
         raise ModelLoadError(f"{source} describes a {cls}, not a Sequential or functional model.")
     try:
         # Safe mode refuses any Python bytecode the fixers did not catch; trust lifts it deliberately.
-        with _quiet_keras(), serialization_lib.SafeModeScope(not trust):
+        with quiet_keras_logs(), serialization_lib.SafeModeScope(not trust):
             model = target.from_config(fixed["config"])
     except Exception as exc:  # noqa: BLE001 - Keras raises many types; the user gets one sentence
         raise ModelLoadError(f"{source} could not be rebuilt in Keras 3: {_short(exc)}") from None

@@ -7,13 +7,13 @@ load with `keras.models.load_model(path, compile=False)` and need no custom obje
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import secrets
 from pathlib import Path
 from typing import Any, Iterable
 
 from .metadata import build_metadata, model_format, write_metadata
+from .quiet import quiet_keras_logs
 
 
 def _target(path: str | os.PathLike) -> Path:
@@ -34,18 +34,6 @@ def _output_classes(model: Any) -> int | None:
     if isinstance(shape, tuple) and shape and isinstance(shape[-1], int):
         return shape[-1]
     return None
-
-
-@contextlib.contextmanager
-def _quiet_keras_h5_warning():
-    # Keras logs a "legacy HDF5" warning on every .h5 save; .h5 is our deliberate default.
-    logger = logging.getLogger("absl")
-    old = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(old)
 
 
 def save_model(
@@ -84,7 +72,7 @@ def save_model(
     tmp = str(target.parent / f".{target.stem}.{secrets.token_hex(4)}.tmp{target.suffix}")
     try:
         if model_format(target) == "h5":
-            with _quiet_keras_h5_warning():
+            with quiet_keras_logs():
                 model.save(tmp, include_optimizer=False)
         else:
             model.save(tmp)

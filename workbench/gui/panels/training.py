@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-from PySide6.QtCore import QThread, Qt, Signal, Slot
+from PySide6.QtCore import QThread, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -98,6 +98,7 @@ def convert_model(source: str, target: str) -> str:
     return target
 
 
+LABEL_INTERVAL_S = 0.5  # batch progress labels (progress bar, ETA, speed) update at most twice a second
 PROBE_COLUMNS = 13  # 25 probes in two rows: fits beside the log
 PROBE_SIZE = 40
 PROBE_IDLE_TEXT = ("<b>Probe images</b> — when a run starts, 25 fixed test images appear here with the "
@@ -186,6 +187,13 @@ class TrainingPanel(QWidget):
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.plots = TrainingPlots()
+        # BatchProgress labels are coalesced: only the latest one is shown, at most every LABEL_INTERVAL_S
+        # (each progress-bar/label repaint is GUI-thread time taken from the training thread)
+        self._pending_batch: BatchProgress | None = None
+        self._labels_at = 0.0
+        self._label_timer = QTimer(self)
+        self._label_timer.setSingleShot(True)
+        self._label_timer.timeout.connect(self._flush_batch_labels)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -399,6 +407,22 @@ class TrainingPanel(QWidget):
     def _on_batch(self, e: BatchProgress) -> None:
         steps = max(1, e.steps)
         self.plots.add_batch(e.epoch + e.batch / steps, e.loss, e.top1, e.top5)
+        self._pending_batch = e
+        wait = LABEL_INTERVAL_S - (time.monotonic() - self._labels_at)
+        if wait <= 0:
+            self._flush_batch_labels()
+        elif not self._label_timer.isActive():
+            self._label_timer.start(int(wait * 1000) + 1)
+
+    @Slot()
+    def _flush_batch_labels(self) -> None:
+        """Show the latest pending BatchProgress in the progress bar and labels."""
+        self._label_timer.stop()
+        e, self._pending_batch = self._pending_batch, None
+        if e is None:
+            return
+        self._labels_at = time.monotonic()
+        steps = max(1, e.steps)
         if self.started is not None:
             first = self.started.initial_epoch
             total = max(1, (self.started.epochs - first) * steps)
@@ -412,6 +436,7 @@ class TrainingPanel(QWidget):
         self.speed_label.setText(f"{e.images_per_sec:,.0f} images/s")
 
     def _on_epoch(self, e: EpochEnded) -> None:
+        self._flush_batch_labels()  # the epoch's last batch first, then the epoch's own updates
         self.epochs_done = e.epoch + 1
         self.plots.add_epoch(
             float(e.epoch + 1),
@@ -443,6 +468,7 @@ class TrainingPanel(QWidget):
         self._update_buttons()
 
     def _on_final(self, e: object) -> None:
+        self._flush_batch_labels()
         self.final_event = e
         elapsed = format_duration(time.monotonic() - self._t0)
         if isinstance(e, TrainingFinished):

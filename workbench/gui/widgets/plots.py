@@ -1,12 +1,16 @@
 """Live training plots (top-1, top-5, loss) and overlays of earlier runs, in one pyqtgraph scene.
 
 Data arrive through ``add_batch``/``add_epoch`` (cheap list appends); drawing happens only in
-``refresh`` (``setData`` with numpy arrays), which a 15 Hz timer calls while a run is live.
+``refresh`` (``setData`` with numpy arrays). While a run is live a timer redraws at most
+``REFRESH_HZ`` times a second, only when data changed and only while the plots are visible (a hidden
+plot just stays dirty and catches up when shown): every redraw is Python work on the GUI thread that
+holds the GIL, and Keras' fit loop needs the GIL for every batch, so redraws slow training.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -34,7 +38,12 @@ OVERLAY_COLORS = [
     (23, 190, 207), (44, 160, 44),
 ]
 
-REFRESH_HZ = 15
+REFRESH_HZ = 4  # live redraws per second at most (each costs ~10-30 ms of GUI-thread time)
+# Share of one CPU that live redraws (setData + the repaint it causes) may take: after each redraw the
+# next one waits at least cost / LIVE_BUDGET, so a slow machine or a big window redraws less often
+# instead of taking more time from training (on 2 CPUs a 25 ms redraw gives ~1 redraw a second).
+LIVE_BUDGET = 0.03
+MAX_LIVE_INTERVAL_S = 2.0
 
 
 def _scale(metric: str, value: float | None) -> float:
@@ -61,7 +70,9 @@ class _MetricPlot:
             offset=(-8, -8) if metric != "loss" else (-8, 8), labelTextSize="8pt",
             brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen(200, 200, 200), verSpacing=-4,
         )
-        self.batch_curve = plot.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name="train (per batch)")
+        # the per-batch curve is the one that grows: no symbols, no antialiasing, clipped/downsampled
+        self.batch_curve = plot.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name="train (per batch)",
+                                     antialias=False)
         self.train_curve = plot.plot(
             pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o", symbolSize=6,
             symbolBrush=TRAIN_COLOR, symbolPen=None, name="train (epoch)",
@@ -120,6 +131,9 @@ class _MetricPlot:
     def point_count(self) -> int:
         return len(self.batch_x) + len(self.epoch_x)
 
+    def is_dirty(self) -> bool:
+        return self.dirty or self.batch_dirty
+
 
 class TrainingPlots(pg.GraphicsLayoutWidget):
     """Three side-by-side plots. x is in epochs (batch points at fractional epochs)."""
@@ -137,11 +151,43 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self.overlay_names: list[str] = []
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / REFRESH_HZ))
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._live_tick)
+        self._next_live = 0.0  # monotonic time before which the live timer does not redraw
+        self._last_cost = 0.0  # seconds of the last redraw: setData plus the paint that followed
 
     # --- live updates ---------------------------------------------------------------------------
     def start_live(self) -> None:
+        self._next_live = 0.0
         self._timer.start()
+
+    @Slot()
+    def _live_tick(self) -> None:
+        """Timer slot while live: redraw only what changed, nothing while hidden (another tab,
+        minimised; ``showEvent`` catches up) and no more often than the time budget allows."""
+        now = time.monotonic()
+        if now < self._next_live or not self.isVisible() or not self.is_dirty():
+            return
+        self._last_cost = 0.0
+        self.refresh()
+        self._last_cost += time.monotonic() - now
+        # the paint this causes runs later (paintEvent adds its cost and pushes _next_live further)
+        self._next_live = now + min(MAX_LIVE_INTERVAL_S, self._last_cost / LIVE_BUDGET)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        t0 = time.monotonic()
+        super().paintEvent(event)
+        if self._timer.isActive():
+            cost = time.monotonic() - t0
+            self._last_cost += cost
+            self._next_live = min(self._next_live + cost / LIVE_BUDGET, t0 + MAX_LIVE_INTERVAL_S)
+
+    def is_dirty(self) -> bool:
+        return any(p.is_dirty() for p in self.plots.values())
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self.is_dirty():
+            self.refresh()
 
     def stop_live(self) -> None:
         self._timer.stop()
