@@ -137,7 +137,24 @@ def warm_up(loaded) -> None:
 
 # ---- widgets --------------------------------------------------------------------------------------
 
-class ModelPicker(QWidget):
+class _AcceptsModelDrops:
+    """Drag-and-drop of model files onto a widget: the first dropped model goes to ``_model_dropped``."""
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt name
+        models, _ = split_paths(urls_to_paths(event.mimeData()))
+        if models:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt name
+        models, _ = split_paths(urls_to_paths(event.mimeData()))
+        if models:
+            event.acceptProposedAction()
+            self._model_dropped(models[0])
+
+
+class ModelPicker(_AcceptsModelDrops, QWidget):
     """"Open model…" plus a "Recent" menu; also accepts a dropped model file. Emits ``model_chosen``."""
 
     model_chosen = Signal(str)
@@ -187,18 +204,8 @@ class ModelPicker(QWidget):
         if path:
             self.model_chosen.emit(str(path))
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt name
-        models, _ = split_paths(urls_to_paths(event.mimeData()))
-        if models:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt name
-        models, _ = split_paths(urls_to_paths(event.mimeData()))
-        if models:
-            event.acceptProposedAction()
-            self.model_chosen.emit(models[0])
+    def _model_dropped(self, path: str) -> None:
+        self.model_chosen.emit(path)
 
 
 def _box(object_name: str) -> QFrame:
@@ -208,7 +215,7 @@ def _box(object_name: str) -> QFrame:
     return frame
 
 
-class ModelSetupBox(QWidget):
+class ModelSetupBox(_AcceptsModelDrops, QWidget):
     """Open a model and say what it is; ask for an architecture, trust, preprocessing and class names.
 
     Emits ``model_loaded(LoadedModel)`` each time a usable model (or a changed choice) is ready.
@@ -530,19 +537,8 @@ class ModelSetupBox(QWidget):
         self._chosen_arch = arch
         self.load_weights(arch)
 
-    # ---- drag and drop -------------------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt name
-        models, _ = split_paths(urls_to_paths(event.mimeData()))
-        if models:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt name
-        models, _ = split_paths(urls_to_paths(event.mimeData()))
-        if models:
-            event.acceptProposedAction()
-            self.open_model(models[0])
+    def _model_dropped(self, path: str) -> None:
+        self.open_model(path)
 
     # ---- helpers -------------------------------------------------------------------------------
     def _set_busy(self, busy: bool) -> None:
