@@ -98,11 +98,11 @@ def _main_thread_cpu_s() -> float:
 
 def bench_gui_run(config, probe_latency: bool = True) -> dict:
     """Train from the real MainWindow (live plots on); with ``probe_latency`` a 1 ms timer measures how
-    late the GUI thread is. The probe itself wakes the GUI thread 1000 times a second, which costs the
+    late the GUI thread is. It runs under a real QEventLoop, like app.exec(). The probe itself wakes the GUI thread 1000 times a second, which costs the
     training thread GIL time, so throughput is measured in a separate run without it."""
-    from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
+    from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Slot
 
-    from workbench.core.training.events import EpochEnded
+    from workbench.core.training.events import BatchProgress, EpochEnded
     from workbench.gui.app import application
     from workbench.gui.main_window import TAB_TRAINING, MainWindow
     from workbench.gui.screenshots import _wait_until
@@ -130,6 +130,8 @@ def bench_gui_run(config, probe_latency: bool = True) -> dict:
             self.lateness: list[float] = []
             self.active = False
             self.epochs: list = []
+            self.cpu_start = self.wall_start = self.cpu_end = self.wall_end = None
+            self.quit_loop = lambda: None
 
         @Slot()
         def tick(self) -> None:
@@ -142,6 +144,16 @@ def bench_gui_run(config, probe_latency: bool = True) -> dict:
         def on_event(self, event) -> None:
             if isinstance(event, EpochEnded):
                 self.epochs.append(event)
+            elif isinstance(event, BatchProgress) and self.cpu_start is None:
+                # measured from the first batch on (before it the worker imports TensorFlow and builds)
+                self.active, self.last = True, None
+                self.cpu_start, self.wall_start = _main_thread_cpu_s(), time.perf_counter()
+
+        @Slot(bool)
+        def on_running(self, running: bool) -> None:
+            if not running:
+                self.cpu_end, self.wall_end = _main_thread_cpu_s(), time.perf_counter()
+                self.quit_loop()
 
     probe = Probe()
     timer = QTimer()
@@ -151,18 +163,25 @@ def bench_gui_run(config, probe_latency: bool = True) -> dict:
     if probe_latency:
         timer.start()
     training = window.training
+    # the real event loop, as under app.exec(): no polling, nothing the window itself would not do
+    loop = QEventLoop()
+    training.running_changed.connect(probe.on_running)
+    probe.quit_loop = loop.quit
     started = time.perf_counter()
-    training.start(config)
-    training.worker.event.connect(probe.on_event)
-    # measure from the first batch on (before that the worker imports TensorFlow and builds the model)
-    _wait_until(lambda: training.plots.point_count() > 0 or not training.is_running(), 600)
-    probe.active = True
-    probe.last = None
-    cpu0, wall0 = _main_thread_cpu_s(), time.perf_counter()
-    _wait_until(lambda: not training.is_running(), 3600)
-    gui_cpu, train_wall = _main_thread_cpu_s() - cpu0, time.perf_counter() - wall0
+    if training.start(config):
+        training.worker.event.connect(probe.on_event)
+        guard = QTimer()  # a run that never ends must not hang the benchmark
+        guard.setSingleShot(True)
+        guard.timeout.connect(loop.quit)
+        guard.start(3_600_000)
+        loop.exec()
+        guard.stop()
     probe.active = False
     timer.stop()
+    if probe.cpu_end is None:  # the guard ended the loop
+        probe.cpu_end, probe.wall_end = _main_thread_cpu_s(), time.perf_counter()
+    gui_cpu = probe.cpu_end - probe.cpu_start if probe.cpu_start is not None else float("nan")
+    train_wall = probe.wall_end - probe.wall_start if probe.wall_start is not None else float("nan")
     total = time.perf_counter() - started
     final = training.final_event
     window.shutdown()

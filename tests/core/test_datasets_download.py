@@ -3,11 +3,11 @@
 import dataclasses
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 
+from tests.core.archive_server import ArchiveServer
 from tests.core.cifar_fixtures import file_md5, make_archive, write_cifar10
 from workbench.core.datasets import (
     DATASETS,
@@ -16,56 +16,6 @@ from workbench.core.datasets import (
     download_dataset,
     load_dataset,
 )
-
-
-class ArchiveServer:
-    """Serves ``payload`` at any path; ``mode`` picks a misbehaviour; records each request."""
-
-    def __init__(self, payload: bytes, mode: str = "good"):
-        self.payload, self.mode, self.requests = payload, mode, []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                server.requests.append((self.path, self.headers.get("Range")))
-                if server.mode == "missing":
-                    self.send_error(404, "Not Found")
-                    return
-                body, status, start = server.payload, 200, 0
-                wanted = self.headers.get("Range")
-                if wanted and server.mode != "ignore_range":
-                    start = int(wanted.split("=")[1].split("-")[0])
-                    status = 206
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body) - start))
-                if status == 206:
-                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-                self.send_header("Accept-Ranges", "bytes")
-                self.end_headers()
-                if server.mode in ("drop_first", "ignore_range") and len(server.requests) == 1:
-                    # Promise the whole file, send half, hang up: a broken connection.
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(body[start:])
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-
-    def url(self, path="/cifar-10-python.tar.gz"):
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -44,6 +44,9 @@ REFRESH_HZ = 4  # live redraws per second at most (each costs ~10-30 ms of GUI-t
 # instead of taking more time from training (on 2 CPUs a 25 ms redraw gives ~1 redraw a second).
 LIVE_BUDGET = 0.03
 MAX_LIVE_INTERVAL_S = 2.0
+# While live the y axis grows in steps instead of following every point: each new point used to move
+# the range, which re-laid out the axis and redrew its ticks on every redraw (a third of its cost).
+Y_HEADROOM = 0.12  # share of the data's span added beyond it when the range has to grow
 
 
 def _scale(metric: str, value: float | None) -> float:
@@ -103,8 +106,47 @@ class _MetricPlot:
         self.best_x: float | None = None
         self.dirty = True  # epoch-level data changed (cheap batch updates use batch_dirty)
         self.batch_dirty = True
+        self.y_range: tuple[float, float] | None = None  # the steady range while live, else None
+        self._scanned = 0  # batch points already inside y_range
+        self._data: tuple[float, float] | None = None  # lowest and highest value seen while live
+
+    def hold_y(self) -> None:
+        """Live mode: the y range only grows, in steps (see ``Y_HEADROOM``)."""
+        self.plot.enableAutoRange(y=False)
+        self.y_range = None
+        self._scanned = 0
+        self._data = None
+        self.dirty = True
+
+    def follow_y(self) -> None:
+        self.y_range = None
+        self.plot.enableAutoRange(y=True)
+
+    def _grow_y(self) -> None:
+        # only the batch points added since the last redraw are scanned (a long run has thousands)
+        fresh = np.asarray(self.batch_y[self._scanned:], float)
+        self._scanned = len(self.batch_y)
+        epoch = np.asarray(self.train_y + self.val_y + ([self.test[1]] if self.test else []), float)
+        values = np.concatenate([fresh, epoch])
+        values = values[np.isfinite(values)]
+        if not values.size:
+            return
+        lo, hi = float(values.min()), float(values.max())
+        if self._data is not None:
+            lo, hi = min(lo, self._data[0]), max(hi, self._data[1])
+        self._data = (lo, hi)
+        if self.y_range is not None and self.y_range[0] <= lo and hi <= self.y_range[1]:
+            return  # never shrinks while live: the curves do not jump about
+        pad = max(hi - lo, 0.25 * max(abs(lo), abs(hi)), 1e-3) * Y_HEADROOM
+        low = max(0.0, lo - pad)  # accuracies and cross-entropy are never negative
+        high = min(100.0, hi + pad) if self.metric in _PERCENT and hi <= 100.0 else hi + pad
+        self.y_range = (low, max(high, low + 1e-3))
+        self.plot.setYRange(*self.y_range, padding=0)
 
     def refresh(self) -> None:
+        if self.batch_dirty or self.dirty:
+            if not self.plot.getViewBox().autoRangeEnabled()[1]:
+                self._grow_y()
         if self.batch_dirty:
             self.batch_curve.setData(np.asarray(self.batch_x, float), np.asarray(self.batch_y, float))
             self.batch_dirty = False
@@ -206,6 +248,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         for p in self.plots.values():
             p.plot.enableAutoRange(x=False)
             p.plot.setXRange(0, max(1, epochs), padding=0.02)
+            p.hold_y()
             # grid lines are drawn by the axes across the whole plot, so every new batch point
             # repainted them: half of each redraw's cost. Live plots go without; stored runs keep them.
             p.plot.showGrid(x=False, y=False)
@@ -214,6 +257,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         """Let the x axis follow the data again and show grid lines (after a run, or for stored runs)."""
         for p in self.plots.values():
             p.plot.enableAutoRange(x=True)
+            p.follow_y()
             p.plot.showGrid(x=True, y=True, alpha=0.25)
 
     def add_batch(self, x: float, loss: float, top1: float, top5: float) -> None:
