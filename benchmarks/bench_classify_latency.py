@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", action="append", default=[], help="also time this model file")
     args = parser.parse_args(argv)
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept referenced while widgets exist
     from workbench.core.architectures import build_model
     from workbench.core.datasets import DATASETS
     from workbench.core.modelio import save_model

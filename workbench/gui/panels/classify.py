@@ -22,7 +22,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -30,15 +29,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.datasets import DATASETS
+from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.widgets.model_picker import (
     IMAGE_FILTER,
-    ModelSetupBox,
     split_paths,
     urls_to_paths,
 )
@@ -225,7 +223,7 @@ class ResultRow(QFrame):
         return holder, pic
 
 
-class ClassifyPanel(QWidget):
+class ClassifyPanel(ModelPanel):
     """Public API (for the main window):
 
     - ``open_model(path)``, ``set_model(loaded)``; signal ``model_loaded(LoadedModel)``;
@@ -235,43 +233,25 @@ class ClassifyPanel(QWidget):
     - ``shutdown()`` stops and waits for its threads (also on close).
     """
 
-    model_loaded = Signal(object)
     results_shown = Signal(int)
     status_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, runner: TaskRunner | None = None) -> None:
-        super().__init__(parent)
-        self.runner = runner or TaskRunner(self)
-        self.loaded = None
+        super().__init__(parent, runner, left_width=(300, 460))
         self.rows: list[ImageRow] = []
         self.row_widgets: list[ResultRow] = []
-        self.data_dir: str | None = None
         self._pending_paths: list[str] = []
         self._batch_id = 0
         self._seed = 0
         self._last_sources: list[tuple[str, object]] = []  # what to re-run when the model changes
         self.last_batch_seconds = 0.0
 
-        self.setup = ModelSetupBox(self.runner)
-        self.setup.model_loaded.connect(self._on_model_loaded)
         self.setup.load_failed.connect(self._on_load_failed)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.addWidget(self.setup)
-        ll.addStretch(1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(460)
 
         # toolbar
         self.add_button = QPushButton("Add &images…")
         self.add_button.setToolTip("PNG, JPEG, BMP, GIF… — or drop files anywhere on this panel")
         self.add_button.clicked.connect(self.browse_images)
-        self.dataset_combo = QComboBox()
-        for ds_id, info in DATASETS.items():
-            self.dataset_combo.addItem(info.title, ds_id)
-        # long titles must not widen the panel (it sits in the main window's tabs): elided, full in the popup
-        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.dataset_combo.setMinimumContentsLength(16)
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 100)
         self.count_spin.setValue(8)
@@ -320,29 +300,14 @@ class ClassifyPanel(QWidget):
         rl.addLayout(bar)
         rl.addLayout(status_row)
         rl.addWidget(self.scroll, 1)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([340, 760])
-        layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        self.place(right, (340, 760))
         self.setAcceptDrops(True)
         self._update_buttons()
 
     # ---- model -----------------------------------------------------------------------------------
-    @Slot(str)
-    def open_model(self, path: str) -> None:
-        self.setup.open_model(path)
-
-    def set_model(self, loaded, source: str = "") -> None:
-        self.setup.set_model(loaded, source)
-
     @Slot(object)
     def _on_model_loaded(self, loaded) -> None:
-        self.loaded = loaded
+        super()._on_model_loaded(loaded)
         ds = getattr(loaded, "dataset_id", None)
         if ds in DATASETS:
             self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(ds))
@@ -410,12 +375,6 @@ class ClassifyPanel(QWidget):
     @Slot()
     def _on_add_test_images(self) -> None:
         self.add_test_images()
-
-    def set_dataset(self, dataset_id: str, data_dir: str | None = None) -> None:
-        i = self.dataset_combo.findData(dataset_id)
-        if i >= 0:
-            self.dataset_combo.setCurrentIndex(i)
-        self.data_dir = data_dir
 
     @Slot(object)
     def _on_batch(self, batch: ClassifyBatch) -> None:
@@ -520,15 +479,6 @@ class ClassifyPanel(QWidget):
 
     def is_busy(self) -> bool:
         return not self.runner.is_idle()
-
-    def shutdown(self) -> None:
-        self.setup.shutdown()
-        self.runner.cancel_all()
-        self.runner.wait_all()
-
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
-        self.shutdown()
-        super().closeEvent(event)
 
 
 def _html(text: str) -> str:

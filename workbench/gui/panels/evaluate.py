@@ -19,7 +19,6 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -34,8 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.datasets import DATASETS
+from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.widgets.confusion import ConfusionMatrixView
-from workbench.gui.widgets.model_picker import ModelSetupBox, split_paths
+from workbench.gui.widgets.model_picker import split_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap
 from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
@@ -179,7 +179,7 @@ class MistakeStrip(QWidget):
         return [t.index for t in self.tiles]
 
 
-class EvaluatePanel(QWidget):
+class EvaluatePanel(ModelPanel):
     """Public API (for the main window):
 
     - ``open_model(path)``, ``set_model(loaded)``; signal ``model_loaded(LoadedModel)``;
@@ -192,38 +192,19 @@ class EvaluatePanel(QWidget):
     - ``shutdown()`` stops and waits for its threads (also on close).
     """
 
-    model_loaded = Signal(object)
     evaluation_finished = Signal(object)
     evaluation_failed = Signal(str)
     progress_changed = Signal(int, int)
     cell_opened = Signal(int, int, int)
 
     def __init__(self, parent: QWidget | None = None, runner: TaskRunner | None = None) -> None:
-        super().__init__(parent)
-        self.runner = runner or TaskRunner(self)
-        self.loaded = None
-        self.data_dir: str | None = None
+        super().__init__(parent, runner, left_width=(280, 420))
         self.run: EvaluationRun | None = None
         self.cell_dialog: CellImagesDialog | None = None
         self._worker = None
         self._show_coarse = False
 
-        self.setup = ModelSetupBox(self.runner)
-        self.setup.model_loaded.connect(self._on_model_loaded)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.addWidget(self.setup)
-        ll.addStretch(1)
-        left.setMinimumWidth(280)
-        left.setMaximumWidth(420)
-
         # controls
-        self.dataset_combo = QComboBox()
-        for ds_id, info in DATASETS.items():
-            self.dataset_combo.addItem(info.title, ds_id)
-        # long titles must not widen the panel (it sits in the main window's tabs): elided, full in the popup
-        self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.dataset_combo.setMinimumContentsLength(16)
         self.limit_spin = QSpinBox()
         self.limit_spin.setRange(0, 1_000_000)
         self.limit_spin.setSingleStep(500)
@@ -317,27 +298,13 @@ class EvaluatePanel(QWidget):
         rl.addLayout(bar)
         rl.addLayout(scores)
         rl.addWidget(vsplit, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([320, 980])
-        layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        self.place(right, (320, 980))
         self._update_buttons()
 
     # ---- model and data --------------------------------------------------------------------------
-    @Slot(str)
-    def open_model(self, path: str) -> None:
-        self.setup.open_model(path)
-
-    def set_model(self, loaded, source: str = "") -> None:
-        self.setup.set_model(loaded, source)
-
     @Slot(object)
     def _on_model_loaded(self, loaded) -> None:
-        self.loaded = loaded
+        super()._on_model_loaded(loaded)
         current = DATASETS.get(self.dataset_combo.currentData())
         if current is None or current.num_classes != loaded.num_classes:
             wanted = getattr(loaded, "dataset_id", None)
@@ -348,13 +315,6 @@ class EvaluatePanel(QWidget):
         self.score_label.setText("Model ready — press Evaluate.")
         self._update_buttons()
         self.model_loaded.emit(loaded)
-
-    def set_dataset(self, dataset_id: str, data_dir: str | None = None) -> None:
-        i = self.dataset_combo.findData(dataset_id)
-        if i < 0:
-            raise ValueError(f"Unknown dataset {dataset_id!r}; choose one of {', '.join(DATASETS)}.")
-        self.dataset_combo.setCurrentIndex(i)
-        self.data_dir = data_dir
 
     def set_limit(self, n: int) -> None:
         self.limit_spin.setValue(max(0, int(n)))
@@ -535,15 +495,9 @@ class EvaluatePanel(QWidget):
         return not self.runner.is_idle()
 
     def shutdown(self) -> None:
-        self.setup.shutdown()
-        self.runner.cancel_all()
-        self.runner.wait_all()
+        super().shutdown()
         if self.cell_dialog is not None:
             self.cell_dialog.close()
-
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
-        self.shutdown()
-        super().closeEvent(event)
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual look

@@ -41,8 +41,8 @@ OVERLAY_COLORS = [
 REFRESH_HZ = 4  # live redraws per second at most (each costs ~10-30 ms of GUI-thread time)
 # Share of one CPU that live redraws (setData + the repaint it causes) may take: after each redraw the
 # next one waits at least cost / LIVE_BUDGET, so a slow machine or a big window redraws less often
-# instead of taking more time from training (on 2 CPUs a 25 ms redraw gives ~1 redraw a second).
-LIVE_BUDGET = 0.03
+# instead of taking more time from training (a 12 ms redraw then comes at most every 0.6 s).
+LIVE_BUDGET = 0.02
 MAX_LIVE_INTERVAL_S = 2.0
 # While live the y axis grows in steps instead of following every point: each new point used to move
 # the range, which re-laid out the axis and redrew its ticks on every redraw (a third of its cost).
