@@ -6,12 +6,26 @@ and must have finished when the test (and pytest-qt's widget cleanup) is over.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QSettings, QThread
 
 from workbench.gui.settings import settings_path
 
 LONG = 300_000  # ms; TensorFlow's first import on a busy 2-core machine is slow
+LOAD_TIMEOUT = LONG
+SHOTS = Path(os.environ.get("WORKBENCH_PANEL_SHOTS", "/tmp/panels"))  # screenshots for a human look
+
+
+def save_shot(widget, name: str) -> bool:
+    """Save a screenshot of ``widget`` into SHOTS, after pending layout requests have run."""
+    from PySide6.QtWidgets import QApplication
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    QApplication.processEvents()
+    return widget.grab().save(str(SHOTS / name))
 
 
 def _alive(thread: QThread) -> bool:

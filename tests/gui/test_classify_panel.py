@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,10 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from tests.gui.conftest import LOAD_TIMEOUT, save_shot  # noqa: E402
 from workbench.gui.panels.classify import ClassifyPanel  # noqa: E402
 
 CLASS_NAMES = ("apple", "boat", "cloud", "dog")
-SHOTS = Path(os.environ.get("WORKBENCH_PANEL_SHOTS", "/tmp/panels"))
-LOAD_TIMEOUT = 300_000  # TensorFlow's first import on a busy 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +46,6 @@ def image_files(tmp_path):
     txt = tmp_path / "notes.txt"
     txt.write_text("this is not an image\n")
     return [str(png), str(txt), str(jpg)]
-
-
-def _shot(widget, name: str) -> bool:
-    """Save a screenshot for a human look, after pending layout requests have run."""
-    from PySide6.QtWidgets import QApplication
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    QApplication.processEvents()
-    return widget.grab().save(str(SHOTS / name))
 
 
 @pytest.fixture()
@@ -105,7 +94,7 @@ def test_classifies_images_and_reports_a_non_image_in_its_own_row(qtbot, panel, 
     assert lines[0][:3] == ["image", "true_label", "error"] and len(lines) == 4
     assert lines[2][2]  # the text file's error
 
-    assert _shot(panel, "classify_files.png")
+    assert save_shot(panel, "classify_files.png")
 
 
 def test_test_set_images_show_true_labels(qtbot, panel, model_files):
@@ -123,7 +112,7 @@ def test_weights_only_file_asks_for_an_architecture_then_loads(qtbot, panel, mod
     assert panel.setup.weights_box.isVisibleTo(panel)
     assert panel.setup.arch_combo.findData("simple_cnn") >= 0
     assert "weights only" in panel.setup.info_label.text().lower()
-    _shot(panel, "classify_weights_only.png")
+    save_shot(panel, "classify_weights_only.png")
 
     with qtbot.waitSignal(panel.model_loaded, timeout=LOAD_TIMEOUT) as loaded_blocker:
         panel.setup.load_weights("simple_cnn")
@@ -159,7 +148,7 @@ def test_a_lambda_layer_needs_explicit_trust(qtbot, panel, tmp_path):
     assert panel.setup.trust_box.isVisibleTo(panel)
     assert "Python code" in panel.setup.trust_text.text()
     assert panel.loaded is None
-    _shot(panel, "classify_trust.png")
+    save_shot(panel, "classify_trust.png")
     with qtbot.waitSignal(panel.model_loaded, timeout=LOAD_TIMEOUT) as loaded:
         panel.setup.trust_and_load()
     assert loaded.args[0].num_classes == 3

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +11,9 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
+from tests.gui.conftest import LOAD_TIMEOUT, SHOTS, save_shot  # noqa: E402
 from workbench.gui.panels.evaluate import EvaluatePanel  # noqa: E402
 
-SHOTS = Path(os.environ.get("WORKBENCH_PANEL_SHOTS", "/tmp/panels"))
-LOAD_TIMEOUT = 300_000  # TensorFlow's first import on a busy 2-core machine
 LIMIT = 300
 
 
@@ -36,15 +33,6 @@ def builtin_model(tmp_path_factory):
     model.fit(ds.x_train[:1000].astype("float32"), ds.y_train[:1000], epochs=1, batch_size=50, verbose=0)
     return str(save_model(model, tmp_path_factory.mktemp("eval") / "shapes.h5", class_names=ds.class_names,
                           dataset_id="builtin", arch="simple_cnn"))
-
-
-def _shot(widget, name: str) -> bool:
-    """Save a screenshot for a human look, after pending layout requests have run."""
-    from PySide6.QtWidgets import QApplication
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    QApplication.processEvents()
-    return widget.grab().save(str(SHOTS / name))
 
 
 @pytest.fixture()
@@ -104,8 +92,8 @@ def test_scores_match_numpy_and_cells_open_their_images(qtbot, panel, builtin_mo
     assert sum(int(v) for row in rows[1:] for v in row[1:1 + ds.num_classes]) == LIMIT
     assert panel.export_png(tmp_path / "confusion.png") and (tmp_path / "confusion.png").stat().st_size > 0
 
-    _shot(panel, "evaluate_builtin.png")
-    _shot(dialog, "evaluate_cell_grid.png")
+    save_shot(panel, "evaluate_builtin.png")
+    save_shot(dialog, "evaluate_cell_grid.png")
     SHOTS.mkdir(parents=True, exist_ok=True)
     panel.export_png(SHOTS / "evaluate_confusion_export.png")
 
@@ -137,10 +125,10 @@ def test_superclass_view_of_a_100_class_result(qtbot, panel):
     panel._on_finished(EvaluationRun("cifar100", fine, fine.superclass_result(), images))
     assert panel.coarse_check.isVisibleTo(panel)
     assert panel.confusion.num_classes == 100
-    _shot(panel, "evaluate_cifar100.png")
+    save_shot(panel, "evaluate_cifar100.png")
     panel.set_superclasses(True)
     assert panel.confusion.num_classes == 20 and int(panel.confusion.matrix.sum()) == n
-    _shot(panel, "evaluate_cifar100_superclasses.png")
+    save_shot(panel, "evaluate_cifar100_superclasses.png")
     with qtbot.waitSignal(panel.cell_opened, timeout=5_000) as opened:
         panel.open_cell(3, 3)
     assert opened.args[2] == int(panel.confusion.matrix[3, 3])
