@@ -43,3 +43,24 @@ def test_live_y_range_holds_every_point_and_changes_rarely(qtbot):
     plots.follow_data()
     plots.refresh()
     assert plots.plots["top1"].plot.getViewBox().autoRangeEnabled()[1]
+
+
+def test_live_redraws_wait_for_the_budget_but_epoch_points_show_at_once(qtbot):
+    import time
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    plots.set_epoch_span(5)
+    plots.start_live()
+    plots.add_batch(0.1, 2.0, 0.2, 0.6)
+    qtbot.waitUntil(lambda: not plots.is_dirty(), timeout=2000)  # the first batch point is drawn
+    plots._next_live = time.monotonic() + 60  # as after a redraw that used up the time budget
+    plots.add_batch(0.2, 1.9, 0.25, 0.65)
+    qtbot.wait(700)  # several timer ticks
+    assert plots.plots["top1"].batch_dirty  # batch points wait
+    plots.add_epoch(1.0, {"top1": 0.3, "top5": 0.7, "loss": 1.8}, {"top1": 0.28, "top5": 0.66, "loss": 1.9}, True)
+    qtbot.waitUntil(lambda: not plots.is_dirty(), timeout=2000)  # an epoch's points do not
+    x, y = plots.plots["top1"].val_curve.getData()
+    assert list(x) == [1.0] and abs(y[0] - 28.0) < 1e-9
+    plots.stop_live()

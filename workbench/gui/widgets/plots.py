@@ -205,9 +205,13 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
     @Slot()
     def _live_tick(self) -> None:
         """Timer slot while live: redraw only what changed, nothing while hidden (another tab,
-        minimised; ``showEvent`` catches up) and no more often than the time budget allows."""
+        minimised; ``showEvent`` catches up) and, but for a new epoch, no more often than the time
+        budget allows."""
         now = time.monotonic()
-        if now < self._next_live or not self.isVisible() or not self.is_dirty():
+        if not self.isVisible() or not self.is_dirty():
+            return
+        # new epoch points are drawn at once (one redraw an epoch); batch points wait for the budget
+        if now < self._next_live and not any(p.dirty for p in self.plots.values()):
             return
         self._last_cost = 0.0
         self.refresh()
