@@ -103,6 +103,27 @@ def test_archs_json_lists_the_report_networks():
     assert len(rows) >= 6  # plus at least one modern network
 
 
+def test_archs_list_options_and_train_takes_them(tmp_path):
+    proc = run_cli("archs", "--classes", "10", "--json")
+    rows = {r["name"]: r for r in last_json(proc.stdout)}
+    assert rows["simple_cnn"]["options"] == {"dropout": 0.5}
+    assert rows["simple_cnn"]["ranges"] == {"dropout": [0.0, 0.99]}
+    out = tmp_path / "run"
+    proc = run_cli("train", "--dataset", "builtin", "--arch", "embedded_cnn", "--option", "conv1_filters=4",
+                   "--option", "conv2_filters=3", "--epochs", "1", "--limit", "200", "--test-limit", "50",
+                   "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["arch_options"] == {"conv1_filters": 4}  # only what differs from the default
+    proc = run_cli("train", "--dataset", "builtin", "--arch", "simple_cnn", "--option", "dropout=2",
+                   "--epochs", "1")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "between 0.0 and 0.99" in proc.stderr
+    proc = run_cli("train", "--dataset", "builtin", "--arch", "simple_cnn", "--option", "width=3",
+                   "--epochs", "1")
+    assert proc.returncode != 0 and "its options are: dropout" in proc.stderr
+
+
 def test_datasets_json(tmp_path):
     proc = run_cli("datasets", "--data-dir", tmp_path, "--json")
     assert proc.returncode == 0, proc.stderr

@@ -83,7 +83,8 @@ def cmd_archs(args: argparse.Namespace) -> int:
         raise CliError(f"--classes must be at least 2 (got {args.classes}).")
     rows = [
         {"name": spec.name, "title": spec.title, "params": count_params(spec.name, args.classes),
-         "description": spec.description}
+         "description": spec.description, "options": dict(spec.options),
+         "ranges": {k: list(v) for k, v in spec.ranges.items()}}
         for spec in ARCHITECTURES.values()
     ]
     if args.json:
@@ -91,7 +92,28 @@ def cmd_archs(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         print(f"{row['name']:<18} {row['params']:>11,}  {row['title']}")
+        if row["options"]:
+            print(" " * 32 + "options: " + ", ".join(f"{k}={v:g}" for k, v in row["options"].items()))
+    print("Change an option with `train --option NAME=VALUE` (repeatable).")
     return 0
+
+
+def _arch_options(arch: str, pairs: list[str] | None) -> dict[str, Any]:
+    """``["dropout=0.3", "width=32"]`` -> checked, converted options for ``arch``."""
+    from workbench.core.architectures import get_arch, resolve_options
+
+    raw: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise CliError(f"--option needs NAME=VALUE (got {pair!r}).")
+        raw[name.strip()] = value.strip()
+    try:
+        resolved = resolve_options(arch, **raw)
+        defaults = get_arch(arch).options
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return {k: resolved[k] for k in raw if resolved[k] != defaults[k]}
 
 
 # --- training -------------------------------------------------------------------------------
@@ -123,10 +145,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         train,
     )
 
+    arch_options = _arch_options(args.arch, args.option)
     try:
         config = TrainConfig(
             dataset=args.dataset,
             arch=args.arch,
+            arch_options=arch_options,
             epochs=args.epochs,
             batch_size=args.batch_size,
             optimizer=args.optimizer,
@@ -357,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a network; one line per epoch")
     p.add_argument("--dataset", required=True)
     p.add_argument("--arch", required=True)
+    p.add_argument("--option", action="append", metavar="NAME=VALUE",
+                   help="an architecture option, e.g. dropout=0.3 (repeatable; `archs` lists them)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)

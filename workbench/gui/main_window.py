@@ -227,7 +227,8 @@ class MainWindow(QMainWindow):
                 self.offer_to_evaluate(self._offer, evaluate_now=False)  # the last run's model, ready to go
 
     def _show_model(self) -> None:
-        self.model_view.show_model(self.experiment.arch_name(), self.experiment.num_classes())
+        self.model_view.show_model(self.experiment.arch_name(), self.experiment.num_classes(),
+                                   self.experiment.options())
 
     @Slot(str)
     def _on_data_dir_chosen(self, path: str) -> None:

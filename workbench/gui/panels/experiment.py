@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+from typing import Any
 
-from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +26,7 @@ from workbench.core.architectures import ARCHITECTURES
 from workbench.core.datasets.registry import DATASETS
 from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
 from workbench.gui.settings import read_value
+from workbench.gui.widgets.arch_options import ArchOptionsForm
 from workbench.gui.worker import TaskError, TaskRunner
 
 DATASET_ORDER = ("cifar10", "cifar100", "cifar100-coarse", "builtin")
@@ -42,16 +45,20 @@ _SCHEDULE_LABELS = {
 }
 
 
-def _count_params(arch: str, num_classes: int) -> tuple[str, int, int]:
+ParamKey = tuple[str, int, tuple[tuple[str, Any], ...]]  # arch, classes, options (sorted items)
+
+
+def _count_params(key: ParamKey) -> tuple[ParamKey, int]:
     """Runs on a worker thread (builds the model, so it imports TensorFlow there)."""
     from workbench.core.architectures import count_params
 
-    return arch, num_classes, int(count_params(arch, num_classes))
+    arch, num_classes, options = key
+    return key, int(count_params(arch, num_classes, **dict(options)))
 
 
 class ExperimentPanel(QWidget):
     dataset_changed = Signal(str)
-    arch_changed = Signal(str)
+    arch_changed = Signal(str)  # also when the architecture's options change
     params_counted = Signal(str, int, int)  # arch, classes, params
 
     def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
@@ -60,8 +67,9 @@ class ExperimentPanel(QWidget):
         self.data_dir: str | None = None
         self.runs_root: str | None = None
         self.test_limit: int | None = None
-        self._param_cache: dict[tuple[str, int], int] = {}
-        self._pending: set[tuple[str, int]] = set()
+        self._param_cache: dict[ParamKey, int] = {}
+        self._pending: set[ParamKey] = set()
+        self._options_by_arch: dict[str, dict[str, Any]] = {}  # edited options, kept across switches
         self._background_ok = False
         self.auto_count_params = True  # off in tests that do not want TensorFlow loaded
 
@@ -83,6 +91,13 @@ class ExperimentPanel(QWidget):
         self.arch_description = QLabel()
         self.arch_description.setWordWrap(True)
         self.arch_description.setObjectName("hint")
+        self.arch_options = ArchOptionsForm()
+        self.arch_options.changed.connect(self._on_options_edited)
+        # counting parameters builds the model: wait until the spin box has stopped moving
+        self._options_timer = QTimer(self)
+        self._options_timer.setSingleShot(True)
+        self._options_timer.setInterval(300)
+        self._options_timer.timeout.connect(self._on_options_settled)
 
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
@@ -136,6 +151,7 @@ class ExperimentPanel(QWidget):
         form.addRow("&Architecture", self.arch_combo)
         form.addRow("", self.params_label)
         form.addRow("", self.arch_description)
+        form.addRow(self.arch_options)
 
         hp_box = QGroupBox("Hyper-parameters")
         hp = QFormLayout(hp_box)
@@ -159,6 +175,7 @@ class ExperimentPanel(QWidget):
 
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_changed)
         self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
+        self.arch_options.set_spec(ARCHITECTURES[self.arch_name()])
         self._update_labels()
 
     # --- public API -----------------------------------------------------------------------------
@@ -176,10 +193,26 @@ class ExperimentPanel(QWidget):
         if i >= 0:
             self.dataset_combo.setCurrentIndex(i)
 
-    def set_arch(self, name: str) -> None:
+    def set_arch(self, name: str, options: dict[str, Any] | None = None) -> None:
+        """Pick an architecture; ``options`` (when given) replace its edited options."""
         i = self.arch_combo.findData(name)
-        if i >= 0:
+        if i < 0:
+            return
+        if options is not None:
+            self._options_by_arch[name] = dict(options)
+        if i == self.arch_combo.currentIndex():
+            if options is not None:
+                self.arch_options.set_spec(ARCHITECTURES[name], options)
+                self._on_options_settled()
+        else:
             self.arch_combo.setCurrentIndex(i)
+
+    def options(self) -> dict[str, Any]:
+        """The architecture options that differ from its defaults."""
+        return self.arch_options.changed_values()
+
+    def _param_key(self) -> ParamKey:
+        return self.arch_name(), self.num_classes(), tuple(sorted(self.arch_options.values().items()))
 
     def config(self) -> TrainConfig:
         """The form as a TrainConfig (raises ValueError with a readable sentence if invalid)."""
@@ -202,12 +235,13 @@ class ExperimentPanel(QWidget):
             data_dir=self.data_dir,
             runs_root=self.runs_root,
             model_format=str(self.model_format.currentData()),
+            arch_options=self.options(),
         )
 
     def set_config(self, config: TrainConfig) -> None:
         """Fill the form from a config (e.g. an earlier run's)."""
         self.set_dataset(config.dataset)
-        self.set_arch(config.arch)
+        self.set_arch(config.arch, dict(config.arch_options))
         self.epochs.setValue(config.epochs)
         self.batch_size.setValue(config.batch_size)
         _select(self.optimizer, config.optimizer)
@@ -222,7 +256,7 @@ class ExperimentPanel(QWidget):
         _select(self.model_format, config.model_format)
 
     def param_count(self) -> int | None:
-        return self._param_cache.get((self.arch_name(), self.num_classes()))
+        return self._param_cache.get(self._param_key())
 
     def start_background_work(self) -> None:
         """Allow worker-thread jobs (parameter counting); called once the window is on screen."""
@@ -248,13 +282,17 @@ class ExperimentPanel(QWidget):
         s.setValue("model_format", self.model_format.currentData())
         s.setValue("augment", self.augment.isChecked())
         s.setValue("data_dir", self.data_dir or "")
+        self._options_by_arch[self.arch_name()] = self.options()
+        s.setValue("arch_options", json.dumps({k: v for k, v in self._options_by_arch.items() if v}))
         s.endGroup()
 
     def load_settings(self, s: QSettings) -> None:
         s.beginGroup("experiment")
         try:
+            self._options_by_arch = _stored_options(read_value(s, "arch_options", ""))
             self.set_dataset(read_value(s, "dataset", self.dataset_id()))
-            self.set_arch(read_value(s, "arch", self.arch_name()))
+            arch = read_value(s, "arch", self.arch_name())
+            self.set_arch(arch, self._options_by_arch.get(arch, {}))
             for attr, key in self._KEYS:
                 widget = getattr(self, attr)
                 widget.setValue(read_value(s, key, widget.value()))
@@ -277,6 +315,23 @@ class ExperimentPanel(QWidget):
 
     @Slot(int)
     def _on_arch_changed(self, _index: int) -> None:
+        name = self.arch_name()
+        if self.arch_options.spec is not None and self.arch_options.spec.name != name:
+            self._options_by_arch[self.arch_options.spec.name] = self.options()
+        self.arch_options.set_spec(ARCHITECTURES[name], self._options_by_arch.get(name, {}))
+        self._options_timer.stop()
+        self._update_labels()
+        self._request_param_count()
+        self.arch_changed.emit(name)
+
+    @Slot()
+    def _on_options_edited(self) -> None:
+        self._options_by_arch[self.arch_name()] = self.options()
+        self.params_label.setText(f"parameters: counting… ({self.num_classes()} classes)")
+        self._options_timer.start()
+
+    @Slot()
+    def _on_options_settled(self) -> None:
         self._update_labels()
         self._request_param_count()
         self.arch_changed.emit(self.arch_name())
@@ -293,29 +348,45 @@ class ExperimentPanel(QWidget):
             self.params_label.setText(f"parameters: counting… ({self.num_classes()} classes)")
 
     def _request_param_count(self) -> None:
-        key = (self.arch_name(), self.num_classes())
+        key = self._param_key()
         if (key in self._param_cache or key in self._pending or not self._background_ok
                 or not self.auto_count_params):
             self._update_labels()
             return
         self._pending.add(key)
         self.runner.run_function(
-            _count_params, *key, name="count-params",
+            _count_params, key, name="count-params",
             on_success=self._on_params_counted, on_failure=self._on_params_failed,
         )
 
     @Slot(object)
-    def _on_params_counted(self, result: tuple[str, int, int]) -> None:
-        arch, classes, count = result
-        self._pending.discard((arch, classes))
-        self._param_cache[(arch, classes)] = count
+    def _on_params_counted(self, result: tuple[ParamKey, int]) -> None:
+        key, count = result
+        self._pending.discard(key)
+        self._param_cache[key] = count
         self._update_labels()
-        self.params_counted.emit(arch, classes, count)
+        self.params_counted.emit(key[0], key[1], count)
 
     @Slot(object)
     def _on_params_failed(self, error: TaskError) -> None:
         self._pending.clear()
         self.params_label.setText(f"parameters: unknown ({error.message})")
+
+
+def _stored_options(text: str) -> dict[str, dict[str, Any]]:
+    """Per-architecture options saved as JSON; anything unreadable or unknown is dropped."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for arch, options in data.items():
+        spec = ARCHITECTURES.get(arch)
+        if spec is not None and isinstance(options, dict):
+            out[arch] = {k: v for k, v in options.items() if k in spec.options and isinstance(v, (int, float))}
+    return out
 
 
 def _select(combo: QComboBox, data: object) -> None:

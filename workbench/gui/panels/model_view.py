@@ -25,17 +25,19 @@ class ModelSummary:
     num_classes: int
     rows: tuple  # LayerRow, plain data
     total_params: int
+    options: tuple = ()  # sorted (name, value) pairs it was built with
 
 
-def summarize_model(arch: str, num_classes: int) -> ModelSummary:
-    """Worker-thread function: build the model and describe its layers (no model crosses threads)."""
+def summarize_model(arch: str, num_classes: int, options: tuple = ()) -> ModelSummary:
+    """Worker-thread function: build the model and describe its layers (no model crosses threads).
+    ``options``: the architecture's options as sorted (name, value) pairs."""
     from workbench.core.architectures import build_model, layer_table
 
-    model = build_model(arch, num_classes)
+    model = build_model(arch, num_classes, **dict(options))
     rows = tuple(layer_table(model))
     total = int(model.count_params())
     del model
-    return ModelSummary(arch, num_classes, rows, total)
+    return ModelSummary(arch, num_classes, rows, total, tuple(options))
 
 
 class ModelViewPanel(QWidget):
@@ -45,9 +47,9 @@ class ModelViewPanel(QWidget):
     def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner or TaskRunner(self)
-        self._cache: dict[tuple[str, int], ModelSummary] = {}
-        self._wanted: tuple[str, int] | None = None
-        self._pending: set[tuple[str, int]] = set()
+        self._cache: dict[tuple, ModelSummary] = {}  # (arch, classes, options)
+        self._wanted: tuple | None = None
+        self._pending: set[tuple] = set()
         self.summary: ModelSummary | None = None
 
         self.title = QLabel("Choose an architecture")
@@ -78,9 +80,10 @@ class ModelViewPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(splitter, 1)
 
-    def show_model(self, arch: str, num_classes: int) -> None:
-        """Show ``arch`` built for ``num_classes`` (cached; otherwise built on a worker thread)."""
-        key = (arch, num_classes)
+    def show_model(self, arch: str, num_classes: int, options: dict | None = None) -> None:
+        """Show ``arch`` built for ``num_classes`` with ``options`` (cached; otherwise built on a
+        worker thread)."""
+        key = (arch, num_classes, tuple(sorted((options or {}).items())))
         self._wanted = key
         if key in self._cache:
             self._display(self._cache[key])
@@ -90,13 +93,13 @@ class ModelViewPanel(QWidget):
             return
         self._pending.add(key)
         self.runner.run_function(
-            summarize_model, arch, num_classes, name="model-summary",
+            summarize_model, *key, name="model-summary",
             on_success=self._on_summary, on_failure=self._on_failed,
         )
 
     @Slot(object)
     def _on_summary(self, summary: ModelSummary) -> None:
-        key = (summary.arch, summary.num_classes)
+        key = (summary.arch, summary.num_classes, summary.options)
         self._pending.discard(key)
         self._cache[key] = summary
         if key == self._wanted:
@@ -110,7 +113,9 @@ class ModelViewPanel(QWidget):
 
     def _display(self, summary: ModelSummary) -> None:
         self.summary = summary
-        self.title.setText(f"<b>{summary.arch}</b> for {summary.num_classes} classes — {len(summary.rows)} layers")
+        changed = ", ".join(f"{k}={v:g}" for k, v in summary.options)
+        self.title.setText(f"<b>{summary.arch}</b> for {summary.num_classes} classes — {len(summary.rows)} layers"
+                           + (f" · {changed}" if changed else ""))
         self.table.setRowCount(len(summary.rows))
         for r, row in enumerate(summary.rows):
             values = [row.name, row.class_name, shape_text(row.output_shape), f"{row.params:,}"]
