@@ -151,7 +151,8 @@ class ExperimentPanel(QWidget):
         form.addRow("&Architecture", self.arch_combo)
         form.addRow("", self.params_label)
         form.addRow("", self.arch_description)
-        form.addRow(self.arch_options)
+        self.options_box = QGroupBox("Architecture options")
+        QVBoxLayout(self.options_box).addWidget(self.arch_options)
 
         hp_box = QGroupBox("Hyper-parameters")
         hp = QFormLayout(hp_box)
@@ -170,6 +171,7 @@ class ExperimentPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(data_box)
+        layout.addWidget(self.options_box)
         layout.addWidget(hp_box)
         layout.addStretch(1)
 

@@ -75,7 +75,8 @@ class ArchOptionsForm(QWidget):
             self.form.addRow(option_label(key), box)
         if self.boxes:
             self.form.addRow("", self.reset_button)
-        self.setVisible(bool(self.boxes))
+        if self.parentWidget() is not None:  # the box around the form goes with it
+            self.parentWidget().setVisible(bool(self.boxes))
         self._update_reset()
 
     def values(self) -> dict[str, Any]:
