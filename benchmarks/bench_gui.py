@@ -1,6 +1,6 @@
 """GUI benchmarks: event-loop latency while training, throughput vs headless, time to window shown.
 
-    python benchmarks/bench_gui.py [--arch simple_cnn] [--limit 4000] [--epochs 4] [--batch 256] [--rounds 3]
+    python benchmarks/bench_gui.py [--arch simple_cnn] [--limit 4000] [--epochs 4] [--batch 256] [--rounds 10]
 
 Targets: latency p99 <= 50 ms and worst <= 200 ms; GUI/headless throughput >= 0.95; window <= 2 s.
 Runs offscreen with a temporary WORKBENCH_HOME and CPU only. Data: CIFAR-10 from --data-dir, else the
@@ -228,7 +228,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--latency-runs", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--skip-startup", action="store_true")
