@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from workbench.core.training import (
@@ -89,6 +90,16 @@ def test_batch_progress_is_throttled(tmp_path):
             assert after.elapsed - before.elapsed >= 0.095, (before, after)
     assert len(progress) < 2 * steps  # far fewer than one per batch
     assert all(math.isfinite(p.loss) and 0 <= p.top1 <= 1 for p in progress)
+    # Each report is the mean over the images since the one before (not Keras' running mean), so the
+    # image-weighted mean of an epoch's reports is that epoch's own figure.
+    train_images, batch_size = events[0].train_images, 16
+    for ended in (e for e in events if isinstance(e, EpochEnded)):
+        reports = [p for p in progress if p.epoch == ended.epoch]
+        covered = [min(p.batch * batch_size, train_images) for p in reports]
+        weights = np.diff([0] + covered)
+        for key in ("loss", "top1", "top5"):
+            mean = float(np.dot(weights, [getattr(p, key) for p in reports]) / covered[-1])
+            assert mean == pytest.approx(getattr(ended, key), abs=2e-4), key
 
 
 def test_stop_flag_is_honoured_within_one_batch_and_model_kept(tmp_path, monkeypatch):

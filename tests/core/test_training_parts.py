@@ -131,3 +131,47 @@ def test_lean_callback_list_passes_batch_logs_unconverted():
     assert len(seen_types) == 2  # stopped after the second batch
     assert all(t is not float for t in seen_types)  # tensors: no device sync per batch
     assert isinstance(epoch_logs[0]["loss"], float)  # epoch logs are still plain floats
+
+
+def _feed(monitor, per_batch: list[tuple[float, float]], batch_size: int) -> None:
+    """Drive ``monitor`` like Keras does: logs hold running means (loss, top1) since the epoch began."""
+    seen = 0
+    loss_sum = top1_sum = 0.0
+    for i, (loss, top1) in enumerate(per_batch):
+        n = min(batch_size, monitor.state.train_images - seen)
+        seen += n
+        loss_sum += loss * n
+        top1_sum += top1 * n
+        monitor.on_train_batch_end(i, {"loss": loss_sum / seen, "top1": top1_sum / seen, "top5": 1.0})
+
+
+def test_batch_reports_carry_the_mean_since_the_last_report_not_the_epoch_running_mean():
+    from workbench.core.training.callbacks.batch_monitor import BatchMonitor
+    from workbench.core.training.callbacks.state import RunState
+    from workbench.core.training.events import BatchProgress
+
+    # 5 batches of 100 and a last one of 50; every batch reported (interval 0)
+    state = RunState(steps_per_epoch=6, train_images=550, batch_size=100)
+    events: list = []
+    monitor = BatchMonitor(state, events.append, stop=None, interval=0.0)
+    batches = [(2.0, 0.1), (1.8, 0.2), (1.6, 0.3), (1.4, 0.4), (1.2, 0.5), (1.0, 0.9)]
+    monitor.on_epoch_begin(0)
+    _feed(monitor, batches, 100)
+    got = [(e.loss, e.top1) for e in events if isinstance(e, BatchProgress)]
+    assert len(got) == 6
+    for (loss, top1), (want_loss, want_top1) in zip(got, batches):
+        assert abs(loss - want_loss) < 1e-9 and abs(top1 - want_top1) < 1e-9  # each batch's own value
+    # the next epoch starts afresh
+    events.clear()
+    monitor.on_epoch_begin(1)
+    _feed(monitor, [(0.5, 0.95)] * 6, 100)
+    assert all(abs(e.loss - 0.5) < 1e-9 for e in events)
+
+    # reports only at the end of the epoch: the one report is the whole epoch's mean
+    events.clear()
+    monitor = BatchMonitor(state, events.append, stop=None, interval=3600.0)
+    monitor.on_epoch_begin(0)
+    _feed(monitor, batches, 100)
+    assert len(events) == 1 and events[0].batch == 6
+    weights = [100, 100, 100, 100, 100, 50]
+    assert abs(events[0].top1 - sum(w * t for w, (_, t) in zip(weights, batches)) / 550) < 1e-9

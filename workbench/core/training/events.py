@@ -33,8 +33,8 @@ class BatchProgress:
     epoch: int  # 0-based
     batch: int  # 1-based count of batches done in this epoch
     steps: int  # batches per epoch
-    loss: float
-    top1: float  # running mean over this epoch so far
+    loss: float  # mean over the images since the previous BatchProgress of this epoch
+    top1: float  # (not Keras' running mean since the epoch began: see callbacks/batch_monitor.py)
     top5: float
     images_per_sec: float
     elapsed: float  # seconds since the run started

@@ -1,4 +1,10 @@
-"""Per-batch duties: honour the stop flag, report throttled progress, notice a NaN loss."""
+"""Per-batch duties: honour the stop flag, report throttled progress, notice a NaN loss.
+
+Keras' batch logs hold running means since the start of the epoch. Plotted as they are, a "per batch"
+curve lags the network, resets at every epoch and makes the first batches of an epoch look noisier
+than the rest. A report therefore carries the mean over the images since the previous report,
+recovered from two running means weighted by their image counts.
+"""
 
 from __future__ import annotations
 
@@ -34,10 +40,26 @@ class BatchMonitor(Callback):
         self._epoch = 0
         self._epoch_start = 0.0
         self._last_report = 0.0
+        self._reported_images = 0  # images of this epoch covered by earlier reports
+        self._reported_sums: dict[str, float] = {}  # running mean x images, at the last report
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self._epoch = epoch
         self._epoch_start = self._last_report = time.monotonic()
+        self._reported_images = 0
+        self._reported_sums = {}
+
+    def _since_last_report(self, logs: Any, images: int) -> dict[str, float]:
+        """Mean of loss/top1/top5 over the images since the previous report of this epoch."""
+        fresh = images - self._reported_images
+        out = {}
+        for key in ("loss", "top1", "top5"):
+            total = _value(logs, key) * images
+            before = self._reported_sums.get(key, 0.0)
+            out[key] = (total - before) / fresh if fresh > 0 else total / max(images, 1)
+            self._reported_sums[key] = total
+        self._reported_images = images
+        return out
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         done = batch + 1
@@ -52,9 +74,10 @@ class BatchMonitor(Callback):
                 self.model.stop_training = True
                 return
             images = min(done * self.state.batch_size, self.state.train_images)
+            recent = self._since_last_report(logs, images)
             self.emit(BatchProgress(
-                epoch=self._epoch, batch=done, steps=steps, loss=loss,
-                top1=_value(logs, "top1"), top5=_value(logs, "top5"),
+                epoch=self._epoch, batch=done, steps=steps, loss=recent["loss"],
+                top1=recent["top1"], top5=recent["top5"],
                 images_per_sec=images / max(now - self._epoch_start, 1e-9),
                 elapsed=now - self.state.started,
             ))
