@@ -52,3 +52,14 @@ def test_single_device_uses_default_strategy():
     assert setup.replicas == 1 and not setup.gpu
     assert setup.mixed_precision is False  # mixed precision is only applied on a GPU
     assert setup.description.startswith("CPU (")
+
+
+def test_probe_says_which_device_and_why_not_a_gpu(monkeypatch):
+    from workbench.core.training.devices import probe_devices
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    report = probe_devices()
+    assert not report.gpu
+    assert report.description.startswith("CPU (") and "threads" in report.description
+    assert "CUDA_VISIBLE_DEVICES hides every GPU" in report.details
+    assert report.details.startswith("TensorFlow ") and report.details.endswith(".")

@@ -34,6 +34,13 @@ TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = ran
 TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
 
 
+def _probe_devices():
+    """Worker-thread function: ask TensorFlow which device will train (imports it there)."""
+    from workbench.core.training.devices import probe_devices
+
+    return probe_devices()
+
+
 class MainWindow(QMainWindow):
     background_started = Signal()
 
@@ -83,7 +90,9 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel("Ready")
         self.device_label = QLabel(cpu_device_text())
         self.device_label.setObjectName("deviceLabel")
-        self.device_label.setToolTip("Where training runs (known for sure once a run starts)")
+        self.device_label.setToolTip("Where training runs (a guess until TensorFlow has been asked)")
+        self.device_report = None  # workbench.core.training.devices.DeviceReport once probed
+        self._device_from_run = False
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.device_label)
 
@@ -191,6 +200,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _start_background(self) -> None:
         self.experiment.start_background_work()
+        if self.experiment.auto_count_params:  # tests that keep TensorFlow out turn both off
+            self.runner.run_function(_probe_devices, name="devices", on_success=self._on_devices_probed)
         self.browser.set_dataset(self.experiment.dataset_id(), self.experiment.data_dir)
         if self.tabs.currentIndex() == TAB_MODEL:
             self._show_model()
@@ -255,7 +266,18 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_device_known(self, device: str) -> None:
+        self._device_from_run = True
         self.device_label.setText(device)
+        self.device_label.setToolTip(f"This run trains on {device}.")
+
+    @Slot(object)
+    def _on_devices_probed(self, report) -> None:
+        """TensorFlow's answer (off the GUI thread) to which device will train, with the reason
+        when it is the CPU; a run's own report, if one came first, is kept."""
+        self.device_report = report
+        if not self._device_from_run:
+            self.device_label.setText(report.description + ("" if report.gpu else " · no GPU"))
+            self.device_label.setToolTip(report.details)
 
     @Slot(object)
     def _on_run_ended(self, event: object) -> None:

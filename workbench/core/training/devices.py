@@ -37,17 +37,21 @@ def _logical_cpus_requested() -> int:
         return 1
 
 
-def configure_devices(mixed_precision: bool = False) -> DeviceSetup:
-    """Prepare TensorFlow's devices and return the strategy to build and train under."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
+def _enable_memory_growth(tf: Any, gpus: list) -> None:
     for gpu in gpus:
         try:
             # Without memory growth TF grabs all GPU memory at once and a second run fails.
             tf.config.experimental.set_memory_growth(gpu, True)
         except (RuntimeError, ValueError):
             pass  # devices already initialised by an earlier run in this process
+
+
+def configure_devices(mixed_precision: bool = False) -> DeviceSetup:
+    """Prepare TensorFlow's devices and return the strategy to build and train under."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    _enable_memory_growth(tf, gpus)
     wanted_cpus = _logical_cpus_requested()
     if not gpus and wanted_cpus > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
@@ -82,3 +86,42 @@ def configure_devices(mixed_precision: bool = False) -> DeviceSetup:
         gpu=bool(gpus),
         mixed_precision=bool(mixed_precision and gpus),
     )
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """What TensorFlow will train on: GPU names, or why the CPU (memory growth is switched on
+    first, as a run would, so asking cannot leave a GPU fully allocated)."""
+
+    description: str  # one line for a status bar
+    gpu: bool
+    details: str  # a sentence: why no GPU, or which GPUs
+
+
+def probe_devices() -> DeviceReport:
+    import tensorflow as tf
+
+    threads = _cpu_threads()
+    gpus = tf.config.list_physical_devices("GPU")  # lists; does not initialise
+    _enable_memory_growth(tf, gpus)  # first, in case asking for details initialises the devices
+    if gpus:
+        names = []
+        for gpu in gpus:
+            try:
+                names.append(tf.config.experimental.get_device_details(gpu).get("device_name") or gpu.name)
+            except Exception:  # details are optional and vary by platform
+                names.append(gpu.name)
+        count = len(gpus)
+        return DeviceReport(f"GPU: {names[0]} ({count} device{'s' if count != 1 else ''})", True,
+                            f"TensorFlow {tf.__version__} will train on {', '.join(names)}.")
+    hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if hidden is not None and hidden.strip() in ("", "-1"):
+        why = "CUDA_VISIBLE_DEVICES hides every GPU from this process"
+    elif not tf.test.is_built_with_cuda():
+        why = "this TensorFlow build has no GPU support (install the gpu extra: pip install -e '.[gpu]')"
+    elif not os.path.exists("/proc/driver/nvidia/version"):
+        why = "no NVIDIA driver is loaded on this machine"
+    else:
+        why = "TensorFlow found no usable GPU (check that the CUDA libraries match this TensorFlow)"
+    return DeviceReport(f"CPU ({threads} threads)", False,
+                        f"TensorFlow {tf.__version__} will train on the CPU with {threads} threads: {why}.")
