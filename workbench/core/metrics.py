@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from workbench.core.tf_import import ensure_tensorflow
 
 
 def _check(probs: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +72,7 @@ _metric_class: Any = None
 
 
 def _make_metric_class() -> Any:
+    ensure_tensorflow()
     import keras
 
     @keras.saving.register_keras_serializable(package="workbench", name="TopKAccuracy")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import report_nets, resnet
+from workbench.core.tf_import import ensure_tensorflow
 
 _DROPOUT = (0.0, 0.99)
 _FILTERS = (1, 1024)
@@ -159,6 +160,7 @@ def build_model(name: str, num_classes: int, **options: Any) -> Any:
     """
     spec = get_arch(name)
     num_classes = _check_classes(num_classes)
+    ensure_tensorflow()
     return spec.build(num_classes, **resolve_options(name, **options))
 
 

@@ -30,6 +30,7 @@ from .preprocessing import (
     remembered_preprocessing,
 )
 from .quiet import quiet_keras_logs
+from workbench.core.tf_import import ensure_tensorflow
 
 DEFAULT_BATCH_SIZE = 256
 # Which dataset's class names a foreign model gets, by its number of outputs.
@@ -196,6 +197,7 @@ def load_any_model(path, *, trust: bool = False, class_names: Sequence[str] | No
     `class_names` override the file's metadata, the remembered choice and the guesses.
     `architecture` (see `load_weights_into`) is used only when the file holds weights only.
     """
+    ensure_tensorflow()
     path = os.fspath(path)
     try:
         info = inspect_model_file(path)
@@ -301,6 +303,7 @@ def _unknown_classes(config: Any) -> list[str]:
 
 def build_from_config(config: dict, *, trust: bool = False, source: str = "the model") -> tuple[Any, list[str]]:
     """A Keras 3 model from a (possibly Keras 1.x/2.x) model config; no weights loaded."""
+    ensure_tensorflow()
     lambdas = find_code_lambdas(config)
     if lambdas and not trust:
         raise _lambda_refusal(source, lambdas)
@@ -343,6 +346,7 @@ def load_weights_into(path, architecture, *, trust: bool = False, class_names: S
     `architecture` is one of ours by name (built for the file's class count), a path to a JSON
     architecture file (a Keras `to_json()`, any version), or a Keras model.
     """
+    ensure_tensorflow()
     path = os.fspath(path)
     try:
         info = inspect_model_file(path)

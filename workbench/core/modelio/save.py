@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from .metadata import build_metadata, model_format, write_metadata
 from .quiet import quiet_keras_logs
+from workbench.core.tf_import import ensure_tensorflow
 
 
 def _target(path: str | os.PathLike) -> Path:
@@ -51,6 +52,7 @@ def save_model(
     Writes a temp file in the same folder, adds the metadata, then os.replace()s it over `path`,
     so an interrupted save leaves any previous file untouched and no temp file behind.
     """
+    ensure_tensorflow()
     target = _target(path)
     class_names = [str(name) for name in class_names]
     classes = _output_classes(model)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any
+from workbench.core.tf_import import ensure_tensorflow
 
 LOGICAL_CPUS_ENV = "WORKBENCH_LOGICAL_CPUS"
 
@@ -48,6 +49,7 @@ def _enable_memory_growth(tf: Any, gpus: list) -> None:
 
 def configure_devices(mixed_precision: bool = False) -> DeviceSetup:
     """Prepare TensorFlow's devices and return the strategy to build and train under."""
+    ensure_tensorflow()
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -99,6 +101,7 @@ class DeviceReport:
 
 
 def probe_devices() -> DeviceReport:
+    ensure_tensorflow()
     import tensorflow as tf
 
     threads = _cpu_threads()

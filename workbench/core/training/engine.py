@@ -19,6 +19,7 @@ from workbench.core.training.events import TrainingEvent, TrainingFailed, Traini
 from workbench.core.training.finish import outcome, save_best, save_last_good, write_result
 from workbench.core.training.rundir import HISTORY_FILE, LOGS_DIR, HistoryWriter
 from workbench.core.training.session import RunSession, TrainingError, prepare_run_dir, write_config
+from workbench.core.tf_import import ensure_tensorflow
 
 PROGRESS_INTERVAL_S = 0.1  # BatchProgress at most ~10 per second
 
@@ -29,6 +30,7 @@ def train(
     stop: threading.Event | None = None,
 ) -> TrainingEvent:
     """Train, reporting events to ``on_event``; return the final event (never raises for bad input)."""
+    ensure_tensorflow()
     emit = on_event or (lambda event: None)
     run = RunSession(config)
     try:
