@@ -180,20 +180,22 @@ class TaskRunner(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
+        # Queued after everything the worker emitted, so by now its results have been delivered:
+        # only here does the task stop counting as running (is_idle then means "all results in").
         sender = self.sender()
         if isinstance(sender, QThread) and sender in self._running:
             sender.wait()  # `finished` is emitted just before the thread ends; let it end
-        for thread in [t for t in self._running if t.isFinished()]:
-            _worker, name = self._running.pop(thread)
+            _worker, name = self._running.pop(sender)
             self.task_finished.emit(name)
         if not self._running:
             self.idle.emit()
 
     def is_idle(self) -> bool:
-        return not any(t.isRunning() for t in self._running)
+        """No task running and every finished task's results delivered to their receivers."""
+        return not self._running
 
     def running_names(self) -> list[str]:
-        return [name for t, (_, name) in self._running.items() if t.isRunning()]
+        return [name for _, name in self._running.values()]
 
     def cancel_all(self) -> None:
         for worker, _ in self._running.values():
@@ -206,5 +208,9 @@ class TaskRunner(QObject):
         ok = True
         for thread in list(self._running):
             ok = thread.wait(timeout_ms) and ok
-        self._on_thread_finished()
+        for thread in [t for t in self._running if t.isFinished()]:  # results no longer wanted
+            _worker, name = self._running.pop(thread)
+            self.task_finished.emit(name)
+        if not self._running:
+            self.idle.emit()
         return ok
