@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from workbench.core.tf_import import ensure_tensorflow
 
 

@@ -9,8 +9,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import report_nets, resnet
 from workbench.core.tf_import import ensure_tensorflow
+
+from . import report_nets, resnet
 
 _DROPOUT = (0.0, 0.99)
 _FILTERS = (1, 1024)

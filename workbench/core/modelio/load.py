@@ -18,6 +18,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from workbench.core.tf_import import ensure_tensorflow
+
 from .inspect import FULL_MODEL, KERAS3_WEIGHTS, ModelFileInfo, ModelInspectError, find_code_lambdas, inspect_model_file
 from .legacy import LegacyConfigError, assign_h5_weights, fix_model_config
 from .preprocessing import (
@@ -30,7 +32,6 @@ from .preprocessing import (
     remembered_preprocessing,
 )
 from .quiet import quiet_keras_logs
-from workbench.core.tf_import import ensure_tensorflow
 
 DEFAULT_BATCH_SIZE = 256
 # Which dataset's class names a foreign model gets, by its number of outputs.

@@ -12,9 +12,10 @@ import secrets
 from pathlib import Path
 from typing import Any, Iterable
 
+from workbench.core.tf_import import ensure_tensorflow
+
 from .metadata import build_metadata, model_format, write_metadata
 from .quiet import quiet_keras_logs
-from workbench.core.tf_import import ensure_tensorflow
 
 
 def _target(path: str | os.PathLike) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any
+
 from workbench.core.tf_import import ensure_tensorflow
 
 LOGICAL_CPUS_ENV = "WORKBENCH_LOGICAL_CPUS"

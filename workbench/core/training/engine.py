@@ -13,13 +13,13 @@ import threading
 import traceback
 from typing import Any, Callable
 
+from workbench.core.tf_import import ensure_tensorflow
 from workbench.core.training.checkpoint import CheckpointError, CheckpointWriter, load_checkpoint
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingStarted
 from workbench.core.training.finish import outcome, save_best, save_last_good, write_result
 from workbench.core.training.rundir import HISTORY_FILE, LOGS_DIR, HistoryWriter
 from workbench.core.training.session import RunSession, TrainingError, prepare_run_dir, write_config
-from workbench.core.tf_import import ensure_tensorflow
 
 PROGRESS_INTERVAL_S = 0.1  # BatchProgress at most ~10 per second
 

@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.architectures import ARCHITECTURES
+from workbench.core.architectures import ARCHITECTURES, resolve_options
 from workbench.core.datasets.registry import DATASETS
 from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
 from workbench.gui.settings import read_value
 from workbench.gui.widgets.arch_options import ArchOptionsForm
+from workbench.gui.widgets.combos import elide_combo
 from workbench.gui.worker import TaskError, TaskRunner
 
 DATASET_ORDER = ("cifar10", "cifar100", "cifar100-coarse", "builtin")
@@ -139,9 +140,7 @@ class ExperimentPanel(QWidget):
             self.model_format.addItem({"h5": "HDF5 (.h5)", "keras": "Keras v3 (.keras)"}.get(fmt, fmt), fmt)
 
         for combo in (self.dataset_combo, self.arch_combo, self.optimizer, self.lr_schedule, self.model_format):
-            # long titles must not widen the side panel; the full text is in the popup and tooltip
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(16)
+            elide_combo(combo)  # the full titles are in the popup and the tooltip
         self.arch_combo.currentTextChanged.connect(self.arch_combo.setToolTip)
 
         data_box = QGroupBox("Data and model")
@@ -177,7 +176,7 @@ class ExperimentPanel(QWidget):
 
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_changed)
         self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
-        self.arch_options.set_spec(ARCHITECTURES[self.arch_name()])
+        self._show_options(self.arch_name())
         self._update_labels()
 
     # --- public API -----------------------------------------------------------------------------
@@ -204,7 +203,7 @@ class ExperimentPanel(QWidget):
             self._options_by_arch[name] = dict(options)
         if i == self.arch_combo.currentIndex():
             if options is not None:
-                self.arch_options.set_spec(ARCHITECTURES[name], options)
+                self._show_options(name)
                 self._on_options_settled()
         else:
             self.arch_combo.setCurrentIndex(i)
@@ -284,7 +283,6 @@ class ExperimentPanel(QWidget):
         s.setValue("model_format", self.model_format.currentData())
         s.setValue("augment", self.augment.isChecked())
         s.setValue("data_dir", self.data_dir or "")
-        self._options_by_arch[self.arch_name()] = self.options()
         s.setValue("arch_options", json.dumps({k: v for k, v in self._options_by_arch.items() if v}))
         s.endGroup()
 
@@ -317,14 +315,16 @@ class ExperimentPanel(QWidget):
 
     @Slot(int)
     def _on_arch_changed(self, _index: int) -> None:
-        name = self.arch_name()
-        if self.arch_options.spec is not None and self.arch_options.spec.name != name:
-            self._options_by_arch[self.arch_options.spec.name] = self.options()
-        self.arch_options.set_spec(ARCHITECTURES[name], self._options_by_arch.get(name, {}))
+        name = self.arch_name()  # the previous architecture's edits are already in _options_by_arch
+        self._show_options(name)
         self._options_timer.stop()
         self._update_labels()
         self._request_param_count()
         self.arch_changed.emit(name)
+
+    def _show_options(self, name: str) -> None:
+        self.arch_options.set_spec(ARCHITECTURES[name], self._options_by_arch.get(name, {}))
+        self.options_box.setVisible(bool(self.arch_options.boxes))
 
     @Slot()
     def _on_options_edited(self) -> None:
@@ -385,9 +385,11 @@ def _stored_options(text: str) -> dict[str, dict[str, Any]]:
         return {}
     out: dict[str, dict[str, Any]] = {}
     for arch, options in data.items():
-        spec = ARCHITECTURES.get(arch)
-        if spec is not None and isinstance(options, dict):
-            out[arch] = {k: v for k, v in options.items() if k in spec.options and isinstance(v, (int, float))}
+        try:  # the core's checks: known architecture and options, right types, within bounds
+            resolved = resolve_options(arch, **options)
+        except (TypeError, ValueError):
+            continue
+        out[arch] = {k: resolved[k] for k in options}
     return out
 
 

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QSplitter, QVBoxLayout, QWidget
 
 from workbench.core.datasets import DATASETS
+from workbench.gui.widgets.combos import elide_combo
 from workbench.gui.widgets.model_picker import ModelSetupBox
 from workbench.gui.worker import TaskRunner
 
@@ -16,9 +17,7 @@ def dataset_combo() -> QComboBox:
     combo = QComboBox()
     for ds_id, info in DATASETS.items():
         combo.addItem(info.title, ds_id)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(16)
-    return combo
+    return elide_combo(combo)
 
 
 class ModelPanel(QWidget):

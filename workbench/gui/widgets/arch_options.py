@@ -75,18 +75,10 @@ class ArchOptionsForm(QWidget):
             self.form.addRow(option_label(key), box)
         if self.boxes:
             self.form.addRow("", self.reset_button)
-        if self.parentWidget() is not None:  # the box around the form goes with it
-            self.parentWidget().setVisible(bool(self.boxes))
         self._update_reset()
 
     def values(self) -> dict[str, Any]:
-        if self.spec is None:
-            return {}
-        out: dict[str, Any] = {}
-        for key, box in self.boxes.items():
-            default = self.spec.options[key]
-            out[key] = int(box.value()) if isinstance(default, int) and not isinstance(default, bool) else float(box.value())
-        return out
+        return {key: box.value() for key, box in self.boxes.items()}  # int from QSpinBox, float from QDoubleSpinBox
 
     def changed_values(self) -> dict[str, Any]:
         """Only the options that differ from the defaults (what a run's config records)."""

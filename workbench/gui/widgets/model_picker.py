@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from workbench.core.datasets import DATASETS
 from workbench.core.modelio.preprocessing import PRESETS, PreprocessingSpec, remember_choices
 from workbench.gui.settings import open_settings
+from workbench.gui.widgets.combos import elide_combo
 from workbench.gui.worker import TaskError, TaskRunner
 
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
@@ -263,8 +264,7 @@ class ModelSetupBox(_AcceptsModelDrops, QWidget):
             self.arch_combo.addItem(spec.title, name)
             self.arch_combo.setItemData(self.arch_combo.count() - 1, spec.description, Qt.ItemDataRole.ToolTipRole)
         self.arch_combo.addItem("Architecture from a JSON file…", JSON_ARCH)
-        self.arch_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.arch_combo.setMinimumContentsLength(24)
+        elide_combo(self.arch_combo, 24)
         self.load_weights_button = QPushButton("Load &weights")
         self.load_weights_button.clicked.connect(self._on_load_weights)
         row = QHBoxLayout()
