@@ -1,0 +1,75 @@
+"""Command line: ``python main.py COMMAND`` (installed as ``workbench``); no command opens the GUI.
+
+Every command drives the same core the GUI uses. Errors reach stderr as one sentence with a
+non-zero exit code; ``--debug`` adds the traceback for bug reports. One module per command
+group; each adds its own sub-parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from workbench.cli import archs_cmd, data_cmds, gui_cmds, model_cmds, train_cmd
+from workbench.cli.common import EXIT_FAILED, EXIT_USAGE, CliError
+
+__all__ = ["main", "build_parser", "CliError", "EXIT_FAILED", "EXIT_USAGE"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from workbench import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="CIFAR experiment workbench. Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks for unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (gui_cmds, data_cmds, archs_cmd, train_cmd, model_cmds):
+        module.add_parsers(sub)
+    return parser
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [CliError, ValueError, OSError]
+    for module, name in (
+        ("workbench.core.datasets", "DatasetError"),
+        ("workbench.core.modelio.load", "ModelLoadError"),
+        ("workbench.core.images", "ImageReadError"),
+    ):
+        try:
+            errors.append(getattr(__import__(module, fromlist=[name]), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.func = gui_cmds.cmd_gui
+    if args.command not in (None, "gui", "screenshots"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the terminal
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except _known_errors() as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, CliError) else EXIT_FAILED
+    except Exception as exc:  # a bug: still one sentence, the traceback only on request
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""`gui` and `screenshots`: the window, and its panels rendered to PNG."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from workbench.cli.common import CliError
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from workbench.gui.app import main as gui_main
+    except ImportError as exc:
+        raise CliError(f"The graphical interface is not available ({exc}).") from None
+    return int(gui_main([]) or 0)
+
+
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from workbench.gui.screenshots import take_screenshots
+
+    paths = take_screenshots(Path(args.out), dataset_id=args.dataset, data_dir=args.data_dir)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("gui", help="open the workbench window (the default)")
+    p.set_defaults(func=cmd_gui)
+
+    p = sub.add_parser("screenshots", help="render the main window's panels to PNG files")
+    p.add_argument("--out", required=True)
+    p.add_argument("--dataset", default="builtin")
+    p.add_argument("--data-dir")
+    p.set_defaults(func=cmd_screenshots)
