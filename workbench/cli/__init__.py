@@ -18,6 +18,16 @@ from workbench.cli.common import EXIT_FAILED, EXIT_USAGE, CliError
 __all__ = ["main", "build_parser", "CliError", "EXIT_FAILED", "EXIT_USAGE"]
 
 
+class _HelpWithDefaults(argparse.HelpFormatter):
+    """Shows an option's default after its help, except for flags and options without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     from workbench import __version__
 
@@ -30,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (gui_cmds, data_cmds, archs_cmd, train_cmd, model_cmds):
         module.add_parsers(sub)
+    for command in sub.choices.values():
+        # Every option's help shows its default.
+        command.formatter_class = _HelpWithDefaults
     return parser
 
 

@@ -27,5 +27,21 @@ def finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None, so the output is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:  # numpy scalars
+        return strict_json(value.item())
+    if hasattr(value, "tolist"):  # numpy arrays
+        return strict_json(value.tolist())
+    return value
+
+
 def emit_json(payload: Any) -> None:
-    print(json.dumps(payload, default=json_default), flush=True)
+    """One line of strict JSON on stdout: NaN and infinities become null (``allow_nan=False`` proves it)."""
+    print(json.dumps(strict_json(payload), default=json_default, allow_nan=False), flush=True)
