@@ -17,3 +17,15 @@ def default_runs_root() -> Path:
 def keras_datasets_dir() -> Path:
     """The Keras download cache, where keras.datasets.cifar10.load_data() leaves its files."""
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+
+
+def user_cache_dir() -> Path:
+    """Where decoded dataset caches live: WORKBENCH_CACHE, else $XDG_CACHE_HOME/cifar-workbench, else ~/.cache/….
+
+    Never beside the user's data: a cache is ours to delete and rebuild, their folders are not.
+    """
+    explicit = os.environ.get("WORKBENCH_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cifar-workbench"
