@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-from workbench.cli.common import CliError
+from workbench.cli.common import EXIT_FAILED, CliError
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from workbench.gui.display_check import display_problem
+
+    problem = display_problem()  # before Qt, which would abort the process with its own text
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         from workbench.gui.app import main as gui_main
     except ImportError as exc:

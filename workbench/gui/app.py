@@ -7,19 +7,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Callable, Sequence
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-
-
-def stylesheet() -> str:
-    try:
-        return (RESOURCES / "style.qss").read_text(encoding="utf-8")
-    except OSError:
-        return ""
+from workbench.gui.resources import stylesheet
 
 
 def application(argv: Sequence[str] | None = None) -> QApplication:
