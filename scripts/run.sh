@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Set up (once) and open the workbench: creates .venv, installs the project, runs main.py with any arguments.
+# Set up (once) and open the workbench: creates .venv and installs the project the first time (and again
+# only after pyproject.toml changes), then runs main.py with any arguments. PYTHON and VENV as in venv.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e .
-exec .venv/bin/python main.py "$@"
+source scripts/venv.sh
+ensure_venv app
+exec "$VENV/bin/python" main.py "$@"
