@@ -3,7 +3,7 @@
 Evaluates 10,000 images (the real CIFAR-10 sample tiled up, else random uint8) with one of our
 architectures and reports images/second for both and their ratio (target >= 0.9). Both get the same
 model, data and batch size; both are warmed up first and the best of a few runs counts.
-Run:  .venv/bin/python benchmarks/bench_evaluate.py [--arch simple_cnn] [--n 10000] [--batch 256]
+Run:  .venv/bin/python benchmarks/bench_evaluate.py [--arch simple_cnn] [--n 10000] [--batch 256] [--shared DIR]
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-SAMPLE = Path("/work/shared/data/cifar10-sample/cifar-10-batches-py/test_batch")
+from shared_data import add_shared_argument, shared_data_dir  # noqa: E402
 
 
-def test_images(n: int) -> tuple[np.ndarray, np.ndarray, str]:
-    if SAMPLE.is_file():
+def test_images(n: int, shared: Path | None) -> tuple[np.ndarray, np.ndarray, str]:
+    sample = shared / "cifar10-sample" / "cifar-10-batches-py" / "test_batch" if shared else None
+    if sample is not None and sample.is_file():
         from workbench.core.datasets.safe_pickle import load_pickle
 
-        batch = load_pickle(SAMPLE)
+        batch = load_pickle(sample)
         x = np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
         y = np.asarray(batch[b"labels"], np.int64)
         reps = -(-n // len(x))
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    add_shared_argument(parser)
     args = parser.parse_args(argv)
 
     from workbench.core.architectures import build_model
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.core.evaluation import evaluate
     from workbench.core.modelio.load import LoadedModel
 
-    x, y, source = test_images(args.n)
+    x, y, source = test_images(args.n, shared_data_dir(args.shared))
     model = build_model(args.arch, 10)
     loaded = LoadedModel.from_keras(model, DATASETS["cifar10"].class_names)
     # Warm-up: both paths compile their graphs once before timing.

@@ -4,7 +4,7 @@
 
 Targets: latency p99 <= 50 ms and worst <= 200 ms; GUI/headless throughput >= 0.95; window <= 2 s.
 Runs offscreen with a temporary WORKBENCH_HOME and CPU only. Data: CIFAR-10 from --data-dir, else the
-shared sample (/work/shared/data/cifar10-sample) when present, else a generated CIFAR-10-format set
+shared sample (cifar10-sample in --shared DIR, WORKBENCH_SHARED_DATA or ../shared/data) when present, else a generated CIFAR-10-format set
 (10,000 training images). Throughput: GUI runs (training tab shown, live plots) and headless runs
 alternate over --rounds rounds (order swapped every round); the figures are medians and the ratio is
 the ratio of the medians. Event-loop latency is measured in separate GUI runs with a 1 ms probe timer.
@@ -25,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from shared_data import add_shared_argument, shared_data_dir  # noqa: E402
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-bench-"))
@@ -71,14 +73,12 @@ def _mean_speed(epoch_events: list) -> float:
     return statistics.mean(speeds) if speeds else float("nan")
 
 
-SHARED_SAMPLE = Path("/work/shared/data/cifar10-sample")
-
-
-def _data_dir(arg: str | None) -> str:
+def _data_dir(arg: str | None, shared: str | None) -> str:
     if arg:
         return arg
-    if (SHARED_SAMPLE / "cifar-10-batches-py" / "data_batch_1").exists():
-        return str(SHARED_SAMPLE)
+    root = shared_data_dir(shared)
+    if root is not None and (root / "cifar10-sample" / "cifar-10-batches-py" / "data_batch_1").exists():
+        return str(root / "cifar10-sample")
     sys.path.insert(0, str(ROOT / "tests" / "core"))
     from cifar_fixtures import write_cifar10
 
@@ -231,6 +231,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--latency-runs", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
+    add_shared_argument(parser)
     parser.add_argument("--skip-startup", action="store_true")
     args = parser.parse_args()
 
@@ -243,7 +244,7 @@ def main() -> int:
 
     from workbench.core.training.config import TrainConfig
 
-    data_dir = _data_dir(args.data_dir)
+    data_dir = _data_dir(args.data_dir, args.shared)
     runs_root = tempfile.mkdtemp(prefix="workbench-bench-runs-")
     config = TrainConfig(dataset="cifar10", data_dir=data_dir, arch=args.arch, epochs=args.epochs,
                          batch_size=args.batch, limit=args.limit, test_limit=200, runs_root=runs_root)

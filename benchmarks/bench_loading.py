@@ -4,7 +4,7 @@ Each measurement runs in its own subprocess so its peak RSS is its own. By defau
 (50,000 + 10,000 images) synthetic copy in the official format is written to a temp dir first.
 
     python benchmarks/bench_loading.py                      # synthetic full-size data
-    python benchmarks/bench_loading.py --data-dir /work/shared/data/cifar10-sample
+    python benchmarks/bench_loading.py --data-dir ../shared/data/cifar10-sample   # a real folder
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Loads the foreign models in /work/shared/data/models and scores them on the real CIFAR-10 sample.
+"""Loads the foreign models in the shared data folder's models/ and scores them on its real CIFAR-10 sample.
 
 Not a test: the shared folder is for measuring by hand. Skips cleanly (exit 0) when it is absent.
-Run:  .venv/bin/python benchmarks/check_shared_models.py [--data /work/shared/data]
+Run:  .venv/bin/python benchmarks/check_shared_models.py [--shared DIR]   (default: ../shared/data beside the repository)
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+
+from shared_data import add_shared_argument, shared_data_dir  # noqa: E402
 
 # Accuracy the data README lists for the full 10,000-image test set (same JPEG-passed pixels).
 LISTED = {
@@ -47,9 +49,12 @@ def _vehicle_rate(probs: np.ndarray, y: np.ndarray) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/work/shared/data")
+    add_shared_argument(parser)
     args = parser.parse_args(argv)
-    root = Path(args.data)
+    root = shared_data_dir(args.shared)
+    if root is None:
+        print("skipped: no shared data folder (give --shared DIR or set WORKBENCH_SHARED_DATA)")
+        return 0
     models = root / "models"
     sample = root / "cifar10-sample" / "cifar-10-batches-py"
     if not models.is_dir() or not (sample / "test_batch").is_file():

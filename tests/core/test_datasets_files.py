@@ -158,7 +158,8 @@ def test_meta_with_wrong_class_count(tmp_path):
 
 
 def test_real_sample_pickles_pass_the_safe_unpickler():
-    folder = "/work/shared/data/cifar10-sample/cifar-10-batches-py"
+    shared = os.environ.get("WORKBENCH_SHARED_DATA") or os.path.join(os.path.dirname(__file__), "../../../shared/data")
+    folder = os.path.join(shared, "cifar10-sample", "cifar-10-batches-py")
     if not os.path.isdir(folder):
         pytest.skip("the shared real-data sample is not on this machine")
     arrays, names = read_cifar10(folder)

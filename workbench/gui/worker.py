@@ -1,6 +1,6 @@
 """The thread bridge: run core functions off the GUI thread and bring results back as queued signals.
 
-Rules kept here (see docs/STYLE.md):
+Rules kept here:
 - every worker is a QObject moved to its own QThread; its ``run`` slot runs in that thread;
 - receivers are ``@Slot`` methods of QObjects living on the GUI thread (never lambdas), so every
   delivery is queued and an ``emit`` in the worker never waits on the GUI;
