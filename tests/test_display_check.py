@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.gui.display_check import display_problem, requested_platforms
+from workbench.gui.display_check import XCB_LIBRARIES, display_problem, requested_platforms
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE_LIBRARIES = {"libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4"}
@@ -97,3 +97,9 @@ def test_main_with_missing_xcb_libraries_exits_1_naming_packages():
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
     assert "libworkbench-missing-test.so.9" in lines[0] and "sudo apt install libworkbench-missing-test9" in lines[0]
+
+
+def test_readme_lists_every_package_the_check_can_name():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = next(l for l in readme.splitlines() if "sudo apt install libxcb1" in l)
+    assert set(line.strip(" `.").split()[3:]) == set(XCB_LIBRARIES.values())
