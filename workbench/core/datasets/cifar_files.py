@@ -45,6 +45,12 @@ def name_counts(folder_name: str) -> dict[str, int]:
     return {"labels": 10}
 
 
+def _kind(value) -> str:
+    """'an int', 'a list': the type of a value from a file, for a sentence."""
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
 def _labels(path: Path, batch: dict, key: bytes, n: int, num_classes: int) -> np.ndarray:
     """The int64 labels under ``key``, type- and length-checked before any conversion.
 
@@ -60,12 +66,12 @@ def _labels(path: Path, batch: dict, key: bytes, n: int, num_classes: int) -> np
             raise DatasetError(f"{path}: '{name}' is a {raw.dtype} array of shape {raw.shape}, "
                                "not a list of integer labels.")
     elif not isinstance(raw, (list, tuple)):
-        raise DatasetError(f"{path}: '{name}' is a {type(raw).__name__}, not a list of integer labels.")
+        raise DatasetError(f"{path}: '{name}' is {_kind(raw)}, not a list of integer labels.")
     if len(raw) != n:
         raise DatasetError(f"{path} has {n} images but {len(raw)} '{name}'.")
     if isinstance(raw, (list, tuple)) and not all(isinstance(v, (int, np.integer)) for v in raw):
         bad = next(v for v in raw if not isinstance(v, (int, np.integer)))
-        raise DatasetError(f"{path}: '{name}' holds a {type(bad).__name__} where an integer label should be.")
+        raise DatasetError(f"{path}: '{name}' holds {_kind(bad)} where an integer label should be.")
     try:
         values = np.asarray(raw, dtype=np.int64).reshape(-1)
     except (OverflowError, TypeError, ValueError) as exc:
@@ -142,7 +148,7 @@ def clean_class_names(raw, expected: int, where: str) -> tuple[str, ...]:
     ``where`` names the file and entry, e.g. "/data/batches.meta: 'label_names'".
     """
     if not isinstance(raw, (list, tuple)):
-        raise DatasetError(f"{where} is a {type(raw).__name__}, not a list of {expected} class names.")
+        raise DatasetError(f"{where} is {_kind(raw)}, not a list of {expected} class names.")
     if len(raw) != expected:
         raise DatasetError(f"{where} lists {len(raw)} names; expected {expected}.")
     names = []
@@ -150,7 +156,7 @@ def clean_class_names(raw, expected: int, where: str) -> tuple[str, ...]:
         if isinstance(value, bytes):
             value = value[:4 * MAX_CLASS_NAME_CHARS].decode("utf-8", errors="replace")
         elif not isinstance(value, str):
-            raise DatasetError(f"{where} holds a {type(value).__name__} where a class name should be.")
+            raise DatasetError(f"{where} holds {_kind(value)} where a class name should be.")
         name = sanitize(value, MAX_CLASS_NAME_CHARS).strip()
         if not name:
             raise DatasetError(f"{where} holds an empty class name.")

@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from workbench.core.files import check_regular_file
+from workbench.core.text import sanitize
 
 from .cifar_files import required_files
 from .errors import DatasetError
@@ -34,8 +35,11 @@ class _Refused(Exception):
 
 
 def missing_files(folder: Path, folder_name: str) -> list[str]:
-    """Names of the official files absent from ``folder`` (empty when it is complete)."""
-    return [n for n in required_files(folder_name) if not (Path(folder) / n).is_file()]
+    """Names of the official files absent from ``folder`` (empty when it is complete).
+
+    A pipe or device under an official name counts as present, so that reading it is refused by name.
+    """
+    return [n for n in required_files(folder_name) if not (Path(folder) / n).exists()]
 
 
 def has_data_filter() -> bool:
@@ -44,11 +48,12 @@ def has_data_filter() -> bool:
 
 
 def fallback_data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
-    """The name checks of tarfile.data_filter for Pythons without it: no absolute paths, nothing outside ``dest``."""
-    name = member.name
-    if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or os.path.isabs(name):
-        raise _Refused(f"it holds {name!r}, an absolute path")
+    """The name check of tarfile.data_filter for Pythons without it: nothing may land outside ``dest``.
+
+    (Links, devices and pipes, which the data filter also vets, are refused outright by the caller.)
+    """
     dest = os.path.realpath(dest)
+    name = member.name
     target = os.path.realpath(os.path.join(dest, name))
     if os.path.commonpath([dest, target]) != dest:
         raise _Refused(f"it holds {name!r}, which points outside the folder it unpacks to")
@@ -56,11 +61,14 @@ def fallback_data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
 
 
 def _checked(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+    # The data filter would strip a leading "/"; an official archive has none, so refuse it on both paths.
+    if member.name.startswith(("/", "\\")) or PurePosixPath(member.name).is_absolute():
+        raise _Refused(f"it holds {member.name!r}, an absolute path")
     if has_data_filter():
         try:
             member = tarfile.data_filter(member, dest)
         except tarfile.FilterError as exc:
-            raise _Refused(f"it holds {member.name!r}, which is unsafe to unpack ({exc})") from None
+            raise _Refused(f"it holds {member.name!r}, which is unsafe to unpack ({sanitize(exc)})") from None
     else:
         member = fallback_data_filter(member, dest)
     # Stricter than both filters: an official archive holds no links, devices or pipes at all.
@@ -135,7 +143,8 @@ def extract_archive(archive: Path, folder_name: str, dest_root: Path) -> Path:
             with tarfile.open(archive, "r:*") as tar:
                 _unpack(tar, _members(tar, str(tmp)), tmp)
         except _Refused as exc:
-            raise DatasetError(f"{archive} is not an official CIFAR archive: {exc}; nothing was unpacked.") from None
+            raise DatasetError(f"{archive} is not an official CIFAR archive: {sanitize(exc, 400)}; nothing was "
+                               "unpacked (replace it with the official archive).") from None
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             raise DatasetError(f"{archive} is not a readable CIFAR archive ({exc}).") from exc
         unpacked = tmp / folder_name
