@@ -10,3 +10,4 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tests are CPU-only and dete
 _sandbox = tempfile.mkdtemp(prefix="workbench-tests-")
 os.environ["KERAS_HOME"] = os.path.join(_sandbox, "keras")
 os.environ["WORKBENCH_HOME"] = os.path.join(_sandbox, "workbench")
+os.environ["WORKBENCH_CACHE"] = os.path.join(_sandbox, "cache")

@@ -153,7 +153,7 @@ def test_meta_with_wrong_class_count(tmp_path):
     fake = write_cifar10(tmp_path, n_train_per_batch=3, n_test=3)
     with open(fake.folder / "batches.meta", "wb") as f:
         pickle.dump({b"label_names": [b"a", b"b"]}, f, protocol=2)
-    with pytest.raises(DatasetError, match="batches.meta lists 2"):
+    with pytest.raises(DatasetError, match=r"batches.meta: 'label_names' lists 2 names; expected 10\."):
         load_dataset("cifar10", tmp_path, use_cache=False)
 
 
@@ -175,3 +175,30 @@ def test_fixture_files_are_written_like_the_official_ones(tmp_path):
     assert "numpy.core.multiarray _reconstruct" in globals_
     assert not any(g.startswith("_codecs") for g in globals_)
     assert any(op.name == "BINSTRING" and len(arg) == 2 * 3072 for op, arg, _ in ops)
+
+
+@pytest.mark.parametrize("label_names, words", [
+    (7, "is an int, not a list of 10 class names"),
+    ({b"a": 1}, "is a dict, not a list of 10 class names"),
+    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "holds an int where a class name should be"),
+    ([[b"a"] * 10] * 10, "holds a list where a class name should be"),
+    ([b"ok"] * 9 + [b"\x1b[2J"], "holds an empty class name"),
+])
+def test_crafted_meta_names_are_one_sentence(tmp_path, label_names, words):
+    fake = write_cifar10(tmp_path, n_train_per_batch=2, n_test=2)
+    with open(fake.folder / "batches.meta", "wb") as f:
+        pickle.dump({b"label_names": label_names}, f, protocol=2)
+    with pytest.raises(DatasetError) as info:
+        load_dataset("cifar10", tmp_path, use_cache=False)
+    message = str(info.value)
+    assert "batches.meta" in message and words in message and "\n" not in message
+
+
+def test_meta_names_are_sanitised(tmp_path):
+    names = [b"\x1b[31mred\x1b[0m", "caf\u00e9".encode(), b"x" * 100_000] + [f"c{i}".encode() for i in range(7)]
+    fake = write_cifar10(tmp_path, n_train_per_batch=2, n_test=2, label_names=tuple(n.decode() for n in names))
+    ds = load_dataset("cifar10", fake.root)
+    assert ds.class_names[:2] == ("red", "café")
+    assert len(ds.class_names[2]) <= 60 and ds.class_names[2].endswith("…")
+    assert all("\x1b" not in n for n in ds.class_names)
+    assert load_dataset("cifar10", fake.root).class_names == ds.class_names  # the same from the cache

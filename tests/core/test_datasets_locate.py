@@ -22,6 +22,7 @@ def homes(tmp_path, monkeypatch):
     keras = tmp_path / "keras"
     monkeypatch.setenv("KERAS_HOME", str(keras))
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "workbench"))
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
     return keras / "datasets"
 
 
@@ -79,8 +80,9 @@ def test_data_dir_may_be_the_folder_itself_or_an_archive(homes, tmp_path):
     assert locate_dataset("cifar100", fake.folder) == fake.folder
     archive = make_archive(fake.folder, tmp_path / "b" / "whatever.tar.gz")
     folder = locate_dataset("cifar100-coarse", archive)
-    assert folder == tmp_path / "b" / "cifar-100-python"
+    assert folder.is_relative_to(tmp_path / "cache" / "extracted") and folder.name == "cifar-100-python"
     assert np.array_equal(load_dataset("cifar100-coarse", archive).y_test, fake.y_test_coarse)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["whatever.tar.gz"]
 
 
 def test_bad_archive_leaves_no_folder(homes, tmp_path):
@@ -123,17 +125,40 @@ def test_half_extracted_folder_is_not_trusted(homes, tmp_path):
     assert sorted(os.listdir(partial)) == sorted(os.listdir(fake.folder))
 
 
-def test_read_only_archive_folder_extracts_into_workbench_home(homes, tmp_path):
+def test_archive_in_users_folder_is_unpacked_into_the_cache_not_beside_it(homes, tmp_path):
     fake = write_cifar10(tmp_path / "src", n_train_per_batch=2, n_test=3)
     shared = tmp_path / "shared"
     archive = make_archive(fake.folder, shared / "cifar-10-python.tar.gz")
     shared.chmod(0o555)
     try:
-        folder = locate_dataset("cifar10", archive)
+        folder = locate_dataset("cifar10", shared)
+        again = locate_dataset("cifar10", archive)
     finally:
         shared.chmod(0o755)
-    assert folder == tmp_path / "workbench" / "datasets" / "cifar-10-batches-py"
+    assert folder == again and folder.is_relative_to(tmp_path / "cache" / "extracted")
     assert sorted(p.name for p in shared.iterdir()) == ["cifar-10-python.tar.gz"]
+    assert np.array_equal(load_dataset("cifar10", shared).x_train, fake.x_train)
+
+
+def test_replaced_archive_is_unpacked_afresh(homes, tmp_path):
+    first = write_cifar10(tmp_path / "one", n_train_per_batch=2, n_test=3, seed=1)
+    second = write_cifar10(tmp_path / "two", n_train_per_batch=2, n_test=4, seed=2)
+    archive = make_archive(first.folder, tmp_path / "mine" / "cifar-10-python.tar.gz")
+    assert np.array_equal(load_dataset("cifar10", tmp_path / "mine").x_test, first.x_test)
+    make_archive(second.folder, archive)
+    os.utime(archive, ns=(archive.stat().st_atime_ns, archive.stat().st_mtime_ns + 10**9))
+    assert np.array_equal(load_dataset("cifar10", tmp_path / "mine").x_test, second.x_test)
+
+
+def test_not_found_error_is_neutral_and_structured(homes, tmp_path):
+    with pytest.raises(DatasetNotFound) as info:
+        load_dataset("cifar100-coarse", tmp_path / "mydata")
+    error = info.value
+    assert "download=True" not in str(error) and "--download" not in str(error)
+    assert error.dataset_id == "cifar100-coarse" and error.searched == (tmp_path / "mydata", homes)
+    assert error.archive_name == "cifar-100-python.tar.gz" and error.folder_name == "cifar-100-python"
+    assert "workbench download cifar100-coarse" in error.cli_hint and "--download" in error.cli_hint
+    assert "Download" in error.gui_hint
 
 
 def test_summary_reports_location(homes):

@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _known_errors() as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        hint = getattr(exc, "cli_hint", "")  # e.g. DatasetNotFound: how to fetch it, in CLI terms
+        print(f"error: {exc}{' ' + hint if hint else ''}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, CliError) else EXIT_FAILED
     except Exception as exc:  # a bug: still one sentence, the traceback only on request
         if args.debug:

@@ -10,10 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.core.files import check_regular_file
+from workbench.core.text import sanitize
+
 from .errors import DatasetError
 from .safe_pickle import load_pickle
 
 ROW_BYTES = 3 * 32 * 32
+# Official class names are single words under 40 characters; longer text from a meta file is cut.
+MAX_CLASS_NAME_CHARS = 60
 
 CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_FILES = CIFAR10_TRAIN_FILES + ("test_batch", "batches.meta")
@@ -23,6 +28,64 @@ CIFAR100_FILES = ("train", "test", "meta")
 def required_files(folder_name: str) -> tuple[str, ...]:
     """The file names an extracted official folder must hold."""
     return CIFAR100_FILES if folder_name == "cifar-100-python" else CIFAR10_FILES
+
+
+def label_limits(folder_name: str) -> dict[str, int]:
+    """Class count of each label array that ``read_official_folder`` returns, for range checks."""
+    if folder_name == "cifar-100-python":
+        return {f"y_{split}_{kind}": n for split in ("train", "test")
+                for kind, n in (("fine", 100), ("coarse", 20))}
+    return {"y_train": 10, "y_test": 10}
+
+
+def name_counts(folder_name: str) -> dict[str, int]:
+    """How many class names each list from the meta file holds (keys as ``read_official_folder`` returns)."""
+    if folder_name == "cifar-100-python":
+        return {"fine": 100, "coarse": 20}
+    return {"labels": 10}
+
+
+def _kind(value) -> str:
+    """'an int', 'a list': the type of a value from a file, for a sentence."""
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _labels(path: Path, batch: dict, key: bytes, n: int, num_classes: int) -> np.ndarray:
+    """The int64 labels under ``key``, type- and length-checked before any conversion.
+
+    Checking the element types first matters: a few KB of shared, nested lists would otherwise
+    expand into gigabytes inside np.asarray.
+    """
+    name = key.decode()
+    if key not in batch:
+        raise DatasetError(f"{path} has no '{name}' entry.")
+    raw = batch[key]
+    if isinstance(raw, np.ndarray):
+        if raw.ndim != 1 or not np.issubdtype(raw.dtype, np.integer):
+            raise DatasetError(f"{path}: '{name}' is a {raw.dtype} array of shape {raw.shape}, "
+                               "not a list of integer labels.")
+    elif not isinstance(raw, (list, tuple)):
+        raise DatasetError(f"{path}: '{name}' is {_kind(raw)}, not a list of integer labels.")
+    if len(raw) != n:
+        raise DatasetError(f"{path} has {n} images but {len(raw)} '{name}'.")
+    if isinstance(raw, (list, tuple)) and not all(isinstance(v, (int, np.integer)) for v in raw):
+        bad = next(v for v in raw if not isinstance(v, (int, np.integer)))
+        raise DatasetError(f"{path}: '{name}' holds {_kind(bad)} where an integer label should be.")
+    try:
+        values = np.asarray(raw, dtype=np.int64).reshape(-1)
+    except (OverflowError, TypeError, ValueError) as exc:
+        raise DatasetError(f"{path}: '{name}' are not 64-bit integers ({exc}).") from exc
+    check_label_range(values, num_classes, f"{path}: '{name}'")
+    return values
+
+
+def check_label_range(values: np.ndarray, num_classes: int, where: str) -> None:
+    """Raise DatasetError unless every label is in 0..num_classes-1; ``where`` names the file."""
+    if values.size and (values.min() < 0 or values.max() >= num_classes):
+        raise DatasetError(
+            f"{where} run from {values.min()} to {values.max()}, outside 0..{num_classes - 1}."
+        )
 
 
 def _batch_arrays(path: Path, label_keys: dict[bytes, int]) -> tuple[np.ndarray, dict[bytes, np.ndarray]]:
@@ -36,25 +99,8 @@ def _batch_arrays(path: Path, label_keys: dict[bytes, int]) -> tuple[np.ndarray,
         raise DatasetError(f"{path} holds data of shape {shape}; expected N x {ROW_BYTES} bytes.")
     if data.dtype != np.uint8:
         raise DatasetError(f"{path} holds {data.dtype} pixels; expected uint8.")
-    labels = {}
-    for key, num_classes in label_keys.items():
-        name = key.decode()
-        if key not in batch:
-            raise DatasetError(f"{path} has no '{name}' entry.")
-        try:
-            values = np.asarray(batch[key], dtype=np.int64).reshape(-1)
-        except (TypeError, ValueError) as exc:
-            raise DatasetError(f"{path}: '{name}' are not integers ({exc}).") from exc
-        if values.shape[0] != data.shape[0]:
-            raise DatasetError(
-                f"{path} has {data.shape[0]} images but {values.shape[0]} '{name}'."
-            )
-        if values.size and (values.min() < 0 or values.max() >= num_classes):
-            raise DatasetError(
-                f"{path}: '{name}' run from {values.min()} to {values.max()}, "
-                f"outside 0..{num_classes - 1}."
-            )
-        labels[key] = values
+    labels = {key: _labels(path, batch, key, data.shape[0], num_classes)
+              for key, num_classes in label_keys.items()}
     return data, labels
 
 
@@ -96,25 +142,44 @@ def read_batches(paths: list[Path], label_keys: dict[bytes, int]) -> dict[str, n
     return out
 
 
+def clean_class_names(raw, expected: int, where: str) -> tuple[str, ...]:
+    """``expected`` printable names from a meta file's list (bytes or str), or one DatasetError sentence.
+
+    ``where`` names the file and entry, e.g. "/data/batches.meta: 'label_names'".
+    """
+    if not isinstance(raw, (list, tuple)):
+        raise DatasetError(f"{where} is {_kind(raw)}, not a list of {expected} class names.")
+    if len(raw) != expected:
+        raise DatasetError(f"{where} lists {len(raw)} names; expected {expected}.")
+    names = []
+    for value in raw:
+        if isinstance(value, bytes):
+            value = value[:4 * MAX_CLASS_NAME_CHARS].decode("utf-8", errors="replace")
+        elif not isinstance(value, str):
+            raise DatasetError(f"{where} holds {_kind(value)} where a class name should be.")
+        name = sanitize(value, MAX_CLASS_NAME_CHARS).strip()
+        if not name:
+            raise DatasetError(f"{where} holds an empty class name.")
+        names.append(name)
+    return tuple(names)
+
+
 def _names(path: Path, key: bytes, expected: int) -> tuple[str, ...]:
     meta = load_pickle(path)
     if not isinstance(meta, dict) or key not in meta:
         raise DatasetError(f"{path} is not a CIFAR meta file (no '{key.decode()}' entry).")
-    try:
-        names = tuple(n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in meta[key])
-    except (TypeError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: '{key.decode()}' is not a list of names ({exc}).") from exc
-    if len(names) != expected:
-        raise DatasetError(
-            f"{path} lists {len(names)} '{key.decode()}'; expected {expected}."
-        )
-    return names
+    return clean_class_names(meta[key], expected, f"{path}: '{key.decode()}'")
 
 
 def _require(folder: Path, names: tuple[str, ...]) -> None:
-    missing = [n for n in names if not (folder / n).is_file()]
+    missing = [n for n in names if not (folder / n).exists()]
     if missing:
         raise DatasetError(f"{folder} is missing {', '.join(missing)}.")
+    for name in names:
+        try:
+            check_regular_file(folder / name, "CIFAR data file")
+        except OSError as exc:
+            raise DatasetError(f"{exc.strerror}; replace it with the file from the official archive.") from None
 
 
 def read_cifar10(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:

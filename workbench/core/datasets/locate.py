@@ -1,15 +1,19 @@
 """Finding a dataset on disk: an explicit data dir first, then the Keras download cache.
 
 Each place may hold the extracted official folder (also in the layouts Keras 2 and Keras 3 leave
-behind) or just the archive, which is then unpacked atomically next to it.
+behind) or just the archive. An archive in the Keras cache is unpacked there (as Keras does); one
+in the user's own folder is unpacked into the user cache folder, because the user's folders are
+written only when they ask for a download there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from workbench.paths import keras_datasets_dir, workbench_home
+from workbench.core.files import check_regular_file
+from workbench.paths import keras_datasets_dir, user_cache_dir
 
 from .atomic import folder_writable
 from .errors import DatasetError, DatasetNotFound
@@ -46,7 +50,12 @@ def _find(info: DatasetInfo, data_dir, incomplete: list | None = None) -> tuple[
     candidates_by_root = [folder_candidates(root, info) for root in roots]
     if data_dir:
         given = roots[0]
-        if given.is_file():
+        if given.exists() and not given.is_dir():
+            try:
+                check_regular_file(given, "CIFAR archive")
+            except OSError as exc:
+                raise DatasetError(f"{exc.strerror}; give the folder holding {info.folder_name}/ "
+                                   f"or the archive {info.archive_name}.") from None
             return "archive", given
         # data_dir may be the official folder itself (any name, as long as the files are there).
         candidates_by_root[0].insert(0, given)
@@ -66,15 +75,35 @@ def _find(info: DatasetInfo, data_dir, incomplete: list | None = None) -> tuple[
 
 
 def _not_found(info: DatasetInfo, data_dir, incomplete) -> DatasetNotFound:
-    searched = ", ".join(str(r) for r in search_roots(data_dir))
+    roots = tuple(search_roots(data_dir))
+    searched = ", ".join(str(r) for r in roots)
     damaged = "".join(
         f" {folder} exists but is missing {', '.join(missing)}." for folder, missing in incomplete
     )
     return DatasetNotFound(
         f"{info.title} was not found; searched {searched}.{damaged} Put the extracted folder "
-        f"{info.folder_name}/ or the archive {info.archive_name} into one of these folders, "
-        f"or download it (download=True) from {info.url}."
+        f"{info.folder_name}/ or the archive {info.archive_name} (from {info.url}) into one of "
+        "these folders.",
+        dataset_id=info.id, title=info.title, searched=roots,
+        incomplete=tuple((folder, tuple(missing)) for folder, missing in incomplete),
+        folder_name=info.folder_name, archive_name=info.archive_name, url=info.url,
     )
+
+
+def extraction_root(archive: Path) -> Path:
+    """Where a found archive is unpacked: beside it in the Keras cache, else in the user cache folder.
+
+    The user cache folder is keyed by the archive's path, size and mtime, so a replaced archive is
+    unpacked afresh and two archives never share a folder.
+    """
+    archive = Path(archive)
+    keras = keras_datasets_dir()
+    if archive.parent.resolve() == keras.resolve() and folder_writable(keras):
+        return archive.parent
+    st = archive.stat()
+    key = f"{archive.resolve()}\0{st.st_size}\0{st.st_mtime_ns}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return user_cache_dir() / "extracted" / f"{archive.name}-{digest}"
 
 
 def dataset_location(dataset_id: str, data_dir=None) -> Path | None:
@@ -101,10 +130,7 @@ def locate_dataset(dataset_id: str, data_dir=None) -> Path:
     kind, path = found
     if kind == "folder":
         return path
-    dest_root = path.parent
-    if not folder_writable(dest_root):
-        # A read-only archive folder (a shared drive) unpacks into the workbench's own folder.
-        dest_root = workbench_home() / "datasets"
+    dest_root = extraction_root(path)
     done = dest_root / info.folder_name
     if done.is_dir() and not missing_files(done, info.folder_name):
         return done  # unpacked by an earlier run

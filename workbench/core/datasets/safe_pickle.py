@@ -6,10 +6,17 @@ reconstruction, so everything else is refused before it is imported.
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
+from workbench.core.files import open_regular_file
+
 from .errors import DatasetError, UnsafePickleError
+
+# The largest official file (CIFAR-100 "train": 50,000 rows of 3,072 bytes) is 155 MB; a bigger
+# file cannot be a CIFAR batch, and refusing it up front bounds what the unpickler can build.
+MAX_PICKLE_BYTES = 200 * 1000 * 1000
 
 # (module, name) pairs the official files (Python 2 era numpy) and numpy 2 re-pickles use.
 ALLOWED_GLOBALS = frozenset({
@@ -54,18 +61,31 @@ class SafeUnpickler(pickle.Unpickler):
 def load_pickle(path: Path):
     """The object in ``path``, read as a Python 2 pickle (bytes keys) with only safe globals.
 
-    Raises UnsafePickleError for a forbidden global and DatasetError for a damaged file.
+    Refuses pipes and devices and files over MAX_PICKLE_BYTES before reading. Raises
+    UnsafePickleError for a forbidden global and DatasetError for a damaged or oversized file.
+    The caller must still check types and sizes before converting what comes back.
     """
     path = Path(path)
     try:
         # Reading from the file (not a bytes copy) keeps peak memory at about one batch.
-        with open(path, "rb") as f:
+        with open_regular_file(path, "CIFAR data file") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_PICKLE_BYTES:
+                raise DatasetError(
+                    f"{path} is {size / 1e6:,.0f} MB, larger than any CIFAR data file "
+                    f"({MAX_PICKLE_BYTES / 1e6:,.0f} MB at most), so it is not read; "
+                    "replace it with the file from the official archive."
+                )
             return SafeUnpickler(f, source=str(path), encoding="bytes").load()
     except OSError as exc:
-        raise DatasetError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    except UnsafePickleError:
+        reason = exc.strerror or str(exc)
+        # check_regular_file's sentences already name the file.
+        text = reason if str(path) in reason else f"Cannot read {path}: {reason}"
+        raise DatasetError(text.rstrip(".") + ".") from exc
+    except DatasetError:
         raise
     except Exception as exc:  # any other failure inside pickle means the bytes are damaged
+        detail = str(exc) or type(exc).__name__
         raise DatasetError(
-            f"{path} is not a readable CIFAR pickle (truncated or corrupt: {exc})."
+            f"{path} is not a readable CIFAR pickle (truncated or corrupt: {detail})."
         ) from exc
