@@ -148,7 +148,7 @@ def test_history_flushed_each_epoch_and_config_recorded(tmp_path):
     assert TrainConfig.from_dict(saved["config"]) == config
     assert set(saved["versions"]) >= {"python", "tensorflow", "keras", "numpy", "workbench"}
     assert saved["device"].startswith("CPU") and saved["class_names"][0] == "circle"
-    for name in ("model.h5", "best.h5", "checkpoint/last.h5", "checkpoint/state.json", "result.json"):
+    for name in ("model.h5", "best.h5", "checkpoint/last.h5", "result.json"):
         assert (run_dir / name).exists(), name
     import tensorflow as tf
 

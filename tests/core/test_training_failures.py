@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from workbench.core.training import TrainConfig, TrainingFailed, TrainingStarted, train
 
 
@@ -36,10 +38,16 @@ def test_unknown_architecture_and_option(tmp_path):
 
 def test_resume_without_run_or_checkpoint(tmp_path):
     final = failed(TrainConfig(dataset="builtin", resume=True, run_dir=str(tmp_path / "nothing")))
-    assert "no run folder" in final.message
+    assert f"There is no run folder {tmp_path / 'nothing'} to resume" in final.message
+    final = failed(TrainConfig(dataset="builtin", resume=True))
+    assert final.message == "Resuming needs the folder of an earlier run; none was given."  # not "folder None"
     (tmp_path / "empty").mkdir()
     final = failed(TrainConfig(dataset="builtin", resume=True, run_dir=str(tmp_path / "empty")))
+    assert "holds no readable config.json" in final.message
+    (tmp_path / "empty" / "config.json").write_text('{"config": {"dataset": "builtin"}}')
+    final = failed(TrainConfig(dataset="builtin", resume=True, run_dir=str(tmp_path / "empty")))
     assert "no completed epoch" in final.message
+    assert sorted(p.name for p in (tmp_path / "empty").iterdir()) == ["config.json"]  # nothing written
 
 
 def test_existing_run_folder_is_not_overwritten(tmp_path):
@@ -49,11 +57,16 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
     assert "already holds a run" in final.message
 
 
-def test_bad_settings_from_a_dict_are_reported(tmp_path):
-    # The GUI builds configs from dicts; an invalid one must not reach train() as an exception.
-    config = TrainConfig(dataset="builtin", runs_root=str(tmp_path))
-    object.__setattr__(config, "batch_size", 0)  # simulate a config that skipped validation
-    assert "Batch size" in failed(config).message
+@pytest.mark.parametrize("changes, words", [
+    (dict(batch_size=0), "Batch size"), (dict(seed=-1), "seed must be between 0"),
+    (dict(seed=2**40), "seed must be between 0"), (dict(test_limit=-1), "test limit"),
+    (dict(early_stopping_patience=-2), "patience"),
+])
+def test_bad_settings_are_refused_by_the_one_validation_path(changes, words):
+    # The constructor is the only check (the GUI builds configs from dicts too): an invalid config cannot
+    # exist, so the engine does not check again. A seed of -1 used to fail only after the run folder existed.
+    with pytest.raises(ValueError, match=words):
+        TrainConfig.from_dict({**TrainConfig(dataset="builtin").to_dict(), **changes})
 
 
 def test_failing_event_receiver_becomes_failed_event(tmp_path):

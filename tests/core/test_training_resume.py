@@ -106,6 +106,7 @@ def test_background_writer_reports_a_failed_write(tmp_path):
     blocker = tmp_path / "run"
     blocker.write_text("a file where the run folder should be")
     writer = CheckpointWriter(blocker)
-    writer._write([np.zeros(2)], [np.zeros(1)], {"epoch": 0})
+    writer._write([np.zeros(2)], [np.zeros(1)], {"epoch": 0}, None)
+    assert writer.failed.is_set()  # the training loop sees it at its next batch
     with pytest.raises(CheckpointError, match="Could not write the checkpoint"):
         writer.wait()

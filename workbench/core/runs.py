@@ -6,20 +6,13 @@ far as they go; nothing here raises for a damaged run.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.rundir import (
-    CONFIG_FILE,
-    HISTORY_COLUMNS,
-    HISTORY_FILE,
-    RESULT_FILE,
-    read_json,
-)
+from workbench.core.training.rundir import CONFIG_FILE, RESULT_FILE, read_history, read_json
 from workbench.core.training.checkpoint import read_checkpoint_state
 
 
@@ -42,46 +35,11 @@ class RunSummary:
     message: str = ""
 
 
-def _float(text: str | None) -> float | None:
-    if text is None or text.strip() == "":
+def _number(value: object) -> float | None:
+    """A finite float from result.json, or None (a damaged file may hold anything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def read_history(run_dir: str | os.PathLike) -> list[dict[str, float | None]]:
-    """One dict per completed epoch (keys from HISTORY_COLUMNS; ``epoch`` is 0-based).
-
-    Values are floats, None for an empty cell; a half-written last line and a missing file
-    are skipped quietly.
-    """
-    path = Path(run_dir) / HISTORY_FILE
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError):
-        return []
-    lines = text.splitlines()
-    if text and not text.endswith("\n"):
-        lines = lines[:-1]  # the last line was being written when the file was read
-    rows: list[dict[str, float | None]] = []
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if not header or "epoch" not in header:
-        return []
-    for cells in reader:
-        if len(cells) != len(header):
-            continue
-        row = {key: _float(cell) for key, cell in zip(header, cells)}
-        if row.get("epoch") is None:
-            continue
-        row["epoch"] = int(row["epoch"])
-        for key in HISTORY_COLUMNS:
-            row.setdefault(key, None)
-        rows.append(row)
-    return rows
+    return float(value) if math.isfinite(value) else None
 
 
 def load_run_config(run_dir: str | os.PathLike) -> TrainConfig | None:
@@ -131,8 +89,8 @@ def summarize_run(run_dir: str | os.PathLike) -> RunSummary | None:
         epochs_planned=epochs_planned,
         best_val_top1=best_top1,
         best_val_top5=best_top5,
-        test_top1=_float(str(result["test_top1"])) if result.get("test_top1") is not None else None,
-        test_top5=_float(str(result["test_top5"])) if result.get("test_top5") is not None else None,
+        test_top1=_number(result.get("test_top1")),
+        test_top5=_number(result.get("test_top5")),
         started=str(data.get("started", "")),
         model_path=result.get("model_path") if isinstance(result.get("model_path"), str) else None,
         resumable=checkpoint is not None and status != "finished" and epochs_done < epochs_planned,

@@ -9,6 +9,7 @@ from typing import Any
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
 LR_SCHEDULES = ("constant", "cosine", "step", "plateau")
 MODEL_FORMATS = ("h5", "keras")
+MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seeds are unsigned 32-bit numbers
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,13 @@ class TrainConfig:
     resume: bool = False  # continue run_dir from its last completed epoch
 
     def __post_init__(self) -> None:
+        # The one validation path: an invalid TrainConfig cannot exist, so nobody checks one again.
         problems = self.problems()
         if problems:
             raise ValueError(problems[0])
 
     def problems(self) -> list[str]:
-        """Readable sentences for every invalid setting (empty when valid)."""
+        """Readable sentences for every invalid setting (empty when valid); the constructor raises the first."""
         out = []
         if self.epochs < 1:
             out.append(f"Epochs must be at least 1 (got {self.epochs}).")
@@ -60,8 +62,14 @@ class TrainConfig:
             )
         if not (0.0 <= self.label_smoothing < 1.0):
             out.append(f"Label smoothing must be in [0, 1) (got {self.label_smoothing}).")
+        if self.early_stopping_patience < 0:
+            out.append(f"Early-stopping patience must be 0 (off) or more (got {self.early_stopping_patience}).")
         if self.limit is not None and self.limit < 1:
             out.append(f"--limit must be at least 1 (got {self.limit}).")
+        if self.test_limit is not None and self.test_limit < 0:
+            out.append(f"The test limit must be 0 or more (got {self.test_limit}).")
+        if not (0 <= self.seed <= MAX_SEED):
+            out.append(f"The seed must be between 0 and {MAX_SEED} (got {self.seed}).")
         if self.model_format not in MODEL_FORMATS:
             out.append(f"Model format must be one of {', '.join(MODEL_FORMATS)} (got {self.model_format!r}).")
         return out

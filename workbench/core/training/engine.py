@@ -8,18 +8,20 @@ TrainingFailed with one readable sentence.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import traceback
 from typing import Any, Callable
 
 from workbench.core.tf_import import ensure_tensorflow
-from workbench.core.training.checkpoint import CheckpointError, CheckpointWriter, load_checkpoint
+from workbench.core.training.checkpoint import CheckpointError, CheckpointWriter, load_checkpoint, snapshot
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.errors import TrainingError, write_failure_sentence
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingStarted
-from workbench.core.training.finish import outcome, save_best, save_last_good, write_result
+from workbench.core.training.finish import kept_model_sentence, outcome, save_best, save_last_good, write_result
 from workbench.core.training.rundir import HISTORY_FILE, LOGS_DIR, HistoryWriter
-from workbench.core.training.session import RunSession, TrainingError, prepare_run_dir, write_config
+from workbench.core.training.session import RunSession, check_run_folder, claim_run_dir, discard_empty_run, write_config
 
 PROGRESS_INTERVAL_S = 0.1  # BatchProgress at most ~10 per second
 
@@ -34,13 +36,19 @@ def train(
     emit = on_event or (lambda event: None)
     run = RunSession(config)
     try:
-        final = _train(run, emit, stop)
-    except Exception as exc:  # every failure ends as an event, never as a traceback
-        final = _failed(run, exc)
+        try:
+            final = _train(run, emit, stop)
+        except Exception as exc:  # every failure ends as an event, never as a traceback
+            final = _failed(run, exc)
+        finally:
+            if run.restore_policy is not None:
+                _restore_dtype_policy(run.restore_policy)
+        if isinstance(final, TrainingFailed) and discard_empty_run(run):
+            final = dataclasses.replace(final, run_dir=None)  # a new run that completed nothing leaves nothing
+        else:
+            write_result(run, final)  # only into a folder this run owns: a refused run writes nothing
     finally:
-        if run.restore_policy is not None:
-            _restore_dtype_policy(run.restore_policy)
-    write_result(run, final)
+        run.release()
     try:
         emit(final)
     except Exception:
@@ -58,6 +66,9 @@ def _failed(run: RunSession, exc: Exception) -> TrainingFailed:
 
     readable = isinstance(exc, (TrainingError, CheckpointError, DatasetError, ValueError, OSError))
     message = _sentence(exc) if readable else f"Training failed: {_sentence(exc)}"
+    disk = write_failure_sentence(exc, run.run_dir or run.config.run_dir or run.config.runs_root or "the runs folder")
+    if disk is not None:  # full disk, read-only or locked-down folder: say so, not "[Errno 28] ..."
+        message = disk
     if type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's out-of-memory error
         message = "The device ran out of memory; try a smaller batch size or a smaller network."
     model_path = None
@@ -67,7 +78,8 @@ def _failed(run: RunSession, exc: Exception) -> TrainingFailed:
             model_path = str(save_last_good(run))
             save_best(run)
         except Exception:
-            model_path = None
+            pass  # e.g. the disk is still full: the checkpoint keeps the epoch for a resume
+        message = f"{message} {kept_model_sentence(run, model_path)}"
     return TrainingFailed(
         message=message,
         run_dir=str(run.run_dir) if run.run_dir else None,
@@ -87,14 +99,10 @@ def _check_inputs(config: TrainConfig) -> None:
     from workbench.core.architectures import resolve_options
     from workbench.core.datasets import DATASETS
 
-    problems = config.problems()
-    if problems:
-        raise TrainingError(problems[0])
     if config.dataset not in DATASETS:
         raise TrainingError(f"Unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}.")
     resolve_options(config.arch, **config.arch_options)  # ValueError names the bad name or option
-    if config.test_limit is not None and config.test_limit < 0:
-        raise TrainingError(f"The test limit must be 0 or more (got {config.test_limit}).")
+    check_run_folder(config)  # before the dataset loads: a refused folder is refused at once
 
 
 def _build(run: RunSession, setup: Any, num_classes: int) -> None:
@@ -113,7 +121,7 @@ def _build(run: RunSession, setup: Any, num_classes: int) -> None:
         )
         run.model = model
         if config.resume:
-            load_checkpoint(model, run.run_dir)
+            run.best_weights = load_checkpoint(model, run.run_dir)["best_weights"]
             if config.lr_schedule == "constant":
                 model.optimizer.learning_rate = config.learning_rate  # the rate asked for now applies
 
@@ -128,7 +136,7 @@ def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event |
     from workbench.core.training.probes import choose_probes
 
     run.probes = choose_probes(data.x_test, data.y_test)
-    prepare_run_dir(run)
+    claim_run_dir(run)
 
     import keras
 
@@ -166,19 +174,18 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
     config, state = run.config, run.state
     history = HistoryWriter(run.run_dir / HISTORY_FILE, keep_epochs_below=run.initial_epoch if config.resume else None)
 
-    def save_checkpoint_for(epoch: int) -> None:
-        run.checkpoints.save(run.model, {
+    def save_checkpoint_for(epoch: int, arrays: Any, is_best: bool) -> None:
+        if is_best:
+            run.best_weights = arrays[0]  # the host copy just taken: no second copy
+        run.checkpoints.save(arrays, {
             "epoch": epoch, "best_value": state.best_value if math.isfinite(state.best_value) else None,
             "best_epoch": state.best_epoch,
-        })
-
-    def remember_best() -> None:
-        run.best_weights = run.model.get_weights()  # a host copy: cheap next to writing a file each time
+        }, run.best_weights)
 
     callbacks = [
-        BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S),
-        EpochRecorder(state, emit, history, epochs=config.epochs,
-                      remember_best=remember_best, save_checkpoint=save_checkpoint_for, probes=run.probes),
+        BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed),
+        EpochRecorder(state, emit, history, epochs=config.epochs, snapshot=lambda: snapshot(run.model),
+                      save_checkpoint=save_checkpoint_for, probes=run.probes),
     ]
     monitor = "val_top1" if run.splits.val is not None else "top1"
     if config.early_stopping_patience > 0:
@@ -220,10 +227,11 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         probe_images=run.probes.images if run.probes else None,
     ))
     try:
-        run.model.fit(
-            splits.train, validation_data=splits.val, epochs=config.epochs, initial_epoch=run.initial_epoch,
-            callbacks=callbacks, verbose=0, shuffle=False,
-        )
+        if run.initial_epoch < config.epochs:  # else a crash hit the final save: only the files are left to write
+            run.model.fit(
+                splits.train, validation_data=splits.val, epochs=config.epochs, initial_epoch=run.initial_epoch,
+                callbacks=callbacks, verbose=0, shuffle=False,
+            )
     finally:
         run.checkpoints.wait()  # the last epoch's checkpoint is on disk before the run reports its end
     return outcome(run)

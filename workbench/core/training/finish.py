@@ -6,7 +6,7 @@ import math
 import time
 from pathlib import Path
 
-from workbench.core.training.checkpoint import load_checkpoint
+from workbench.core.training.checkpoint import CheckpointError, load_checkpoint
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingFinished, TrainingStopped
 from workbench.core.training.rundir import RESULT_FILE, write_json_atomic
 from workbench.core.training.session import RunSession
@@ -33,8 +33,26 @@ def save_last_good(run: RunSession) -> Path:
     """Put the last completed epoch's weights back from the checkpoint and save them as the model."""
     if run.checkpoints is not None:
         run.checkpoints.wait()
-    load_checkpoint(run.model, run.run_dir)  # back to the end of the last completed epoch
+    state = run.state
+    try:
+        epoch = load_checkpoint(run.model, run.run_dir)["epoch"]  # back to the end of the last completed epoch
+    except CheckpointError:
+        state.last_saved_epoch, state.epochs_completed = None, run.initial_epoch  # no epoch reached the disk
+        raise
+    # The checkpoint, not the epoch counter, says what was saved: the latest write may have failed.
+    state.last_saved_epoch, state.epochs_completed = epoch, epoch + 1
     return save_model_file(run, "model")
+
+
+def kept_model_sentence(run: RunSession, model_path: str | None) -> str:
+    """What a failed run left to use: the last good model, or where its last epoch still is."""
+    state = run.state
+    if model_path is not None:
+        return f"The model from epoch {state.last_saved_epoch + 1} was kept in {model_path}."
+    if state is not None and state.last_saved_epoch is not None:
+        return (f"No model file could be written; epoch {state.last_saved_epoch + 1} is kept in the "
+                "run's checkpoint, and resuming the run writes the model.")
+    return "No epoch had been saved, so no model was kept."
 
 
 def save_best(run: RunSession) -> Path | None:
@@ -59,16 +77,15 @@ def outcome(run: RunSession) -> TrainingEvent:
     if state.diverged_at is not None:
         epoch, batch = state.diverged_at
         what = "NaN" if math.isnan(state.diverged_loss) else "infinite"
+        became = ("the weights stopped being finite numbers" if state.diverged_what == "weights"
+                  else f"the {state.diverged_what} became {what}")
         kept = None
         if state.last_saved_epoch is not None:
             kept = str(save_last_good(run))
             save_best(run)
-            tail = f" The model from epoch {state.last_saved_epoch + 1} was kept."
-        else:
-            tail = " No epoch had completed, so no model was kept."
         return TrainingFailed(
-            message=f"Training diverged at epoch {epoch + 1} batch {batch}: the loss became {what}. "
-                    f"Try a lower learning rate.{tail}",
+            message=f"Training diverged at epoch {epoch + 1} batch {batch}: {became}. "
+                    f"Try a lower learning rate. {kept_model_sentence(run, kept)}",
             run_dir=str(run.run_dir), diverged=True, model_path=kept, epochs_completed=state.epochs_completed,
         )
     if state.stop_requested:

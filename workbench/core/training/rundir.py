@@ -6,6 +6,7 @@ Layout: config.json, history.csv, model.h5 (final), best.h5, checkpoint/ (resume
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -89,20 +90,23 @@ class HistoryWriter:
 
     def _truncate(self, limit: int) -> None:
         # A resumed run rewrites epochs from its checkpoint on, so rows past it must go.
-        from workbench.core.runs import read_history
-
         rows = [r for r in read_history(self.path.parent) if r["epoch"] < limit]
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(HISTORY_COLUMNS)
         for r in rows:
             writer.writerow([_cell(int(r["epoch"]))] + [_cell(r.get(c)) for c in HISTORY_COLUMNS[1:]])
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(buf.getvalue())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
 
     def _write_text(self, text: str, mode: str = "a") -> None:
         with open(self.path, mode, encoding="utf-8") as f:
@@ -114,6 +118,61 @@ class HistoryWriter:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow([_cell(row.get(c)) for c in HISTORY_COLUMNS])
         self._write_text(buf.getvalue())
+
+
+def _float(text: str | None) -> float | None:
+    if text is None or text.strip() == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def read_history(run_dir: str | os.PathLike) -> list[dict[str, float | None]]:
+    """One dict per completed epoch (keys from HISTORY_COLUMNS; ``epoch`` is 0-based).
+
+    Values are floats, None for an empty cell; a half-written last line and a missing file
+    are skipped quietly.
+    """
+    path = Path(run_dir) / HISTORY_FILE
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return []
+    lines = text.splitlines()
+    if text and not text.endswith("\n"):
+        lines = lines[:-1]  # the last line was being written when the file was read
+    rows: list[dict[str, float | None]] = []
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if not header or "epoch" not in header:
+        return []
+    for cells in reader:
+        if len(cells) != len(header):
+            continue
+        row = {key: _float(cell) for key, cell in zip(header, cells)}
+        if row.get("epoch") is None:
+            continue
+        row["epoch"] = int(row["epoch"])
+        for key in HISTORY_COLUMNS:
+            row.setdefault(key, None)
+        rows.append(row)
+    return rows
+
+
+def clean_stray_temp_files(run_dir: str | os.PathLike) -> None:
+    """Remove the hidden temp files (``.name.<hex>.tmp…``) a killed run left in its folder."""
+    for folder in (Path(run_dir), Path(run_dir) / CHECKPOINT_DIR):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") and ".tmp" in entry.name and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
 
 
 def environment_versions() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Per-batch duties: honour the stop flag, report throttled progress, notice a NaN loss.
+"""Per-batch duties: honour the stop flag, report throttled progress, notice a NaN loss or a failed write.
 
 Keras' batch logs hold running means since the start of the epoch. Plotted as they are, a "per batch"
 curve lags the network, resets at every epoch and makes the first batches of an epoch look noisier
@@ -31,11 +31,13 @@ def _value(logs: Any, key: str) -> float:
 
 class BatchMonitor(Callback):
     def __init__(self, state: RunState, emit: Callable[[Any], None],
-                 stop: threading.Event | None, interval: float = 0.1) -> None:
+                 stop: threading.Event | None, interval: float = 0.1,
+                 write_failed: threading.Event | None = None) -> None:
         super().__init__()
         self.state = state
         self.emit = emit
         self.stop = stop
+        self.write_failed = write_failed  # set by the checkpoint writer: the disk refused a write
         self.interval = interval
         self._epoch = 0
         self._epoch_start = 0.0
@@ -81,6 +83,11 @@ class BatchMonitor(Callback):
                 images_per_sec=images / max(now - self._epoch_start, 1e-9),
                 elapsed=now - self.state.started,
             ))
+        # A failed checkpoint write (a full disk) ends the run now, not an epoch later.
+        if self.write_failed is not None and self.write_failed.is_set():
+            self.state.write_failed = True
+            self.model.stop_training = True
+            return
         # Checked after the report, so a stop set by the event handler takes effect on this batch.
         if self.stop is not None and self.stop.is_set():
             self.state.stop_requested = True

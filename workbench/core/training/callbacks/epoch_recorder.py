@@ -1,9 +1,15 @@
-"""Per-epoch duties: history.csv row, best weights, resume checkpoint, the EpochEnded event."""
+"""Per-epoch duties: divergence checks, history.csv row, best weights, resume checkpoint, the EpochEnded event.
+
+An epoch counts only when its training loss, its validation loss and the weights it ends with are all
+finite: one bad update in the last batch leaves a finite training loss but a network that outputs NaN.
+"""
 
 from __future__ import annotations
 
 import math
 import time
+
+import numpy as np
 from typing import Any, Callable
 
 from keras.callbacks import Callback
@@ -22,14 +28,14 @@ def _num(logs: dict, key: str) -> float | None:
 
 class EpochRecorder(Callback):
     def __init__(self, state: RunState, emit: Callable[[Any], None], history: HistoryWriter, *,
-                 epochs: int, remember_best: Callable[[], None], save_checkpoint: Callable[[int], None],
+                 epochs: int, snapshot: Callable[[], Any], save_checkpoint: Callable[[int, Any, bool], None],
                  probes: ProbeSet | None = None) -> None:
         super().__init__()
         self.state = state
         self.emit = emit
         self.history = history
         self.epochs = epochs
-        self.remember_best = remember_best
+        self.snapshot = snapshot  # () -> (weights, optimizer variables) as host arrays
         self.save_checkpoint = save_checkpoint
         self.probes = probes
         self._start = 0.0
@@ -47,11 +53,16 @@ class EpochRecorder(Callback):
         if self.state.interrupted:
             return  # a partial epoch is neither recorded nor checkpointed
         logs = logs or {}
-        loss = _num(logs, "loss")
+        loss, val_loss = _num(logs, "loss"), _num(logs, "val_loss")
         if loss is None or not math.isfinite(loss):
-            self.state.diverged_at = (epoch, self.state.steps_per_epoch)
-            self.state.diverged_loss = float("nan") if loss is None else loss
-            self.model.stop_training = True
+            self._diverged(epoch, "loss", float("nan") if loss is None else loss)
+            return
+        if val_loss is not None and not math.isfinite(val_loss):
+            self._diverged(epoch, "validation loss", val_loss)
+            return
+        arrays = self.snapshot()
+        if not all(np.isfinite(w).all() for w in arrays[0] if np.issubdtype(w.dtype, np.floating)):
+            self._diverged(epoch, "weights", float("nan"))
             return
         now = time.monotonic()
         train_seconds = (self._train_end or now) - self._start
@@ -63,14 +74,13 @@ class EpochRecorder(Callback):
         lr = current_learning_rate(self.model.optimizer)
         self.history.append({
             "epoch": epoch, "loss": loss, "top1": _num(logs, "top1"), "top5": _num(logs, "top5"),
-            "val_loss": _num(logs, "val_loss"), "val_top1": val_top1, "val_top5": _num(logs, "val_top5"),
+            "val_loss": val_loss, "val_top1": val_top1, "val_top5": _num(logs, "val_top5"),
             "lr": lr, "seconds": seconds, "images_per_sec": ips,
         })
         if is_best:
             self.state.best_value = score
             self.state.best_epoch = epoch
-            self.remember_best()
-        self.save_checkpoint(epoch)
+        self.save_checkpoint(epoch, arrays, is_best)
         self.state.last_saved_epoch = epoch
         self.state.epochs_completed = epoch + 1
         predictions, confidences = self._probe_predictions()
@@ -80,6 +90,12 @@ class EpochRecorder(Callback):
             val_top5=_num(logs, "val_top5"), learning_rate=lr, seconds=seconds, images_per_sec=ips,
             is_best=is_best, probe_predictions=predictions, probe_confidences=confidences,
         ))
+
+    def _diverged(self, epoch: int, what: str, value: float) -> None:
+        self.state.diverged_at = (epoch, self.state.steps_per_epoch)
+        self.state.diverged_what = what
+        self.state.diverged_loss = value
+        self.model.stop_training = True
 
     def _probe_predictions(self) -> tuple[tuple[int, ...], tuple[float, ...]]:
         if self.probes is None:
