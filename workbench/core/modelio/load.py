@@ -274,7 +274,8 @@ def load_full_model(info: ModelFileInfo, *, trust: bool = False, choices: "Choic
 def _load_full_model(path: str, info: ModelFileInfo, trust: bool) -> tuple[Any, list[str]]:
     name = Path(path).name
     if info.container == "keras" or (info.keras_major or 0) >= 3:
-        _refuse_unknown_classes(_stored_config(path, info), name)
+        if info.container == "keras":  # .h5 configs get the same check after the fixers, below
+            _refuse_unknown_classes(_stored_config(path), name)
         try:
             import keras
 
@@ -298,6 +299,8 @@ def _load_full_model(path: str, info: ModelFileInfo, trust: bool) -> tuple[Any, 
     except Exception as exc:  # noqa: BLE001 - damaged files raise KeyError/OSError from h5py
         error = exc if isinstance(exc, ModelLoadError) else ModelLoadError(
             f"{name} is damaged or incomplete ({_short(exc)}).")
+        if first_error is not None and isinstance(exc, ModelLoadError):
+            raise error from None  # our sentence (e.g. naming a missing layer class) beats Keras' text
         if first_error is not None:
             raise ModelLoadError(f"Keras could not load {name} ({_short(first_error)}); the file may be damaged "
                                  "or written by a newer Keras.") from None
@@ -307,17 +310,12 @@ def _load_full_model(path: str, info: ModelFileInfo, trust: bool) -> tuple[Any, 
     return model, notes
 
 
-def _stored_config(path: str, info: ModelFileInfo) -> Any:
-    """The architecture JSON inside a whole-model file (size caps already checked by inspect)."""
+def _stored_config(path: str) -> Any:
+    """The architecture JSON inside a .keras file (size caps already checked by inspect)."""
     try:
-        if info.container == "keras":
-            return read_keras_config(path)
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            return json.loads(_text(f.attrs["model_config"]))
-    except (ModelInspectError, OSError, KeyError, ValueError) as exc:
-        raise ModelLoadError(f"{Path(path).name} is damaged or incomplete ({_short(exc)}).") from None
+        return read_keras_config(path)
+    except ModelInspectError as exc:
+        raise ModelLoadError(str(exc)) from None
 
 
 def _keras_fallback(path: str, trust: bool, error: ModelLoadError) -> tuple[Any, list[str]]:

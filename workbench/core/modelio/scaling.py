@@ -93,6 +93,8 @@ def _constant_argument(layer: dict) -> float | None:
     for node in layer.get("inbound_nodes") or []:
         if isinstance(node, dict):  # Keras 3: {"args": [tensor, 255.0], "kwargs": {...}}
             values = list(node.get("args") or []) + list((node.get("kwargs") or {}).values())
+        elif isinstance(node, list) and len(node) == 4 and isinstance(node[0], str) and isinstance(node[3], dict):
+            values = list(node[3].values())  # tf.keras TFOpLambda: [name, node, tensor, {"y": 255.0, ...}]
         elif isinstance(node, list):  # Keras 2: [[name, node, tensor, {"y": 255.0, "name": ...}], ...]
             values = []
             for item in node:
