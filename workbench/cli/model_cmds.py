@@ -11,33 +11,49 @@ from workbench.cli.common import EXIT_FAILED, CliError, emit_json
 
 
 def _load_model(args: argparse.Namespace) -> Any:
-    from workbench.core.modelio import inspect_model_file, load_any_model
+    """The model named on the command line, opened by the core's one entry point (`open_model`)."""
+    from workbench.core.architectures import ARCHITECTURES
+    from workbench.core.modelio import NEEDS_ARCHITECTURE, ModelLoadError, open_model
 
-    if not args.architecture and Path(args.model).is_file():
-        info = inspect_model_file(args.model)
-        if info.weights_only:
-            beside = sorted(Path(args.model).parent.glob("*.json"))
-            hint = f" (for example --architecture {beside[0]})" if beside else " (one of `archs`, or a JSON architecture file)"
-            raise CliError(
-                f"{Path(args.model).name} holds weights only, no architecture: pass --architecture{hint}."
-            )
-    return load_any_model(
-        args.model, trust=args.trust, preprocessing=args.preprocessing,
-        class_names=_class_names_option(args), architecture=args.architecture,
+    names = _class_names_option(args)
+    opening = open_model(
+        args.model, trust=args.trust, architecture=args.architecture,
+        preprocessing=args.preprocessing, preprocessing_reason="chosen with --preprocessing",
+        class_names=names, class_names_source=f"--labels {args.labels}" if names is not None else "",
     )
+    if opening.needs == NEEDS_ARCHITECTURE:
+        name = Path(args.model).name
+        hint = (f"--architecture {opening.suggested_architecture} (it fits the weights)"
+                if opening.suggested_architecture else
+                f"--architecture with one of ours ({', '.join(ARCHITECTURES)}) or a Keras JSON architecture file")
+        raise CliError(f"{name} holds weights only, no architecture: pass {hint}.")
+    if opening.loaded is None:
+        message = opening.message
+        if opening.needs:  # trust: say it in the flag's terms
+            message = message.rstrip(".") + "; pass --trust to load it anyway."
+        raise ModelLoadError(message)
+    return opening.loaded
 
 
 def _class_names_option(args: argparse.Namespace) -> list[str] | None:
     if not getattr(args, "labels", None):
         return None
     from workbench.core.datasets import DATASETS
+    from workbench.core.files import check_regular_file
+    from workbench.core.modelio.limits import MAX_METADATA_BYTES
 
     if args.labels in DATASETS:
         return list(DATASETS[args.labels].class_names)
     path = Path(args.labels)
     if not path.is_file():
         raise CliError(f"--labels must be a dataset id ({', '.join(DATASETS)}) or a text file with one name per line.")
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if check_regular_file(path, "labels file").st_size > MAX_METADATA_BYTES:
+        raise CliError(f"--labels {path} is larger than {MAX_METADATA_BYTES // 2**20} MiB; "
+                       "give a text file with one class name per line.")
+    try:
+        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise CliError(f"--labels {path} is not a UTF-8 text file with one class name per line.") from None
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

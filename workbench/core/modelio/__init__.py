@@ -5,6 +5,7 @@ Everything here imports without TensorFlow; loading pulls it in lazily.
 
 from .inspect import ModelFileInfo, ModelInspectError, inspect_model_file
 from .load import LoadedModel, ModelInputError, ModelLoadError, detect_logits, load_any_model, load_weights_into
+from .open import NEEDS_ARCHITECTURE, NEEDS_TRUST, ModelOpening, open_model, suggest_architecture
 from .metadata import METADATA_ATTR, METADATA_ENTRY, build_metadata, model_format, read_metadata, write_metadata
 from .preprocessing import (
     PRESETS,
@@ -18,6 +19,11 @@ from .preprocessing import (
 from .save import save_model
 
 __all__ = [
+    "NEEDS_ARCHITECTURE",
+    "NEEDS_TRUST",
+    "ModelOpening",
+    "open_model",
+    "suggest_architecture",
     "METADATA_ATTR",
     "METADATA_ENTRY",
     "PRESETS",

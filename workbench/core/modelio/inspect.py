@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .metadata import METADATA_ATTR, METADATA_ENTRY
+from workbench.core.files import check_regular_file
+from workbench.core.text import sanitize
+
+from .limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES
+from .metadata import METADATA_ATTR, METADATA_ENTRY, clean_metadata
+from .scaling import find_input_scaling
 
 FULL_MODEL = "full_model"
 WEIGHTS_ONLY = "weights_only"  # Keras 2 style save_weights(): layer groups at the root
@@ -34,12 +39,15 @@ class ModelFileInfo:
     backend: str | None = None
     model_class: str | None = None
     input_shape: tuple | None = None  # without the batch axis; None where unknown
+    num_inputs: int | None = None
     num_outputs: int | None = None
     num_classes: int | None = None  # units of the (single) output, where the config or weights say
     final_activation: str | None = None
     weight_layers: tuple[str, ...] = ()
     metadata: dict | None = field(default=None, compare=False)
     lambda_layers: tuple[str, ...] = ()  # Lambda layers that hold Python code
+    in_model_scaling: str | None = None  # e.g. "Rescaling layer 'rescaling'": the model scales pixels itself
+    metadata_problems: tuple[str, ...] = ()  # one sentence per metadata field that was dropped
     notes: tuple[str, ...] = ()
 
     @property
@@ -71,9 +79,13 @@ class ModelFileInfo:
                 "This file holds weights only (saved with save_weights); pick an architecture to load them into."
             )
         if self.input_shape:
-            lines.append("Input: " + "×".join(str(d) for d in self.input_shape) + ".")
+            lines.append(f"Input: {describe_input(self.input_shape)}.")
+        if self.num_inputs and self.num_inputs != 1:
+            lines.append(f"It has {self.num_inputs} inputs.")
         if self.num_outputs and self.num_outputs != 1:
             lines.append(f"It has {self.num_outputs} outputs.")
+        if self.in_model_scaling:
+            lines.append(f"The model scales pixels itself ({self.in_model_scaling}).")
         if self.num_classes:
             act = f", final activation {self.final_activation}" if self.final_activation else ""
             lines.append(f"Output: {self.num_classes} classes{act}.")
@@ -87,8 +99,43 @@ class ModelFileInfo:
                 f"It contains a Lambda layer with Python code ({', '.join(self.lambda_layers)}); "
                 "only load it if you trust its source."
             )
+        lines.extend(self.metadata_problems)
         lines.extend(self.notes)
         return "\n".join(lines)
+
+
+def _dims(shape) -> str:
+    return "×".join("?" if d is None else str(d) for d in shape)
+
+
+def describe_input(shape) -> str:
+    """What an input shape (without the batch axis) means to a user: "32×32×3 images (RGB)" etc."""
+    shape = tuple(shape)
+    if len(shape) == 3 and shape[-1] in (1, 3):
+        return f"{_dims(shape)} images ({'grayscale' if shape[-1] == 1 else 'RGB'})"
+    if len(shape) == 4:
+        return f"sequences of {shape[0] or 'any number of'} images of {_dims(shape[1:])} (shape {_dims(shape)})"
+    if len(shape) == 3:
+        return f"{_dims(shape[:2])} grids of {shape[-1]} values each (shape {_dims(shape)})"
+    return f"arrays of shape {_dims(shape)}"
+
+
+def image_input_problem(name: str, input_shape, num_inputs: int | None = 1) -> str | None:
+    """One sentence saying why a model with this input cannot classify images, or None when it can."""
+    if num_inputs is not None and num_inputs > 1:
+        return (f"{name} takes {num_inputs} inputs; only single-input image classifiers can be used here, "
+                "so classify and evaluate cannot feed it.")
+    if input_shape is None:
+        return None
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[-1] not in (1, 3, None):
+        return (f"{name} takes {describe_input(shape)}, not single images (height×width×1 or ×3), "
+                "so it is not an image classifier this workbench can use.")
+    h, w = shape[0], shape[1]
+    if isinstance(h, int) and isinstance(w, int) and h * w > MAX_INPUT_PIXELS:
+        return (f"{name} declares {h}×{w} input images, more than the {MAX_INPUT_PIXELS:,} pixels this "
+                "workbench feeds a model (a single such image would need gigabytes of memory).")
+    return None
 
 
 def _text(value: Any) -> str:
@@ -106,6 +153,9 @@ def _json_attr(attrs, key: str, path: str) -> Any:
     raw = attrs.get(key)
     if raw is None:
         return None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ModelInspectError(f"The {key} stored in {path} is larger than {MAX_CONFIG_BYTES // 2**20} MiB, "
+                                "far more than any Keras model needs, so it was not read.")
     try:
         return json.loads(_text(raw))
     except ValueError:
@@ -115,10 +165,12 @@ def _json_attr(attrs, key: str, path: str) -> Any:
 def inspect_model_file(path: str | os.PathLike) -> ModelFileInfo:
     """Reads only headers and configs; raises ModelInspectError (one sentence) for unreadable files."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ModelInspectError(f"There is no model file at {path}.")
     if os.path.isdir(path):
         raise ModelInspectError(f"{path} is a folder, not a model file (a TensorFlow SavedModel folder cannot be loaded).")
+    try:
+        check_regular_file(path, "model file")
+    except OSError as exc:
+        raise ModelInspectError(f"{exc.strerror}.") from None
     if zipfile.is_zipfile(path):
         return _inspect_keras_zip(path)
     import h5py
@@ -135,19 +187,47 @@ def inspect_model_file(path: str | os.PathLike) -> ModelFileInfo:
         return _inspect_h5(f, path)
 
 
+def _non_weight_bytes(f) -> int:
+    """File bytes not taken by datasets (weights): an upper bound on what its attributes can hold."""
+    stored = 0
+
+    def add(_name, obj) -> None:
+        nonlocal stored
+        if hasattr(obj, "id") and hasattr(obj.id, "get_storage_size"):
+            stored += obj.id.get_storage_size()
+
+    f.visititems(add)
+    return os.path.getsize(f.filename) - stored
+
+
+def _check_attribute_sizes(f, path: str) -> None:
+    # A text attribute is stored uncompressed in the file, so a file with little besides its weights
+    # cannot hold a huge config; only larger files need the (metadata-only) walk over its datasets.
+    if os.path.getsize(path) <= MAX_CONFIG_BYTES:
+        return
+    if _non_weight_bytes(f) > MAX_CONFIG_BYTES + MAX_METADATA_BYTES:
+        raise ModelInspectError(
+            f"{path} holds more than {MAX_CONFIG_BYTES // 2**20} MiB of settings besides its weights, far more "
+            "than any Keras model needs, so it was not read (it may be damaged or crafted)."
+        )
+
+
 def _inspect_h5(f, path: str) -> ModelFileInfo:
-    metadata = _metadata_from(f.attrs.get(METADATA_ATTR), path)
+    _check_attribute_sizes(f, path)
+    raw_meta = _metadata_from(f.attrs.get(METADATA_ATTR), path)
+    metadata, problems = clean_metadata(raw_meta, Path(path).name)
     config = _json_attr(f.attrs, "model_config", path)
-    version = _text(f.attrs["keras_version"]) if "keras_version" in f.attrs else None
-    backend = _text(f.attrs["backend"]) if "backend" in f.attrs else None
+    version = sanitize(_text(f.attrs["keras_version"]), 40) if "keras_version" in f.attrs else None
+    backend = sanitize(_text(f.attrs["backend"]), 40) if "backend" in f.attrs else None
     if config is not None:
         group = f["model_weights"] if "model_weights" in f else f
         layers = _names(group.attrs.get("layer_names", ()))
-        version = version or (_text(group.attrs["keras_version"]) if "keras_version" in group.attrs else None)
-        summary = summarize_config(config)
+        version = version or (sanitize(_text(group.attrs["keras_version"]), 40) if "keras_version" in group.attrs else None)
+        summary = _summary(config, path)
         return ModelFileInfo(
             path=path, container="h5", kind=FULL_MODEL, keras_version=version, backend=backend,
-            weight_layers=tuple(n for n in layers if _has_weights(group, n)), metadata=metadata, **summary,
+            weight_layers=tuple(n for n in layers if _has_weights(group, n)), metadata=metadata,
+            metadata_problems=problems, **summary,
         )
     if "layer_names" in f.attrs:
         layers = _names(f.attrs["layer_names"])
@@ -155,24 +235,25 @@ def _inspect_h5(f, path: str) -> ModelFileInfo:
         classes = _classes_from_weights(f, weighted)
         return ModelFileInfo(
             path=path, container="h5", kind=WEIGHTS_ONLY, keras_version=version, backend=backend,
-            num_classes=classes, weight_layers=weighted, metadata=metadata,
+            num_classes=classes, weight_layers=weighted, metadata=metadata, metadata_problems=problems,
         )
     if "layers" in f or "vars" in f:
         return ModelFileInfo(path=path, container="h5", kind=KERAS3_WEIGHTS, keras_version=version,
-                             backend=backend, metadata=metadata)
+                             backend=backend, metadata=metadata, metadata_problems=problems)
     raise ModelInspectError(
         f"{path} is an HDF5 file but holds neither a Keras model nor Keras weights."
     )
 
 
-def _metadata_from(raw: Any, path: str) -> dict | None:
+def _metadata_from(raw: Any, path: str) -> Any:
     if raw is None:
         return None
+    if len(raw) > MAX_METADATA_BYTES:
+        return "too large"  # clean_metadata turns anything but a dict into a sentence
     try:
-        meta = json.loads(_text(raw))
+        return json.loads(_text(raw))
     except ValueError:
-        return None  # damaged metadata is treated as absent: the model itself may still load
-    return meta if isinstance(meta, dict) else None
+        return "not JSON"  # damaged metadata is reported and ignored: the model itself may still load
 
 
 def _has_weights(group, name: str) -> bool:
@@ -191,26 +272,66 @@ def _classes_from_weights(group, weighted: tuple[str, ...]) -> int | None:
     return None
 
 
+def read_zip_member(zf: zipfile.ZipFile, member: str, cap: int, path: str) -> bytes:
+    """One member of a .keras zip, refused (one sentence) before reading when it unpacks to more than ``cap``."""
+    size = zf.getinfo(member).file_size  # zipfile never returns more than this declared size
+    if size > cap:
+        raise ModelInspectError(
+            f"{path} is a .keras file whose {member} unpacks to {size / 2**20:.0f} MiB, far more than any "
+            f"Keras model needs (at most {cap // 2**20} MiB), so it was not read (it may be damaged or crafted)."
+        )
+    return zf.read(member)
+
+
+def read_keras_config(path: str) -> dict:
+    """The model config of a .keras file, with the size cap; ModelInspectError for anything unreadable."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            config = json.loads(read_zip_member(zf, "config.json", MAX_CONFIG_BYTES, path))
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        if isinstance(exc, ModelInspectError):
+            raise
+        raise ModelInspectError(f"{path} is a damaged .keras file ({sanitize(exc)}).") from None
+    if not isinstance(config, dict):
+        raise ModelInspectError(f"{path} is a damaged .keras file (its config.json is not a JSON object).")
+    return config
+
+
 def _inspect_keras_zip(path: str) -> ModelFileInfo:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             if "config.json" not in names:
                 raise ModelInspectError(f"{path} is a zip file but not a .keras model (it has no config.json).")
-            config = json.loads(zf.read("config.json"))
-            meta_keras = json.loads(zf.read("metadata.json")) if "metadata.json" in names else {}
-            metadata = _metadata_from(zf.read(METADATA_ENTRY), path) if METADATA_ENTRY in names else None
-    except (zipfile.BadZipFile, ValueError, KeyError) as exc:
+            config = json.loads(read_zip_member(zf, "config.json", MAX_CONFIG_BYTES, path))
+            meta_keras = (json.loads(read_zip_member(zf, "metadata.json", MAX_METADATA_BYTES, path))
+                          if "metadata.json" in names else {})
+            metadata = (_metadata_from(read_zip_member(zf, METADATA_ENTRY, MAX_METADATA_BYTES, path), path)
+                        if METADATA_ENTRY in names else None)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
         if isinstance(exc, ModelInspectError):
             raise
-        raise ModelInspectError(f"{path} is a damaged .keras file ({exc}).") from None
+        raise ModelInspectError(f"{path} is a damaged .keras file ({sanitize(exc)}).") from None
+    if not isinstance(config, dict):
+        raise ModelInspectError(f"{path} is a damaged .keras file (its config.json is not a JSON object).")
+    metadata, problems = clean_metadata(metadata, Path(path).name)
+    version = meta_keras.get("keras_version") if isinstance(meta_keras, dict) else None
     return ModelFileInfo(
-        path=path, container="keras", kind=FULL_MODEL, keras_version=meta_keras.get("keras_version"),
-        backend=None, metadata=metadata, **summarize_config(config),
+        path=path, container="keras", kind=FULL_MODEL, keras_version=sanitize(version, 40) if version else None,
+        backend=None, metadata=metadata, metadata_problems=problems, **_summary(config, path),
     )
 
 
 # ---- reading a Keras model config (any version) ---------------------------------------------------
+
+def _summary(config: Any, path: str) -> dict:
+    if not isinstance(config, dict):
+        raise ModelInspectError(f"The model_config stored in {path} is not a JSON object; the file is damaged.")
+    try:
+        return summarize_config(config)
+    except (TypeError, AttributeError, IndexError, KeyError, ValueError):
+        raise ModelInspectError(f"The model architecture stored in {path} is malformed; the file is damaged.") from None
+
 
 def _layer_list(config: dict) -> list[dict]:
     inner = config.get("config", {})
@@ -279,9 +400,11 @@ def summarize_config(config: dict) -> dict:
     layers = _layer_list(config)
     model_class = config.get("class_name")
     input_shape = None
+    num_inputs = 1
     inner = config.get("config", {})
     if isinstance(inner, dict) and inner.get("input_layers"):
         first = inner["input_layers"]
+        num_inputs = 1 if isinstance(first[0], str) else len(first)
         first = first if isinstance(first[0], str) else first[0]
         by_name = {lc.get("config", {}).get("name") or lc.get("name"): lc for lc in layers}
         if first[0] in by_name:
@@ -315,10 +438,12 @@ def summarize_config(config: dict) -> dict:
     return {
         "model_class": model_class,
         "input_shape": tuple(input_shape) if input_shape else None,
+        "num_inputs": num_inputs,
         "num_outputs": n_outputs,
         "num_classes": classes,
         "final_activation": activation,
         "lambda_layers": tuple(find_code_lambdas(config)),
+        "in_model_scaling": find_input_scaling(config),
     }
 
 

@@ -13,7 +13,9 @@ fixer handles a *kind* of difference, not one file:
 - any other keyword the Keras 3 layer class no longer accepts (`time_major`, `implementation`, ...),
   dropped with a note so the user can see what changed;
 - node numbers of nested Sequential models (Keras 2 gave them a node of their own);
-- tf.* calls recorded as TFOpLambda layers (x / 255, tf.nn.relu, a + b) as built-in Keras layers.
+- tf.* calls recorded as TFOpLambda layers (x / 255, tf.nn.relu, a + b) as built-in Keras layers;
+- Keras 3 operations with a constant recorded as layers (`x / 255` as TrueDivide), which Keras' own
+  .h5 reader cannot rebuild, as Rescaling layers.
 
 `assign_h5_weights` then loads weights stored in the Keras 2 HDF5 layout by layer name (or order),
 checking every shape before assigning anything.
@@ -111,6 +113,8 @@ class _Fixer:
             for layer in cfg.get("layers") or []:
                 if layer.get("class_name") in ("TFOpLambda", "SlicingOpLambda"):
                     _replace_tf_op(layer)
+                elif layer.get("class_name") in _KERAS3_CONSTANT_OPS:
+                    _replace_keras3_op(layer)
         cfg["layers"] = [self.fix_object(layer) for layer in cfg.get("layers") or []]
         if cls != "Sequential":
             self._renumber_nested_sequential_nodes(cfg)
@@ -433,3 +437,29 @@ def _replace_tf_op(layer: dict) -> None:
         layer.update(class_name=_TF_BINARY[fn], config=base, inbound_nodes=[[ref, [*y, {}]]])
     layer.pop("module", None)
     layer.pop("registered_name", None)
+
+
+# ---- Keras 3 operations recorded as layers (keras.src.ops.numpy) -------------------------------------
+# `x / 255.0` in a Keras 3 functional model is stored as a TrueDivide "layer" with the constant in its
+# node's args; Keras' legacy .h5 reader cannot rebuild those, a Rescaling layer computes the same.
+_KERAS3_CONSTANT_OPS = {
+    "TrueDivide": lambda c: (1.0 / c, 0.0), "Divide": lambda c: (1.0 / c, 0.0),
+    "Multiply": lambda c: (c, 0.0), "Add": lambda c: (1.0, c), "Subtract": lambda c: (1.0, -c),
+}
+
+
+def _replace_keras3_op(layer: dict) -> None:
+    """Rewrites `tensor <op> constant` as a Rescaling layer in place; leaves anything else unchanged."""
+    fn = _KERAS3_CONSTANT_OPS.get(layer.get("class_name"))
+    nodes = layer.get("inbound_nodes") or []
+    if fn is None or len(nodes) != 1 or not isinstance(nodes[0], dict):
+        return
+    args, kwargs = list(nodes[0].get("args") or []), nodes[0].get("kwargs") or {}
+    if len(args) != 2 or kwargs or not isinstance(args[0], dict) or isinstance(args[1], bool) \
+            or not isinstance(args[1], (int, float)) or (args[1] == 0 and layer["class_name"] in ("TrueDivide", "Divide")):
+        return  # the constant must come second: 255 / x is not a rescaling
+    scale, offset = fn(float(args[1]))
+    name = (layer.get("config") or {}).get("name") or layer.get("name")
+    layer.update(class_name="Rescaling", module="keras.layers", registered_name=None,
+                 config={"name": name, "trainable": True, "dtype": "float32", "scale": scale, "offset": offset},
+                 inbound_nodes=[{"args": [args[0]], "kwargs": {}}])

@@ -12,9 +12,17 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from workbench.core.files import check_regular_file
+from workbench.core.text import sanitize
+
+from .limits import MAX_CLASS_NAMES, MAX_METADATA_BYTES
+
 METADATA_ATTR = "workbench_metadata"
 METADATA_ENTRY = "workbench_metadata.json"
 METADATA_FORMAT = 1
+# Keys build_metadata writes itself; anything else lives under "extra".
+_OWN_KEYS = ("format", "class_names", "dataset", "preprocessing", "input_shape", "output", "arch",
+             "workbench_version")
 H5_SUFFIXES = (".h5", ".hdf5")
 KERAS_SUFFIXES = (".keras",)
 
@@ -41,13 +49,25 @@ def build_metadata(
         "arch": arch,
         "workbench_version": __version__,
     }
+    extra = _flat_extra(extra)
     if extra:
-        meta["extra"] = dict(extra)
+        meta["extra"] = extra
     try:
         json.dumps(meta)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"The model metadata cannot be stored as JSON: {exc}.") from None
     return meta
+
+
+def _flat_extra(extra: dict[str, Any] | None) -> dict[str, Any]:
+    # Re-saving a model passes its old metadata as `extra`; lift a nested "extra" (and drop the keys
+    # build_metadata writes itself) so converting .h5 <-> .keras never nests {"extra": {"extra": ...}}.
+    flat: dict[str, Any] = {}
+    while isinstance(extra, dict) and extra:
+        inner = extra.get("extra")
+        flat = {**{k: v for k, v in extra.items() if k != "extra" and k not in _OWN_KEYS}, **flat}
+        extra = inner if isinstance(inner, dict) else None
+    return flat
 
 
 def model_format(path: str | os.PathLike) -> str:
@@ -92,8 +112,7 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any] | None:
     not an HDF5 or .keras model file.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"There is no model file at {path}.")
+    check_regular_file(path, "model file")
     fmt = model_format(path)
     if fmt == "h5":
         import h5py
@@ -108,7 +127,74 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any] | None:
         with zipfile.ZipFile(path) as zf:
             if METADATA_ENTRY not in zf.namelist():
                 return None
+            if zf.getinfo(METADATA_ENTRY).file_size > MAX_METADATA_BYTES:
+                raise ValueError(f"The workbench metadata in {path} is larger than "
+                                 f"{MAX_METADATA_BYTES // 2**20} MiB, so it was not read.")
             raw = zf.read(METADATA_ENTRY)
     except zipfile.BadZipFile:
         raise ValueError(f"{path} is not a readable .keras model file.") from None
     return _decode(raw, path)
+
+
+# ---- checking metadata that came from a file ----------------------------------------------------
+
+def clean_metadata(meta: Any, source: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+    """Metadata with every field checked (types, finite numbers, lengths) plus one sentence per dropped field.
+
+    A field that fails is dropped (the loader then guesses or asks), never passed on; text is sanitised.
+    """
+    if meta is None:
+        return None, ()
+    if not isinstance(meta, dict):
+        return None, (f"The workbench metadata in {source} is not a JSON object, so it was ignored.",)
+    clean: dict[str, Any] = {}
+    problems: list[str] = []
+
+    def drop(key: str, why: str) -> None:
+        problems.append(f"The workbench metadata in {source} has {why}, so its {key} were ignored."
+                        if key.endswith("s") else
+                        f"The workbench metadata in {source} has {why}, so its {key} was ignored.")
+
+    names = meta.get("class_names")
+    if names is not None:
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            drop("class names", "class_names that are not a list of texts")
+        elif not 2 <= len(names) <= MAX_CLASS_NAMES:
+            drop("class names", f"{len(names)} class names (a classifier has 2 to {MAX_CLASS_NAMES})")
+        else:
+            clean["class_names"] = [sanitize(n) for n in names]
+    for key in ("dataset", "arch", "workbench_version"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            clean[key] = sanitize(value, 100)
+        else:
+            drop(key, f"a {key} that is not a text")
+    prep = meta.get("preprocessing")
+    if prep is not None:
+        from .preprocessing import PreprocessingError, preprocessing_from
+
+        try:
+            preprocessing_from(prep)
+            clean["preprocessing"] = prep
+        except PreprocessingError as exc:
+            drop("preprocessing", f"an unusable preprocessing ({str(exc).rstrip('.')})")
+    shape = meta.get("input_shape")
+    if shape is not None:
+        if isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+            clean["input_shape"] = shape
+        else:
+            drop("input shape", "an input_shape that is not a list of positive whole numbers")
+    output = meta.get("output")
+    if output is not None:
+        if output in ("probabilities", "logits"):
+            clean["output"] = output
+        else:
+            drop("output kind", "an output that is neither \"probabilities\" nor \"logits\"")
+    if isinstance(meta.get("format"), int) and not isinstance(meta.get("format"), bool):
+        clean["format"] = meta["format"]
+    if isinstance(meta.get("extra"), dict):
+        clean["extra"] = meta["extra"]
+    return clean, tuple(problems)
+

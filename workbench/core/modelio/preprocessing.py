@@ -15,12 +15,15 @@ path, size and modification time, so a replaced file does not inherit an old cho
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from workbench.core.text import sanitize
 
 KINDS = ("raw_0_255", "scale_0_1", "scale_-1_1", "mean_std")
 
@@ -46,10 +49,12 @@ class PreprocessingSpec:
     label: str = ""
 
     def __post_init__(self):
-        if self.kind not in KINDS:
+        if not isinstance(self.kind, str) or self.kind not in KINDS:
             raise PreprocessingError(
-                f"Unknown preprocessing {self.kind!r}; choose one of {', '.join(KINDS)}."
+                f"Unknown preprocessing {sanitize(repr(self.kind), 60)}; choose one of {', '.join(KINDS)}."
             )
+        object.__setattr__(self, "mean", _finite_values(self.mean, "mean"))
+        object.__setattr__(self, "std", _finite_values(self.std, "standard deviation"))
         if self.kind == "mean_std":
             if len(self.mean) not in (1, 3) or len(self.mean) != len(self.std):
                 raise PreprocessingError(
@@ -57,8 +62,6 @@ class PreprocessingSpec:
                 )
             if any(s <= 0 for s in self.std):
                 raise PreprocessingError("Every standard deviation must be greater than zero.")
-        object.__setattr__(self, "mean", tuple(float(m) for m in self.mean))
-        object.__setattr__(self, "std", tuple(float(s) for s in self.std))
 
     def describe(self) -> str:
         if self.label:
@@ -113,11 +116,27 @@ class PreprocessingSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "PreprocessingSpec":
         return cls(
-            kind=str(data.get("kind", "scale_0_1")),
-            mean=tuple(data.get("mean") or ()),
-            std=tuple(data.get("std") or ()),
-            label=str(data.get("label") or ""),
+            kind=data.get("kind", "scale_0_1"),
+            mean=data.get("mean") or (),
+            std=data.get("std") or (),
+            label=_label(data.get("label")),
         )
+
+
+def _finite_values(values, what: str) -> tuple[float, ...]:
+    """A tuple of finite floats; a number, text, NaN or infinity becomes one sentence (never a TypeError)."""
+    if not isinstance(values, (list, tuple)) or len(values) > 4:
+        raise PreprocessingError(f"The preprocessing {what} must be a list of one or three numbers.")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise PreprocessingError(f"The preprocessing {what} must be finite numbers, not {sanitize(repr(v), 40)}.")
+        out.append(float(v))
+    return tuple(out)
+
+
+def _label(value) -> str:
+    return sanitize(value, 80) if isinstance(value, str) else ""
 
 
 RAW_0_255 = PreprocessingSpec("raw_0_255")
@@ -151,7 +170,7 @@ def preprocessing_from(value) -> PreprocessingSpec:
         if value == "mean_std":
             return PRESETS["cifar10_mean_std"]
         raise PreprocessingError(
-            f"Unknown preprocessing {value!r}; choose one of {', '.join(PRESETS)}."
+            f"Unknown preprocessing {sanitize(repr(value), 60)}; choose one of {', '.join(PRESETS)}."
         )
     raise PreprocessingError(f"A preprocessing choice must be a name or a PreprocessingSpec, not {type(value).__name__}.")
 

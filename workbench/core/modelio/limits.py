@@ -1,0 +1,16 @@
+"""Caps on what reading a model file from outside may cost, so a crafted file ends in one sentence."""
+
+from __future__ import annotations
+
+# A Keras architecture JSON is kilobytes to a few MB (ResNet-152: ~0.3 MB); 32 MiB leaves room for
+# giant graphs while keeping json.loads (about 10x the text in memory) far below 1 GB.
+MAX_CONFIG_BYTES = 32 * 1024 * 1024
+# Our metadata is class names plus a few settings; 4 MiB holds 100 000 long names.
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+# More classes than any real classifier (ImageNet-21k has 21 841); a crafted list must not flood a table.
+MAX_CLASS_NAMES = 100_000
+# Declared input height x width: 2048 x 2048 is one 50 MB float32 image; a 50000 x 50000 input
+# would make classify allocate tens of GB for one resized image.
+MAX_INPUT_PIXELS = 2048 * 2048
+# Values fed to the model in one prediction batch (32 MB of float32), so big inputs get small batches.
+MAX_BATCH_INPUT_VALUES = 8 * 1024 * 1024

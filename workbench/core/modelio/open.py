@@ -1,0 +1,166 @@
+"""The one way to open a model file, for the CLI and the window alike.
+
+`open_model(path, ...)` answers, in one frozen `ModelOpening`: what the file is (`info`), what was
+loaded (`loaded`, with the preprocessing and class names it uses and why), or what is still needed
+(`needs`: an architecture for a weights-only file, trust for Lambda code) and why (`message`, one
+sentence naming the file). Files that cannot be used give `needs == ""`, `loaded is None` and the
+reason in `message`; `require()` turns any of those into a ModelLoadError.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from .inspect import FULL_MODEL, ModelFileInfo, ModelInspectError, image_input_problem, inspect_model_file
+from .limits import MAX_CONFIG_BYTES
+from .load import (
+    CHOSEN_PREPROCESSING,
+    CLASS_NAMES_GIVEN,
+    Choices,
+    LoadedModel,
+    ModelLoadError,
+    load_full_model,
+    load_weights,
+)
+
+NEEDS_ARCHITECTURE = "architecture"  # a weights-only file: which network do the numbers belong to?
+NEEDS_TRUST = "trust"  # Lambda layers with Python code: loading runs that code
+# JSON files beside a weights-only file that are looked at for a suggestion (a folder of thousands is skipped).
+MAX_JSON_CANDIDATES = 50
+
+
+@dataclass(frozen=True, eq=False)
+class ModelOpening:
+    """What opening a model file gave. Exactly one of: `loaded`, a non-empty `needs`, or an error `message`."""
+
+    path: str
+    info: ModelFileInfo | None = None
+    loaded: LoadedModel | None = None
+    needs: str = ""  # "", NEEDS_ARCHITECTURE or NEEDS_TRUST
+    message: str = ""  # one sentence: why something is needed, or why the file cannot be used
+    suggested_architecture: str | None = None  # for NEEDS_ARCHITECTURE: a JSON beside the file that fits
+
+    @property
+    def ok(self) -> bool:
+        return self.loaded is not None
+
+    @property
+    def error(self) -> str:
+        """The sentence when the file cannot be used at all (not merely waiting for an answer)."""
+        return "" if self.loaded is not None or self.needs else self.message
+
+    def require(self) -> LoadedModel:
+        """The loaded model, or ModelLoadError carrying `message`."""
+        if self.loaded is None:
+            raise ModelLoadError(self.message)
+        return self.loaded
+
+
+def open_model(path: str | os.PathLike, *, trust: bool = False, architecture: Any = None,
+               preprocessing: Any = None, preprocessing_reason: str = CHOSEN_PREPROCESSING,
+               class_names: Sequence[str] | None = None, class_names_source: str = CLASS_NAMES_GIVEN,
+               dataset_id: str | None = None, arch_options: dict | None = None) -> ModelOpening:
+    """Inspects `path` once and loads it when nothing is missing; never raises for a bad file.
+
+    `architecture` (one of ours by name, a JSON architecture path, or a Keras model) is used only for
+    weights-only files. `preprocessing` / `class_names` override the file, the per-file memory and the
+    guesses; `preprocessing_reason` / `class_names_source` say in the user's words where they came from
+    (e.g. "chosen with --preprocessing", "--labels names.txt").
+    """
+    path = os.fspath(path)
+    name = Path(path).name
+    try:
+        info = inspect_model_file(path)
+    except ModelInspectError as exc:
+        return ModelOpening(path, message=str(exc))
+    if info.kind == FULL_MODEL:
+        problem = image_input_problem(name, info.input_shape, info.num_inputs)
+        if problem is None and info.num_outputs and info.num_outputs > 1:
+            problem = (f"{name} has {info.num_outputs} outputs; only single-output classifiers can be used, "
+                       "so classify and evaluate cannot read its answers.")
+        if problem:
+            return ModelOpening(path, info, message=problem)
+    elif architecture is None:
+        suggestion = suggest_architecture(info)
+        return ModelOpening(path, info, needs=NEEDS_ARCHITECTURE, suggested_architecture=suggestion,
+                            message=_weights_only_message(name, suggestion))
+    lambdas = info.lambda_layers if info.kind == FULL_MODEL else ()
+    if lambdas and not trust:
+        return ModelOpening(path, info, needs=NEEDS_TRUST, message=(
+            f"{name} contains a Lambda layer with Python code ({', '.join(lambdas)}); "
+            "only load it if you trust its source (loading runs that code)."))
+    choices = Choices(preprocessing=preprocessing, preprocessing_reason=preprocessing_reason,
+                      class_names=tuple(class_names) if class_names is not None else None,
+                      class_names_source=class_names_source, dataset_id=dataset_id)
+    from workbench.core.tf_import import ensure_tensorflow
+
+    ensure_tensorflow()
+    try:
+        if info.kind == FULL_MODEL:
+            loaded = load_full_model(info, trust=trust, choices=choices)
+        else:
+            loaded = load_weights(info, architecture, trust=trust, choices=choices, arch_options=arch_options)
+    except ModelLoadError as exc:
+        text = str(exc)
+        if not trust and "Lambda layer with Python code" in text:  # found only after the legacy fixers
+            return ModelOpening(path, info, needs=NEEDS_TRUST, message=text)
+        return ModelOpening(path, info, message=text)
+    return ModelOpening(path, info, loaded)
+
+
+def _weights_only_message(name: str, suggestion: str | None) -> str:
+    from workbench.core.architectures import ARCHITECTURES
+
+    if suggestion:
+        hint = f"the architecture file beside it, {Path(suggestion).name}, fits its weights"
+    else:
+        hint = f"one of ours ({', '.join(ARCHITECTURES)}) or a Keras JSON architecture file"
+    return (f"{name} holds weights only (saved with save_weights), no architecture; "
+            f"choose the architecture they belong to: {hint}.")
+
+
+def suggest_architecture(info: ModelFileInfo) -> str | None:
+    """A JSON architecture file beside a weights-only file whose layers match its weights, or None.
+
+    Only a file that parses as a Keras model and names every layer the weights belong to is suggested,
+    so following the suggestion works (a file merely sorting first is not enough).
+    """
+    wanted = set(info.weight_layers)
+    if not wanted:
+        return None
+    folder = Path(info.path).parent
+    try:
+        candidates = sorted(p for p in folder.glob("*.json"))[:MAX_JSON_CANDIDATES]
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            if not candidate.is_file() or candidate.stat().st_size > MAX_CONFIG_BYTES:
+                continue
+            config = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(config, dict) and "class_name" in config and wanted <= _layer_names(config):
+            return str(candidate)
+    return None
+
+
+def _layer_names(config: Any) -> set[str]:
+    names: set[str] = set()
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, dict):
+            cfg = obj.get("config")
+            inner = cfg if isinstance(cfg, list) else (cfg.get("layers") if isinstance(cfg, dict) else None)
+            for layer in inner or []:
+                if isinstance(layer, dict):
+                    lname = (layer.get("config") or {}).get("name") if isinstance(layer.get("config"), dict) else None
+                    names.add(str(lname or layer.get("name")))
+                    walk(layer)
+
+    walk(config)
+    return names
