@@ -78,7 +78,7 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
 
     Files are decoded one at a time and shrunk at once (bounded memory, see `images.prepare_image`);
     fitted inputs are predicted in batches of up to PREDICT_BATCH or every FLUSH_AFTER_S.
-    `cancel()` is checked before each file: when it returns True, no more results are yielded.
+    `cancel()` is checked before each file and each result: once it returns True, nothing more is yielded.
     `preview_size` > 0 adds a small copy of each picture (for showing it). Raises ClassifyError when
     the model cannot take images, NonFiniteOutputError when its outputs are NaN/inf, PredictionError
     when the model fails to run.
@@ -88,16 +88,23 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
     buffered: list[ClassifyResult] = []  # in order; those with model_input and no top await prediction
     started = time.monotonic()
 
+    def cancelled() -> bool:
+        return cancel is not None and bool(cancel())
+
     def flush() -> Iterator[ClassifyResult]:
-        waiting = [r for r in buffered if r.ok]
-        done = iter(_with_predictions(loaded, waiting, k))
-        for r in buffered:
-            yield next(done) if r.ok else r
+        ready, waiting = list(buffered), [r for r in buffered if r.ok]
         buffered.clear()
+        if cancelled():
+            return
+        done = iter(_with_predictions(loaded, waiting, k))
+        for r in ready:
+            if cancelled():
+                return
+            yield next(done) if r.ok else r
 
     for p in paths:
-        if cancel is not None and cancel():
-            break
+        if cancelled():
+            return
         path = os.fspath(p)
         try:
             prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size)
