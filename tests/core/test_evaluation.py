@@ -98,5 +98,58 @@ def test_confusion_csv_and_bad_input(tmp_path, model_and_data):
         evaluate(model, x[:5], [0, 1, 2, 3, 99], [f"c{i}" for i in range(10)])
     with pytest.raises(EvaluationError, match="5 images but 4 labels"):
         evaluate(model, x[:5], [0, 1, 2, 3], [f"c{i}" for i in range(10)])
-    with pytest.raises(EvaluationError, match="28×28×3"):
-        evaluate(model, np.zeros((3, 28, 28, 3), np.uint8), [0, 1, 2], [f"c{i}" for i in range(10)])
+    with pytest.raises(EvaluationError, match="There are no images to evaluate"):
+        evaluate(model, x[:0], [], [f"c{i}" for i in range(10)])
+
+
+def test_images_of_another_size_are_fitted_as_classify_does(model_and_data):
+    """A 28×28 grayscale model on 32×32 RGB images: resized and converted, and the result says so."""
+    import keras
+
+    from workbench.core.images import fit_image
+
+    model, x, y = model_and_data
+    small = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Rescaling(1 / 255.0), keras.layers.Conv2D(4, 3),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    result = evaluate(small, x[:40], y[:40], [f"c{i}" for i in range(10)], batch_size=16)
+    assert result.steps == ("resized the 32×32 images to the model's 28×28",
+                            "converted the images to grayscale (the model takes 1 channel)")
+    fitted = np.stack([fit_image(img, (28, 28, 1))[0] for img in x[:40]])
+    np.testing.assert_allclose(result.probabilities, small.predict(fitted.astype("float32"), verbose=0), atol=1e-5)
+    with pytest.raises(EvaluationError, match="4-channel"):
+        evaluate(keras.Sequential([keras.Input((32, 32, 4)), keras.layers.Flatten(), keras.layers.Dense(10)]),
+                 x[:4], y[:4], [f"c{i}" for i in range(10)])
+
+
+def test_per_class_accuracy_of_a_class_without_images_is_none(model_and_data):
+    model, x, y = model_and_data
+    keep = y != 3
+    result = evaluate(model, x[keep], y[keep], [f"c{i}" for i in range(10)])
+    assert np.isnan(result.per_class_accuracy[3]) and result.per_class()["c3"] is None
+    assert all(isinstance(v, float) for k, v in result.per_class().items() if k != "c3")
+
+
+def test_nan_outputs_are_refused(model_and_data):
+    import keras
+
+    _, x, y = model_and_data
+    broken = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    broken.set_weights([np.full_like(w, np.nan) for w in broken.get_weights()])
+    with pytest.raises(EvaluationError, match=r"^The model outputs NaN for these images: the model is broken "
+                                              r"\(for example, its training diverged\); retrain it"):
+        evaluate(broken, x[:20], y[:20], [f"c{i}" for i in range(10)])
+
+
+def test_tensorflow_errors_become_whole_sentences(model_and_data):
+    """An Embedding fed pixel values 0..255 with only 10 rows fails inside TensorFlow ("Graph execution error:")."""
+    import keras
+
+    _, x, y = model_and_data
+    bad = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Embedding(10, 2),
+                            keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    with pytest.raises(EvaluationError) as caught:
+        evaluate(bad, x[:20], y[:20], [f"c{i}" for i in range(10)])
+    message = str(caught.value)
+    assert message.startswith("The model failed while predicting (") and message.endswith(
+        "); the model does not work on these inputs.")
+    assert "Graph execution error" not in message and "\n" not in message and "is not in [0, 10)" in message

@@ -1,4 +1,8 @@
-"""`evaluate` and `classify`: any saved model on a test split or on image files."""
+"""`evaluate` and `classify`: any saved model on a test split or on image files (or folders of them).
+
+Both say which preprocessing and class names were used and what was done to the images to fit the
+model; text from files (class names, file names) is sanitised before it is printed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cli.common import EXIT_FAILED, CliError, emit_json
+from workbench.core.text import sanitize
+
+# Classifying at least this many images shows a progress line (fewer finish before it would help).
+CLASSIFY_PROGRESS_FROM = 10
 
 
 def _load_model(args: argparse.Namespace) -> Any:
@@ -56,77 +64,155 @@ def _class_names_option(args: argparse.Namespace) -> list[str] | None:
         raise CliError(f"--labels {path} is not a UTF-8 text file with one class name per line.") from None
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from workbench.core.datasets import load_dataset
-    from workbench.core.evaluation import evaluate
+def _model_facts(loaded: Any) -> dict[str, Any]:
+    """What was loaded and decided about the model, for --json (null where the loader does not say)."""
+    warnings = getattr(loaded, "warnings", None)
+    return {
+        "path": loaded.path,
+        "input_shape": list(loaded.input_shape),
+        "classes": loaded.num_classes,
+        "preprocessing": loaded.preprocessing.describe(),
+        "preprocessing_reason": getattr(loaded, "preprocessing_reason", None),
+        "preprocessing_guessed": getattr(loaded, "preprocessing_guessed", None),
+        "class_names_source": getattr(loaded, "class_names_source", None),
+        "warnings": list(warnings) if warnings is not None else None,
+    }
 
+
+def _print_model_facts(loaded: Any, model_arg: str) -> None:
+    """One line on the preprocessing and class names (stdout), then the loader's warnings (stderr)."""
+    facts = _model_facts(loaded)
+    line = f"{sanitize(Path(model_arg).name)}: preprocessing {sanitize(facts['preprocessing'])}"
+    if facts["preprocessing_reason"]:
+        guessed = " (guessed)" if facts["preprocessing_guessed"] else ""
+        line += f"{guessed}, because {sanitize(facts['preprocessing_reason']).rstrip('.')}"
+    if facts["class_names_source"]:
+        line += f"; class names: {sanitize(facts['class_names_source']).rstrip('.')}"
+    print(line + ".")
+    for warning in facts["warnings"] or ():
+        print(f"warning: {sanitize(warning)}", file=sys.stderr)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise CliError(f"--limit must be at least 1 (got {limit}); leave it out to evaluate the whole test split.")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.cli.progress import Progress
+    from workbench.core.datasets import DATASETS, load_dataset
+    from workbench.core.evaluation import EvaluationError, evaluate, fit_steps
+
+    _check_limit(args.limit)
+    info = DATASETS.get(args.dataset)
+    if info is None:
+        raise CliError(f"Unknown dataset {sanitize(args.dataset)!r}; --dataset must be one of {', '.join(DATASETS)}.")
     loaded = _load_model(args)
-    data = load_dataset(args.dataset, args.data_dir, download=args.download)
-    x, y = data.x_test, data.y_test
-    if args.limit:
-        x, y = x[: args.limit], y[: args.limit]
-    if loaded.num_classes != data.num_classes:
+    # Checked from the registry before the (possibly large) test split is read.
+    if loaded.num_classes != info.num_classes:
         raise CliError(
-            f"The model has {loaded.num_classes} outputs but {args.dataset} has {data.num_classes} classes."
+            f"{sanitize(Path(args.model).name)} has {loaded.num_classes} outputs but {args.dataset} has "
+            f"{info.num_classes} classes; pick a --dataset with {loaded.num_classes} classes."
         )
-    result = evaluate(loaded, x, y, data.class_names)
+    try:
+        steps = fit_steps(getattr(info, "image_shape", (32, 32, 3)), loaded.input_shape, args.fit)
+    except EvaluationError as exc:
+        raise CliError(f"{sanitize(Path(args.model).name)} cannot be evaluated on {args.dataset}: {exc}") from None
+    if not args.json:
+        _print_model_facts(loaded, args.model)
+        for step in steps:
+            print(f"note: {step} (--fit {args.fit}).")
+    data = load_dataset(args.dataset, args.data_dir, download=args.download)
+    x, y = data.x_test[: args.limit], data.y_test[: args.limit]
+    with Progress("evaluating", len(y), unit="images") as bar:
+        result = evaluate(loaded, x, y, data.class_names, fit=args.fit, progress=lambda done, _: bar.update(done))
     if args.json:
-        emit_json({"top1": result.top1, "top5": result.top5, "n": result.n,
-                    "per_class_accuracy": dict(zip(data.class_names, map(float, result.per_class_accuracy)))})
+        emit_json({"top1": result.top1, "top5": result.top5, "k": result.k, "n": result.n,
+                   "per_class_accuracy": result.per_class(), "steps": list(result.steps),
+                   "model": _model_facts(loaded)})
         return 0
-    print(f"{Path(args.model).name} on {args.dataset} test ({result.n} images): "
-          f"top-1 {100 * result.top1:.2f}%  top-5 {100 * result.top5:.2f}%")
-    for name, acc in zip(data.class_names, result.per_class_accuracy):
-        print(f"  {name:<16} {100 * acc:5.1f}%")
+    print(f"{sanitize(Path(args.model).name)} on {args.dataset} test ({result.n} images): "
+          f"top-1 {100 * result.top1:.2f}%  top-{result.k} {100 * result.top5:.2f}%")
+    for name, acc in result.per_class().items():
+        shown = "   no images" if acc is None else f"{100 * acc:5.1f}%"
+        print(f"  {sanitize(name, 40):<16} {shown}")
     return 0
 
 
+def _row(r) -> dict[str, Any]:
+    row: dict[str, Any] = {"image": str(r.image), "top": [{"label": l, "prob": p} for l, p in r.top]}
+    if r.error:
+        row["error"] = r.error
+    else:
+        row["steps"] = list(r.steps)
+        row["size"] = list(r.original_size) if r.original_size else None
+    return row
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
-    from workbench.core.classify import classify_images
+    from workbench.cli.progress import Progress
+    from workbench.core.classify import classify_images, input_shape_for_images
+    from workbench.core.images import ImageReadError, collect_image_files
 
     if args.top < 1:
         raise CliError(f"--top must be at least 1 (got {args.top}).")
+    try:
+        found = collect_image_files(args.images)
+    except ImageReadError as exc:
+        raise CliError(str(exc)) from None
+    if not found.files:
+        raise CliError(f"No image files found in {', '.join(sanitize(p) for p in args.images)} "
+                       f"({found.skipped} other file(s) skipped); images end in .png, .jpg, .bmp, .gif, .tif or .webp.")
     loaded = _load_model(args)
-    results = classify_images(loaded, args.images, top=args.top)
-    failures = 0
+    input_shape_for_images(loaded)  # refuse a model images cannot feed before reading any
+    if not args.json:
+        _print_model_facts(loaded, args.model)
+    many = len(found.files) >= CLASSIFY_PROGRESS_FROM
+    with Progress("classifying", len(found.files) if many else None, unit="images") as bar:
+        results = classify_images(loaded, found.files, top=args.top, fit=args.fit,
+                                  progress=(lambda done, _: bar.update(done)) if many else None)
+    failures = sum(not r.ok for r in results)
     if args.json:
-        rows = []
-        for r in results:
-            row: dict[str, Any] = {"image": str(r.image), "top": [{"label": l, "prob": float(p)} for l, p in r.top]}
-            if r.error:
-                row["error"] = r.error
-                failures += 1
-            rows.append(row)
-        emit_json(rows)
+        emit_json({"model": _model_facts(loaded), "images": [_row(r) for r in results], "skipped": found.skipped})
     else:
         for r in results:
             if r.error:
-                failures += 1
-                print(f"{r.image}: {r.error}", file=sys.stderr)
+                print(f"{sanitize(r.image)}: {sanitize(r.error, 400)}", file=sys.stderr)
                 continue
-            best = ", ".join(f"{label} {100 * prob:.1f}%" for label, prob in r.top)
-            print(f"{r.image}: {best}")
+            best = ", ".join(f"{sanitize(label, 40)} {100 * prob:.1f}%" for label, prob in r.top)
+            print(f"{sanitize(r.image)}: {best}")
+            if r.steps:
+                print(f"  ({'; '.join(r.steps)})")
+        if found.skipped:
+            print(f"skipped {found.skipped} file(s) in the folders that are not images.", file=sys.stderr)
     return EXIT_FAILED if failures == len(results) else 0
 
 
 def add_parsers(sub) -> None:
+    from workbench.core.images import FIT_MODES
+
     for name, helptext, func in (
         ("evaluate", "top-1/top-5 and per-class accuracy of a model on a test split", cmd_evaluate),
-        ("classify", "classify image files with a saved model", cmd_classify),
+        ("classify", "classify image files (or the images in folders) with a saved model", cmd_classify),
     ):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("model")
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("model", help="the saved model: .h5 or .keras (weights-only files need --architecture)")
         if name == "evaluate":
-            p.add_argument("--dataset", required=True)
-            p.add_argument("--data-dir")
-            p.add_argument("--limit", type=int)
-            p.add_argument("--download", action="store_true")
+            p.add_argument("--dataset", required=True, help="the test split to use: cifar10, cifar100, "
+                           "cifar100-coarse or builtin (see `datasets`)")
+            p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
+            p.add_argument("--limit", type=int, help="evaluate only the first N test images (at least 1)")
+            p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
         else:
-            p.add_argument("images", nargs="+")
-            p.add_argument("--top", type=int, default=5)
+            p.add_argument("images", nargs="+", help="image files, or folders whose images (searched "
+                           "recursively, sorted) are classified; other files in folders are skipped")
+            p.add_argument("--top", type=int, default=5, help="how many labels to show per image, best first")
+        p.add_argument("--fit", choices=FIT_MODES, default="crop",
+                       help="how images of another size or shape are fitted to the model's input: cut the "
+                            "centre (crop), add black bars (pad) or stretch them")
         p.add_argument("--preprocessing", help="for foreign models: raw_0_255, scale_0_1, scale_-1_1, mean_std")
         p.add_argument("--labels", help="class names: a dataset id or a text file, one name per line")
         p.add_argument("--architecture", help="for weights-only files: one of our networks or a JSON file")
         p.add_argument("--trust", action="store_true", help="allow Lambda layers (runs code from the file)")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("--json", action="store_true", help="print the result as one line of JSON")
         p.set_defaults(func=func)

@@ -1,28 +1,45 @@
 """Classifying the user's image files with a loaded model: top-k labels per image, exportable as CSV.
 
-Unreadable files give a result with `error` set; the other images of the batch are still classified.
+`iter_classify` yields one `ClassifyResult` per file, in order, decoding one file at a time and
+predicting small batches of fitted inputs; a caller can show each result and stop between images.
+Unreadable files give a result with `error` set; the other images are still classified. A model
+whose outputs are not finite is refused with `NonFiniteOutputError` (see `predict_guard`).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import tempfile
+import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from workbench.core.images import ImageReadError, fit_to_input, read_image
+from workbench.core.images import ImageReadError, fit_image, model_image_shape, prepare_image
+from workbench.core.predict_guard import PredictionError, predict_checked
 
-BATCH = 64  # images held in memory at once: user images can be large before fitting
+# Fitted inputs predicted together: one model call per image is several times slower.
+PREDICT_BATCH = 32
+# ... but a batch is predicted once it has waited this long, so results of slow (big) files still arrive often.
+FLUSH_AFTER_S = 0.25
+
+
+class ClassifyError(PredictionError):
+    """The model cannot classify images at all (e.g. it takes 4-channel inputs); one sentence."""
 
 
 @dataclass(frozen=True)
 class ClassifyResult:
     image: str  # the file path (or a caller's label for an in-memory image)
-    top: tuple[tuple[str, float], ...] = ()
-    error: str | None = None
+    top: tuple[tuple[str, float], ...] = ()  # (class name, probability), best first
+    error: str | None = None  # one sentence when the image could not be used
     model_input: np.ndarray | None = field(default=None, repr=False, compare=False)  # uint8 as fed
+    steps: tuple[str, ...] = ()  # what was done to the image before the model saw it, in words
+    original_size: tuple[int, int] | None = None  # (width, height) of the picture
+    preview: np.ndarray | None = field(default=None, repr=False, compare=False)  # small RGB copy, if asked
 
     @property
     def ok(self) -> bool:
@@ -38,73 +55,126 @@ def _top(probs: np.ndarray, names: Sequence[str], k: int) -> tuple[tuple[str, fl
     return tuple((names[i], float(probs[i])) for i in order)
 
 
-def classify_arrays(loaded, images: Sequence[np.ndarray], labels: Sequence[str] | None = None, *,
-                    top: int = 5, fit: str = "crop") -> list[ClassifyResult]:
-    """Classifies in-memory uint8 images (any size) with a LoadedModel."""
-    labels = list(labels) if labels is not None else [f"image {i}" for i in range(len(images))]
+def input_shape_for_images(loaded) -> tuple[int, int, int]:
+    """(h, w, c) that images are fitted to for this model; ClassifyError when images cannot feed it."""
+    try:
+        return model_image_shape(loaded.input_shape)
+    except ImageReadError as exc:
+        raise ClassifyError(str(exc)) from None
+
+
+def _with_predictions(loaded, pending: list[ClassifyResult], k: int) -> list[ClassifyResult]:
+    """`pending` results (with model_input set) completed with their top-k from one batched prediction."""
+    if not pending:
+        return []
+    probs = predict_checked(loaded, np.stack([r.model_input for r in pending]))
+    return [ClassifyResult(r.image, _top(row, loaded.class_names, k), None, r.model_input, r.steps,
+                           r.original_size, r.preview) for r, row in zip(pending, probs)]
+
+
+def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, fit: str = "crop",
+                  preview_size: int = 0, cancel: Callable[[], bool] | None = None) -> Iterator[ClassifyResult]:
+    """One ClassifyResult per path, in order, as soon as it is known.
+
+    Files are decoded one at a time and shrunk at once (bounded memory, see `images.prepare_image`);
+    fitted inputs are predicted in batches of up to PREDICT_BATCH or every FLUSH_AFTER_S.
+    `cancel()` is checked before each file and each result: once it returns True, nothing more is yielded.
+    `preview_size` > 0 adds a small copy of each picture (for showing it). Raises ClassifyError when
+    the model cannot take images, NonFiniteOutputError when its outputs are NaN/inf, PredictionError
+    when the model fails to run.
+    """
+    shape = input_shape_for_images(loaded)
     k = max(1, min(int(top), loaded.num_classes))
-    fitted, results = [], []
-    for label, img in zip(labels, images):
+    buffered: list[ClassifyResult] = []  # in order; those with model_input and no top await prediction
+    started = time.monotonic()
+
+    def cancelled() -> bool:
+        return cancel is not None and bool(cancel())
+
+    def flush() -> Iterator[ClassifyResult]:
+        ready, waiting = list(buffered), [r for r in buffered if r.ok]
+        buffered.clear()
+        if cancelled():
+            return
+        done = iter(_with_predictions(loaded, waiting, k))
+        for r in ready:
+            if cancelled():
+                return
+            yield next(done) if r.ok else r
+
+    for p in paths:
+        if cancelled():
+            return
+        path = os.fspath(p)
         try:
-            fitted.append(fit_to_input(img, _concrete(loaded.input_shape), fit=fit))
-            results.append(ClassifyResult(label))
+            prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size)
+            buffered.append(ClassifyResult(path, (), None, prepared.model_input, prepared.steps,
+                                           prepared.original_size, prepared.preview))
         except ImageReadError as exc:
-            fitted.append(None)
-            results.append(ClassifyResult(label, error=str(exc)))
-    ok = [i for i, f in enumerate(fitted) if f is not None]
-    if ok:
-        probs = loaded.predict_proba(np.stack([fitted[i] for i in ok]))
-        for row, i in zip(probs, ok):
-            results[i] = ClassifyResult(results[i].image, _top(row, loaded.class_names, k), None, fitted[i])
-    return results
-
-
-def _concrete(shape: tuple) -> tuple:
-    # Fully convolutional models accept any size; CIFAR's 32x32 is the sensible default there.
-    h, w, c = (tuple(shape) + (None,) * 3)[:3]
-    return (h or 32, w or 32, c or 3)
+            buffered.append(ClassifyResult(path, error=str(exc)))
+        if len(buffered) == 1:
+            started = time.monotonic()
+        if len(buffered) >= PREDICT_BATCH or time.monotonic() - started >= FLUSH_AFTER_S:
+            yield from flush()
+    yield from flush()
 
 
 def classify_images(loaded, paths: Iterable[str | os.PathLike], top: int = 5, *, fit: str = "crop",
-                    progress: Callable[[int, int], None] | None = None,
+                    preview_size: int = 0, progress: Callable[[int, int], None] | None = None,
                     cancel: Callable[[], bool] | None = None) -> list[ClassifyResult]:
-    """One ClassifyResult per path, in order: the top-k (label, probability) pairs or an error sentence."""
+    """One ClassifyResult per path, in order (fewer when cancelled): the top-k pairs or an error sentence.
+
+    `progress(done, total)` is called after each image. See `iter_classify` for the rest.
+    """
     paths = [os.fspath(p) for p in paths]
     results: list[ClassifyResult] = []
-    for start in range(0, len(paths), BATCH):
-        if cancel is not None and cancel():
-            break
-        chunk = paths[start:start + BATCH]
-        images, errors = [], {}
-        for i, p in enumerate(chunk):
-            try:
-                images.append(read_image(p))
-            except ImageReadError as exc:
-                images.append(None)
-                errors[i] = str(exc)
-        readable = [i for i, img in enumerate(images) if img is not None]
-        done = classify_arrays(loaded, [images[i] for i in readable], [chunk[i] for i in readable], top=top, fit=fit)
-        by_index = dict(zip(readable, done))
-        results.extend(by_index.get(i) or ClassifyResult(p, error=errors[i]) for i, p in enumerate(chunk))
+    for result in iter_classify(loaded, paths, top=top, fit=fit, preview_size=preview_size, cancel=cancel):
+        results.append(result)
         if progress is not None:
             progress(len(results), len(paths))
     return results
 
 
-def write_results_csv(results: Sequence[ClassifyResult], path: str | os.PathLike) -> None:
-    """CSV with one row per image: image, error, then label/probability pairs best first."""
+def classify_arrays(loaded, images: Sequence[np.ndarray], labels: Sequence[str] | None = None, *,
+                    top: int = 5, fit: str = "crop") -> list[ClassifyResult]:
+    """Classifies in-memory uint8 images (any size) with a LoadedModel; same results as for files."""
+    labels = list(labels) if labels is not None else [f"image {i}" for i in range(len(images))]
+    shape = input_shape_for_images(loaded)
+    k = max(1, min(int(top), loaded.num_classes))
+    results = []
+    for label, img in zip(labels, images):
+        try:
+            fitted, steps = fit_image(img, shape, fit=fit)
+            results.append(ClassifyResult(label, (), None, fitted, steps, (img.shape[1], img.shape[0])))
+        except ImageReadError as exc:
+            results.append(ClassifyResult(label, error=str(exc)))
+    done = iter(_with_predictions(loaded, [r for r in results if r.ok], k))
+    return [next(done) if r.ok else r for r in results]
+
+
+def write_results_csv(results: Iterable[ClassifyResult], path: str | os.PathLike) -> None:
+    """CSV with one row per image: image, error, label/probability pairs best first, then the steps
+    taken to fit it (joined by "; "). Written atomically: a failed write leaves no partial file."""
+    results = list(results)
     k = max((len(r.top) for r in results), default=0)
     header = ["image", "error"]
     for i in range(1, k + 1):
         header += [f"label_{i}", f"probability_{i}"]
-    path = os.fspath(path)
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        for r in results:
-            row = [r.image, r.error or ""]
-            for label, prob in r.top:
-                row += [label, f"{prob:.6f}"]
-            writer.writerow(row)
-    os.replace(tmp, path)  # atomic: no half-written CSV under the real name
+    header.append("steps")
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for r in results:
+                row = [r.image, r.error or ""]
+                for label, prob in r.top:
+                    row += [label, f"{prob:.6f}"]
+                row += [""] * (2 * (k - len(r.top)))
+                writer.writerow(row + ["; ".join(r.steps)])
+        os.replace(tmp, target)  # atomic: no half-written CSV under the real name
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -26,6 +26,8 @@ CIFAR100_FINE_TO_COARSE = (
     16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
 )
 DEFAULT_BATCH_SIZE = 256
+# Images resized for the model at once: bounds the extra memory when a model takes bigger images than the set.
+FIT_CHUNK_BYTES = 64 * 2**20
 
 
 class EvaluationError(ValueError):
@@ -50,6 +52,7 @@ class EvaluationResult:
     k: int = 5  # the k of `top5` (smaller when there are fewer than 5 classes)
     confusion: np.ndarray = field(default=None, repr=False)  # C x C int64, rows = true, columns = predicted
     seconds: float = 0.0
+    steps: tuple[str, ...] = ()  # what was done to the images to fit the model, in words
 
     @property
     def n(self) -> int:
@@ -73,6 +76,11 @@ class EvaluationResult:
         totals = self.confusion.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(totals > 0, np.diag(self.confusion) / np.maximum(totals, 1), np.nan)
+
+    def per_class(self) -> dict[str, float | None]:
+        """Accuracy by class name; None (JSON null) for a class with no images."""
+        return {name: (None if np.isnan(acc) else float(acc))
+                for name, acc in zip(self.class_names, self.per_class_accuracy)}
 
     def cell_indices(self, true: int, predicted: int) -> np.ndarray:
         """Indices of images of class `true` predicted as `predicted`, most confident first."""
@@ -104,7 +112,7 @@ class EvaluationResult:
         mapping = np.asarray(CIFAR100_FINE_TO_COARSE)
         probs = np.zeros((self.n, 20), np.float32)
         np.add.at(probs.T, mapping, self.probabilities.T)
-        return _result(coarse_names, mapping[self.y_true], probs, self.seconds)
+        return _result(coarse_names, mapping[self.y_true], probs, self.seconds, self.steps)
 
     def write_confusion_csv(self, path: str | os.PathLike) -> None:
         """Confusion matrix as CSV: a header of predicted class names, one row per true class."""
@@ -123,7 +131,8 @@ class EvaluationResult:
         return f"{self.n} images: top-1 {self.top1:.4f}, top-{self.k} {self.top5:.4f}"
 
 
-def _result(class_names: Sequence[str], y: np.ndarray, probs: np.ndarray, seconds: float) -> EvaluationResult:
+def _result(class_names: Sequence[str], y: np.ndarray, probs: np.ndarray, seconds: float,
+            steps: tuple[str, ...] = ()) -> EvaluationResult:
     c = probs.shape[1]
     k = min(5, c)
     pred = probs.argmax(axis=1)
@@ -133,21 +142,56 @@ def _result(class_names: Sequence[str], y: np.ndarray, probs: np.ndarray, second
     top1 = float(top_k_correct(probs, y, 1).mean()) if n else 0.0
     topk = float(top_k_correct(probs, y, k).mean()) if n else 0.0
     return EvaluationResult(class_names=tuple(class_names), y_true=y, probabilities=probs, top1=top1,
-                            top5=topk, k=k, confusion=confusion, seconds=seconds)
+                            top5=topk, k=k, confusion=confusion, seconds=seconds, steps=tuple(steps))
+
+
+def fit_steps(image_shape: Sequence[int], model_shape: Sequence, fit: str = "crop") -> tuple[str, ...]:
+    """What evaluating images of `image_shape` (h, w, c) with a model taking `model_shape` does to them,
+    in words (empty when they fit as they are). Raises EvaluationError when images cannot feed the model.
+    Known before any image is loaded, so callers can check and tell the user first."""
+    from workbench.core.images import FIT_WORDS, ImageReadError, model_image_shape
+
+    ih, iw, ic = (tuple(image_shape) + (3,))[:3]
+    model_shape = tuple(model_shape)
+    try:
+        if len(model_shape) == 3:  # open sizes (fully convolutional models) take the images as they are
+            model_shape = (model_shape[0] or ih, model_shape[1] or iw, model_shape[2])
+        h, w, c = model_image_shape(model_shape)
+    except ImageReadError as exc:
+        raise EvaluationError(str(exc)) from None
+    steps = []
+    if (h, w) != (ih, iw):
+        how = f" by {FIT_WORDS[fit]}" if ih * w != iw * h else ""
+        steps.append(f"resized the {iw}×{ih} images to the model's {w}×{h}{how}")
+    if c == 1 and ic == 3:
+        steps.append("converted the images to grayscale (the model takes 1 channel)")
+    elif c == 3 and ic == 1:
+        steps.append("repeated the grayscale images in 3 channels (the model takes RGB)")
+    return tuple(steps)
+
+
+def _fit_chunk(x: np.ndarray, shape: tuple[int, int, int], fit: str) -> np.ndarray:
+    from workbench.core.images import fit_image
+
+    return np.stack([fit_image(img, shape, fit=fit)[0] for img in x])
 
 
 def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[str] | None = None, *,
              batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[int, int], None] | None = None,
-             cancel: Callable[[], bool] | None = None) -> EvaluationResult:
+             cancel: Callable[[], bool] | None = None, fit: str = "crop") -> EvaluationResult:
     """Evaluates a LoadedModel (or a Keras model of ours: raw 0..255 pixels in, probabilities out).
 
-    `x` is uint8 N x H x W x C, `y` integer labels. `progress(done, total)` is called after each
-    batch; `cancel()` returning True stops with EvaluationError. Raises EvaluationError with a sentence
-    for labels or images that do not fit the model.
+    `x` is uint8 N x H x W x C, `y` integer labels. Images of another size than the model's input are
+    resized as `classify` does (`fit`: crop, pad or stretch) and converted to its channels; the
+    result's `steps` say so. `progress(done, total)` is called after each batch; `cancel()` returning
+    True stops with EvaluationError. Raises EvaluationError with a sentence for labels or images that
+    do not fit the model, for a model whose outputs are not finite, and when the model fails to run.
     """
     import time
 
-    from workbench.core.modelio.load import LoadedModel, ModelInputError
+    from workbench.core.images import FIT_MODES, model_image_shape
+    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.predict_guard import PredictionError, predict_checked
 
     y = np.asarray(y).reshape(-1).astype(np.int64)
     if not isinstance(model, LoadedModel):
@@ -164,17 +208,30 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
             f"The labels run from {y.min()} to {y.max()}, but the model knows only {len(names)} classes; "
             "is this the right dataset for this model?"
         )
+    if len(y) == 0:
+        raise EvaluationError("There are no images to evaluate.")
+    if fit not in FIT_MODES:
+        raise EvaluationError(f"fit must be one of {', '.join(FIT_MODES)}, not {fit!r}.")
+    if np.ndim(x) != 4:
+        raise EvaluationError(f"Images must be an array of shape N×H×W×C; got shape {np.shape(x)}.")
+    steps = fit_steps(x.shape[1:], model.input_shape, fit)
+    resize = any(step.startswith("resized") for step in steps)
+    target = model_image_shape((model.input_shape[0] or x.shape[1], model.input_shape[1] or x.shape[2],
+                                model.input_shape[2]))
     start = time.perf_counter()
     chunk = max(batch_size, 1) * 8  # a few batches per progress report keeps the overhead small
+    if resize:
+        chunk = max(1, min(chunk, FIT_CHUNK_BYTES // int(np.prod(target))))
     parts = []
     try:
         for i in range(0, len(x), chunk):
             if cancel is not None and cancel():
                 raise EvaluationError("The evaluation was cancelled.")
-            parts.append(model.predict_proba(x[i:i + chunk], batch_size=batch_size))
+            batch = _fit_chunk(x[i:i + chunk], target, fit) if resize else x[i:i + chunk]
+            parts.append(predict_checked(model, batch, batch_size=batch_size))
             if progress is not None:
                 progress(min(i + chunk, len(x)), len(x))
-    except ModelInputError as exc:
+    except PredictionError as exc:
         raise EvaluationError(str(exc)) from None
-    probs = np.concatenate(parts) if parts else np.zeros((0, len(names)), np.float32)
-    return _result(names, y, probs, time.perf_counter() - start)
+    probs = np.concatenate(parts)
+    return _result(names, y, probs, time.perf_counter() - start, steps)
