@@ -56,7 +56,7 @@ def _dangling_qthreads(monkeypatch, qapp):
 
 def wait_idle(qtbot, window, timeout: int = LONG) -> None:
     """Wait until the window has no training run and no background task."""
-    qtbot.waitUntil(lambda: not window.training.is_running() and window.runner.is_idle(), timeout=timeout)
+    qtbot.waitUntil(lambda: not window.training.is_running() and window.is_idle(), timeout=timeout)
 
 
 @pytest.fixture
@@ -80,7 +80,6 @@ def make_window(qtbot, tmp_path, gui_settings):
             s.setValue("experiment/data_dir", data_dir)
         window = MainWindow(settings=s, runs_root=str(tmp_path / "runs"), count_params=count_params)
         window.ask_before_closing = False
-        window.training.ask_before_dialogs = False
         qtbot.addWidget(window)
         with qtbot.waitSignal(window.background_started, timeout=10_000):
             window.show()

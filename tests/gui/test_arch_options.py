@@ -80,4 +80,4 @@ def test_parameter_count_follows_the_options(qtbot):
         panel.arch_options.boxes["conv4_filters"].setValue(6)
     assert second.args[2] > 53_522
     assert f"{second.args[2]:,}" in panel.params_label.text()
-    qtbot.waitUntil(panel.runner.is_idle, timeout=LONG)
+    qtbot.waitUntil(panel.tasks.is_idle, timeout=LONG)

@@ -15,7 +15,7 @@ LOAD_MS = 60_000
 def _load(qtbot, panel: DatasetBrowserPanel, dataset_id: str, data_dir=None) -> None:
     with qtbot.waitSignal(panel.dataset_loaded, timeout=LOAD_MS):
         panel.set_dataset(dataset_id, data_dir)
-    qtbot.waitUntil(panel.runner.is_idle, timeout=LOAD_MS)
+    qtbot.waitUntil(panel.tasks.is_idle, timeout=LOAD_MS)
 
 
 def test_builtin_grid_shows_25_images_with_their_labels(qtbot):
@@ -85,7 +85,7 @@ def test_missing_dataset_shows_download_panel(qtbot, tmp_path):
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.dataset_missing, timeout=LOAD_MS):
         panel.set_dataset("cifar100", str(tmp_path / "nothing-here"))
-    qtbot.waitUntil(panel.runner.is_idle, timeout=LOAD_MS)
+    qtbot.waitUntil(panel.tasks.is_idle, timeout=LOAD_MS)
     assert panel.is_showing_missing()
     assert panel.download_button.isEnabled()
     assert "nothing-here" in panel.missing_text.text()
@@ -100,7 +100,7 @@ def test_open_folder_after_missing_loads_it(qtbot, tmp_path):
     fake = write_cifar10(tmp_path / "mine", n_train_per_batch=10, n_test=10)
     with qtbot.waitSignal(panel.dataset_loaded, timeout=LOAD_MS):
         panel.use_path(str(fake.folder))  # the official folder itself
-    qtbot.waitUntil(panel.runner.is_idle, timeout=LOAD_MS)
+    qtbot.waitUntil(panel.tasks.is_idle, timeout=LOAD_MS)
     assert panel.is_showing_samples()
     assert panel.shown_labels() == [fake.class_names[int(y)] for y in fake.y_train[:25]]
 

@@ -28,7 +28,7 @@ def _missing_panel(qtbot, dest) -> DatasetBrowserPanel:
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.dataset_missing, timeout=LOAD_MS):
         panel.set_dataset("cifar10", str(dest))
-    qtbot.waitUntil(panel.runner.is_idle, timeout=LOAD_MS)
+    qtbot.waitUntil(panel.tasks.is_idle, timeout=LOAD_MS)
     assert panel.is_showing_missing() and panel.download_button.isEnabled()
     return panel
 
@@ -45,7 +45,7 @@ def test_download_button_fetches_the_archive_and_shows_the_grid(qtbot, tmp_path,
         panel.download_progress.valueChanged.connect(seen.append)
         with qtbot.waitSignal(panel.dataset_loaded, timeout=LOAD_MS):
             panel.download_button.click()
-        qtbot.waitUntil(panel.runner.is_idle, timeout=LOAD_MS)
+        qtbot.waitUntil(panel.tasks.is_idle, timeout=LOAD_MS)
     assert server.requests[0][0] == "/mirror/cifar-10-python.tar.gz"
     assert seen and max(seen) == 1000  # the bar moved and reached the end
     assert panel.is_showing_samples()
@@ -65,7 +65,7 @@ def test_cancel_stops_the_download_and_leaves_nothing_half_done(qtbot, tmp_path,
         assert panel.cancel_button.isEnabled() and not panel.download_button.isEnabled()
         qtbot.waitUntil(lambda: panel.download_progress.value() > 0, timeout=LOAD_MS)
         panel.cancel_button.click()
-        qtbot.waitUntil(panel.runner.is_idle, timeout=LOAD_MS)
+        qtbot.waitUntil(panel.tasks.is_idle, timeout=LOAD_MS)
     assert panel.download_status.text() == "Download cancelled."
     assert panel.is_showing_missing()
     assert panel.download_button.isEnabled() and not panel.cancel_button.isEnabled()
@@ -80,7 +80,7 @@ def test_wrong_checksum_is_one_sentence_and_the_panel_stays_usable(qtbot, tmp_pa
     with ArchiveServer(payload) as server:
         monkeypatch.setenv("WORKBENCH_CIFAR_MIRROR", server.url("/mirror/"))
         panel.download_button.click()
-        qtbot.waitUntil(panel.runner.is_idle, timeout=LOAD_MS)
+        qtbot.waitUntil(panel.tasks.is_idle, timeout=LOAD_MS)
     text = panel.download_status.text()
     assert text.startswith("Download failed: ") and "checksum" in text and DATASETS["cifar10"].md5 in text
     assert "Traceback" not in text and "\n" not in text

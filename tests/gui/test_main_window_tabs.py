@@ -34,7 +34,9 @@ def test_window_has_classify_and_evaluate_tabs_with_shortcuts(qtbot, make_window
     assert window.tabs.tabText(TAB_EVALUATE) == "Evaluate"
     assert isinstance(window.tabs.widget(TAB_CLASSIFY), ClassifyPanel)
     assert isinstance(window.tabs.widget(TAB_EVALUATE), EvaluatePanel)
-    assert window.classify.runner is window.runner and window.evaluate.runner is window.runner
+    # each panel owns its tasks: one panel's cancel can never reach another's (or the training stop flag)
+    owners = [t for t in window.all_tasks()]
+    assert len({id(t) for t in owners}) == len(owners) == 8
     shortcuts = {a.shortcut().toString(): a for a in window.actions()}
     for key, tab in (("Ctrl+5", TAB_CLASSIFY), ("Ctrl+6", TAB_EVALUATE)):
         shortcuts[key].trigger()
@@ -116,7 +118,7 @@ def test_probe_strip_then_model_reaches_evaluate_and_classify(qtbot, make_window
     # closing leaves nothing running (the thread guard in conftest checks too)
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=LONG)
-    assert window.runner.is_idle() and not training.is_running()
+    assert window.is_idle() and not training.is_running()
 
 
 def test_run_end_offers_model_to_evaluate_tab_when_shown(qtbot, make_window):

@@ -118,7 +118,7 @@ def test_closing_while_training_stops_and_leaves_no_thread(qtbot, make_window):
     assert window.isVisible()  # waits for the engine to stop first
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=LONG)
     assert not window.training.is_running()
-    assert window.runner.is_idle()
+    assert window.is_idle()
     assert isinstance(window.training.final_event, TrainingStopped)
 
 

@@ -26,8 +26,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from workbench.gui.screenshots import take_screenshots
+    from workbench.gui.screenshots import dataset_problem, take_screenshots
 
+    problem = dataset_problem(args.dataset, args.data_dir)
+    if problem:  # refused before anything is written (no silent switch to another dataset)
+        raise CliError(problem)
     paths = take_screenshots(Path(args.out), dataset_id=args.dataset, data_dir=args.data_dir)
     for path in paths:
         print(path)
@@ -39,7 +42,7 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("screenshots", help="render the main window's panels to PNG files")
-    p.add_argument("--out", required=True)
-    p.add_argument("--dataset", default="builtin")
-    p.add_argument("--data-dir")
+    p.add_argument("--out", required=True, help="folder for the PNG files (created if missing)")
+    p.add_argument("--dataset", default="builtin", help="dataset shown and trained on (see `datasets`)")
+    p.add_argument("--data-dir", help="folder or archive holding the dataset (default: the Keras cache)")
     p.set_defaults(func=cmd_screenshots)

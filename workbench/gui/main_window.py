@@ -26,9 +26,9 @@ from workbench.gui.panels.experiment import ExperimentPanel, cpu_device_text
 from workbench.gui.panels.model_view import ModelViewPanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
-from workbench.gui.settings import open_settings, read_value
+from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.widgets.model_picker import MODEL_FILTER, split_paths
-from workbench.gui.worker import TaskRunner
+from workbench.gui.tasks import PanelTasks
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
 TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
@@ -55,15 +55,15 @@ class MainWindow(QMainWindow):
         self._close_pending = False
         self._closing_done = False
 
-        self.runner = TaskRunner(self)
-        self.experiment = ExperimentPanel(self.runner)
+        self.tasks = PanelTasks(self)  # the window's own (the device probe); each panel owns its tasks
+        self.experiment = ExperimentPanel()
         self.experiment.auto_count_params = count_params
-        self.browser = DatasetBrowserPanel(self.runner)
-        self.model_view = ModelViewPanel(self.runner)
-        self.training = TrainingPanel(self.runner, config_provider=self.experiment.config)
-        self.runs = RunsPanel(self.runner)
-        self.classify = ClassifyPanel(runner=self.runner)
-        self.evaluate = EvaluatePanel(runner=self.runner)
+        self.browser = DatasetBrowserPanel()
+        self.model_view = ModelViewPanel()
+        self.training = TrainingPanel(config_provider=self.experiment.config)
+        self.runs = RunsPanel()
+        self.classify = ClassifyPanel()
+        self.evaluate = EvaluatePanel()
         self._offer: ModelOffer | None = None  # the last trained model, not yet handed to Evaluate
         self._evaluate_when_loaded = False
 
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.setAcceptDrops(True)
 
-        self.experiment.load_settings(self.settings)
+        self.settings_rejected = self._load_settings()
         if runs_root is not None:
             self.experiment.runs_root = runs_root
         self.runs.runs_root = self.experiment.runs_root
@@ -123,15 +123,34 @@ class MainWindow(QMainWindow):
         self.runs.overlay_requested.connect(self._on_overlay_runs)
         self.runs.clear_overlays_requested.connect(self._on_clear_overlays)
         self.runs.resume_requested.connect(self._on_resume_run)
-        self.runner.idle.connect(self._on_runner_idle)
+        for tasks in self.all_tasks():
+            tasks.idle.connect(self._on_tasks_idle)
 
         self.resize(1400, 900)
+        self._restore_window()
+        self._update_actions()
+        if self.settings_rejected:
+            self.show_status(rejected_note(self.settings_rejected))
+
+    # --- settings -------------------------------------------------------------------------------
+    def _load_settings(self) -> list[str]:
+        """Fill the form from gui.ini; returns the settings that were reset. A broken file never keeps the
+        window from opening: whatever cannot be read keeps its default."""
+        try:
+            return self.experiment.load_settings(self.settings)
+        except Exception:  # noqa: BLE001 - last resort; load_settings checks every value it reads
+            return ["experiment"]
+
+    def _restore_window(self) -> None:
+        reader = SettingsReader(self.settings)
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
-        tab = read_value(self.settings, "window/tab", TAB_DATASET)
-        self.tabs.setCurrentIndex(tab if 0 <= tab < self.tabs.count() else TAB_DATASET)
-        self._update_actions()
+        elif geometry is not None:
+            reader.reject("window/geometry")
+        tab = reader.value("window/tab", TAB_DATASET, lo=0, hi=self.tabs.count() - 1)
+        self.tabs.setCurrentIndex(tab)
+        self.settings_rejected.extend(reader.rejected)
 
     # --- actions --------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
@@ -201,7 +220,7 @@ class MainWindow(QMainWindow):
     def _start_background(self) -> None:
         self.experiment.start_background_work()
         if self.experiment.auto_count_params:  # tests that keep TensorFlow out turn both off
-            self.runner.run_function(_probe_devices, name="devices", on_success=self._on_devices_probed)
+            self.tasks.start(_probe_devices, name="devices", on_success=self._on_devices_probed)
         self.browser.set_dataset(self.experiment.dataset_id(), self.experiment.data_dir)
         if self.tabs.currentIndex() == TAB_MODEL:
             self._show_model()
@@ -435,23 +454,34 @@ class MainWindow(QMainWindow):
                 self.show_status("Stopping the run before closing…")
             event.ignore()  # closes again from _on_running_changed once the thread has ended
             return
-        if not self.runner.is_idle():
+        if not self.is_idle():
             self._close_pending = True
-            self.runner.cancel_all()
+            for tasks in self.all_tasks():
+                tasks.cancel_all()
             self.show_status("Finishing background work before closing…")
-            event.ignore()  # closes again from _on_runner_idle
+            event.ignore()  # closes again from _on_tasks_idle
             return
         if not self._closing_done:
             self._closing_done = True
             self._save_settings()
-            self.classify.shutdown()  # the runner is idle here: these only close dialogs and wait
+            self.classify.shutdown()  # every panel is idle here: these only close dialogs
             self.evaluate.shutdown()
         event.accept()
 
     @Slot()
-    def _on_runner_idle(self) -> None:
-        if self._close_pending and not self.training.is_running():
+    def _on_tasks_idle(self) -> None:
+        if self._close_pending and not self.training.is_running() and self.is_idle():
             QTimer.singleShot(0, self.close)
+
+    def all_tasks(self) -> list[PanelTasks]:
+        """The window's and every panel's background tasks."""
+        panels = (self.experiment, self.browser, self.model_view, self.training, self.runs, self.classify,
+                  self.evaluate)
+        return [self.tasks] + [p.tasks for p in panels]
+
+    def is_idle(self) -> bool:
+        """No background task of any panel (training included) is running or has undelivered results."""
+        return all(tasks.is_idle() for tasks in self.all_tasks())
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -463,9 +493,12 @@ class MainWindow(QMainWindow):
     def shutdown(self, timeout_ms: int = 120_000) -> None:
         """Stop everything and wait (blocking) — for scripts and tests that must not leave threads."""
         self.training.stop()
-        self.runner.cancel_all()
+        for tasks in self.all_tasks():
+            if tasks is not self.training.tasks:
+                tasks.cancel_all()
         self.training.wait_for_thread(timeout_ms)
         self.classify.shutdown()
         self.evaluate.shutdown()
-        self.runner.wait_all(timeout_ms)
+        for tasks in self.all_tasks():
+            tasks.wait_all(timeout_ms)
         QApplication.processEvents()

@@ -66,9 +66,29 @@ def _save(widget: QWidget, path: Path, saved: list[Path]) -> None:
     saved.append(path)
 
 
+def dataset_problem(dataset_id: str, data_dir: str | None) -> str | None:
+    """Why ``dataset_id`` (in ``data_dir``) cannot be shown, as one sentence in CLI terms; None when it can."""
+    from workbench.core.datasets import DATASETS, dataset_available
+
+    if dataset_id not in DATASETS:
+        return (f"There is no dataset called {dataset_id!r}; use --dataset with one of "
+                f"{', '.join(DATASETS)}.")
+    if data_dir is not None and not Path(data_dir).exists():
+        return f"The --data-dir {data_dir} does not exist; give the folder or archive that holds {dataset_id}."
+    if not dataset_available(dataset_id, data_dir):
+        where = f" in {data_dir}" if data_dir else ""
+        return (f"{DATASETS[dataset_id].title} is not on this computer{where}; download it with "
+                f"`download {dataset_id}`, point --data-dir at it, or use --dataset builtin.")
+    return None
+
+
 def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None = None,
                      epochs: int = 4, limit: int = 600, arch: str = "simple_cnn") -> list[Path]:
-    """Open the MainWindow offscreen, use each panel, save one PNG per panel; returns the paths."""
+    """Open the MainWindow offscreen, use each panel, save one PNG per panel; returns the paths.
+    Raises ValueError (one sentence, see ``dataset_problem``) for a dataset it cannot show, before writing."""
+    problem = dataset_problem(dataset_id, data_dir)
+    if problem:
+        raise ValueError(problem)
     from workbench.gui.app import application
     from workbench.gui.main_window import (
         TAB_DATASET,
@@ -88,7 +108,6 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         settings.setValue("experiment/data_dir", str(data_dir))
     window = MainWindow(settings=settings, runs_root=str(work / "runs"))
     window.ask_before_closing = False
-    window.training.ask_before_dialogs = False
     window.resize(1500, 940)
     window.show()
     saved: list[Path] = []
@@ -117,11 +136,8 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         _settle()
         _save(window, out / "04-model.png", saved)
 
-        # a short training run; the trained dataset falls back to builtin when the chosen one is missing
+        # a short training run on the chosen dataset
         e = window.experiment
-        if browser.is_showing_missing():
-            e.set_dataset("builtin")
-            _wait_until(browser.is_showing_samples, 120)
         e.epochs.setValue(epochs)
         e.batch_size.setValue(64)
         e.limit.setValue(limit)
@@ -144,8 +160,8 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
             evaluate = window.evaluate
             window.offer_to_evaluate(offer, evaluate_now=True)
             _wait_until(lambda: evaluate.run is not None or bool(evaluate.setup.last_error)
-                        or (evaluate.loaded is not None and window.runner.is_idle()), 600)
-            _wait_until(window.runner.is_idle, 60)
+                        or (evaluate.loaded is not None and window.is_idle()), 600)
+            _wait_until(window.is_idle, 60)
             _settle(0.5)
             _save(window, out / "12-evaluate.png", saved)
             r = evaluate.result
@@ -166,7 +182,7 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
             _wait_until(lambda: classify.loaded is not None, 600)
             classify.add_test_images(6)
             _wait_until(lambda: len(classify.rows) >= 6 or "failed" in classify.status_label.text(), 600)
-            _wait_until(window.runner.is_idle, 60)
+            _wait_until(window.is_idle, 60)
             _settle(0.5)
             _save(window, out / "14-classify.png", saved)
             window.tabs.setCurrentIndex(TAB_TRAINING)
@@ -176,9 +192,9 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         _wait_until(lambda: not training.is_running(), 1800)
 
         window.tabs.setCurrentIndex(TAB_RUNS)
-        _wait_until(lambda: window.runner.is_idle(), 60)
+        _wait_until(lambda: window.is_idle(), 60)
         window.runs.refresh()
-        _wait_until(lambda: window.runner.is_idle() and len(window.runs.rows) > 0, 60)
+        _wait_until(lambda: window.is_idle() and len(window.runs.rows) > 0, 60)
         if window.runs.rows:
             window.runs.select_dirs([r.run_dir for r in window.runs.rows])
         _settle()
@@ -186,7 +202,7 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         if window.runs.rows:
             first = window.runs.rows[-1].run_dir  # newest first: the last row is the first run
             window.runs.open_run(first)
-            _wait_until(lambda: window.tabs.currentIndex() == TAB_TRAINING and window.runner.is_idle(), 60)
+            _wait_until(lambda: window.tabs.currentIndex() == TAB_TRAINING and window.is_idle(), 60)
             window.runs.overlay_runs([r.run_dir for r in window.runs.rows if r.run_dir != first])
             _wait_until(lambda: bool(window.training.plots.overlay_names), 60)
             _settle()

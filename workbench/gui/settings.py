@@ -1,9 +1,15 @@
-"""Settings remembered between launches, kept in an ini file under WORKBENCH_HOME (tests use a temp folder)."""
+"""Settings remembered between launches, kept in an ini file under WORKBENCH_HOME (tests use a temp folder).
+
+The file is the user's to edit (or break): every value is checked for its type and range when read, and
+a value that fails falls back to the default and is named in ``SettingsReader.rejected``, so the window
+always opens and says which settings it ignored.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from PySide6.QtCore import QSettings
 
@@ -20,24 +26,68 @@ def open_settings() -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
-def read_value(settings: QSettings, key: str, default: Any) -> Any:
-    """Read ``key`` converted to the type of ``default`` (ini files store everything as text)."""
-    if not settings.contains(key):
-        return default
-    raw = settings.value(key)
-    if raw is None:
-        return default
-    try:
-        if isinstance(default, bool):
-            if isinstance(raw, str):
-                return raw.strip().lower() in ("1", "true", "yes", "on")
-            return bool(raw)
-        if isinstance(default, int):
-            return int(float(raw))
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, str):
-            return str(raw)
-    except (TypeError, ValueError):
-        return default
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _convert(raw: Any, default: Any) -> Any:
+    """``raw`` as the type of ``default``; raises ValueError/TypeError/OverflowError when it is not one."""
+    if isinstance(default, bool):
+        text = str(raw).strip().lower()
+        if text not in _TRUE + _FALSE:
+            raise ValueError(raw)
+        return text in _TRUE
+    if isinstance(default, int):
+        number = float(raw)
+        if not math.isfinite(number) or number != int(number):
+            raise ValueError(raw)
+        return int(number)
+    if isinstance(default, float):
+        number = float(raw)
+        if not math.isfinite(number):
+            raise ValueError(raw)
+        return number
+    if isinstance(default, str):
+        if not isinstance(raw, str):
+            raise TypeError(raw)
+        return raw
     return raw
+
+
+class SettingsReader:
+    """Reads checked values from a QSettings; ``rejected`` lists the keys that fell back to their default."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self.settings = settings
+        self.rejected: list[str] = []
+
+    def value(self, key: str, default: Any, *, lo: float | None = None, hi: float | None = None,
+              choices: Collection[Any] | None = None) -> Any:
+        """``key`` converted to the type of ``default`` and checked against ``lo``..``hi`` and ``choices``;
+        the default (and a note in ``rejected``) when it is missing-but-broken, of the wrong type or out of range."""
+        s = self.settings
+        if not s.contains(key):
+            return default
+        raw = s.value(key)
+        try:
+            value = _convert(raw, default)
+            if lo is not None and value < lo or hi is not None and value > hi:
+                raise ValueError(raw)
+            if choices is not None and value not in choices:
+                raise ValueError(raw)
+        except (TypeError, ValueError, OverflowError):
+            prefix = s.group()
+            self.rejected.append(f"{prefix}/{key}" if prefix else key)
+            return default
+        return value
+
+    def reject(self, key: str) -> None:
+        """Note a setting the caller found unusable by its own check."""
+        prefix = self.settings.group()
+        self.rejected.append(f"{prefix}/{key}" if prefix else key)
+
+
+def rejected_note(rejected: Collection[str]) -> str:
+    """The status-bar sentence for settings that fell back to their defaults."""
+    names = ", ".join(sorted(set(rejected)))
+    return f"Some saved settings in {settings_path()} were not valid and were reset to defaults: {names}."

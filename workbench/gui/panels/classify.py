@@ -9,9 +9,7 @@ Run alone: ``python -m workbench.gui.panels.classify [model.h5] [images...]``.
 
 from __future__ import annotations
 
-import csv
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -33,36 +30,48 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.classify import ClassifyResult, write_results_csv
 from workbench.core.datasets import DATASETS
 from workbench.gui.panels.model_panel import ModelPanel
-from workbench.gui.widgets.model_picker import (
-    IMAGE_FILTER,
-    split_paths,
-    urls_to_paths,
-)
+from workbench.gui.tasks import TaskError
+from workbench.gui.widgets.model_picker import IMAGE_FILTER, split_paths, urls_to_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap, array_to_qimage
-from workbench.gui.worker import TaskError, TaskRunner
+from workbench.gui.wording import in_window_terms
 
 TOP_K = 5
 THUMB = 112  # on-screen size of both pictures in a row
 THUMB_SOURCE = 224  # originals are shrunk to this in the worker: big photos never cross the thread whole
+TASK = "classify"  # every batch runs under this name: a new model or Clear cancels them all
 
 
 @dataclass(frozen=True, eq=False)
 class ImageRow:
-    """One classified image, as plain data for the GUI."""
+    """One classified image, as plain data for the GUI: the core's result plus what only the window shows."""
 
-    source: str  # file path, or "cifar10 test #123"
-    original: np.ndarray | None  # uint8 H x W x 3, at most THUMB_SOURCE on its longer side
-    model_input: np.ndarray | None  # uint8 exactly as fed to the model
-    top: tuple[tuple[str, float], ...] = ()
-    error: str | None = None
+    result: ClassifyResult
+    original: np.ndarray | None = None  # uint8 H x W x 3, at most THUMB_SOURCE on its longer side
     true_label: str | None = None
 
     @property
+    def source(self) -> str:  # file path, or "cifar10 test #123"
+        return self.result.image
+
+    @property
+    def model_input(self) -> np.ndarray | None:  # uint8 exactly as fed to the model
+        return self.result.model_input
+
+    @property
+    def top(self) -> tuple[tuple[str, float], ...]:
+        return tuple(self.result.top)
+
+    @property
+    def error(self) -> str | None:
+        return self.result.error
+
+    @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.result.error is None
 
     @property
     def name(self) -> str:
@@ -72,50 +81,38 @@ class ImageRow:
 @dataclass(frozen=True, eq=False)
 class ClassifyBatch:
     rows: tuple[ImageRow, ...]
-    batch_id: int
     seconds: float
 
 
-def _shrink(image: np.ndarray, size: int = THUMB_SOURCE) -> np.ndarray:
-    h, w = image.shape[:2]
-    if max(h, w) <= size:
-        return np.ascontiguousarray(image)
+def _thumbnail(path: str) -> np.ndarray | None:
+    """The original, small: decoded at reduced size where the format allows (JPEG draft), never whole."""
     from PIL import Image
 
-    img = Image.fromarray(image)
-    img.thumbnail((size, size), Image.LANCZOS)
-    return np.ascontiguousarray(np.asarray(img))
+    from workbench.core.files import open_regular_file
+
+    try:
+        with open_regular_file(path, "image") as fh, Image.open(fh) as img:
+            img.draft("RGB", (THUMB_SOURCE, THUMB_SOURCE))
+            img.thumbnail((THUMB_SOURCE, THUMB_SOURCE))
+            return np.ascontiguousarray(np.asarray(img.convert("RGB")))
+    except (OSError, ValueError, Image.DecompressionBombError):  # the row still shows what the model saw
+        return None
 
 
-def classify_files(loaded, paths: Sequence[str], batch_id: int = 0, top: int = TOP_K) -> ClassifyBatch:
-    """Worker thread: read each file, classify the readable ones in one batch, keep errors per row."""
-    from workbench.core.classify import classify_arrays
-    from workbench.core.images import ImageReadError, read_image
+def classify_files(loaded, paths: Sequence[str], top: int = TOP_K, cancel=None) -> ClassifyBatch:
+    """Worker thread: the core's ``classify_images`` (one code path with the CLI), plus a thumbnail per
+    readable file; unreadable files keep the core's sentence in their own row."""
+    from workbench.core.classify import classify_images
 
     start = time.perf_counter()
-    originals: list[np.ndarray | None] = []
-    errors: dict[int, str] = {}
-    for i, p in enumerate(paths):
-        try:
-            originals.append(read_image(p))
-        except ImageReadError as exc:
-            originals.append(None)
-            errors[i] = str(exc)
-    ok = [i for i, img in enumerate(originals) if img is not None]
-    results = classify_arrays(loaded, [originals[i] for i in ok], [paths[i] for i in ok], top=top) if ok else []
-    by_index = dict(zip(ok, results))
-    rows = []
-    for i, p in enumerate(paths):
-        if i in errors:
-            rows.append(ImageRow(str(p), None, None, (), errors[i]))
-            continue
-        r = by_index[i]
-        rows.append(ImageRow(str(p), _shrink(originals[i]), r.model_input, tuple(r.top), r.error))
-    return ClassifyBatch(tuple(rows), batch_id, time.perf_counter() - start)
+    should_stop = cancel.is_set if cancel is not None else None
+    results = classify_images(loaded, list(paths), top, cancel=should_stop)
+    rows = tuple(ImageRow(r, _thumbnail(r.image) if r.ok else None) for r in results)
+    return ClassifyBatch(rows, time.perf_counter() - start)
 
 
 def classify_test_images(loaded, dataset_id: str, data_dir: str | None, count: int, seed: int,
-                         batch_id: int = 0, top: int = TOP_K) -> ClassifyBatch:
+                         top: int = TOP_K) -> ClassifyBatch:
     """Worker thread: ``count`` random test images of a dataset, with their true labels."""
     from workbench.core.classify import classify_arrays
     from workbench.core.datasets import load_dataset
@@ -129,11 +126,8 @@ def classify_test_images(loaded, dataset_id: str, data_dir: str | None, count: i
     labels = [f"{dataset_id} test #{int(i)}" for i in idx]
     results = classify_arrays(loaded, images, labels, top=top)
     names = ds.class_names
-    rows = tuple(
-        ImageRow(label, img, r.model_input, tuple(r.top), r.error, names[int(ds.y_test[i])])
-        for label, img, r, i in zip(labels, images, results, idx)
-    )
-    return ClassifyBatch(rows, batch_id, time.perf_counter() - start)
+    rows = tuple(ImageRow(r, img, names[int(ds.y_test[i])]) for img, r, i in zip(images, results, idx))
+    return ClassifyBatch(rows, time.perf_counter() - start)
 
 
 def _original_pixmap(image: np.ndarray, size: int) -> QPixmap:
@@ -236,12 +230,11 @@ class ClassifyPanel(ModelPanel):
     results_shown = Signal(int)
     status_changed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, runner: TaskRunner | None = None) -> None:
-        super().__init__(parent, runner, left_width=(300, 460))
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, left_width=(300, 460))
         self.rows: list[ImageRow] = []
         self.row_widgets: list[ResultRow] = []
         self._pending_paths: list[str] = []
-        self._batch_id = 0
         self._seed = 0
         self._last_sources: list[tuple[str, object]] = []  # what to re-run when the model changes
         self.last_batch_seconds = 0.0
@@ -314,7 +307,8 @@ class ClassifyPanel(ModelPanel):
         self._update_buttons()
         self.model_loaded.emit(loaded)
         pending, self._pending_paths = self._pending_paths, []
-        if self.rows or pending:
+        self.tasks.cancel(TASK)  # results computed with the previous model never reach the rows
+        if self.rows or pending or self._last_sources:
             # A changed preprocessing or class names: show the same images again, freshly classified.
             sources = list(self._last_sources)
             self._clear_rows()
@@ -345,10 +339,9 @@ class ClassifyPanel(ModelPanel):
             self._set_status(f"{len(self._pending_paths)} image(s) wait for a model — open one first.")
             return
         self._last_sources.append(("files", paths))
-        self._batch_id += 1
         self._set_status(f"Classifying {len(paths)} image(s)…")
-        self.runner.run_function(
-            classify_files, self.loaded, paths, self._batch_id, name="classify",
+        self.tasks.start(
+            classify_files, self.loaded, paths, name=TASK, supersede=False, pass_cancel=True,
             on_success=self._on_batch, on_failure=self._on_task_failed,
         )
 
@@ -365,11 +358,10 @@ class ClassifyPanel(ModelPanel):
         self._start_test_batch(*args)
 
     def _start_test_batch(self, dataset_id: str, data_dir: str | None, count: int, seed: int) -> None:
-        self._batch_id += 1
         self._set_status(f"Classifying {count} test image(s) from {dataset_id}…")
-        self.runner.run_function(
-            classify_test_images, self.loaded, dataset_id, data_dir, count, seed, self._batch_id,
-            name="classify-test", on_success=self._on_batch, on_failure=self._on_task_failed,
+        self.tasks.start(
+            classify_test_images, self.loaded, dataset_id, data_dir, count, seed,
+            name=TASK, supersede=False, on_success=self._on_batch, on_failure=self._on_task_failed,
         )
 
     @Slot()
@@ -395,7 +387,7 @@ class ClassifyPanel(ModelPanel):
 
     @Slot(object)
     def _on_task_failed(self, error: TaskError) -> None:
-        self._set_status(f"Classification failed: {error.message}")
+        self._set_status(f"Classification failed: {in_window_terms(error.message)}")
 
     @Slot()
     def browse_images(self) -> None:
@@ -405,6 +397,7 @@ class ClassifyPanel(ModelPanel):
 
     @Slot()
     def clear_results(self) -> None:
+        self.tasks.cancel(TASK)  # batches still running would refill the rows
         self._clear_rows()
         self._last_sources = []
         self._set_status("Cleared.")
@@ -427,21 +420,13 @@ class ClassifyPanel(ModelPanel):
             self.export_csv(path)
 
     def export_csv(self, path: str | os.PathLike) -> None:
-        """One row per image: source, true label, error, then label/probability pairs best first."""
+        """The core's CSV writer (one format for the project): image, error, then label/probability pairs."""
         path = os.fspath(path)
-        header = ["image", "true_label", "error"]
-        for i in range(1, TOP_K + 1):
-            header += [f"label_{i}", f"probability_{i}"]
-        tmp = path + ".tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            for r in self.rows:
-                line = [r.source, r.true_label or "", r.error or ""]
-                for label, p in r.top:
-                    line += [label, f"{p:.6f}"]
-                writer.writerow(line)
-        os.replace(tmp, path)
+        try:
+            write_results_csv([r.result for r in self.rows], path)
+        except OSError as exc:
+            self._set_status(f"Could not save {path}: {exc.strerror or exc}. Choose another folder with Export CSV….")
+            return
         self._set_status(f"Saved {len(self.rows)} result(s) to {path}.")
 
     # ---- drag and drop ---------------------------------------------------------------------------
@@ -477,27 +462,28 @@ class ClassifyPanel(ModelPanel):
         self.status_label.setText(text)
         self.status_changed.emit(text)
 
-    def is_busy(self) -> bool:
-        return not self.runner.is_idle()
-
 
 def _html(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual look
+    import sys
+
+    from workbench.gui.standalone import run_panel
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    panel = ClassifyPanel()
-    panel.setWindowTitle("Classify — CIFAR workbench")
-    panel.resize(1200, 800)
     models, images = split_paths(argv)
-    if models:
-        panel.open_model(models[0])
-    if images:
-        panel.add_images(images)
-    panel.show()
-    return app.exec()
+
+    def make() -> ClassifyPanel:
+        panel = ClassifyPanel()
+        if models:
+            panel.open_model(models[0])
+        if images:
+            panel.add_images(images)
+        return panel
+
+    return run_panel(make, "Classify")
 
 
 if __name__ == "__main__":  # pragma: no cover

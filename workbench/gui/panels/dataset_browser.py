@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 from workbench.core.datasets import DATASETS
 from workbench.gui.widgets.class_bars import ClassBarChart
 from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
-from workbench.gui.worker import TaskError, TaskRunner
+from workbench.gui.wording import in_window_terms, not_found_text
+from workbench.gui.tasks import PanelTasks, TaskError
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,9 +73,10 @@ class DatasetBrowserPanel(QWidget):
 
     PAGE_SIZE = 25
 
-    def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = runner or TaskRunner(self)
+        self.tasks = PanelTasks(self)  # a newer load supersedes an older one there: its answer never arrives
+        self.tasks.task_finished.connect(self._on_task_finished)
         self.dataset_id: str | None = None
         self.data_dir: str | None = None
         self.data: LoadedData | None = None
@@ -83,8 +85,7 @@ class DatasetBrowserPanel(QWidget):
         self.page = 0
         self._order: np.ndarray | None = None  # shuffled order of the current split, or None
         self._visible: np.ndarray = np.zeros(0, np.int64)
-        self._load_worker = None  # the latest load; answers from older ones are ignored
-        self._download_worker = None
+        self._download_cancelled = False
         self.last_error: TaskError | None = None
 
         # --- browse page ---
@@ -208,7 +209,7 @@ class DatasetBrowserPanel(QWidget):
         self._fill_class_combo(info.class_names)
         self.loading_label.setText(f"Loading {info.title}…")
         self.stack.setCurrentWidget(self.loading_page)
-        self._load_worker = self.runner.run_function(
+        self.tasks.start(
             load_for_browser, dataset_id, data_dir, name="load-dataset",
             on_success=self._on_loaded, on_failure=self._on_load_failed,
         )
@@ -221,8 +222,6 @@ class DatasetBrowserPanel(QWidget):
 
     @Slot(object)
     def _on_loaded(self, data: LoadedData) -> None:
-        if self.sender() is not self._load_worker or data.dataset_id != self.dataset_id:
-            return  # a newer request superseded this one
         self.data = data
         self.last_error = None
         self._order = None
@@ -236,24 +235,19 @@ class DatasetBrowserPanel(QWidget):
 
     @Slot(object)
     def _on_load_failed(self, error: TaskError) -> None:
-        if self.sender() is not self._load_worker:
-            return  # a newer request superseded this one
         self.last_error = error
         info = DATASETS.get(self.dataset_id or "", None)
         self.data = None
         if error.is_a("DatasetNotFound"):
             title = info.title if info else self.dataset_id
             self.missing_title.setText(f"<b>{title} is not on this computer yet</b>")
-            self.missing_text.setText(
-                f"{error.message.replace(' (download=True)', '')}\n\nDownload it (about {'163' if self.dataset_id == 'cifar10' else '161'} MB), "
-                "or open a folder or archive you already have."
-            )
+            self.missing_text.setText(not_found_text(self.dataset_id or "", self.data_dir))
             self.download_button.setEnabled(bool(info and info.url))
             self.stack.setCurrentWidget(self.missing_page)
             self.dataset_missing.emit(self.dataset_id or "")
         else:
             self.missing_title.setText("<b>The dataset could not be read</b>")
-            self.missing_text.setText(error.message)
+            self.missing_text.setText(in_window_terms(error.message))
             self.download_button.setEnabled(bool(info and info.url))
             self.stack.setCurrentWidget(self.missing_page)
             self.load_failed.emit(error.message)
@@ -261,14 +255,15 @@ class DatasetBrowserPanel(QWidget):
     # --- download / open ------------------------------------------------------------------------
     @Slot()
     def start_download(self) -> None:
-        if self.dataset_id is None or self._download_worker is not None:
+        if self.dataset_id is None or self.tasks.is_running("download"):
             return
+        self._download_cancelled = False
         self.download_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.download_progress.setVisible(True)
         self.download_progress.setRange(0, 0)
         self.download_status.setText("Connecting…")
-        self._download_worker = self.runner.run_function(
+        self.tasks.start(
             download_for_browser, self.dataset_id, self.data_dir, name="download",
             pass_progress=True, pass_cancel=True,
             on_success=self._on_downloaded, on_failure=self._on_download_failed,
@@ -277,9 +272,18 @@ class DatasetBrowserPanel(QWidget):
 
     @Slot()
     def cancel_download(self) -> None:
-        if self._download_worker is not None:
-            self._download_worker.cancel_event.set()
+        if self.tasks.is_running("download"):
+            self._download_cancelled = True
+            self.tasks.cancel("download")  # its answer is dropped; the panel resets when its thread ended
+            self.cancel_button.setEnabled(False)
             self.download_status.setText("Cancelling…")
+
+    @Slot(str)
+    def _on_task_finished(self, name: str) -> None:
+        if name == "download" and self._download_cancelled and not self.tasks.is_running("download"):
+            self._download_cancelled = False
+            self._download_done()
+            self.download_status.setText("Download cancelled.")
 
     @Slot(object)
     def _on_download_progress(self, value) -> None:
@@ -307,10 +311,9 @@ class DatasetBrowserPanel(QWidget):
         if error.is_a("DownloadCancelled"):
             self.download_status.setText("Download cancelled.")
         else:
-            self.download_status.setText(f"Download failed: {error.message}")
+            self.download_status.setText(f"Download failed: {in_window_terms(error.message)}")
 
     def _download_done(self) -> None:
-        self._download_worker = None
         self.cancel_button.setEnabled(False)
         self.download_button.setEnabled(True)
         self.download_progress.setVisible(False)
@@ -399,10 +402,6 @@ class DatasetBrowserPanel(QWidget):
     def shown_labels(self) -> list[str]:
         return self.grid.shown_labels()
 
-    def shown_label_ids(self) -> list[int]:
-        _x, y = self._arrays()
-        return [int(y[i]) for i in self.grid.indices]
-
     @Slot()
     def next_page(self) -> None:
         if self.data is not None and self.page + 1 < self.page_count():
@@ -477,7 +476,7 @@ class DatasetBrowserPanel(QWidget):
 if __name__ == "__main__":
     import sys
 
-    from workbench.gui.app import run_panel
+    from workbench.gui.standalone import run_panel
 
     def _make() -> DatasetBrowserPanel:
         panel = DatasetBrowserPanel()

@@ -17,7 +17,6 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QDialog,
     QFileDialog,
@@ -39,8 +38,10 @@ from workbench.gui.widgets.model_picker import split_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap
 from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
-from workbench.gui.worker import TaskError, TaskRunner
+from workbench.gui.wording import in_window_terms
+from workbench.gui.tasks import TaskError
 
+TASK = "evaluate"
 CELL_GRID_MAX = 200  # images shown for one confusion cell (most confident first)
 MISTAKES_SHOWN = 20
 
@@ -197,11 +198,10 @@ class EvaluatePanel(ModelPanel):
     progress_changed = Signal(int, int)
     cell_opened = Signal(int, int, int)
 
-    def __init__(self, parent: QWidget | None = None, runner: TaskRunner | None = None) -> None:
-        super().__init__(parent, runner, left_width=(280, 420))
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, left_width=(280, 420))
         self.run: EvaluationRun | None = None
         self.cell_dialog: CellImagesDialog | None = None
-        self._worker = None
         self._show_coarse = False
 
         # controls
@@ -325,24 +325,26 @@ class EvaluatePanel(ModelPanel):
         if self.loaded is None:
             self.score_label.setText("Open a model first.")
             return
-        if self._worker is not None:
+        if self.tasks.is_running(TASK):
             return  # one evaluation at a time
         dataset_id = self.dataset_combo.currentData()
         self.progress.setRange(0, 0)
         self.progress.show()
         self.score_label.setText(f"Evaluating on {DATASETS[dataset_id].title}…")
-        self._worker = self.runner.run_function(
+        self.tasks.start(
             run_evaluation, self.loaded, dataset_id, self.data_dir, self.limit_spin.value(),
-            name="evaluate", pass_progress=True, pass_cancel=True,
+            name=TASK, pass_progress=True, pass_cancel=True,
             on_success=self._on_finished, on_failure=self._on_failed, on_progress=self._on_progress,
         )
         self._update_buttons()
 
     @Slot()
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel_event.set()
-            self.score_label.setText("Cancelling…")
+        if self.tasks.is_running(TASK):
+            self.tasks.cancel(TASK)  # its partial answer is dropped
+            self.progress.hide()
+            self.score_label.setText("Evaluation cancelled.")
+            self._update_buttons()
 
     @Slot(object)
     def _on_progress(self, value) -> None:
@@ -353,7 +355,6 @@ class EvaluatePanel(ModelPanel):
 
     @Slot(object)
     def _on_finished(self, run: EvaluationRun) -> None:
-        self._worker = None
         self.progress.hide()
         self.run = run
         self.coarse_check.setVisible(run.coarse is not None)
@@ -366,11 +367,11 @@ class EvaluatePanel(ModelPanel):
 
     @Slot(object)
     def _on_failed(self, error: TaskError) -> None:
-        self._worker = None
         self.progress.hide()
         self._update_buttons()
-        self.score_label.setText(f"<span style='color:#b00020'>{error.message}</span>")
-        self.evaluation_failed.emit(error.message)
+        message = in_window_terms(error.message)
+        self.score_label.setText(f"<span style='color:#b00020'>{_html(message)}</span>")
+        self.evaluation_failed.emit(message)
 
     # ---- showing -----------------------------------------------------------------------------
     @property
@@ -485,14 +486,11 @@ class EvaluatePanel(ModelPanel):
 
     # ---- misc --------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
-        running = self._worker is not None
+        running = self.tasks.is_running(TASK)
         self.evaluate_button.setEnabled(self.loaded is not None and not running)
         self.cancel_button.setEnabled(running)
         self.export_csv_button.setEnabled(self.run is not None)
         self.export_png_button.setEnabled(self.run is not None)
-
-    def is_busy(self) -> bool:
-        return not self.runner.is_idle()
 
     def shutdown(self) -> None:
         super().shutdown()
@@ -500,19 +498,25 @@ class EvaluatePanel(ModelPanel):
             self.cell_dialog.close()
 
 
+def _html(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual look
+    from workbench.gui.standalone import run_panel
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    panel = EvaluatePanel()
-    panel.setWindowTitle("Evaluate — CIFAR workbench")
-    panel.resize(1300, 850)
     models, rest = split_paths(argv)
-    if rest and rest[0] in DATASETS:
-        panel.set_dataset(rest[0])
-    if models:
-        panel.open_model(models[0])
-    panel.show()
-    return app.exec()
+
+    def make() -> EvaluatePanel:
+        panel = EvaluatePanel()
+        if rest and rest[0] in DATASETS:
+            panel.set_dataset(rest[0])
+        if models:
+            panel.open_model(models[0])
+        return panel
+
+    return run_panel(make, "Evaluate")
 
 
 if __name__ == "__main__":  # pragma: no cover

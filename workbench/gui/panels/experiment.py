@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 from workbench.core.architectures import ARCHITECTURES, resolve_options
 from workbench.core.datasets.registry import DATASETS
 from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
-from workbench.gui.settings import read_value
+from workbench.gui.settings import SettingsReader
 from workbench.gui.widgets.arch_options import ArchOptionsForm
 from workbench.gui.widgets.combos import elide_combo
-from workbench.gui.worker import TaskError, TaskRunner
+from workbench.gui.tasks import PanelTasks, TaskError
 
 DATASET_ORDER = ("cifar10", "cifar100", "cifar100-coarse", "builtin")
 _DATASET_LABELS = {
@@ -62,9 +62,9 @@ class ExperimentPanel(QWidget):
     arch_changed = Signal(str)  # also when the architecture's options change
     params_counted = Signal(str, int, int)  # arch, classes, params
 
-    def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = runner or TaskRunner(self)
+        self.tasks = PanelTasks(self)
         self.data_dir: str | None = None
         self.runs_root: str | None = None
         self.test_limit: int | None = None
@@ -286,25 +286,31 @@ class ExperimentPanel(QWidget):
         s.setValue("arch_options", json.dumps({k: v for k, v in self._options_by_arch.items() if v}))
         s.endGroup()
 
-    def load_settings(self, s: QSettings) -> None:
+    def load_settings(self, s: QSettings) -> list[str]:
+        """Fill the form from saved settings; returns the keys that were not valid (their defaults are kept)."""
+        reader = SettingsReader(s)
         s.beginGroup("experiment")
         try:
-            self._options_by_arch = _stored_options(read_value(s, "arch_options", ""))
-            self.set_dataset(read_value(s, "dataset", self.dataset_id()))
-            arch = read_value(s, "arch", self.arch_name())
+            options = reader.value("arch_options", "")
+            self._options_by_arch = _stored_options(options)
+            if options and len(self._options_by_arch) < len(_json_object(options)):
+                reader.reject("arch_options")
+            self.set_dataset(reader.value("dataset", self.dataset_id(), choices=_items(self.dataset_combo)))
+            arch = reader.value("arch", self.arch_name(), choices=_items(self.arch_combo))
             self.set_arch(arch, self._options_by_arch.get(arch, {}))
             for attr, key in self._KEYS:
                 widget = getattr(self, attr)
-                widget.setValue(read_value(s, key, widget.value()))
-            self.learning_rate.setValue(read_value(s, "learning_rate", float(self.learning_rate.value())))
-            self.label_smoothing.setValue(read_value(s, "label_smoothing", float(self.label_smoothing.value())))
-            _select(self.optimizer, read_value(s, "optimizer", self.optimizer.currentData()))
-            _select(self.lr_schedule, read_value(s, "lr_schedule", self.lr_schedule.currentData()))
-            _select(self.model_format, read_value(s, "model_format", self.model_format.currentData()))
-            self.augment.setChecked(read_value(s, "augment", self.augment.isChecked()))
-            self.data_dir = read_value(s, "data_dir", "") or None
+                widget.setValue(reader.value(key, widget.value(), lo=widget.minimum(), hi=widget.maximum()))
+            for spin, key in ((self.learning_rate, "learning_rate"), (self.label_smoothing, "label_smoothing")):
+                spin.setValue(reader.value(key, float(spin.value()), lo=spin.minimum(), hi=spin.maximum()))
+            for combo, key in ((self.optimizer, "optimizer"), (self.lr_schedule, "lr_schedule"),
+                               (self.model_format, "model_format")):
+                _select(combo, reader.value(key, combo.currentData(), choices=_items(combo)))
+            self.augment.setChecked(reader.value("augment", self.augment.isChecked()))
+            self.data_dir = reader.value("data_dir", "") or None
         finally:
             s.endGroup()
+        return reader.rejected
 
     # --- internals ------------------------------------------------------------------------------
     @Slot(int)
@@ -355,8 +361,8 @@ class ExperimentPanel(QWidget):
                 or not self.auto_count_params):
             self._update_labels()
             return
-        self._pending.add(key)
-        self.runner.run_function(
+        self._pending = {key}  # the count for an earlier choice is superseded (its answer never arrives)
+        self.tasks.start(
             _count_params, key, name="count-params",
             on_success=self._on_params_counted, on_failure=self._on_params_failed,
         )
@@ -375,19 +381,29 @@ class ExperimentPanel(QWidget):
         self.params_label.setText(f"parameters: unknown ({error.message})")
 
 
-def _stored_options(text: str) -> dict[str, dict[str, Any]]:
-    """Per-architecture options saved as JSON; anything unreadable or unknown is dropped."""
+def _json_object(text: str) -> dict:
+    """``text`` parsed as a JSON object, or {} when it is not one."""
     try:
         data = json.loads(text) if text else {}
     except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
+        return {"": None}  # unreadable: one entry that cannot be kept, so the caller notes it
+    return data if isinstance(data, dict) else {"": None}
+
+
+def _items(combo: QComboBox) -> list:
+    return [combo.itemData(i) for i in range(combo.count())]
+
+
+def _stored_options(text: str) -> dict[str, dict[str, Any]]:
+    """Per-architecture options saved as JSON; anything unreadable or unknown is dropped."""
+    data = _json_object(text)
     out: dict[str, dict[str, Any]] = {}
     for arch, options in data.items():
+        if not isinstance(options, dict):
+            continue
         try:  # the core's checks: known architecture and options, right types, within bounds
             resolved = resolve_options(arch, **options)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, KeyError):
             continue
         out[arch] = {k: resolved[k] for k in options}
     return out
@@ -409,6 +425,6 @@ def cpu_device_text() -> str:
 
 
 if __name__ == "__main__":
-    from workbench.gui.app import run_panel
+    from workbench.gui.standalone import run_panel
 
     run_panel(lambda: ExperimentPanel(), "Experiment")

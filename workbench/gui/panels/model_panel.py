@@ -1,15 +1,18 @@
-"""What the Classify and Evaluate tabs share: the model box on the left and the work on the right,
-a test-set chooser, and threads stopped and waited for on close."""
+"""What the Classify and Evaluate tabs share: the model box on the left (with what was assumed about the
+model, and why) and the work on the right, a test-set chooser, and the panel's own background tasks."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from workbench.core.datasets import DATASETS
+from workbench.core.text import sanitize
+from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.combos import elide_combo
 from workbench.gui.widgets.model_picker import ModelSetupBox
-from workbench.gui.worker import TaskRunner
+
+WARNING_COLOUR = "#a05a00"  # amber: a guess the user should check, not an error
 
 
 def dataset_combo() -> QComboBox:
@@ -20,22 +23,50 @@ def dataset_combo() -> QComboBox:
     return elide_combo(combo)
 
 
+def assumptions_html(loaded, class_names_choice: str = "") -> str:
+    """Which preprocessing is used and why, where the class names came from, and any warnings: read with
+    getattr, so models loaded before the core said why still show what is known."""
+    reason = getattr(loaded, "preprocessing_reason", None)
+    guessed = bool(getattr(loaded, "preprocessing_guessed", False))
+    source = getattr(loaded, "class_names_source", None) or class_names_choice
+    spec = getattr(loaded, "preprocessing", None)
+    used = spec.describe() if hasattr(spec, "describe") else str(spec or "unknown")
+    line = f"<b>Preprocessing:</b> {_html(used)}"
+    if reason:
+        line += f" — {_html(reason)}"
+    if guessed:
+        line = (f"<span style='color:{WARNING_COLOUR}'>⚠ {line} (a guess: check it, and change it above if the "
+                "results look wrong)</span>")
+    lines = [line]
+    if source:
+        lines.append(f"<b>Class names:</b> {_html(source)}")
+    for warning in getattr(loaded, "warnings", None) or ():
+        lines.append(f"<span style='color:{WARNING_COLOUR}'>⚠ {_html(warning)}</span>")
+    return "<br>".join(lines)
+
+
 class ModelPanel(QWidget):
     """Base of a tab that works with one loaded model. Subclasses build their right side, call
     ``place(right, sizes)`` and override ``_on_model_loaded`` (calling this one first)."""
 
     model_loaded = Signal(object)
 
-    def __init__(self, parent: QWidget | None, runner: TaskRunner | None, *, left_width: tuple[int, int]) -> None:
+    def __init__(self, parent: QWidget | None, *, left_width: tuple[int, int]) -> None:
         super().__init__(parent)
-        self.runner = runner or TaskRunner(self)
+        self.tasks = PanelTasks(self)  # this panel's work only: cancelling it touches nothing else
         self.loaded = None
         self.data_dir: str | None = None
-        self.setup = ModelSetupBox(self.runner)
+        self.setup = ModelSetupBox(self.tasks)
         self.setup.model_loaded.connect(self._on_model_loaded)
+        self.assumptions_label = QLabel("")
+        self.assumptions_label.setObjectName("modelAssumptions")
+        self.assumptions_label.setWordWrap(True)
+        self.assumptions_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.assumptions_label.hide()
         self.left = QWidget()
         ll = QVBoxLayout(self.left)
         ll.addWidget(self.setup)
+        ll.addWidget(self.assumptions_label)
         ll.addStretch(1)
         self.left.setMinimumWidth(left_width[0])
         self.left.setMaximumWidth(left_width[1])
@@ -62,6 +93,9 @@ class ModelPanel(QWidget):
     @Slot(object)
     def _on_model_loaded(self, loaded) -> None:
         self.loaded = loaded
+        choice = self.setup.class_names_combo.currentText()
+        self.assumptions_label.setText(assumptions_html(loaded, f"{choice} (the choice above)" if choice else ""))
+        self.assumptions_label.show()
 
     def set_dataset(self, dataset_id: str, data_dir: str | None = None) -> bool:
         """Pick where test images come from; False (nothing changed) for an id this version does not
@@ -73,12 +107,20 @@ class ModelPanel(QWidget):
         self.data_dir = data_dir
         return True
 
-    # ---- threads ---------------------------------------------------------------------------------
+    # ---- background work -------------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        return not self.tasks.is_idle()
+
     def shutdown(self) -> None:
+        """Cancel this panel's tasks and wait for their threads (closing; never touches other panels)."""
         self.setup.shutdown()
-        self.runner.cancel_all()
-        self.runner.wait_all()
+        self.tasks.cancel_all()
+        self.tasks.wait_all()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
         self.shutdown()
         super().closeEvent(event)
+
+
+def _html(text: str) -> str:
+    return sanitize(str(text), 1000).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

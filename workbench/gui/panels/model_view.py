@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.widgets.layer_graph import LayerGraph, shape_text
-from workbench.gui.worker import TaskError, TaskRunner
+from workbench.gui.tasks import PanelTasks, TaskError
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ class ModelViewPanel(QWidget):
     summary_ready = Signal(str)
     summary_failed = Signal(str)
 
-    def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = runner or TaskRunner(self)
+        self.tasks = PanelTasks(self)
         self._cache: dict[tuple, ModelSummary] = {}  # (arch, classes, options)
         self._wanted: tuple | None = None
         self._pending: set[tuple] = set()
@@ -91,8 +91,8 @@ class ModelViewPanel(QWidget):
         self.title.setText(f"Building {arch} for {num_classes} classes…")
         if key in self._pending:
             return
-        self._pending.add(key)
-        self.runner.run_function(
+        self._pending = {key}  # a summary for an earlier choice is superseded (its answer never arrives)
+        self.tasks.start(
             summarize_model, *key, name="model-summary",
             on_success=self._on_summary, on_failure=self._on_failed,
         )
@@ -134,7 +134,7 @@ class ModelViewPanel(QWidget):
 if __name__ == "__main__":
     import sys
 
-    from workbench.gui.app import run_panel
+    from workbench.gui.standalone import run_panel
 
     def _make() -> ModelViewPanel:
         panel = ModelViewPanel()

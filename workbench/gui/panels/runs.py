@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.gui.worker import TaskError, TaskRunner
+from workbench.gui.tasks import PanelTasks, TaskError
 
 
 def list_run_rows(runs_root: str | None) -> list:
@@ -71,14 +71,12 @@ class RunsPanel(QWidget):
     COLUMNS = ("Run", "Dataset", "Architecture", "Status", "Epochs", "Best val top-1", "Best val top-5",
                "Test top-1", "Test top-5")
 
-    def __init__(self, runner: TaskRunner | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = runner or TaskRunner(self)
+        self.tasks = PanelTasks(self)
         self.runs_root: str | None = None
         self.rows: list = []
         self._pending_action: str | None = None
-        self._pending_count = 0
-        self._collected: list[RunDetails] = []
 
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(self.COLUMNS))
@@ -120,7 +118,7 @@ class RunsPanel(QWidget):
     @Slot()
     def refresh(self) -> None:
         self.status.setText("Reading runs…")
-        self.runner.run_function(
+        self.tasks.start(
             list_run_rows, self.runs_root, name="list-runs",
             on_success=self._on_listed, on_failure=self._on_failed,
         )
@@ -194,9 +192,7 @@ class RunsPanel(QWidget):
         if not dirs:
             return
         self._pending_action = action
-        self._pending_count = len(dirs)
-        self._collected = []
-        self.runner.run_function(
+        self.tasks.start(  # a newer open/overlay/resume supersedes this one
             _read_runs, tuple(dirs), name="read-run", on_success=self._on_read, on_failure=self._on_failed,
         )
 
@@ -219,7 +215,7 @@ def _read_runs(dirs: tuple[str, ...]) -> tuple[RunDetails, ...]:
 
 
 if __name__ == "__main__":
-    from workbench.gui.app import run_panel
+    from workbench.gui.standalone import run_panel
 
     def _make() -> RunsPanel:
         panel = RunsPanel()

@@ -1,0 +1,60 @@
+"""Saving a run's model elsewhere and exporting its history: atomic copies on the GUI thread (small
+files), a format conversion on a worker thread (it loads TensorFlow)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+MODEL_SUFFIXES = (".h5", ".keras")
+KNOWN_METADATA_KEYS = ("format", "class_names", "dataset", "preprocessing", "input_shape", "output", "arch",
+                       "workbench_version", "extra")  # written by save_model itself
+
+
+def model_target(path: str) -> Path:
+    """Where a save goes: the name the user typed, as .h5 unless it already says .h5 or .keras."""
+    target = Path(path)
+    return target if target.suffix.lower() in MODEL_SUFFIXES else target.with_suffix(".h5")
+
+
+def copy_atomically(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Copy ``source`` to ``target`` through a temporary file beside it: the target is whole or untouched."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copy2(source, tmp)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def convert_model(source: str, target: str) -> str:
+    """Worker-thread function: re-save a model in the other format (.h5 <-> .keras) through core,
+    keeping its metadata. Loading imports TensorFlow, on this worker thread only."""
+    from workbench.core.modelio import load_any_model, read_metadata, save_model
+
+    meta = read_metadata(source) or {}
+    loaded = load_any_model(source)
+    # The file's own "extra" is carried as is (wrapping it again nested it one level per conversion);
+    # unknown top-level keys from other versions join it.
+    extra = dict(meta.get("extra") or {}) if isinstance(meta.get("extra") or {}, dict) else {}
+    extra.update({k: v for k, v in meta.items() if k not in KNOWN_METADATA_KEYS})
+    save_model(
+        loaded.model, target,
+        class_names=meta.get("class_names") or list(loaded.class_names),
+        dataset_id=meta.get("dataset") or loaded.dataset_id or "",
+        preprocessing=meta.get("preprocessing", "raw_0_255"),
+        arch=meta.get("arch"),
+        extra=extra or None,
+    )
+    return target
+
+
+def failure_sentence(what: str, target: str | os.PathLike, exc: BaseException | str) -> str:
+    """One sentence for a failed save: the file, what went wrong, what to do (no raw "[Errno 13]")."""
+    reason = exc if isinstance(exc, str) else (getattr(exc, "strerror", None) or str(exc))
+    return f"Could not save {what} to {target}: {reason}. Choose another folder or name and try again."

@@ -1,0 +1,51 @@
+"""What the training tab writes: durations, percentages and the log lines for each engine event
+(plain functions of plain values, so they are tested without a window)."""
+
+from __future__ import annotations
+
+import math
+
+from workbench.core.training.config import TrainConfig
+from workbench.core.training.events import EpochEnded, TrainingStarted
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{100 * value:.1f} %"
+
+
+def start_line(config: TrainConfig) -> str:
+    what = "Resuming" if config.resume else "Starting"
+    return (
+        f"{what} {config.arch} on {config.dataset}: {config.epochs} epochs, batch {config.batch_size}, "
+        f"{config.optimizer} lr {config.learning_rate:g}"
+        + (f", {config.limit} training images" if config.limit else "")
+    )
+
+
+def started_lines(e: TrainingStarted) -> str:
+    return (
+        f"Run folder {e.run_dir}\nDevice: {e.device} · {e.params:,} parameters · "
+        f"{e.train_images:,} training / {e.val_images:,} validation images · {e.steps_per_epoch} batches per epoch"
+        + (f" · resuming at epoch {e.initial_epoch + 1}" if e.initial_epoch else "")
+    )
+
+
+def epoch_line(e: EpochEnded) -> str:
+    val = (
+        f" | val loss {e.val_loss:.4f} top-1 {pct(e.val_top1)} top-5 {pct(e.val_top5)}"
+        if e.val_top1 is not None else ""
+    )
+    return (
+        f"epoch {e.epoch + 1:>3}/{e.epochs}: loss {e.loss:.4f} top-1 {pct(e.top1)} top-5 {pct(e.top5)}{val}"
+        f" | lr {e.learning_rate:.2e} | {e.seconds:.1f} s, {e.images_per_sec:,.0f} img/s"
+        + ("  ★ best" if e.is_best else "")
+    )

@@ -1,0 +1,35 @@
+"""The QApplication: created once, with the workbench style sheet (used by the window and by every
+stand-alone panel, so it sits below both)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Sequence
+
+from PySide6.QtWidgets import QApplication
+
+from workbench.gui.resources import stylesheet
+
+
+def application(argv: Sequence[str] | None = None) -> QApplication:
+    """The running QApplication, created (with the workbench style sheet) if there is none.
+
+    WORKBENCH_GIL_SWITCH_MS (optional) sets the interpreter's GIL switch interval. Python's 5 ms is
+    kept by default: 1 ms cut GUI latency a little but cost ~20 % training throughput (measured on
+    2 CPUs with benchmarks/bench_gui.py), and 5 ms already meets the latency target.
+    """
+    ms = os.environ.get("WORKBENCH_GIL_SWITCH_MS")
+    try:
+        interval = float(ms) / 1000.0 if ms else 0.0
+    except ValueError:
+        interval = 0.0
+    if interval > 0:
+        sys.setswitchinterval(interval)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv else sys.argv[:1])
+        app.setApplicationName("CIFAR Workbench")
+        app.setOrganizationName("cifar-workbench")
+        app.setStyleSheet(stylesheet())
+    return app  # type: ignore[return-value]
