@@ -84,8 +84,13 @@ def test_a_missing_style_sheet_is_a_visible_warning(monkeypatch, capsys, tmp_pat
     assert "reinstall" in err and len(err.splitlines()) == 1
 
 
-def test_requires_python_matches_the_classifiers_and_ci():
+def test_classifiers_and_ci_cover_exactly_the_allowed_pythons():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["requires-python"] == ">=3.11,<3.14"
+    allowed = {f"3.{minor}" for minor in range(11, 14)}
+    prefix = "Programming Language :: Python :: "
+    listed = {c[len(prefix):] for c in project["classifiers"] if c.startswith(prefix) and c[len(prefix):].count(".") == 1}
+    assert listed == allowed
     ci = (REPO / ".ci" / "run").read_text()
-    assert "/usr/bin/python3" in ci and "3.13" in ci  # the oldest and the newest allowed Python
+    assert "sys.version_info[:2] == (3, 11)" in ci and "sys.version_info[:2] == (3, 13)" in ci  # both ends
+    assert "bash scripts/test.sh" in ci and "bash scripts/test.sh" in (REPO / "README.md").read_text()
