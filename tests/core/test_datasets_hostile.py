@@ -3,6 +3,8 @@
 import io
 import os
 import pickle
+import subprocess
+import sys
 import tarfile
 import threading
 import tracemalloc
@@ -231,3 +233,25 @@ def test_good_archive_unpacks_on_both_paths_with_sane_modes(tmp_path, filter_pat
     folder = extract_archive(archive, "cifar-10-batches-py", tmp_path / "out")
     assert (folder / "test_batch").stat().st_mode & 0o7777 == 0o644
     assert np.array_equal(load_dataset("cifar10", tmp_path / "out").x_test, fake.x_test)
+
+
+def test_failed_write_while_unpacking_is_not_blamed_on_the_archive(tmp_path):
+    fake = write_cifar10(tmp_path / "src", n_train_per_batch=40, n_test=40)
+    archive = make_archive(fake.folder, tmp_path / "cifar-10-python.tar.gz")
+    # A real failed write: a file-size limit (EFBIG) in a child process, as a full disk would fail it.
+    script = (
+        "import resource, signal, sys\n"
+        "from workbench.core.datasets.extract import extract_archive\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))\n"
+        "try:\n"
+        f"    extract_archive({str(archive)!r}, 'cifar-10-batches-py', {str(tmp_path / 'out')!r})\n"
+        "except Exception as exc:\n"
+        "    print(exc)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    message = proc.stdout.strip()
+    assert "File too large" in message and "not a readable" not in message, proc.stdout + proc.stderr
+    _one_sentence(message)
+    assert list((tmp_path / "out").iterdir()) == []
