@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.core.cifar_fixtures import dump_py2_pickle, make_archive, write_cifar10
-from workbench.core.datasets import DatasetError, load_dataset
+from workbench.core.datasets import DatasetError, UnsafePickleError, load_dataset
 from workbench.core.datasets import extract as extract_module
 from workbench.core.datasets import safe_pickle
 from workbench.core.datasets.cifar_files import read_cifar10
@@ -255,3 +255,92 @@ def test_failed_write_while_unpacking_is_not_blamed_on_the_archive(tmp_path):
     assert "File too large" in message and "not a readable" not in message, proc.stdout + proc.stderr
     _one_sentence(message)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def _peak_during(func):
+    """(exception raised by func, peak traced bytes) — numpy's allocations are traced too."""
+    tracemalloc.start()
+    try:
+        try:
+            func()
+            error = None
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            error = exc
+        return error, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_pickle_of_many_tiny_opcodes_is_refused_before_unpickling(tmp_path):
+    # 1.2 MB of EMPTY_LIST opcodes would build 1.2 million lists (about 80 MB) from a 1 MB file.
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(b"\x80\x02(" + b"]" * 1_200_000 + b"l.")
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, DatasetError) and "more than 1,000,000 pickle opcodes" in str(error)
+    assert "data_batch_1" in str(error) and peak < 10_000_000, f"{peak / 1e6:.0f} MB"
+    _one_sentence(str(error))
+
+
+def test_one_string_reused_by_many_encode_calls_is_refused(tmp_path):
+    # _codecs.encode(text, "latin1") called 200 times on one memoised 1 MB text: 200 MB from a 1 MB file.
+    text = "x" * 1_000_000
+    stream = (b"\x80\x02c_codecs\nencode\nq\x01X" + len(text).to_bytes(4, "little") + text.encode()
+              + b"q\x02(" + b"h\x01h\x02X\x06\x00\x00\x00latin1\x86R" * 200 + b"l.")
+    path = tmp_path / "test_batch"
+    path.write_bytes(stream)
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, UnsafePickleError) and "builds more bytes than the file itself holds" in str(error)
+    assert peak < 20_000_000, f"{peak / 1e6:.0f} MB"
+    _one_sentence(str(error))
+
+
+def test_calling_ndarray_directly_is_refused(tmp_path):
+    # numpy.ndarray((10_000_000,), "O") fills 80 MB with None from a 40-byte file.
+    stream = (b"\x80\x02cnumpy\nndarray\nJ" + (10_000_000).to_bytes(4, "little")
+              + b"\x85X\x01\x00\x00\x00O\x86R.")
+    path = tmp_path / "test_batch"
+    path.write_bytes(stream)
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, UnsafePickleError) and "numpy.ndarray directly" in str(error)
+    assert peak < 5_000_000, f"{peak / 1e6:.0f} MB"
+
+
+class _SharedRawArray:
+    """Pickles as an array rebuilt from one shared raw string (memoised: written once, used by all)."""
+
+    RAW = bytes(1_000_000)
+
+    def __reduce__(self):
+        from numpy.core.multiarray import _reconstruct
+        return (_reconstruct, (np.ndarray, (0,), b"b"),
+                (1, (len(self.RAW),), np.dtype(np.uint8), False, self.RAW))
+
+
+def test_arrays_rebuilt_from_one_shared_string_are_refused(tmp_path):
+    path = tmp_path / "test_batch"
+    with open(path, "wb") as f:
+        pickle.dump([_SharedRawArray() for _ in range(4)], f, protocol=3)
+    assert path.stat().st_size < 1_100_000  # four 1 MB arrays from one 1 MB string
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, UnsafePickleError) and "builds more arrays than the file itself holds" in str(error)
+    assert peak < 5_000_000, f"{peak / 1e6:.0f} MB"
+
+
+def test_more_arrays_than_a_batch_holds_are_refused(tmp_path):
+    path = tmp_path / "test_batch"
+    with open(path, "wb") as f:
+        pickle.dump([np.zeros(3, np.uint8) for _ in range(6)], f, protocol=2)
+    with pytest.raises(UnsafePickleError, match="test_batch holds more than 4 arrays"):
+        load_pickle(path)
+
+
+def test_python3_repickled_batch_still_loads(tmp_path):
+    # numpy 2 + protocol 2 writes bytes via _codecs.encode and names numpy._core: allowed within budget.
+    fake = write_cifar10(tmp_path, n_train_per_batch=30, n_test=30)
+    for name in ("data_batch_1", "test_batch"):
+        with open(fake.folder / name, "rb") as f:
+            batch = pickle.load(f, encoding="bytes")
+        with open(fake.folder / name, "wb") as f:
+            pickle.dump(batch, f, protocol=2)
+    ds = load_dataset("cifar10", tmp_path, use_cache=False)
+    assert np.array_equal(ds.x_test, fake.x_test) and type(ds.x_test) is np.ndarray
