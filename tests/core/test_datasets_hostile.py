@@ -344,3 +344,19 @@ def test_python3_repickled_batch_still_loads(tmp_path):
             pickle.dump(batch, f, protocol=2)
     ds = load_dataset("cifar10", tmp_path, use_cache=False)
     assert np.array_equal(ds.x_test, fake.x_test) and type(ds.x_test) is np.ndarray
+
+
+def test_unpickling_leaves_no_memory_behind_without_the_cycle_collector(tmp_path):
+    fake = write_cifar10(tmp_path, n_train_per_batch=2, n_test=300)  # a 0.9 MB test_batch
+    import gc
+    gc.disable()
+    tracemalloc.start()
+    try:
+        batch = load_pickle(fake.folder / "test_batch")
+        assert batch[b"data"].nbytes == 300 * 3072
+        del batch
+        left = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert left < 200_000, f"{left / 1e6:.1f} MB still held after the batch was dropped"
