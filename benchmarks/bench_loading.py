@@ -73,11 +73,10 @@ def worker(kind: str, folder: Path) -> None:
     """Run one measurement in this process and print {seconds, peak_rss_mb, ...} as JSON."""
     sys.path.insert(0, str(REPO))
     from workbench.core.datasets import load_dataset  # imported outside the timed region
-    from workbench.core.datasets.cache import cache_dirs
+    from workbench.core.datasets.cache import cache_dir
 
-    if kind == "first":
-        for stale in cache_dirs(folder):  # our own cache only: "first" must really parse
-            shutil.rmtree(stale, ignore_errors=True)
+    if kind == "first":  # our own cache only: "first" must really parse
+        shutil.rmtree(cache_dir(folder), ignore_errors=True)
     import_rss = peak_rss_mb()
     result = {"kind": kind}
     started = time.perf_counter()
@@ -125,8 +124,9 @@ def main() -> None:
         else:
             print("writing full-size synthetic CIFAR-10 (50,000 + 10,000 images) ...", flush=True)
             folder = write_synthetic(scratch / "data")
-        # The cache goes beside writable data, else into this scratch WORKBENCH_HOME.
-        env = dict(os.environ, WORKBENCH_HOME=str(scratch / "home"), KERAS_HOME=str(scratch / "keras"))
+        # The cache goes into this scratch cache folder, never beside the data.
+        env = dict(os.environ, WORKBENCH_HOME=str(scratch / "home"), KERAS_HOME=str(scratch / "keras"),
+                   WORKBENCH_CACHE=str(scratch / "cache"))
 
         def best(kind):
             return min((run(kind, folder, env) for _ in range(args.repeat)), key=lambda r: r["seconds"])

@@ -1,4 +1,9 @@
-"""Where the workbench keeps its own files (settings, runs); overridable with WORKBENCH_HOME."""
+"""Where the workbench keeps its files, and the environment variables that move them.
+
+WORKBENCH_HOME (settings, runs; default ~/.cifar_workbench), WORKBENCH_CACHE or XDG_CACHE_HOME
+(decoded dataset caches and archives unpacked from the user's folders; default
+~/.cache/cifar-workbench), KERAS_HOME (the Keras download cache searched for datasets; default ~/.keras).
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ class ArchiveServer:
     """Serves ``payload`` at any path; ``mode`` picks a misbehaviour; records each request.
 
     Modes: "good"; "missing" (404); "drop_first" (the first response hangs up halfway);
-    "ignore_range" (that, and Range headers ignored); "slow" (64 KB every 50 ms, for cancelling).
+    "ignore_range" (that, and Range headers ignored); "slow" (64 KB every 50 ms, for cancelling);
+    "no_length" (no Content-Length: the body simply runs until the connection closes).
     """
 
     def __init__(self, payload: bytes, mode: str = "good"):
@@ -33,6 +34,10 @@ class ArchiveServer:
                     start = int(wanted.split("=")[1].split("-")[0])
                     status = 206
                 self.send_response(status)
+                if server.mode == "no_length":
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 self.send_header("Content-Length", str(len(body) - start))
                 if status == 206:
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")

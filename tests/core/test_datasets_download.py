@@ -144,3 +144,17 @@ def test_unreachable_server_fails_after_retries(homes, tmp_path):
         download_dataset("cifar10", tmp_path / "dl", url=f"http://127.0.0.1:{port}/x.tar.gz",
                          md5="0" * 32, retries=2, retry_wait=0.01)
     assert not (tmp_path / "dl" / "cifar-10-batches-py").exists()
+
+
+@pytest.mark.parametrize("mode, words", [("good", "offers 2 MB"), ("no_length", "sent more than 1 MB")])
+def test_oversized_download_is_refused_and_nothing_kept(homes, tmp_path, archive, monkeypatch, mode, words):
+    from workbench.core.datasets import download as download_module
+
+    monkeypatch.setattr(download_module, "MAX_DOWNLOAD_BYTES", 1_000_000, raising=False)
+    _, payload, md5 = archive  # about 1.5 MB
+    dest = tmp_path / "dl"
+    with ArchiveServer(payload, mode=mode) as server:
+        with pytest.raises(DatasetError, match=words) as info:
+            download_dataset("cifar10", dest, url=server.url(), md5=md5, retry_wait=0.01)
+    assert len(server.requests) == 1 and "\n" not in str(info.value)
+    assert list(dest.iterdir()) == []

@@ -3,6 +3,8 @@
 import io
 import os
 import pickle
+import subprocess
+import sys
 import tarfile
 import threading
 import tracemalloc
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.core.cifar_fixtures import dump_py2_pickle, make_archive, write_cifar10
-from workbench.core.datasets import DatasetError, load_dataset
+from workbench.core.datasets import DatasetError, UnsafePickleError, load_dataset
 from workbench.core.datasets import extract as extract_module
 from workbench.core.datasets import safe_pickle
 from workbench.core.datasets.cifar_files import read_cifar10
@@ -231,3 +233,130 @@ def test_good_archive_unpacks_on_both_paths_with_sane_modes(tmp_path, filter_pat
     folder = extract_archive(archive, "cifar-10-batches-py", tmp_path / "out")
     assert (folder / "test_batch").stat().st_mode & 0o7777 == 0o644
     assert np.array_equal(load_dataset("cifar10", tmp_path / "out").x_test, fake.x_test)
+
+
+def test_failed_write_while_unpacking_is_not_blamed_on_the_archive(tmp_path):
+    fake = write_cifar10(tmp_path / "src", n_train_per_batch=40, n_test=40)
+    archive = make_archive(fake.folder, tmp_path / "cifar-10-python.tar.gz")
+    # A real failed write: a file-size limit (EFBIG) in a child process, as a full disk would fail it.
+    script = (
+        "import resource, signal, sys\n"
+        "from workbench.core.datasets.extract import extract_archive\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))\n"
+        "try:\n"
+        f"    extract_archive({str(archive)!r}, 'cifar-10-batches-py', {str(tmp_path / 'out')!r})\n"
+        "except Exception as exc:\n"
+        "    print(exc)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    message = proc.stdout.strip()
+    assert "File too large" in message and "not a readable" not in message, proc.stdout + proc.stderr
+    _one_sentence(message)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def _peak_during(func):
+    """(exception raised by func, peak traced bytes) — numpy's allocations are traced too."""
+    tracemalloc.start()
+    try:
+        try:
+            func()
+            error = None
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            error = exc
+        return error, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_pickle_of_many_tiny_opcodes_is_refused_before_unpickling(tmp_path):
+    # 1.2 MB of EMPTY_LIST opcodes would build 1.2 million lists (about 80 MB) from a 1 MB file.
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(b"\x80\x02(" + b"]" * 1_200_000 + b"l.")
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, DatasetError) and "more than 1,000,000 pickle opcodes" in str(error)
+    assert "data_batch_1" in str(error) and peak < 10_000_000, f"{peak / 1e6:.0f} MB"
+    _one_sentence(str(error))
+
+
+def test_one_string_reused_by_many_encode_calls_is_refused(tmp_path):
+    # _codecs.encode(text, "latin1") called 200 times on one memoised 1 MB text: 200 MB from a 1 MB file.
+    text = "x" * 1_000_000
+    stream = (b"\x80\x02c_codecs\nencode\nq\x01X" + len(text).to_bytes(4, "little") + text.encode()
+              + b"q\x02(" + b"h\x01h\x02X\x06\x00\x00\x00latin1\x86R" * 200 + b"l.")
+    path = tmp_path / "test_batch"
+    path.write_bytes(stream)
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, UnsafePickleError) and "builds more bytes than the file itself holds" in str(error)
+    assert peak < 20_000_000, f"{peak / 1e6:.0f} MB"
+    _one_sentence(str(error))
+
+
+def test_calling_ndarray_directly_is_refused(tmp_path):
+    # numpy.ndarray((10_000_000,), "O") fills 80 MB with None from a 40-byte file.
+    stream = (b"\x80\x02cnumpy\nndarray\nJ" + (10_000_000).to_bytes(4, "little")
+              + b"\x85X\x01\x00\x00\x00O\x86R.")
+    path = tmp_path / "test_batch"
+    path.write_bytes(stream)
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, UnsafePickleError) and "numpy.ndarray directly" in str(error)
+    assert peak < 5_000_000, f"{peak / 1e6:.0f} MB"
+
+
+class _SharedRawArray:
+    """Pickles as an array rebuilt from one shared raw string (memoised: written once, used by all)."""
+
+    RAW = bytes(1_000_000)
+
+    def __reduce__(self):
+        from numpy.core.multiarray import _reconstruct
+        return (_reconstruct, (np.ndarray, (0,), b"b"),
+                (1, (len(self.RAW),), np.dtype(np.uint8), False, self.RAW))
+
+
+def test_arrays_rebuilt_from_one_shared_string_are_refused(tmp_path):
+    path = tmp_path / "test_batch"
+    with open(path, "wb") as f:
+        pickle.dump([_SharedRawArray() for _ in range(4)], f, protocol=3)
+    assert path.stat().st_size < 1_100_000  # four 1 MB arrays from one 1 MB string
+    error, peak = _peak_during(lambda: load_pickle(path))
+    assert isinstance(error, UnsafePickleError) and "builds more arrays than the file itself holds" in str(error)
+    assert peak < 5_000_000, f"{peak / 1e6:.0f} MB"
+
+
+def test_more_arrays_than_a_batch_holds_are_refused(tmp_path):
+    path = tmp_path / "test_batch"
+    with open(path, "wb") as f:
+        pickle.dump([np.zeros(3, np.uint8) for _ in range(6)], f, protocol=2)
+    with pytest.raises(UnsafePickleError, match="test_batch holds more than 4 arrays"):
+        load_pickle(path)
+
+
+def test_python3_repickled_batch_still_loads(tmp_path):
+    # numpy 2 + protocol 2 writes bytes via _codecs.encode and names numpy._core: allowed within budget.
+    fake = write_cifar10(tmp_path, n_train_per_batch=30, n_test=30)
+    for name in ("data_batch_1", "test_batch"):
+        with open(fake.folder / name, "rb") as f:
+            batch = pickle.load(f, encoding="bytes")
+        with open(fake.folder / name, "wb") as f:
+            pickle.dump(batch, f, protocol=2)
+    ds = load_dataset("cifar10", tmp_path, use_cache=False)
+    assert np.array_equal(ds.x_test, fake.x_test) and type(ds.x_test) is np.ndarray
+
+
+def test_unpickling_leaves_no_memory_behind_without_the_cycle_collector(tmp_path):
+    fake = write_cifar10(tmp_path, n_train_per_batch=2, n_test=300)  # a 0.9 MB test_batch
+    import gc
+    gc.disable()
+    tracemalloc.start()
+    try:
+        batch = load_pickle(fake.folder / "test_batch")
+        assert batch[b"data"].nbytes == 300 * 3072
+        del batch
+        left = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert left < 200_000, f"{left / 1e6:.1f} MB still held after the batch was dropped"

@@ -55,7 +55,8 @@ class _Corrupt(Exception):
     """The cache matches the source but its contents are not what we wrote."""
 
 
-def _verified(folder: Path, record: dict, label_limits: dict[str, int], name_counts: dict[str, int]):
+def _verified(folder: Path, record: dict, label_limits: dict[str, int], name_counts: dict[str, int],
+              check_sums: bool):
     arrays = {}
     for name, meta in record["arrays"].items():
         path = folder / f"{name}.npy"
@@ -65,7 +66,7 @@ def _verified(folder: Path, record: dict, label_limits: dict[str, int], name_cou
             raise _Corrupt(f"{path} cannot be read ({exc})") from None
         if list(array.shape) != meta["shape"] or array.dtype.str != meta["dtype"]:
             raise _Corrupt(f"{path} holds a {array.dtype} array of shape {array.shape}, not what was written")
-        if array_crc32(array) != meta["crc32"]:
+        if check_sums and array_crc32(array) != meta["crc32"]:
             raise _Corrupt(f"{path} does not match its checksum")
         arrays[name] = array
     for name, num_classes in label_limits.items():
@@ -83,12 +84,13 @@ def _verified(folder: Path, record: dict, label_limits: dict[str, int], name_cou
 
 
 def load_cache(source_folder: Path, file_names: tuple[str, ...], label_limits: dict[str, int],
-               name_counts: dict[str, int]):
+               name_counts: dict[str, int], *, check_sums: bool = True):
     """(arrays as read-only memmaps, names) from a current, verified cache, or None.
 
     Every label array named in ``label_limits`` is range-checked, every list of class names in
     ``name_counts`` is counted and sanitised. A cache that is current but fails
     its checks is reported once (a logged warning naming the file) and the caller rebuilds it.
+    ``check_sums=False`` skips only the CRC pass (for a cache this process has just written and summed).
     """
     try:
         key = source_key(source_folder, file_names)
@@ -99,7 +101,7 @@ def load_cache(source_folder: Path, file_names: tuple[str, ...], label_limits: d
         record = json.loads((folder / RECORD_FILE).read_text())
         if record.get("key") != key:
             return None  # no cache yet, or the source changed: rebuilt without comment
-        return _verified(folder, record, label_limits, name_counts)
+        return _verified(folder, record, label_limits, name_counts, check_sums)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, FileNotFoundError) and exc.filename == str(folder / RECORD_FILE):
             return None

@@ -25,12 +25,26 @@ from .registry import DatasetInfo, get_info
 
 MIRROR_ENV = "WORKBENCH_CIFAR_MIRROR"
 CHUNK_BYTES = 256 * 1024
+# The official archives are 163 MB (CIFAR-10) and 161 MB (CIFAR-100); a server sending far more is
+# not serving one, and an endless response must not fill the disk.
+MAX_DOWNLOAD_BYTES = 300 * 1000 * 1000
 
 Progress = Callable[[int, "int | None"], None]
 
 
 class _Incomplete(Exception):
     """The server closed the connection before sending the whole file."""
+
+
+class _TooLarge(DatasetError):
+    """The server offers or sends more than MAX_DOWNLOAD_BYTES; never retried."""
+
+
+def _too_large(url: str, size: int, verb: str) -> _TooLarge:
+    return _TooLarge(
+        f"{url} {verb} {size / 1e6:,.0f} MB, more than any CIFAR archive ({MAX_DOWNLOAD_BYTES / 1e6:,.0f} MB), "
+        "so it is not an official archive and nothing was kept."
+    )
 
 
 def archive_url(info: DatasetInfo, url: str | None = None) -> str:
@@ -88,6 +102,8 @@ def _fetch_once(url: str, part: Path, progress, cancel, timeout: float) -> None:
             mode = "ab"
         else:
             have, total, mode = 0, length, "wb"  # server ignored the Range: start over
+        if total is not None and total > MAX_DOWNLOAD_BYTES:
+            raise _too_large(url, total, "offers")
         with open(part, mode) as out:
             if progress:
                 progress(have, total)
@@ -97,8 +113,10 @@ def _fetch_once(url: str, part: Path, progress, cancel, timeout: float) -> None:
                 chunk = response.read(CHUNK_BYTES)
                 if not chunk:
                     break
-                out.write(chunk)
                 have += len(chunk)
+                if have > MAX_DOWNLOAD_BYTES:
+                    raise _too_large(url, have, "sent more than")
+                out.write(chunk)
                 if progress:
                     progress(have, total)
     if total is not None and have < total:
@@ -121,6 +139,9 @@ def download_file(url: str, target: Path, *, md5: str | None, progress: Progress
         try:
             _fetch_once(url, part, progress, cancel, timeout)
             break
+        except _TooLarge:
+            part.unlink(missing_ok=True)
+            raise
         except urllib.error.HTTPError as exc:
             if exc.code == 416:  # our .part is already as long as the file (or longer): restart it
                 part.unlink(missing_ok=True)

@@ -16,7 +16,8 @@ class DatasetNotFound(DatasetError):
     in their own terms: ``cli_hint`` for the command line, ``gui_hint`` for the window.
     """
 
-    def __init__(self, message: str, *, dataset_id: str, title: str, searched: tuple[Path, ...],
+    # Keyword defaults keep the exception copyable and picklable (those rebuild it from the message alone).
+    def __init__(self, message: str, *, dataset_id: str = "", title: str = "", searched: tuple[Path, ...] = (),
                  incomplete: tuple[tuple[Path, tuple[str, ...]], ...] = (),
                  folder_name: str = "", archive_name: str = "", url: str = "") -> None:
         super().__init__(message)

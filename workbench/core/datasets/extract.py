@@ -34,6 +34,10 @@ class _Refused(Exception):
     """One reason the archive is not unpacked (a clause, completed by extract_archive)."""
 
 
+class _WriteFailed(Exception):
+    """Writing the unpacked files failed (disk full, read-only folder): not the archive's fault."""
+
+
 def missing_files(folder: Path, folder_name: str) -> list[str]:
     """Names of the official files absent from ``folder`` (empty when it is complete).
 
@@ -114,14 +118,16 @@ def _unpack(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) ->
     budget = MAX_TOTAL_BYTES
     for member in members:
         path = dest / member.name
-        if member.isdir():
-            path.mkdir(mode=0o755, parents=True, exist_ok=True)
-            continue
-        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        if path.exists():
-            raise _Refused(f"it holds {member.name!r} twice")
-        source = tar.extractfile(member)
-        budget -= copy_capped(source, path, member.size, budget)
+        try:
+            if member.isdir():
+                path.mkdir(mode=0o755, parents=True, exist_ok=True)
+                continue
+            path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            if path.exists():
+                raise _Refused(f"it holds {member.name!r} twice")
+            budget -= copy_capped(tar.extractfile(member), path, member.size, budget)
+        except OSError as exc:
+            raise _WriteFailed(exc.strerror or str(exc)) from exc
 
 
 def extract_archive(archive: Path, folder_name: str, dest_root: Path) -> Path:
@@ -136,8 +142,11 @@ def extract_archive(archive: Path, folder_name: str, dest_root: Path) -> Path:
     except OSError as exc:
         raise DatasetError(f"{exc.strerror}.") from None
     target = dest_root / folder_name
-    dest_root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder_name}.extract-", dir=dest_root))
+    try:
+        dest_root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder_name}.extract-", dir=dest_root))
+    except OSError as exc:
+        raise DatasetError(f"Cannot unpack {archive} into {dest_root}: {exc.strerror or exc}.") from None
     try:
         try:
             with tarfile.open(archive, "r:*") as tar:
@@ -145,6 +154,9 @@ def extract_archive(archive: Path, folder_name: str, dest_root: Path) -> Path:
         except _Refused as exc:
             raise DatasetError(f"{archive} is not an official CIFAR archive: {sanitize(exc, 400)}; nothing was "
                                "unpacked (replace it with the official archive).") from None
+        except _WriteFailed as exc:
+            raise DatasetError(f"Unpacking {archive} into {dest_root} failed ({exc}); nothing was left "
+                               "behind (free some space or choose another folder).") from None
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             raise DatasetError(f"{archive} is not a readable CIFAR archive ({exc}).") from exc
         unpacked = tmp / folder_name
