@@ -142,7 +142,8 @@ def test_classify_refuses_a_fifo_and_a_missing_path_at_once(models, tmp_path):
     assert proc.stderr.strip() == (f"error: {fifo} is not a regular file (a pipe, socket or device), "
                                    "so it cannot be read as an image.")
     proc = run_cli("classify", models["ok"], tmp_path / "nothing.png")
-    assert proc.returncode == 2 and proc.stderr.strip() == f"error: There is no image or folder at {tmp_path / 'nothing.png'}."
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: There is no image or folder at {tmp_path / 'nothing.png'}."
 
 
 def test_class_names_from_a_file_are_sanitised(models, tmp_path):

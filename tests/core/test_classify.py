@@ -224,6 +224,24 @@ def test_nan_model_is_refused_with_one_sentence(tmp_path):
         classify_images(broken, [_png(tmp_path / "a.png", 32, 32)])
 
 
+def test_a_model_failing_inside_tensorflow_is_one_sentence(tmp_path):
+    """One image goes through an eager call, whose error text differs from a graph's; both become one sentence."""
+    import keras
+
+    from workbench.core.classify import classify_images
+    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.predict_guard import PredictionError
+
+    bad = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Embedding(10, 2),
+                            keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    loaded = LoadedModel.from_keras(bad, [str(i) for i in range(10)])
+    for count in (1, 3):
+        paths = [_png(tmp_path / f"{i}.png", 32, 32) for i in range(count)]
+        with pytest.raises(PredictionError, match=r"^The model failed while predicting \(.*is not in \[0, 10\)\); "
+                                                  r"the model does not work on these inputs\.$"):
+            classify_images(loaded, paths)
+
+
 def test_csv_has_the_steps(tmp_path, loaded):
     from workbench.core.classify import classify_images, write_results_csv
 

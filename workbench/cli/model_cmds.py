@@ -77,6 +77,16 @@ def _print_model_facts(loaded: Any, model_arg: str) -> None:
         print(f"warning: {sanitize(warning)}", file=sys.stderr)
 
 
+def _check_model_path(model: str) -> None:
+    """A missing model file, a folder or a pipe is a usage error, told before anything slow starts."""
+    from workbench.core.files import check_regular_file
+
+    try:
+        check_regular_file(model, "model file")
+    except OSError as exc:
+        raise CliError(f"{sanitize(exc.strerror or exc)}; give the path of a .h5 or .keras file.") from None
+
+
 def _check_limit(limit: int | None) -> None:
     if limit is not None and limit < 1:
         raise CliError(f"--limit must be at least 1 (got {limit}); leave it out to evaluate the whole test split.")
@@ -88,6 +98,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.core.evaluation import EvaluationError, evaluate, fit_steps
 
     _check_limit(args.limit)
+    _check_model_path(args.model)
     info = DATASETS.get(args.dataset)
     if info is None:
         raise CliError(f"Unknown dataset {sanitize(args.dataset)!r}; --dataset must be one of {', '.join(DATASETS)}.")
@@ -140,6 +151,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise CliError(f"--top must be at least 1 (got {args.top}).")
+    _check_model_path(args.model)
     try:
         found = collect_image_files(args.images)
     except ImageReadError as exc:
