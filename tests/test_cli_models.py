@@ -95,7 +95,7 @@ def test_evaluate_resizes_for_a_28x28_grayscale_model_and_says_so(models):
     proc = run_cli("evaluate", models["gray28"], "--dataset", "builtin", "--limit", "20")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "note: resized the 32×32 images to the model's 28×28 (--fit crop)." in proc.stdout
-    assert "note: converted the images to grayscale (the model takes 1 channel) (--fit crop)." in proc.stdout
+    assert "note: converted the images to grayscale (the model takes 1 channel)." in proc.stdout
     assert "fit_to_input" not in proc.stdout + proc.stderr
     assert "gray28.h5 on builtin test (20 images): top-1" in proc.stdout
 

@@ -209,6 +209,9 @@ def test_results_stream_in_order_and_stop_when_cancelled(tmp_path, loaded):
     assert results[0].original_size == (40, 30) and len(results[0].top) == 2
     expected = loaded.predict_proba(results[0].model_input)[0]
     assert results[0].top[0] == ("c" + str(int(expected.argmax())), pytest.approx(float(expected.max()), abs=1e-5))
+    lean = classify_images(loaded, paths[:2], keep_inputs=False)
+    assert [r.model_input for r in lean] == [None, None]
+    assert [name for name, _ in lean[0].top[:2]] == [name for name, _ in results[0].top]
     stop_after = []
     gen = iter_classify(loaded, paths, cancel=lambda: len(stop_after) >= 1, preview_size=16)
     stop_after.append(next(gen))

@@ -116,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not args.json:
         _print_model_facts(loaded, args.model)
         for step in steps:
-            print(f"note: {step} (--fit {args.fit}).")
+            print(f"note: {step}{f' (--fit {args.fit})' if step.startswith('resized') else ''}.")
     data = load_dataset(args.dataset, args.data_dir, download=args.download)
     x, y = data.x_test[: args.limit], data.y_test[: args.limit]
     with Progress("evaluating", len(y), unit="images") as bar:
@@ -165,7 +165,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         _print_model_facts(loaded, args.model)
     many = len(found.files) >= CLASSIFY_PROGRESS_FROM
     with Progress("classifying", len(found.files) if many else None, unit="images") as bar:
-        results = classify_images(loaded, found.files, top=args.top, fit=args.fit,
+        results = classify_images(loaded, found.files, top=args.top, fit=args.fit, keep_inputs=False,
                                   progress=(lambda done, _: bar.update(done)) if many else None)
     failures = sum(not r.ok for r in results)
     if args.json:
