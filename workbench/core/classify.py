@@ -109,6 +109,8 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
     for p in paths:
         if cancelled():
             return
+        if not buffered:
+            started = time.monotonic()  # a batch's wait includes decoding its first file
         path = os.fspath(p)
         try:
             prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size)
@@ -116,8 +118,6 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
                                            prepared.original_size, prepared.preview))
         except ImageReadError as exc:
             buffered.append(ClassifyResult(path, error=str(exc)))
-        if len(buffered) == 1:
-            started = time.monotonic()
         if len(buffered) >= PREDICT_BATCH or time.monotonic() - started >= FLUSH_AFTER_S:
             yield from flush()
     yield from flush()
