@@ -165,3 +165,15 @@ def test_every_evaluate_and_classify_option_has_help():
         for action in commands[name]._actions:
             assert action.help, f"{name} {action.dest} has no help text"
         assert "(default: crop)" in commands[name].format_help()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluate", "{ok}", "--dataset", "nope"], "error: Unknown dataset 'nope'; --dataset must be one of "),
+    (["classify", "{ok}", "x.png", "--top", "0"], "error: --top must be at least 1 (got 0)."),
+    (["classify", "{missing}", "x.png"], "error: There is no model file at "),
+])
+def test_usage_errors_exit_2_before_any_model_is_loaded(models, tmp_path, args, message):
+    args = [a.format(ok=models["ok"], missing=tmp_path / "missing.h5") for a in args]
+    proc = run_cli(*args, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(message) and len(proc.stderr.strip().splitlines()) == 1  # TensorFlow never loaded
