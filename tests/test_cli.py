@@ -79,7 +79,7 @@ def test_classify_images_with_the_saved_model_alone(trained, tmp_path):
     _, result = trained
     proc = run_cli("classify", result["model_path"], *paths, bogus, "--top", "3", "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rows = last_json(proc.stdout)
+    rows = last_json(proc.stdout)["images"]
     assert [Path(r["image"]).name for r in rows] == ["img0.png", "img1.png", "img2.png", "notes.png"]
     names = set(data.class_names)
     for row in rows[:3]:

@@ -209,6 +209,9 @@ def test_results_stream_in_order_and_stop_when_cancelled(tmp_path, loaded):
     assert results[0].original_size == (40, 30) and len(results[0].top) == 2
     expected = loaded.predict_proba(results[0].model_input)[0]
     assert results[0].top[0] == ("c" + str(int(expected.argmax())), pytest.approx(float(expected.max()), abs=1e-5))
+    lean = classify_images(loaded, paths[:2], keep_inputs=False)
+    assert [r.model_input for r in lean] == [None, None]
+    assert [name for name, _ in lean[0].top[:2]] == [name for name, _ in results[0].top]
     stop_after = []
     gen = iter_classify(loaded, paths, cancel=lambda: len(stop_after) >= 1, preview_size=16)
     stop_after.append(next(gen))
@@ -222,6 +225,24 @@ def test_nan_model_is_refused_with_one_sentence(tmp_path):
     broken = _model(nan=True)
     with pytest.raises(NonFiniteOutputError, match=r"^The model outputs NaN for these images: the model is broken"):
         classify_images(broken, [_png(tmp_path / "a.png", 32, 32)])
+
+
+def test_a_model_failing_inside_tensorflow_is_one_sentence(tmp_path):
+    """One image goes through an eager call, whose error text differs from a graph's; both become one sentence."""
+    import keras
+
+    from workbench.core.classify import classify_images
+    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.predict_guard import PredictionError
+
+    bad = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Embedding(10, 2),
+                            keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    loaded = LoadedModel.from_keras(bad, [str(i) for i in range(10)])
+    for count in (1, 3):
+        paths = [_png(tmp_path / f"{i}.png", 32, 32) for i in range(count)]
+        with pytest.raises(PredictionError, match=r"^The model failed while predicting \(.*is not in \[0, 10\)\); "
+                                                  r"the model does not work on these inputs\.$"):
+            classify_images(loaded, paths)
 
 
 def test_csv_has_the_steps(tmp_path, loaded):

@@ -133,7 +133,8 @@ def test_nan_outputs_are_refused(model_and_data):
     import keras
 
     _, x, y = model_and_data
-    broken = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    broken = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
+                               keras.layers.Dense(10, activation="softmax")])
     broken.set_weights([np.full_like(w, np.nan) for w in broken.get_weights()])
     with pytest.raises(EvaluationError, match=r"^The model outputs NaN for these images: the model is broken "
                                               r"\(for example, its training diverged\); retrain it"):

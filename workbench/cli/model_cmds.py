@@ -93,6 +93,16 @@ def _print_model_facts(loaded: Any, model_arg: str) -> None:
         print(f"warning: {sanitize(warning)}", file=sys.stderr)
 
 
+def _check_model_path(model: str) -> None:
+    """A missing model file, a folder or a pipe is a usage error, told before anything slow starts."""
+    from workbench.core.files import check_regular_file
+
+    try:
+        check_regular_file(model, "model file")
+    except OSError as exc:
+        raise CliError(f"{sanitize(exc.strerror or exc)}; give the path of a .h5 or .keras file.") from None
+
+
 def _check_limit(limit: int | None) -> None:
     if limit is not None and limit < 1:
         raise CliError(f"--limit must be at least 1 (got {limit}); leave it out to evaluate the whole test split.")
@@ -104,6 +114,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.core.evaluation import EvaluationError, evaluate, fit_steps
 
     _check_limit(args.limit)
+    _check_model_path(args.model)
     info = DATASETS.get(args.dataset)
     if info is None:
         raise CliError(f"Unknown dataset {sanitize(args.dataset)!r}; --dataset must be one of {', '.join(DATASETS)}.")
@@ -121,7 +132,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not args.json:
         _print_model_facts(loaded, args.model)
         for step in steps:
-            print(f"note: {step} (--fit {args.fit}).")
+            print(f"note: {step}{f' (--fit {args.fit})' if step.startswith('resized') else ''}.")
     data = load_dataset(args.dataset, args.data_dir, download=args.download)
     x, y = data.x_test[: args.limit], data.y_test[: args.limit]
     with Progress("evaluating", len(y), unit="images") as bar:
@@ -156,6 +167,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise CliError(f"--top must be at least 1 (got {args.top}).")
+    _check_model_path(args.model)
     try:
         found = collect_image_files(args.images)
     except ImageReadError as exc:
@@ -169,7 +181,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         _print_model_facts(loaded, args.model)
     many = len(found.files) >= CLASSIFY_PROGRESS_FROM
     with Progress("classifying", len(found.files) if many else None, unit="images") as bar:
-        results = classify_images(loaded, found.files, top=args.top, fit=args.fit,
+        results = classify_images(loaded, found.files, top=args.top, fit=args.fit, keep_inputs=False,
                                   progress=(lambda done, _: bar.update(done)) if many else None)
     failures = sum(not r.ok for r in results)
     if args.json:

@@ -9,6 +9,7 @@ whose outputs are not finite is refused with `NonFiniteOutputError` (see `predic
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import tempfile
 import time
@@ -73,13 +74,15 @@ def _with_predictions(loaded, pending: list[ClassifyResult], k: int) -> list[Cla
 
 
 def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, fit: str = "crop",
-                  preview_size: int = 0, cancel: Callable[[], bool] | None = None) -> Iterator[ClassifyResult]:
+                  preview_size: int = 0, keep_inputs: bool = True,
+                  cancel: Callable[[], bool] | None = None) -> Iterator[ClassifyResult]:
     """One ClassifyResult per path, in order, as soon as it is known.
 
     Files are decoded one at a time and shrunk at once (bounded memory, see `images.prepare_image`);
     fitted inputs are predicted in batches of up to PREDICT_BATCH or every FLUSH_AFTER_S.
     `cancel()` is checked before each file and each result: once it returns True, nothing more is yielded.
-    `preview_size` > 0 adds a small copy of each picture (for showing it). Raises ClassifyError when
+    `preview_size` > 0 adds a small copy of each picture (for showing it); `keep_inputs=False` drops
+    `model_input` from the results (for long runs that only report labels). Raises ClassifyError when
     the model cannot take images, NonFiniteOutputError when its outputs are NaN/inf, PredictionError
     when the model fails to run.
     """
@@ -100,11 +103,14 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
         for r in ready:
             if cancelled():
                 return
-            yield next(done) if r.ok else r
+            r = next(done) if r.ok else r
+            yield r if keep_inputs else dataclasses.replace(r, model_input=None)
 
     for p in paths:
         if cancelled():
             return
+        if not buffered:
+            started = time.monotonic()  # a batch's wait includes decoding its first file
         path = os.fspath(p)
         try:
             prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size)
@@ -112,15 +118,14 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
                                            prepared.original_size, prepared.preview))
         except ImageReadError as exc:
             buffered.append(ClassifyResult(path, error=str(exc)))
-        if len(buffered) == 1:
-            started = time.monotonic()
         if len(buffered) >= PREDICT_BATCH or time.monotonic() - started >= FLUSH_AFTER_S:
             yield from flush()
     yield from flush()
 
 
 def classify_images(loaded, paths: Iterable[str | os.PathLike], top: int = 5, *, fit: str = "crop",
-                    preview_size: int = 0, progress: Callable[[int, int], None] | None = None,
+                    preview_size: int = 0, keep_inputs: bool = True,
+                    progress: Callable[[int, int], None] | None = None,
                     cancel: Callable[[], bool] | None = None) -> list[ClassifyResult]:
     """One ClassifyResult per path, in order (fewer when cancelled): the top-k pairs or an error sentence.
 
@@ -128,7 +133,8 @@ def classify_images(loaded, paths: Iterable[str | os.PathLike], top: int = 5, *,
     """
     paths = [os.fspath(p) for p in paths]
     results: list[ClassifyResult] = []
-    for result in iter_classify(loaded, paths, top=top, fit=fit, preview_size=preview_size, cancel=cancel):
+    for result in iter_classify(loaded, paths, top=top, fit=fit, preview_size=preview_size,
+                                keep_inputs=keep_inputs, cancel=cancel):
         results.append(result)
         if progress is not None:
             progress(len(results), len(paths))

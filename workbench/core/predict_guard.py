@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-# Pieces of a TensorFlow error text that are locations, not the reason ("[[{{node x}}]]", "[Op:...]").
-_TF_NOISE = re.compile(r"\[\[.*?\]\]|\[Op:[^\]]*\]|\{\{function_node [^}]*\}\}")
-# Lines of a TensorFlow error that are headers or stack frames rather than the reason.
-_TF_FRAME = re.compile(r"^(Graph execution error:?|Detected at node|File \"|Stack trace|in user code:|"
-                       r"Traceback|Error in user-defined function|Node:)")
+# Pieces of a TensorFlow error text that are locations, not the reason ("[[{{node x}}]]", "[Op:...] name:").
+_TF_NOISE = re.compile(r"\[\[.*?\]\]|\[Op:[^\]]*\]( name:\s*\S*)?|\{\{function_node [^}]*\}\}")
+# Lines of a TensorFlow/Keras error that are headers, stack frames or argument lists rather than the reason.
+_TF_FRAME = re.compile(r"^(Graph execution error|Detected at node|File \"|Stack trace|in user code|Traceback|"
+                       r"Error in user-defined function|Node:|Exception encountered when calling|Arguments received)")
 # Longest reason quoted from TensorFlow: enough for "indices[3] = 12 is not in [0, 10)".
 MAX_REASON_CHARS = 240
 
@@ -47,8 +47,12 @@ def check_finite(probs: np.ndarray, loaded: Any) -> np.ndarray:
 
 def tf_reason(exc: BaseException) -> str:
     """The line of a TensorFlow/Keras error that says what went wrong, without node names or frames."""
-    lines = [_TF_NOISE.sub("", line).strip() for line in str(exc).splitlines()]
-    reasons = [line for line in lines if line and not _TF_FRAME.match(line) and not line.startswith(("  ", "\t"))]
+    from workbench.core.text import sanitize
+
+    # Indented lines are stack frames and argument lists; Keras also colours its text with ANSI codes.
+    lines = [_TF_NOISE.sub("", sanitize(line, 10_000)).strip() for line in str(exc).splitlines()
+             if not line.startswith((" ", "\t"))]
+    reasons = [line for line in lines if line and not _TF_FRAME.match(line)]
     reason = (reasons[-1] if reasons else type(exc).__name__).rstrip(" :.")
     if len(reason) > MAX_REASON_CHARS:
         reason = reason[: MAX_REASON_CHARS - 1] + "…"
