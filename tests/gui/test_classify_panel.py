@@ -68,6 +68,8 @@ def test_classifies_images_and_reports_a_non_image_in_its_own_row(qtbot, panel, 
     assert tuple(loaded.class_names) == CLASS_NAMES
     assert "Keras" in panel.setup.info_label.text()
     assert not panel.setup.preprocessing_combo.isEnabled()  # ours: raw pixels, fixed
+    said = panel.assumptions_label.text()  # what was assumed, under the model box
+    assert panel.assumptions_label.isVisibleTo(panel) and "Preprocessing:" in said and "Class names:" in said
 
     with qtbot.waitSignal(panel.results_shown, timeout=60_000) as blocker:
         panel.add_images(image_files)
