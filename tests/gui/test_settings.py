@@ -46,7 +46,10 @@ def test_a_broken_gui_ini_opens_the_window_with_defaults_and_says_which(qtbot, t
     assert e.learning_rate.value() == defaults.learning_rate
     assert e.dataset_id() != "no-such-dataset" and e.optimizer.currentData() == defaults.optimizer
     assert window.tabs.currentIndex() == TAB_DATASET
-    note = window.status_label.text()
+    browser = window.browser
+    qtbot.waitUntil(lambda: browser.is_showing_samples() or browser.is_showing_missing(), timeout=30_000)
+    note = window.settings_note.text()  # still there after the dataset's own status message
+    assert window.settings_note.isVisible() and window.status_label.text() not in ("", note)
     for key in ("epochs", "seed", "batch_size", "learning_rate", "label_smoothing", "optimizer", "augment",
                 "val_split", "limit", "dataset", "arch", "arch_options"):
         assert f"experiment/{key}" in note, key
@@ -66,4 +69,4 @@ def test_good_settings_come_back_without_a_note(qtbot, tmp_path, monkeypatch):
     second = MainWindow(runs_root=str(tmp_path / "runs"), count_params=False)
     qtbot.addWidget(second)
     assert second.experiment.epochs.value() == 7 and second.experiment.seed.value() == 2**31 - 1
-    assert second.settings_rejected == [] and "reset" not in second.status_label.text()
+    assert second.settings_rejected == [] and not second.settings_note.isVisibleTo(second)
