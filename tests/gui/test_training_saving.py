@@ -41,3 +41,19 @@ def test_copy_is_atomic_and_leaves_no_part_file(tmp_path):
     source.write_bytes(b"12345")
     target = copy_atomically(source, tmp_path / "out" / "b.h5")
     assert target.read_bytes() == b"12345" and not list((tmp_path / "out").glob(".*.part"))
+
+
+def test_converting_back_and_forth_keeps_the_metadata_flat(tmp_path):
+    """Each conversion once wrapped the file's "extra" in another "extra"."""
+    import keras
+
+    from workbench.core.modelio import read_metadata, save_model
+    from workbench.gui.panels.training.saving import convert_model
+
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    first = save_model(model, tmp_path / "m.h5", class_names=("a", "b"), dataset_id="custom",
+                       extra={"note": "kept"})
+    second = convert_model(str(first), str(tmp_path / "m.keras"))
+    third = convert_model(second, str(tmp_path / "again.h5"))
+    meta = read_metadata(third)
+    assert meta["extra"] == {"note": "kept"} and meta["class_names"] == ["a", "b"]
