@@ -1,4 +1,4 @@
-"""The architecture rules of docs/DESIGN.md, checked on the real import graph."""
+"""The architecture rules (docs/DESIGN.md), checked on the real import graph; contracts in .importlinter."""
 
 import subprocess
 import sys
@@ -31,8 +31,21 @@ def test_core_imports_neither_qt_nor_tensorflow(module):
 
 
 def test_import_contracts_hold():
-    """import-linter: the core never imports Qt; the GUI never imports TensorFlow/Keras directly."""
+    """import-linter on .importlinter: the core never imports Qt, the GUI never imports TensorFlow/Keras
+    directly, and the layers (cli > gui > core; app > main window > panels > widgets > tasks; runs >
+    training > model files > architectures/datasets > helpers) are never crossed upwards."""
     root = Path(__file__).resolve().parents[1]
-    linter = Path(sys.executable).with_name("lint-imports")
-    out = subprocess.run([str(linter), "--no-cache"], cwd=root, capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    code = ("from importlinter.cli import lint_imports; "
+            "raise SystemExit(lint_imports(config_filename='.importlinter', no_cache=True, no_logo=True))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "0 broken" in out.stdout and "layers" not in out.stderr
+
+
+def test_the_contracts_live_in_one_file():
+    """The import-linter configuration is .importlinter only (pyproject.toml would be read instead if it
+    also had one, and two copies drift)."""
+    root = Path(__file__).resolve().parents[1]
+    assert "[tool.importlinter" not in (root / "pyproject.toml").read_text(encoding="utf-8")
+    config = (root / ".importlinter").read_text(encoding="utf-8")
+    assert config.count("type = layers") >= 3

@@ -68,6 +68,8 @@ def test_classifies_images_and_reports_a_non_image_in_its_own_row(qtbot, panel, 
     assert tuple(loaded.class_names) == CLASS_NAMES
     assert "Keras" in panel.setup.info_label.text()
     assert not panel.setup.preprocessing_combo.isEnabled()  # ours: raw pixels, fixed
+    said = panel.assumptions_label.text()  # what was assumed, under the model box
+    assert panel.assumptions_label.isVisibleTo(panel) and "Preprocessing:" in said and "Class names:" in said
 
     with qtbot.waitSignal(panel.results_shown, timeout=60_000) as blocker:
         panel.add_images(image_files)
@@ -91,8 +93,10 @@ def test_classifies_images_and_reports_a_non_image_in_its_own_row(qtbot, panel, 
     panel.export_csv(out)
     with open(out, newline="", encoding="utf-8") as fh:
         lines = list(csv.reader(fh))
-    assert lines[0][:3] == ["image", "true_label", "error"] and len(lines) == 4
-    assert lines[2][2]  # the text file's error
+    # the core's writer, the same format the CLI writes
+    assert lines[0][:4] == ["image", "error", "label_1", "probability_1"] and len(lines) == 4
+    assert lines[2][0].endswith("notes.txt") and lines[2][1]  # the text file's error
+    assert [r[2] for r in (lines[1], lines[3])] == [w.row.top[0][0] for w in ok]
 
     assert save_shot(panel, "classify_files.png")
 

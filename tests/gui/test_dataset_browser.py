@@ -90,6 +90,18 @@ def test_missing_dataset_shows_download_panel(qtbot, tmp_path):
     assert panel.download_button.isEnabled()
     assert "nothing-here" in panel.missing_text.text()
     assert panel.last_error is not None and panel.last_error.is_a("DatasetNotFound")
+    # window terms: the buttons on this page, never a CLI flag or a Python keyword
+    text = panel.missing_text.text()
+    assert "Press Download (about 161 MB)" in text and "Open folder or archive…" in text
+    assert "--" not in text and "download=True" not in text
+
+
+def test_cli_terms_in_a_core_message_become_buttons():
+    from workbench.gui.wording import in_window_terms
+
+    said = in_window_terms("The archive is damaged; run it again with --download, or pass --data-dir DIR.")
+    assert said == ("The archive is damaged; press Download on the Dataset tab, or use "
+                    "Open folder or archive… on the Dataset tab.")
 
 
 def test_open_folder_after_missing_loads_it(qtbot, tmp_path):

@@ -98,14 +98,24 @@ def test_scores_match_numpy_and_cells_open_their_images(qtbot, panel, builtin_mo
     panel.export_png(SHOTS / "evaluate_confusion_export.png")
 
 
-def test_a_dataset_with_other_classes_is_refused_with_a_sentence(qtbot, panel, builtin_model):
-    with qtbot.waitSignal(panel.model_loaded, timeout=LOAD_TIMEOUT):
+def test_a_dataset_with_other_classes_is_refused_with_a_sentence(qtbot, panel, builtin_model, tmp_path):
+    """The dataset loads (a small CIFAR-100 on disk), so the refusal comes from the class check itself
+    (it once came from a missing folder, and the test passed without ever reaching the check)."""
+    from tests.core.cifar_fixtures import write_cifar100
+    from workbench.core.datasets import DATASETS
+
+    write_cifar100(tmp_path, n_train=20, n_test=10)
+    with qtbot.waitSignal(panel.model_loaded, timeout=LOAD_TIMEOUT) as loaded:
         panel.open_model(builtin_model)
-    panel.set_dataset("cifar10", "/nonexistent")
-    with qtbot.waitSignal(panel.evaluation_failed, timeout=30_000) as failed:
+    n = loaded.args[0].num_classes
+    assert n != 100
+    assert panel.set_dataset("cifar100", str(tmp_path))
+    with qtbot.waitSignal(panel.evaluation_failed, timeout=60_000) as failed:
         panel.evaluate()
-    assert failed.args[0]
-    assert panel.evaluate_button.isEnabled()
+    message = failed.args[0]
+    assert message == (f"The model predicts {n} classes but {DATASETS['cifar100'].title} has 100; "
+                       "pick a dataset with the same classes.")
+    assert panel.evaluate_button.isEnabled() and panel.run is None
 
 
 def test_superclass_view_of_a_100_class_result(qtbot, panel):

@@ -163,3 +163,22 @@ def test_parameter_count_shown_for_dataset_classes(qtbot, make_window):
     assert window.experiment.param_count() > 1000
     assert f"{window.experiment.param_count():,}" in window.experiment.params_label.text()
     wait_idle(qtbot, window)
+
+
+def test_closing_classify_and_evaluate_work_leaves_the_training_running(qtbot, make_window):
+    """Each panel owns its tasks: shutting down the Classify panel (and cancelling Evaluate's tasks)
+    once set the training stop flag too, because every panel shared one task runner."""
+    window = make_window()
+    _configure(window, epochs=3)
+    training = window.training
+    with qtbot.waitSignal(training.run_ended, timeout=LONG) as ended:
+        with qtbot.waitSignal(training.run_started, timeout=LONG):
+            assert window.start_training()
+        window.classify.shutdown()
+        window.evaluate.tasks.cancel_all()
+        window.runs.tasks.cancel_all()
+        assert training.is_running() and not training.worker.stop_event.is_set()
+    wait_idle(qtbot, window)
+    final = ended.args[0]
+    assert isinstance(final, TrainingFinished), getattr(final, "message", final)
+    assert final.epochs_completed == 3

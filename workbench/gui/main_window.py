@@ -27,8 +27,8 @@ from workbench.gui.panels.model_view import ModelViewPanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
-from workbench.gui.widgets.model_picker import MODEL_FILTER, split_paths
 from workbench.gui.tasks import PanelTasks
+from workbench.gui.widgets.model_picker import MODEL_FILTER, split_paths
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
 TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
@@ -129,8 +129,12 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self._restore_window()
         self._update_actions()
-        if self.settings_rejected:
-            self.show_status(rejected_note(self.settings_rejected))
+        # Kept in the status bar for the session (status messages would soon write over it).
+        self.settings_note = QLabel(rejected_note(self.settings_rejected) if self.settings_rejected else "")
+        self.settings_note.setObjectName("settingsNote")
+        self.settings_note.setStyleSheet("color: #a05a00;")
+        self.settings_note.setVisible(bool(self.settings_rejected))
+        self.statusBar().insertWidget(0, self.settings_note)
 
     # --- settings -------------------------------------------------------------------------------
     def _load_settings(self) -> list[str]:

@@ -1,7 +1,7 @@
 """One panel in its own window (``python -m workbench.gui.panels.<name>``), for a look without the rest.
 
-WORKBENCH_PANEL_QUIT_MS (optional) closes the window after that many milliseconds, so a test can launch
-every panel's entry point and see it start and end cleanly.
+WORKBENCH_PANEL_QUIT_MS (optional) closes the window after that many milliseconds and says so on stdout,
+so a test can launch every panel's entry point and see it open and end cleanly.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def run_panel(factory: Callable[[], QWidget], title: str) -> int:
     if quit_ms.isdigit():
         QTimer.singleShot(int(quit_ms), panel.close)
     code = app.exec()
+    if quit_ms.isdigit():
+        print(f"{title}: shown {panel.width()}x{panel.height()}, closed after {quit_ms} ms", flush=True)
     stop = getattr(panel, "stop", None)
     if callable(stop):
         stop()  # a training panel: stop the run (its model so far is saved)

@@ -221,9 +221,6 @@ class PanelTasks(QObject):
         """No task running and every finished task's results delivered."""
         return not self._tasks
 
-    def running_names(self) -> list[str]:
-        return [task.name for task in self._tasks.values()]
-
     def wait_all(self, timeout_ms: int = 60_000) -> bool:
         """Block until every thread ended (only when the panel or application is going away)."""
         ok = True

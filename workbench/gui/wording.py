@@ -13,6 +13,7 @@ _CLI_TO_WINDOW = (
     (re.compile(r"\s*\(download=True\)"), ""),
     (re.compile(r"(re-?run|run it again|try again) with --download\b"), "press Download on the Dataset tab"),
     (re.compile(r"--download\b"), "the Download button on the Dataset tab"),
+    (re.compile(r"\b(?:pass|give|use|with) --data-dir(?: [A-Z_]+)?"), "use Open folder or archive… on the Dataset tab"),
     (re.compile(r"--data-dir(?: [A-Z_]+)?"), "Open folder or archive… on the Dataset tab"),
     (re.compile(r"--limit(?: N)?"), "the Test images box"),
     (re.compile(r"--preprocessing(?: [A-Z_]+)?"), "the Preprocessing choice in the model box"),

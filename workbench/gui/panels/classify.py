@@ -102,13 +102,24 @@ def _thumbnail(path: str) -> np.ndarray | None:
 def classify_files(loaded, paths: Sequence[str], top: int = TOP_K, cancel=None) -> ClassifyBatch:
     """Worker thread: the core's ``classify_images`` (one code path with the CLI), plus a thumbnail per
     readable file; unreadable files keep the core's sentence in their own row."""
+    import inspect
+
     from workbench.core.classify import classify_images
 
     start = time.perf_counter()
     should_stop = cancel.is_set if cancel is not None else None
-    results = classify_images(loaded, list(paths), top, cancel=should_stop)
-    rows = tuple(ImageRow(r, _thumbnail(r.image) if r.ok else None) for r in results)
+    # A core that returns a small copy of each picture (preview_size) saves decoding it twice here.
+    extra = {"preview_size": THUMB_SOURCE} if "preview_size" in inspect.signature(classify_images).parameters else {}
+    results = classify_images(loaded, list(paths), top, cancel=should_stop, **extra)
+    rows = tuple(ImageRow(r, _original(r)) for r in results)
     return ClassifyBatch(rows, time.perf_counter() - start)
+
+
+def _original(result: ClassifyResult) -> np.ndarray | None:
+    preview = getattr(result, "preview", None)
+    if preview is not None:
+        return preview
+    return _thumbnail(result.image) if result.ok else None
 
 
 def classify_test_images(loaded, dataset_id: str, data_dir: str | None, count: int, seed: int,
@@ -183,6 +194,7 @@ class ResultRow(QFrame):
         text.addWidget(self.name_label)
         self.bars: ProbBars | None = None
         self.error_label: QLabel | None = None
+        self.steps_label: QLabel | None = None
         if row.error:
             self.error_label = QLabel(f"⚠ {_html(row.error)}")
             self.error_label.setWordWrap(True)
@@ -190,6 +202,13 @@ class ResultRow(QFrame):
             self.error_label.setStyleSheet("color: #b00020;")
             text.addWidget(self.error_label)
         else:
+            steps = tuple(getattr(row.result, "steps", ()) or ())
+            if steps:  # what was done to the picture before the model saw it
+                self.steps_label = QLabel(f"<small>{_html('; '.join(steps))}</small>")
+                self.steps_label.setObjectName("rowSteps")
+                self.steps_label.setWordWrap(True)
+                self.steps_label.setStyleSheet("color: #555;")
+                text.addWidget(self.steps_label)
             if row.true_label is not None:
                 verdict = "✔" if row.top and row.top[0][0] == row.true_label else "✘"
                 colour = "#2ca02c" if verdict == "✔" else "#d62728"
@@ -237,7 +256,6 @@ class ClassifyPanel(ModelPanel):
         self._pending_paths: list[str] = []
         self._seed = 0
         self._last_sources: list[tuple[str, object]] = []  # what to re-run when the model changes
-        self.last_batch_seconds = 0.0
 
         self.setup.load_failed.connect(self._on_load_failed)
 
@@ -376,7 +394,6 @@ class ClassifyPanel(ModelPanel):
             self.results_layout.insertWidget(self.results_layout.count() - 1, widget)
             self.rows.append(row)
             self.row_widgets.append(widget)
-        self.last_batch_seconds = batch.seconds
         bad = sum(1 for r in batch.rows if not r.ok)
         text = f"{len(self.rows)} image(s) shown; the last {len(batch.rows)} took {batch.seconds * 1000:.0f} ms"
         if bad:

@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.datasets import DATASETS
+from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.class_bars import ClassBarChart
 from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
 from workbench.gui.wording import in_window_terms, not_found_text
-from workbench.gui.tasks import PanelTasks, TaskError
 
 
 @dataclass(frozen=True, eq=False)

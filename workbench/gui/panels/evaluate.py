@@ -33,13 +33,13 @@ from PySide6.QtWidgets import (
 
 from workbench.core.datasets import DATASETS
 from workbench.gui.panels.model_panel import ModelPanel
+from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
 from workbench.gui.widgets.model_picker import split_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap
 from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
 from workbench.gui.wording import in_window_terms
-from workbench.gui.tasks import TaskError
 
 TASK = "evaluate"
 CELL_GRID_MAX = 200  # images shown for one confusion cell (most confident first)

@@ -26,9 +26,9 @@ from workbench.core.architectures import ARCHITECTURES, resolve_options
 from workbench.core.datasets.registry import DATASETS
 from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
 from workbench.gui.settings import SettingsReader
+from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.arch_options import ArchOptionsForm
 from workbench.gui.widgets.combos import elide_combo
-from workbench.gui.tasks import PanelTasks, TaskError
 
 DATASET_ORDER = ("cifar10", "cifar100", "cifar100-coarse", "builtin")
 _DATASET_LABELS = {

@@ -108,9 +108,6 @@ class ModelPanel(QWidget):
         return True
 
     # ---- background work -------------------------------------------------------------------------
-    def is_busy(self) -> bool:
-        return not self.tasks.is_idle()
-
     def shutdown(self) -> None:
         """Cancel this panel's tasks and wait for their threads (closing; never touches other panels)."""
         self.setup.shutdown()

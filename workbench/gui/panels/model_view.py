@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.gui.widgets.layer_graph import LayerGraph, shape_text
 from workbench.gui.tasks import PanelTasks, TaskError
+from workbench.gui.widgets.layer_graph import LayerGraph, shape_text
 
 
 @dataclass(frozen=True)

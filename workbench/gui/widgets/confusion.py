@@ -8,9 +8,7 @@ the text is the count.
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 from typing import Sequence
 
 import numpy as np
@@ -77,25 +75,6 @@ class ConfusionMatrixView(QWidget):
 
     def count(self, true: int, predicted: int) -> int:
         return int(self.matrix[true, predicted])
-
-    def write_csv(self, path: str | os.PathLike) -> None:
-        """Header of predicted names, one row per true class with its counts."""
-        with open(os.fspath(path), "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["true \\ predicted", *self.class_names])
-            for name, row in zip(self.class_names, self.matrix):
-                writer.writerow([name, *map(int, row)])
-
-    def save_png(self, path: str | os.PathLike, size: QSize | None = None) -> bool:
-        """The heatmap as drawn (at ``size`` if given, e.g. larger for 100 classes)."""
-        if size is None:
-            return self.grab().save(os.fspath(path))
-        old = self.size()
-        self.resize(size)
-        try:
-            return self.grab().save(os.fspath(path))
-        finally:
-            self.resize(old)
 
     # ---- geometry -----------------------------------------------------------------------------
     def _label_font(self) -> QFont:
