@@ -7,6 +7,7 @@ so a test can launch every panel's entry point and see it open and end cleanly.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Callable
 
 from PySide6.QtCore import QTimer
@@ -19,6 +20,12 @@ QUIT_ENV = "WORKBENCH_PANEL_QUIT_MS"
 
 def run_panel(factory: Callable[[], QWidget], title: str) -> int:
     """Show ``factory()`` as a window until it is closed; its background tasks are stopped and waited for."""
+    from workbench.gui.display_check import display_problem
+
+    problem = display_problem()  # before QApplication, which would abort the process with Qt's own text
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     app = application()
     panel = factory()
     panel.setWindowTitle(f"CIFAR Workbench — {title}")

@@ -84,42 +84,17 @@ class ClassifyBatch:
     seconds: float
 
 
-def _thumbnail(path: str) -> np.ndarray | None:
-    """The original, small: decoded at reduced size where the format allows (JPEG draft), never whole."""
-    from PIL import Image
-
-    from workbench.core.files import open_regular_file
-
-    try:
-        with open_regular_file(path, "image") as fh, Image.open(fh) as img:
-            img.draft("RGB", (THUMB_SOURCE, THUMB_SOURCE))
-            img.thumbnail((THUMB_SOURCE, THUMB_SOURCE))
-            return np.ascontiguousarray(np.asarray(img.convert("RGB")))
-    except (OSError, ValueError, Image.DecompressionBombError):  # the row still shows what the model saw
-        return None
-
-
 def classify_files(loaded, paths: Sequence[str], top: int = TOP_K, cancel=None) -> ClassifyBatch:
     """Worker thread: the core's ``classify_images`` (one code path with the CLI), plus a thumbnail per
     readable file; unreadable files keep the core's sentence in their own row."""
-    import inspect
-
     from workbench.core.classify import classify_images
 
     start = time.perf_counter()
     should_stop = cancel.is_set if cancel is not None else None
-    # A core that returns a small copy of each picture (preview_size) saves decoding it twice here.
-    extra = {"preview_size": THUMB_SOURCE} if "preview_size" in inspect.signature(classify_images).parameters else {}
-    results = classify_images(loaded, list(paths), top, cancel=should_stop, **extra)
-    rows = tuple(ImageRow(r, _original(r)) for r in results)
+    # The core decodes each file once and hands back a small copy of the picture for the row.
+    results = classify_images(loaded, list(paths), top, cancel=should_stop, preview_size=THUMB_SOURCE)
+    rows = tuple(ImageRow(r, r.preview) for r in results)
     return ClassifyBatch(rows, time.perf_counter() - start)
-
-
-def _original(result: ClassifyResult) -> np.ndarray | None:
-    preview = getattr(result, "preview", None)
-    if preview is not None:
-        return preview
-    return _thumbnail(result.image) if result.ok else None
 
 
 def classify_test_images(loaded, dataset_id: str, data_dir: str | None, count: int, seed: int,
