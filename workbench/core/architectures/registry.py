@@ -224,9 +224,10 @@ def count_params(name: str, num_classes: int, *, input_shape: tuple[int, int, in
     Networks with a flattened head grow with the image size; the others do not. Raises what
     build_model raises.
     """
+    num_classes = _check_classes(num_classes)
+    shape = _check_input_shape(name, input_shape)  # the same checks, in the same order, as build_model
     resolved = resolve_options(name, **options)
-    shape = _check_input_shape(name, input_shape)
-    return _count(name, _check_classes(num_classes), shape, tuple(sorted(resolved.items())))
+    return _count(name, num_classes, shape, tuple(sorted(resolved.items())))
 
 
 def param_counts_for(num_classes: int, input_shape: tuple[int, int, int] = INPUT_SHAPE) -> dict[str, int | None]:
