@@ -187,3 +187,23 @@ def test_parse_input_shape_refuses_with_one_sentence(text):
 def test_unknown_network_is_a_value_error_not_an_answer():
     with pytest.raises(ValueError, match="Unknown architecture 'vgg99'"):
         input_problem("vgg99", (32, 32, 3))
+
+
+def test_the_guide_table_of_sizes_matches_the_networks():
+    """docs/ARCHITECTURES.md's "Other image sizes" table is what the code builds (it cannot drift)."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURES.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:-1] for line in guide.splitlines() if line.startswith("| ")]
+    checked = 0
+    for cells in rows:
+        names = [n.strip() for n in cells[0].split(",")]
+        if not set(names) <= set(ARCHITECTURES):
+            continue
+        for index, name in enumerate(names):
+            assert min_input_side(name) == int(cells[1]), name
+            for cell, shape in ((cells[3], (28, 28, 1)), (cells[4], (64, 64, 3))):
+                figure = int(cell.split("/")[index].strip().replace(",", ""))
+                assert count_params(name, 10, input_shape=shape) == figure, (name, shape)
+            checked += 1
+    assert checked == len(ARCHITECTURES)
