@@ -52,6 +52,9 @@ def test_every_network_is_listed_with_its_smallest_side():
     assert set(SMALLEST_SIDE) == set(ARCHITECTURES)
     for name, side in SMALLEST_SIDE.items():
         assert min_input_side(name) == side, name
+        # The form shows the description: it names the same smallest size.
+        said = f"images of {side}×{side} and up" if side > 1 else f"any image size up to {MAX_SIDE}×{MAX_SIDE}"
+        assert said in get_arch(name).description, name
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (64, 64, 3), (32, 32, 3)], ids=lambda s: "x".join(map(str, s)))
@@ -118,10 +121,13 @@ def test_too_large_and_odd_channel_counts_are_refused(name):
             f"{name} takes images with 1 (grayscale), 3 (RGB) or 4 (RGBA) channels, not {channels}.")
 
 
-@pytest.mark.parametrize("shape", [(0, 28, 1), (28, 28), (28, 28, 1, 1), "28x28x1", (28.0, 28, 1), (True, 28, 1), None])
+@pytest.mark.parametrize(
+    "shape", [(0, 28, 1), (28, 28), (28, 28, 1, 1), "28x28x1", (28.0, 28, 1), (True, 28, 1), None]
+)
 def test_malformed_shapes_are_one_sentence(shape):
     problem = input_problem("resnet20", shape)
-    assert problem == f"An input shape is three positive whole numbers, height × width × channels (e.g. 28×28×1), not {shape!r}."
+    assert problem == ("An input shape is three positive whole numbers, height × width × channels "
+                       f"(e.g. 28×28×1), not {shape!r}.")
     with pytest.raises(ValueError) as info:
         build_model("resnet20", 10, input_shape=shape)
     assert str(info.value) == problem
@@ -173,7 +179,9 @@ def test_input_problem_needs_no_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("text, shape", [("28x28x1", (28, 28, 1)), (" 64×64×3 ", (64, 64, 3)), ("32X32X4", (32, 32, 4))])
+@pytest.mark.parametrize(
+    "text, shape", [("28x28x1", (28, 28, 1)), (" 64×64×3 ", (64, 64, 3)), ("32X32X4", (32, 32, 4))]
+)
 def test_parse_input_shape(text, shape):
     assert parse_input_shape(text) == shape
 

@@ -39,7 +39,8 @@ _SPECS = (
     ArchSpec(
         "toy_resnet",
         "Toy ResNet (report CIFAR-10 model 1)",
-        "Keras guide's toy ResNet: ELU convolutions, two residual blocks, bias L2, dropout 0.5. 223,242 params at 10 classes.",
+        "Keras guide's toy ResNet: ELU convolutions, two residual blocks, bias L2, dropout 0.5. "
+        "223,242 params on CIFAR-10; images of 13×13 and up.",
         report_nets.build_toy_resnet,
         {"dropout": 0.5},
         {"dropout": _DROPOUT},
@@ -50,7 +51,8 @@ _SPECS = (
     ArchSpec(
         "embedded_cnn",
         "Embedded CNN (report CIFAR-10 model 2)",
-        "Calik & Demirci's small CNN as the report describes it: 9x9 then three 5x5 convolutions with 3 filters each (options). 53,522 params at 10 classes.",
+        "Calik & Demirci's small CNN as the report describes it: 9x9 then three 5x5 convolutions with 3 filters "
+        "each (options). 53,522 params on CIFAR-10; images of 24×24 and up.",
         report_nets.build_embedded_cnn,
         {"conv1_filters": 3, "conv2_filters": 3, "conv3_filters": 3, "conv4_filters": 3},
         {f"conv{i}_filters": _FILTERS for i in range(1, 5)},
@@ -61,7 +63,8 @@ _SPECS = (
     ArchSpec(
         "all_conv",
         "All-convolutional net (report CIFAR-10 model 3, CIFAR-100 model 1)",
-        "After Springenberg et al.: 5x5/3x3/1x1 convolutions, global average pooling; input and inner dropout are options (0 = off). 839,352 params at 10 classes.",
+        "After Springenberg et al.: 5x5/3x3/1x1 convolutions, global average pooling; input and inner dropout "
+        "are options (0 = off). 839,352 params on CIFAR-10; images of 27×27 and up.",
         report_nets.build_all_conv,
         {"input_dropout": 0.2, "inner_dropout": 0.5},
         {"input_dropout": _DROPOUT, "inner_dropout": _DROPOUT},
@@ -72,7 +75,8 @@ _SPECS = (
     ArchSpec(
         "toy_resnet_deep",
         "Enlarged toy ResNet (report CIFAR-100 model 2)",
-        "Three ReLU residual blocks with activity L2, each adding its own input; two dense layers, dropout 0.5. 340,324 params at 100 classes.",
+        "Three ReLU residual blocks with activity L2, each adding its own input; two dense layers, dropout 0.5. "
+        "340,324 params on CIFAR-100; images of 13×13 and up.",
         report_nets.build_toy_resnet_deep,
         {"dropout": 0.5},
         {"dropout": _DROPOUT},
@@ -83,7 +87,8 @@ _SPECS = (
     ArchSpec(
         "simple_cnn",
         "Simple CNN (report CIFAR-100 model 3)",
-        "Tutorial convnet: 32/64/128 filters with max pooling, two dense layers, dropout 0.5. 270,372 params at 100 classes.",
+        "Tutorial convnet: 32/64/128 filters with max pooling, two dense layers, dropout 0.5. "
+        "270,372 params on CIFAR-100; images of 22×22 and up.",
         report_nets.build_simple_cnn,
         {"dropout": 0.5},
         {"dropout": _DROPOUT},
@@ -94,7 +99,8 @@ _SPECS = (
     ArchSpec(
         "resnet20",
         "ResNet-20 (modern, batch norm)",
-        "He et al.'s CIFAR ResNet-20: batch norm, 3 stages of 3 residual blocks, 16/32/64 filters, ~0.27 M params; ~91 % on CIFAR-10 with augmentation.",
+        "He et al.'s CIFAR ResNet-20: batch norm, 3 stages of 3 residual blocks, 16/32/64 filters, ~0.27 M params; "
+        "~91 % on CIFAR-10 with augmentation; any image size up to 512×512.",
         resnet.build_resnet20,
         {"width": 16, "blocks_per_stage": 3, "weight_decay": 1e-4, "dropout": 0.0},
         {"width": (4, 256), "blocks_per_stage": (1, 18), "weight_decay": (0.0, 0.1), "dropout": _DROPOUT},
@@ -103,7 +109,8 @@ _SPECS = (
     ArchSpec(
         "resnet_wide",
         "Wide ResNet-20 (modern, batch norm)",
-        "ResNet-20 at twice the width (32/64/128 filters), ~1.1 M params; stronger on CIFAR-100, slower on CPU.",
+        "ResNet-20 at twice the width (32/64/128 filters), ~1.1 M params; stronger on CIFAR-100, slower on CPU; "
+        "any image size up to 512×512.",
         resnet.build_resnet_wide,
         {"width": 32, "blocks_per_stage": 3, "weight_decay": 1e-4, "dropout": 0.0},
         {"width": (4, 256), "blocks_per_stage": (1, 18), "weight_decay": (0.0, 0.1), "dropout": _DROPOUT},
@@ -195,7 +202,9 @@ def _check_input_shape(name: str, input_shape: Any) -> tuple[int, int, int]:
     return as_shape(input_shape)  # type: ignore[return-value]
 
 
-def build_model(name: str, num_classes: int, *, input_shape: tuple[int, int, int] = INPUT_SHAPE, **options: Any) -> Any:
+def build_model(
+    name: str, num_classes: int, *, input_shape: tuple[int, int, int] = INPUT_SHAPE, **options: Any
+) -> Any:
     """Build `name` for `num_classes` classes and height×width×channels images.
 
     Raw 0-255 pixels in, float32 probabilities out; the model is not compiled. Raises ValueError
@@ -218,7 +227,9 @@ def _count(
     return int(model.count_params())
 
 
-def count_params(name: str, num_classes: int, *, input_shape: tuple[int, int, int] = INPUT_SHAPE, **options: Any) -> int:
+def count_params(
+    name: str, num_classes: int, *, input_shape: tuple[int, int, int] = INPUT_SHAPE, **options: Any
+) -> int:
     """Total parameters (trainable and not) of `name` built for this input shape and options; cached.
 
     Networks with a flattened head grow with the image size; the others do not. Raises what

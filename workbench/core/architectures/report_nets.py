@@ -53,7 +53,9 @@ def build_toy_resnet(num_classes: int, *, input_shape: tuple[int, int, int] = IN
     return probability_head(inputs, x, num_classes, "toy_resnet")
 
 
-def build_toy_resnet_deep(num_classes: int, *, input_shape: tuple[int, int, int] = INPUT_SHAPE, dropout: float = 0.5) -> Any:
+def build_toy_resnet_deep(
+    num_classes: int, *, input_shape: tuple[int, int, int] = INPUT_SHAPE, dropout: float = 0.5
+) -> Any:
     """Report CIFAR-100 model 2: three ReLU residual blocks with activity L2, correctly chained."""
     import keras
 
