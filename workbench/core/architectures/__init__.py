@@ -4,6 +4,7 @@ Importing this package never imports TensorFlow; building a model does.
 """
 
 from .common import INPUT_SHAPE, OUTPUT_LAYER
+from .geometry import IMAGE_CHANNELS, MAX_SIDE, parse_input_shape, shape_text
 from .registry import (
     ARCHITECTURES,
     REPORT_ARCHITECTURES,
@@ -11,6 +12,8 @@ from .registry import (
     build_model,
     count_params,
     get_arch,
+    input_problem,
+    min_input_side,
     param_counts_for,
     resolve_options,
 )
@@ -18,7 +21,9 @@ from .summary import LayerRow, layer_table
 
 __all__ = [
     "ARCHITECTURES",
+    "IMAGE_CHANNELS",
     "INPUT_SHAPE",
+    "MAX_SIDE",
     "OUTPUT_LAYER",
     "REPORT_ARCHITECTURES",
     "ArchSpec",
@@ -26,7 +31,11 @@ __all__ = [
     "build_model",
     "count_params",
     "get_arch",
+    "input_problem",
     "layer_table",
+    "min_input_side",
     "param_counts_for",
+    "parse_input_shape",
     "resolve_options",
+    "shape_text",
 ]

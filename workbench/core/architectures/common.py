@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-INPUT_SHAPE = (32, 32, 3)
+INPUT_SHAPE = (32, 32, 3)  # the default: CIFAR's 32×32 RGB; any dataset passes its own image shape
 OUTPUT_LAYER = "probabilities"
 
 
-def pixel_input() -> tuple[Any, Any]:
-    """Return (input tensor, scaled tensor): the model takes raw 0-255 pixels and scales them itself."""
+def pixel_input(input_shape: tuple[int, int, int] = INPUT_SHAPE) -> tuple[Any, Any]:
+    """Return (input tensor, scaled tensor) for height×width×channels images of raw 0-255 pixels.
+
+    The model scales the pixels itself, whatever the channel count (1, 3 or 4).
+    """
     import keras
 
-    inputs = keras.Input(INPUT_SHAPE, name="pixels")
+    inputs = keras.Input(tuple(input_shape), name="pixels")
     # Scaling inside the model means a saved file needs no preprocessing script beside it.
     scaled = keras.layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
     return inputs, scaled

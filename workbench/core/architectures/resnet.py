@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import l2, maybe_dropout, pixel_input, probability_head
+from .common import INPUT_SHAPE, l2, maybe_dropout, pixel_input, probability_head
+from .geometry import halve
+
+# Same-padded throughout: only stages 2 and 3 halve the side, so any image size builds.
+RESNET_STEPS = (halve(), halve())
 
 
 def residual_block(x: Any, filters: int, stride: int, name: str, weight_decay: float) -> Any:
@@ -32,13 +36,20 @@ def residual_block(x: Any, filters: int, stride: int, name: str, weight_decay: f
 
 
 def cifar_resnet(
-    num_classes: int, *, name: str, width: int, blocks_per_stage: int, weight_decay: float, dropout: float
+    num_classes: int,
+    *,
+    name: str,
+    input_shape: tuple[int, int, int] = INPUT_SHAPE,
+    width: int,
+    blocks_per_stage: int,
+    weight_decay: float,
+    dropout: float,
 ) -> Any:
     """Three stages of `blocks_per_stage` blocks with widths width, 2*width, 4*width."""
     import keras
 
     layers = keras.layers
-    inputs, x = pixel_input()
+    inputs, x = pixel_input(input_shape)
     x = layers.Conv2D(
         width, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
         kernel_regularizer=l2(weight_decay), name="stem_conv",
@@ -56,20 +67,32 @@ def cifar_resnet(
 
 
 def build_resnet20(
-    num_classes: int, *, width: int = 16, blocks_per_stage: int = 3, weight_decay: float = 1e-4, dropout: float = 0.0
+    num_classes: int,
+    *,
+    input_shape: tuple[int, int, int] = INPUT_SHAPE,
+    width: int = 16,
+    blocks_per_stage: int = 3,
+    weight_decay: float = 1e-4,
+    dropout: float = 0.0,
 ) -> Any:
     """ResNet-20 for CIFAR: 16/32/64 filters, 3 blocks per stage, about 0.27 M parameters."""
     return cifar_resnet(
-        num_classes, name="resnet20", width=width, blocks_per_stage=blocks_per_stage,
+        num_classes, name="resnet20", input_shape=input_shape, width=width, blocks_per_stage=blocks_per_stage,
         weight_decay=weight_decay, dropout=dropout,
     )
 
 
 def build_resnet_wide(
-    num_classes: int, *, width: int = 32, blocks_per_stage: int = 3, weight_decay: float = 1e-4, dropout: float = 0.0
+    num_classes: int,
+    *,
+    input_shape: tuple[int, int, int] = INPUT_SHAPE,
+    width: int = 32,
+    blocks_per_stage: int = 3,
+    weight_decay: float = 1e-4,
+    dropout: float = 0.0,
 ) -> Any:
     """ResNet-20 at twice the width: 32/64/128 filters, about 1.1 M parameters; better on CIFAR-100."""
     return cifar_resnet(
-        num_classes, name="resnet_wide", width=width, blocks_per_stage=blocks_per_stage,
+        num_classes, name="resnet_wide", input_shape=input_shape, width=width, blocks_per_stage=blocks_per_stage,
         weight_decay=weight_decay, dropout=dropout,
     )
