@@ -56,7 +56,8 @@ def _find_npz(info: DatasetInfo, data_dir) -> tuple[str, Path] | None:
         places.append(given / name)
     places.append(keras_datasets_dir() / name)
     for place in places:
-        if place.is_file():
+        # A pipe or device under the official name counts as found, so that reading it is refused by name.
+        if place.exists() and not place.is_dir():
             return "file", place
     return None
 

@@ -44,6 +44,10 @@ _CHUNK = 1 << 20
 _IDX_UBYTE = 0x08  # IDX type code for unsigned bytes, the only one the official files use
 
 
+class _Refused(Exception):
+    """Why a file is not the official one: a clause that follows the file's name."""
+
+
 def _damaged(path: Path, reason: str, official: str) -> DatasetError:
     return DatasetError(f"{path} {reason}; replace it with the official {official}.")
 
@@ -63,37 +67,34 @@ def _npy_header(zf: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple[int
         return tuple(shape), dtype, member.file_size - f.tell()
 
 
-def _check_npz_member(path: Path, name: str, shape, dtype: np.dtype, data_bytes: int) -> None:
-    where = f"{path}: '{name}'"
+def _check_npz_member(name: str, shape, dtype: np.dtype, data_bytes: int) -> None:
     if dtype.hasobject or dtype.kind not in "ui":
-        raise DatasetError(f"{where} holds {dtype} values, not integers; it is not an MNIST file.")
+        raise _Refused(f"holds {dtype} values in '{name}' where MNIST has integers")
     if name.startswith("x_"):
         if dtype != np.uint8 or tuple(shape[1:]) not in (IMAGE_SHAPE, IMAGE_SHAPE + (1,)):
-            raise DatasetError(f"{where} is a {dtype} array of shape {shape}; expected uint8 N x 28 x 28 images.")
+            raise _Refused(f"holds '{name}' of shape {shape} ({dtype}) where MNIST has uint8 N x 28 x 28 images")
     elif len(shape) != 1 or dtype.itemsize > MAX_LABEL_ITEMSIZE:
-        raise DatasetError(f"{where} is a {dtype} array of shape {shape}; expected one integer label per image.")
+        raise _Refused(f"holds '{name}' of shape {shape} ({dtype}) where MNIST has one integer label per image")
     if shape[0] > MAX_IMAGES:
-        raise DatasetError(f"{where} declares {shape[0]:,} entries, more than MNIST's "
-                           f"{MAX_IMAGES:,} at most; it is not an MNIST file.")
+        raise _Refused(f"declares {shape[0]:,} entries in '{name}', more than MNIST's {MAX_IMAGES:,} at most")
     declared = int(np.prod(shape)) * dtype.itemsize
     if data_bytes != declared:
-        raise DatasetError(f"{where} declares {declared:,} bytes of data but holds {data_bytes:,}; "
-                           "the file is damaged.")
+        raise _Refused(f"declares {declared:,} bytes of data in '{name}' but holds {data_bytes:,}")
 
 
 def _npz_headers(path: Path) -> dict[str, tuple]:
     with zipfile.ZipFile(path) as zf:
         members = zf.infolist()
         if len(members) > MAX_NPZ_MEMBERS:
-            raise DatasetError(f"{path} holds {len(members)} entries; mnist.npz holds 4, so it is not one.")
+            raise _Refused(f"holds {len(members)} entries where mnist.npz holds 4")
         names = [m.filename for m in members]
         headers = {}
         for key in NPZ_KEYS:
             if names.count(f"{key}.npy") != 1:
-                found = "twice" if names.count(f"{key}.npy") else "not at all"
-                raise DatasetError(f"{path} holds the array '{key}' {found}; it is not an MNIST file.")
+                raise _Refused(f"holds the array '{key}' twice" if names.count(f"{key}.npy")
+                               else f"has no array '{key}'")
             headers[key] = _npy_header(zf, zf.getinfo(f"{key}.npy"))
-            _check_npz_member(path, key, *headers[key])
+            _check_npz_member(key, *headers[key])
     return headers
 
 
@@ -104,7 +105,7 @@ def read_mnist_npz(path: Path, num_classes: int) -> dict[str, np.ndarray]:
     """
     path = Path(path)
     try:
-        check_regular_file(path, "MNIST file")
+        check_regular_file(path, "dataset file")
     except OSError as exc:
         raise DatasetError(f"{exc.strerror}; replace it with the official mnist.npz.") from None
     try:
@@ -112,13 +113,15 @@ def read_mnist_npz(path: Path, num_classes: int) -> dict[str, np.ndarray]:
         for split in ("train", "test"):
             n_images, n_labels = headers[f"x_{split}"][0][0], headers[f"y_{split}"][0][0]
             if n_images != n_labels:
-                raise DatasetError(f"{path} has {n_images:,} {split} images but {n_labels:,} labels.")
+                raise _Refused(f"has {n_images:,} {split} images but {n_labels:,} labels")
         arrays = {}
         # The sizes are checked: np.load now reads each array in bounded chunks and no pickle is allowed.
         with np.load(path, allow_pickle=False) as npz:
             for key in NPZ_KEYS:
                 arrays[key] = npz[key]
     # RuntimeError: an encrypted member; NotImplementedError: a compression zipfile cannot read.
+    except _Refused as exc:
+        raise _damaged(path, str(exc), "mnist.npz") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, RuntimeError, NotImplementedError) as exc:
         raise _damaged(path, f"is damaged or not an .npz file ({sanitize(str(exc), 120)})", "mnist.npz") from None
     for split in ("train", "test"):
@@ -142,33 +145,34 @@ def read_idx(path: Path, item_shape: tuple[int, ...]) -> np.ndarray:
     path = Path(path)
     what = "images" if item_shape else "labels"
     try:
-        check_regular_file(path, "Fashion-MNIST file")
+        check_regular_file(path, "dataset file")
     except OSError as exc:
         raise DatasetError(f"{exc.strerror}; replace it with the official {path.name}.") from None
     ndim = 1 + len(item_shape)
     try:
-        with open_regular_file(path, "Fashion-MNIST file") as raw, gzip.GzipFile(fileobj=raw) as f:
+        with open_regular_file(path, "dataset file") as raw, gzip.GzipFile(fileobj=raw) as f:
             magic = _read_exact(f, 4)
             if magic[:2] != b"\0\0" or magic[2] != _IDX_UBYTE or magic[3] != ndim:
-                raise DatasetError(f"{path} does not start like an IDX file of {what} "
-                                   f"(magic {magic.hex()}, expected 000008{ndim:02x}).")
+                raise _Refused(f"does not start like an IDX file of {what} "
+                               f"(magic {magic.hex()}, expected 000008{ndim:02x})")
             dims = struct.unpack(f">{ndim}I", _read_exact(f, 4 * ndim))
             n, rest = dims[0], tuple(dims[1:])
             if rest != tuple(item_shape):
-                raise DatasetError(f"{path} holds {what} of shape {rest}, not {tuple(item_shape)}.")
+                raise _Refused(f"holds {what} of shape {rest}, not {tuple(item_shape)}")
             if n > MAX_IMAGES:
-                raise DatasetError(f"{path} declares {n:,} {what}, more than Fashion-MNIST's "
-                                   f"{MAX_IMAGES:,} at most; it is not a Fashion-MNIST file.")
+                raise _Refused(f"declares {n:,} {what}, more than Fashion-MNIST's {MAX_IMAGES:,} at most")
             out = np.empty(n * int(np.prod(item_shape, dtype=np.int64)), dtype=np.uint8)
             view, pos = memoryview(out), 0
             while pos < out.size:
                 got = f.readinto(view[pos:pos + _CHUNK])
                 if not got:
-                    raise DatasetError(f"{path} is cut short: its header declares {n:,} {what} "
-                                       f"({out.size:,} bytes) but it ends after {pos:,}.")
+                    raise _Refused(f"is cut short: its header declares {n:,} {what} "
+                                   f"({out.size:,} bytes) but it ends after {pos:,}")
                 pos += got
             if f.read(1):
-                raise DatasetError(f"{path} holds more data than the {n:,} {what} its header declares.")
+                raise _Refused(f"holds more data than the {n:,} {what} its header declares")
+    except _Refused as exc:
+        raise _damaged(path, str(exc), path.name) from None
     except (gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
         raise _damaged(path, f"is damaged or not a gzip file ({sanitize(str(exc), 120)})", path.name) from None
     return out.reshape((n, *item_shape))
