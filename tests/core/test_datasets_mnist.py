@@ -177,3 +177,13 @@ def test_md5_override_is_refused_for_plain_files(keras_dir, tmp_path):
     with pytest.raises(DatasetError, match="SHA-256"):
         download_dataset("mnist", tmp_path / "dl", url="http://127.0.0.1:9/mnist.npz", md5="0" * 32)
     assert not (tmp_path / "dl").exists()
+
+
+def test_an_npz_given_as_data_dir_is_not_taken_for_a_cifar_archive(keras_dir, tmp_path):
+    from tests.core.cifar_fixtures import write_cifar10
+
+    npz = write_mnist_npz(tmp_path / "mnist.npz").path
+    rows = {r["id"]: r for r in dataset_summaries(npz)}
+    assert rows["mnist"]["available"] and not rows["cifar10"]["available"]
+    write_cifar10(keras_dir)  # CIFAR in the Keras cache is still found beside the given file
+    assert dataset_location("cifar10", npz) == keras_dir / "cifar-10-batches-py"

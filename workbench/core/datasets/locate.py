@@ -22,6 +22,9 @@ from .extract import extract_archive, missing_files
 from .registry import DatasetInfo, get_info
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
 def archive_names(info: DatasetInfo) -> tuple[str, ...]:
     """Names an archive may carry: the official one, Keras 2's and Keras 3's."""
     folder = info.folder_name
@@ -99,12 +102,17 @@ def _find(info: DatasetInfo, data_dir, incomplete: list | None = None) -> tuple[
         if given.exists() and not given.is_dir():
             try:
                 check_regular_file(given, "CIFAR archive")
+                with open(given, "rb") as f:
+                    zipped = f.read(4) == _ZIP_MAGIC
             except OSError as exc:
                 raise DatasetError(f"{exc.strerror}; give the folder holding {info.folder_name}/ "
                                    f"or the archive {info.archive_name}.") from None
-            return "archive", given
-        # data_dir may be the official folder itself (any name, as long as the files are there).
-        candidates_by_root[0].insert(0, given)
+            # A zip (mnist.npz, say) is never a CIFAR archive: CIFAR is not there, rather than damaged.
+            if not zipped:
+                return "archive", given
+        else:
+            # data_dir may be the official folder itself (any name, as long as the files are there).
+            candidates_by_root[0].insert(0, given)
     for root, candidates in zip(roots, candidates_by_root):
         for candidate in candidates:
             if not candidate.is_dir():
