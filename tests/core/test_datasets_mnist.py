@@ -187,3 +187,32 @@ def test_an_npz_given_as_data_dir_is_not_taken_for_a_cifar_archive(keras_dir, tm
     assert rows["mnist"]["available"] and not rows["cifar10"]["available"]
     write_cifar10(keras_dir)  # CIFAR in the Keras cache is still found beside the given file
     assert dataset_location("cifar10", npz) == keras_dir / "cifar-10-batches-py"
+
+
+def test_keras_reads_the_fashion_files_where_we_find_them(keras_dir):
+    """The layout we search and download into is the one keras.datasets itself uses."""
+    fake = write_fashion_idx(keras_dir / "fashion-mnist", n_train=20, n_test=5)
+    from keras.datasets import fashion_mnist
+
+    (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()  # no hash check: reads our files offline
+    ds = load_dataset("fashion_mnist")
+    assert np.array_equal(x_train, ds.x_train[..., 0]) and np.array_equal(y_test, ds.y_test)
+    assert np.array_equal(x_train, fake.x_train)
+
+
+@pytest.mark.parametrize("dataset_id", ["mnist", "cifar10"])
+def test_download_into_a_file_is_one_sentence(keras_dir, tmp_path, dataset_id):
+    existing = write_mnist_npz(tmp_path / "mnist.npz").path
+    with pytest.raises(DatasetError, match="it is a file, not a folder; give the folder to download into"):
+        download_dataset(dataset_id, existing, url="http://127.0.0.1:9/x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.npz"]
+
+
+def test_broken_mnist_transfer_is_resumed_and_verified(keras_dir, tmp_path, monkeypatch):
+    fake = write_mnist_npz(tmp_path / "served" / "mnist.npz", n_train=600)
+    _registered_for(monkeypatch, "mnist", {"mnist.npz": fake.path})
+    with ArchiveServer(fake.path.read_bytes(), mode="drop_first") as server:
+        path = download_dataset("mnist", tmp_path / "dl", url=server.url("/mnist.npz"), retry_wait=0.01)
+    assert sha256_of(path) == sha256_of(fake.path)
+    assert server.requests[1][1] == f"bytes={fake.path.stat().st_size // 2}-"  # the second asked for the rest
+    _same(load_dataset("mnist", tmp_path / "dl"), fake)

@@ -189,6 +189,9 @@ def download_dataset(dataset_id: str, dest=None, *, url: str | None = None, md5:
     if info.layout == "generated":
         raise DatasetError(f"{info.title} is generated in code and has nothing to download.")
     dest = Path(dest).expanduser() if dest else keras_datasets_dir()
+    if dest.exists() and not dest.is_dir():
+        raise DatasetError(f"Cannot download {info.title} into {dest}: it is a file, not a folder; "
+                           "give the folder to download into.")
     if info.files:
         if md5:
             raise DatasetError(f"An MD5 override is for the CIFAR archives; {info.title}'s files are checked "
