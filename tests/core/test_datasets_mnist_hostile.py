@@ -75,6 +75,17 @@ def test_truncated_npz_is_refused(tmp_path):
         _one_sentence(info.value, path)
 
 
+def test_corrupted_member_data_is_refused(tmp_path):
+    good = bytearray(write_mnist_npz(tmp_path / "good.npz", n_train=300).path.read_bytes())
+    middle = len(good) // 3  # inside x_train's compressed pixels; the zip directory stays intact
+    good[middle:middle + 64] = bytes(64)
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(bytes(good))
+    with pytest.raises(DatasetError, match="is damaged or not an .npz file") as info:
+        load_dataset("mnist", tmp_path)
+    _one_sentence(info.value, path)
+
+
 def test_garbage_and_empty_npz_are_refused(tmp_path):
     for name, data in (("garbage.npz", os.urandom(5000)), ("empty.npz", b"")):
         path = tmp_path / name
