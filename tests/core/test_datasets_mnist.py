@@ -216,3 +216,19 @@ def test_broken_mnist_transfer_is_resumed_and_verified(keras_dir, tmp_path, monk
     assert sha256_of(path) == sha256_of(fake.path)
     assert server.requests[1][1] == f"bytes={fake.path.stat().st_size // 2}-"  # the second asked for the rest
     _same(load_dataset("mnist", tmp_path / "dl"), fake)
+
+
+def test_original_mnist_idx_files_are_not_read_as_fashion(keras_dir, tmp_path, monkeypatch):
+    import hashlib
+
+    from workbench.core.datasets import locate
+
+    lecun = write_fashion_idx(tmp_path / "MNIST" / "raw")  # same four names as LeCun's MNIST files
+    labels = (lecun.path / IDX_NAMES["y_train"]).read_bytes()
+    # Stand-in for LeCun's real file: the check goes by the official file's MD5.
+    monkeypatch.setattr(locate, "ORIGINAL_MNIST_TRAIN_LABELS_MD5", hashlib.md5(labels).hexdigest())
+    with pytest.raises(DatasetError, match="holds the original MNIST digits .* not Fashion-MNIST") as info:
+        load_dataset("fashion_mnist", lecun.path)
+    assert str(lecun.path) in str(info.value) and "\n" not in str(info.value)
+    row = next(r for r in dataset_summaries(lecun.path) if r["id"] == "fashion_mnist")
+    assert row["available"] is False

@@ -19,10 +19,16 @@ from workbench.paths import keras_datasets_dir, user_cache_dir
 from .atomic import folder_writable
 from .errors import DatasetError, DatasetNotFound
 from .extract import extract_archive, missing_files
+from .mnist_files import IDX_FILES
 from .registry import DatasetInfo, get_info
 
 
 _ZIP_MAGIC = b"PK\x03\x04"
+# MD5 of the original MNIST's train-labels-idx1-ubyte.gz (LeCun's files, as torchvision checks them),
+# which has the same name as Fashion-MNIST's first file.
+ORIGINAL_MNIST_TRAIN_LABELS_MD5 = "d53e105ee54ea40749a09fcbcd1e9432"
+# Both official train label files are under 30 KB; a larger file is not hashed here.
+MAX_LABEL_FILE_BYTES = 100_000
 
 
 def archive_names(info: DatasetInfo) -> tuple[str, ...]:
@@ -78,10 +84,26 @@ def _find_file_folder(info: DatasetInfo, data_dir, incomplete: list) -> tuple[st
             continue
         missing = [n for n in names if not (place / n).exists()]
         if not missing:
+            _refuse_original_mnist(place)
             return "folder", place
         if len(missing) < len(names) or place.name == info.folder_name:
             incomplete.append((place, missing))
     return None
+
+
+def _refuse_original_mnist(folder: Path) -> None:
+    """LeCun's MNIST files carry Fashion-MNIST's very names; read as clothes they would train nonsense."""
+    labels = folder / IDX_FILES["y_train"]
+    try:
+        check_regular_file(labels, "dataset file")
+        if labels.stat().st_size > MAX_LABEL_FILE_BYTES:
+            return  # not an official label file; the reader judges it
+        digest = hashlib.md5(labels.read_bytes()).hexdigest()
+    except OSError:
+        return  # the reader names the problem
+    if digest == ORIGINAL_MNIST_TRAIN_LABELS_MD5:
+        raise DatasetError(f"{folder} holds the original MNIST digits (its {labels.name} is LeCun's), not "
+                           "Fashion-MNIST; for MNIST use mnist.npz, for Fashion-MNIST put its own files there.")
 
 
 def _find(info: DatasetInfo, data_dir, incomplete: list | None = None) -> tuple[str, Path] | None:
