@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 serving one archive, for download tests (core and GUI)."""
+"""A real HTTP server on 127.0.0.1 serving one archive (or several files), for download tests (core and GUI)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class ArchiveServer:
-    """Serves ``payload`` at any path; ``mode`` picks a misbehaviour; records each request.
+    """Serves ``payload`` at any path, or a {"/path": bytes} dict of files (others: 404);
+    ``mode`` picks a misbehaviour; records each request.
 
     Modes: "good"; "missing" (404); "drop_first" (the first response hangs up halfway);
     "ignore_range" (that, and Range headers ignored); "slow" (64 KB every 50 ms, for cancelling);
@@ -25,10 +26,11 @@ class ArchiveServer:
 
             def do_GET(self):
                 server.requests.append((self.path, self.headers.get("Range")))
-                if server.mode == "missing":
+                files = server.payload if isinstance(server.payload, dict) else None
+                if server.mode == "missing" or (files is not None and self.path not in files):
                     self.send_error(404, "Not Found")
                     return
-                body, status, start = server.payload, 200, 0
+                body, status, start = files[self.path] if files is not None else server.payload, 200, 0
                 wanted = self.headers.get("Range")
                 if wanted and server.mode != "ignore_range":
                     start = int(wanted.split("=")[1].split("-")[0])

@@ -26,7 +26,7 @@ def isolated_homes(tmp_path, monkeypatch):
 
 
 def test_registry_knows_class_names_without_data():
-    assert set(DATASETS) == {"cifar10", "cifar100", "cifar100-coarse", "builtin"}
+    assert set(DATASETS) == {"cifar10", "cifar100", "cifar100-coarse", "mnist", "fashion_mnist", "builtin"}
     c10 = DATASETS["cifar10"]
     assert c10.class_names[:3] == ("airplane", "automobile", "bird") and c10.class_names[-1] == "truck"
     assert len(DATASETS["cifar100"].class_names) == 100 == DATASETS["cifar100"].num_classes
@@ -37,11 +37,26 @@ def test_registry_knows_class_names_without_data():
         assert len(set(info.class_names)) == info.num_classes == len(info.class_names)
     assert c10.md5 == "c58f30108f718f92721af3b95e74349a"
     assert DATASETS["cifar100"].archive_name == "cifar-100-python.tar.gz"
+    assert c10.image_shape == (32, 32, 3) == DATASETS["builtin"].image_shape
+
+
+def test_mnist_and_fashion_mnist_are_registered_with_their_shape_and_names():
+    mnist, fashion = DATASETS["mnist"], DATASETS["fashion_mnist"]
+    assert mnist.image_shape == fashion.image_shape == (28, 28, 1)
+    assert mnist.class_names == tuple("0123456789")
+    assert fashion.class_names == ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                                   "Sneaker", "Bag", "Ankle boot")
+    assert (mnist.train_size, mnist.test_size) == (fashion.train_size, fashion.test_size) == (60_000, 10_000)
+    assert [f.name for f in mnist.files] == ["mnist.npz"]
+    assert mnist.files[0].sha256 == "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+    assert {f.name for f in fashion.files} == {f"{s}-{k}-ubyte.gz" for s in ("train", "t10k")
+                                               for k in ("images-idx3", "labels-idx1")}
+    assert all(len(f.sha256) == 64 for f in fashion.files)
 
 
 def test_unknown_id_is_one_clear_sentence():
-    with pytest.raises(DatasetError, match="Unknown dataset 'mnist'.*cifar10"):
-        get_info("mnist")
+    with pytest.raises(DatasetError, match="Unknown dataset 'svhn'.*cifar10.*mnist"):
+        get_info("svhn")
 
 
 def test_builtin_loads_fast_deterministic_and_balanced():
@@ -116,7 +131,10 @@ def test_summaries_offline():
     assert rows["builtin"]["available"] and rows["builtin"]["train_size"] == 2000
     assert rows["cifar10"]["available"] is False and rows["cifar10"]["location"] is None
     assert rows["cifar100"]["classes"] == 100 and rows["cifar100-coarse"]["classes"] == 20
-    assert set(rows["cifar10"]) == {"id", "title", "classes", "train_size", "test_size", "available", "location"}
+    assert set(rows["cifar10"]) == {"id", "title", "classes", "image_shape", "train_size", "test_size",
+                                    "available", "location"}
+    assert rows["mnist"]["image_shape"] == [28, 28, 1] and rows["cifar10"]["image_shape"] == [32, 32, 3]
+    assert rows["mnist"]["available"] is False and rows["fashion_mnist"]["location"] is None
     assert dataset_available("builtin") and not dataset_available("cifar10")
 
 

@@ -1,4 +1,5 @@
-"""CIFAR-10, CIFAR-100 and a built-in synthetic set: registry, safe reading, locating, download, cache.
+"""CIFAR-10, CIFAR-100, MNIST, Fashion-MNIST and a built-in synthetic set: registry, safe reading, locating,
+download, cache.
 
 Pure numpy/stdlib: importing this never loads TensorFlow or Qt.
 """

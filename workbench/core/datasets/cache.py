@@ -29,11 +29,16 @@ RECORD_FILE = "cache.json"
 log = logging.getLogger(__name__)
 
 
-def cache_dir(source_folder: Path) -> Path:
-    """The cache folder for ``source_folder``: distinct for every resolved source path."""
+def cache_dir(source_folder: Path, tag: str = "") -> Path:
+    """The cache folder for ``source_folder``: distinct for every resolved source path and ``tag``.
+
+    ``tag`` tells apart datasets whose files may share one folder (mnist.npz beside Fashion-MNIST's files).
+    """
     source_folder = Path(source_folder).resolve()
-    digest = hashlib.sha256(str(source_folder).encode()).hexdigest()[:16]
-    return user_cache_dir() / "datasets" / f"{source_folder.name}-{digest}"
+    key = f"{source_folder}\0{tag}" if tag else str(source_folder)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    name = f"{source_folder.name}-{tag}" if tag else source_folder.name
+    return user_cache_dir() / "datasets" / f"{name}-{digest}"
 
 
 def source_key(source_folder: Path, file_names: tuple[str, ...]) -> dict:
@@ -84,7 +89,7 @@ def _verified(folder: Path, record: dict, label_limits: dict[str, int], name_cou
 
 
 def load_cache(source_folder: Path, file_names: tuple[str, ...], label_limits: dict[str, int],
-               name_counts: dict[str, int], *, check_sums: bool = True):
+               name_counts: dict[str, int], *, check_sums: bool = True, tag: str = ""):
     """(arrays as read-only memmaps, names) from a current, verified cache, or None.
 
     Every label array named in ``label_limits`` is range-checked, every list of class names in
@@ -96,7 +101,7 @@ def load_cache(source_folder: Path, file_names: tuple[str, ...], label_limits: d
         key = source_key(source_folder, file_names)
     except OSError:
         return None
-    folder = cache_dir(source_folder)
+    folder = cache_dir(source_folder, tag)
     try:
         record = json.loads((folder / RECORD_FILE).read_text())
         if record.get("key") != key:
@@ -113,10 +118,10 @@ def load_cache(source_folder: Path, file_names: tuple[str, ...], label_limits: d
 
 
 def save_cache(source_folder: Path, file_names: tuple[str, ...], arrays: dict[str, np.ndarray],
-               names: dict[str, tuple[str, ...]]) -> Path | None:
+               names: dict[str, tuple[str, ...]], *, tag: str = "") -> Path | None:
     """Write the cache; returns its folder, or None when the cache folder is not writable."""
     key = source_key(source_folder, file_names)
-    folder = cache_dir(source_folder)
+    folder = cache_dir(source_folder, tag)
     if not folder_writable(folder):
         return None
     try:

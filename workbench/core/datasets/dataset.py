@@ -11,7 +11,8 @@ from .registry import DatasetInfo
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """uint8 images N x 32 x 32 x 3 (possibly read-only memmaps) and integer labels."""
+    """uint8 images N x height x width x channels (``info.image_shape``; possibly read-only memmaps)
+    and integer labels."""
 
     info: DatasetInfo
     x_train: np.ndarray
@@ -30,6 +31,11 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         return self.info.num_classes
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of every image: what a network built for this data takes."""
+        return self.info.image_shape
 
     def subset(self, train_indices=None, test_indices=None) -> "Dataset":
         """A Dataset holding only the given rows (None keeps a split whole); copies the chosen rows."""

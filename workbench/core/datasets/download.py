@@ -1,7 +1,10 @@
-"""Downloading an official archive: streamed in chunks to a .part file, resumable, checksummed.
+"""Downloading an official archive or files: streamed in chunks to a .part file, resumable, checksummed.
 
-The URL is the official one, a mirror base from $WORKBENCH_CIFAR_MIRROR, or the caller's ``url=``.
+The URL is the official one, a mirror base from $WORKBENCH_CIFAR_MIRROR (a folder serving the
+official file names, for every dataset: CIFAR archives, mnist.npz, Fashion-MNIST's .gz files), or
+the caller's ``url=`` (the file itself; for Fashion-MNIST's four files the folder holding them).
 A broken transfer is retried and resumed with an HTTP Range request when the server allows it.
+CIFAR archives are checked by MD5 (their published sums), MNIST and Fashion-MNIST files by SHA-256.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from workbench.paths import keras_datasets_dir
 from .atomic import folder_writable
 from .errors import DatasetError, DownloadCancelled
 from .extract import extract_archive
-from .registry import DatasetInfo, get_info
+from .registry import DatasetInfo, SourceFile, get_info
 
 MIRROR_ENV = "WORKBENCH_CIFAR_MIRROR"
 CHUNK_BYTES = 256 * 1024
@@ -73,8 +76,9 @@ def _wait(seconds: float, cancel) -> None:
         time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
 
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
+def file_digest(path: Path, algorithm: str = "md5") -> str:
+    """Hex digest of the file's bytes (``algorithm``: "md5" or "sha256"), read in 1 MB blocks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -123,10 +127,10 @@ def _fetch_once(url: str, part: Path, progress, cancel, timeout: float) -> None:
         raise _Incomplete(f"connection closed after {have} of {total} bytes")
 
 
-def download_file(url: str, target: Path, *, md5: str | None, progress: Progress | None = None,
-                  cancel=None, retries: int = 3, retry_wait: float = 1.0,
-                  timeout: float = 30.0) -> Path:
-    """Download ``url`` to ``target`` via ``target.part``; verify ``md5``; returns ``target``.
+def download_file(url: str, target: Path, *, md5: str | None = None, sha256: str | None = None,
+                  progress: Progress | None = None, cancel=None, retries: int = 3,
+                  retry_wait: float = 1.0, timeout: float = 30.0) -> Path:
+    """Download ``url`` to ``target`` via ``target.part``; verify ``md5`` and/or ``sha256``; returns ``target``.
 
     Raises DownloadCancelled when ``cancel`` (an Event or a callable) fires, and DatasetError
     when the retries run out or the checksum does not match (the bad file is deleted).
@@ -157,13 +161,15 @@ def download_file(url: str, target: Path, *, md5: str | None, progress: Progress
                 f"Downloading {url} to {part} failed after {attempt} attempts ({reason})."
             ) from error
         _wait(retry_wait * attempt, cancel)
-    if md5:
-        actual = file_md5(part)
-        if actual != md5.lower():
+    for algorithm, expected, label in (("md5", md5, ""), ("sha256", sha256, "SHA-256 ")):
+        if not expected:
+            continue
+        actual = file_digest(part, algorithm)
+        if actual != expected.lower():
             part.unlink(missing_ok=True)
             raise DatasetError(
-                f"The file downloaded from {url} has checksum {actual}, expected {md5}; "
-                "it is corrupt or not the official archive and was deleted."
+                f"The file downloaded from {url} has {label}checksum {actual}, expected {expected}; "
+                "it is corrupt or not the official file and was deleted."
             )
     os.replace(part, target)
     return target
@@ -174,25 +180,68 @@ def download_dataset(dataset_id: str, dest=None, *, url: str | None = None, md5:
                      retry_wait: float = 1.0, timeout: float = 30.0) -> Path:
     """Download and unpack ``dataset_id`` into ``dest`` (default: the Keras cache); returns the folder.
 
-    ``md5`` overrides the official checksum (for a mirror serving another build of the archive).
-    An archive already in ``dest`` with the right checksum is reused instead of downloaded.
+    MNIST lands as ``dest/mnist.npz`` (the file is returned), Fashion-MNIST in ``dest/fashion-mnist/``
+    (as keras.datasets leaves them). ``md5`` overrides a CIFAR archive's official checksum (for a
+    mirror serving another build of the archive). A file already in ``dest`` with the right
+    checksum is reused instead of downloaded.
     """
     info = get_info(dataset_id)
-    if info.archive_name is None:
+    if info.layout == "generated":
         raise DatasetError(f"{info.title} is generated in code and has nothing to download.")
     dest = Path(dest).expanduser() if dest else keras_datasets_dir()
+    if dest.exists() and not dest.is_dir():
+        raise DatasetError(f"Cannot download {info.title} into {dest}: it is a file, not a folder; "
+                           "give the folder to download into.")
+    if info.files:
+        if md5:
+            raise DatasetError(f"An MD5 override is for the CIFAR archives; {info.title}'s files are checked "
+                               "against their official SHA-256, so a mirror must serve the official files.")
+        return _download_files(info, dest, url, progress, cancel,
+                               dict(retries=retries, retry_wait=retry_wait, timeout=timeout))
     if dest.name == info.folder_name:  # given the dataset folder itself: download beside it
         dest = dest.parent
     if not folder_writable(dest):
         raise DatasetError(f"Cannot download {info.title} into {dest}: the folder is read-only.")
     expected = md5 or info.md5
     archive = dest / info.archive_name
-    if not (archive.is_file() and file_md5(archive) == expected):
+    if not (archive.is_file() and file_digest(archive) == expected):
         download_file(archive_url(info, url), archive, md5=expected, progress=progress,
                       cancel=cancel, retries=retries, retry_wait=retry_wait, timeout=timeout)
     if expected == info.md5 and dest == keras_datasets_dir():
         _offer_to_keras(archive, dest / f"{info.folder_name}-target_archive")
     return extract_archive(archive, info.folder_name, dest)
+
+
+def file_url(info: DatasetInfo, source: SourceFile, url: str | None = None) -> str:
+    """The caller's URL (a one-file dataset's file, else the folder of the files), else the mirror, else official."""
+    if url:
+        return url if len(info.files) == 1 else url.rstrip("/") + "/" + source.name
+    base = os.environ.get(MIRROR_ENV, "").strip() or info.url
+    return base.rstrip("/") + "/" + source.name
+
+
+def _download_files(info: DatasetInfo, dest: Path, url: str | None, progress: Progress | None, cancel,
+                    retry: dict) -> Path:
+    """Fetch each of ``info.files`` missing (or wrong) in its folder; progress counts them as one download."""
+    folder = dest if not info.folder_name or dest.name == info.folder_name else dest / info.folder_name
+    if not folder_writable(folder):
+        raise DatasetError(f"Cannot download {info.title} into {folder}: the folder is read-only.")
+    sizes = [f.size for f in info.files]  # the official sizes until each server says
+    done_before = 0
+    for i, source in enumerate(info.files):
+        target = folder / source.name
+        if not (target.is_file() and file_digest(target, "sha256") == source.sha256):
+
+            def one_file(done: int, total: int | None, i=i, base=done_before) -> None:
+                if total is not None:
+                    sizes[i] = total
+                if progress:
+                    progress(base + done, base + sum(sizes[i:]))
+
+            download_file(file_url(info, source, url), target, sha256=source.sha256,
+                          progress=one_file, cancel=cancel, **retry)
+        done_before += target.stat().st_size
+    return folder / info.files[0].name if info.layout == "npz" else folder
 
 
 def _offer_to_keras(archive: Path, keras_name: Path) -> None:
