@@ -8,8 +8,10 @@ from PySide6.QtGui import QImage, QPixmap
 
 
 def array_to_qimage(image: np.ndarray) -> QImage:
-    """An owned QImage copy of an H x W x 3 (or H x W) uint8 array, rows top to bottom."""
+    """An owned QImage copy of an H x W x C (C = 1, 3 or 4) or H x W uint8 array, rows top to bottom."""
     arr = np.ascontiguousarray(image, dtype=np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 1:  # grayscale datasets (MNIST) keep a channel axis
+        arr = np.ascontiguousarray(arr[..., 0])
     if arr.ndim == 2:
         h, w = arr.shape
         qimg = QImage(arr.data, w, h, w, QImage.Format.Format_Grayscale8)
@@ -17,9 +19,11 @@ def array_to_qimage(image: np.ndarray) -> QImage:
         h, w, c = arr.shape
         if c == 4:
             qimg = QImage(arr.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
-        else:
+        elif c >= 3:
             arr = np.ascontiguousarray(arr[..., :3])
             qimg = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+        else:
+            raise ValueError(f"cannot show an image with {c} channels")
     return qimg.copy()  # detach from the numpy buffer
 
 
