@@ -77,8 +77,9 @@ def outcome(run: RunSession) -> TrainingEvent:
     if state.diverged_at is not None:
         epoch, batch = state.diverged_at
         what = "NaN" if math.isnan(state.diverged_loss) else "infinite"
-        became = ("the weights stopped being finite numbers" if state.diverged_what == "weights"
-                  else f"the {state.diverged_what} became {what}")
+        became = {"weights": "the weights stopped being finite numbers",
+                  "outputs": "the network's outputs stopped being finite numbers"}.get(
+            state.diverged_what, f"the {state.diverged_what} became {what}")
         kept = None
         if state.last_saved_epoch is not None:
             kept = str(save_last_good(run))
