@@ -302,7 +302,7 @@ def test_a_full_disk_stops_the_run_at_once_and_keeps_the_last_good_model(tmp_pat
     final = json.loads(proc.stdout.strip().splitlines()[-1])
     assert final["type"] == "TrainingFailed"
     assert "[Errno" not in final["message"] and "errno" not in final["message"]
-    assert final["message"].startswith(f"A file in {run_dir} would grow beyond the largest file size allowed")
+    assert final["message"].startswith(f"A file in {run_dir} would grow beyond the largest file size allowed here;")
     assert final["message"].endswith(f"The model from epoch 1 was kept in {run_dir / 'model.h5'}.")
     # Reported at the failed write (epoch 2's checkpoint), not an epoch later.
     assert [r["epoch"] for r in read_history(run_dir)] == [0, 1]
@@ -314,20 +314,49 @@ def test_a_full_disk_stops_the_run_at_once_and_keeps_the_last_good_model(tmp_pat
     assert [r["epoch"] for r in read_history(run_dir)] == [0, 1, 2, 3]
 
 
-@pytest.fixture
-def read_only_folder(tmp_path):
-    folder = tmp_path / "ro"
+def mounted_tmpfs(folder: Path, options: str):
+    """Mount a small tmpfs on ``folder`` (a real full or read-only disk); skip where mounting is impossible."""
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)],
-                             capture_output=True).returncode == 0 if os.geteuid() == 0 else False
-    if not mounted:
-        pytest.skip("mounting a read-only tmpfs needs root")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=True)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root (the RLIMIT_FSIZE test covers full disks everywhere)")
+    return folder
 
 
-def test_a_read_only_folder_gets_a_sentence_not_an_errno(read_only_folder):
-    final = train(quick(read_only_folder / "run"))
+@pytest.fixture
+def tmpfs(tmp_path):
+    mounted = []
+
+    def mount(name: str, options: str) -> Path:
+        mounted.append(mounted_tmpfs(tmp_path / name, options))
+        return mounted[-1]
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_real_full_disk_keeps_the_last_good_model_or_leaves_nothing(tmpfs):
+    # A checkpoint of this network is ~4.2 MB (weights, Adam's slots, best weights), a model file ~1.1 MB.
+    tiny = tmpfs("tiny", "size=3m")  # not even the first checkpoint fits
+    final = train(quick(tiny / "run", epochs=3))
+    assert isinstance(final, TrainingFailed) and final.run_dir is None
+    assert final.message == (f"The disk holding {tiny / 'run'} is full; free some space, then start or resume "
+                             "the run again. No epoch had been saved, so no model was kept.")
+    assert os.listdir(tiny) == []  # the new run's folder is gone, its space given back
+    small = tmpfs("small", "size=6m")  # one checkpoint and one model file fit, a second checkpoint does not
+    final = train(quick(small / "run", epochs=3))
+    assert isinstance(final, TrainingFailed), final
+    assert final.message.startswith(f"The disk holding {small / 'run'} is full;")
+    assert final.message.endswith(f"The model from epoch 1 was kept in {small / 'run' / 'model.h5'}.")
+    assert [r["epoch"] for r in read_history(small / "run")] == [0, 1]  # stopped at once, not an epoch later
+    assert all(np.isfinite(w).all() for w in load_weights(final.model_path))
+    assert stray_temp_files(small) == []
+
+
+def test_a_read_only_folder_gets_a_sentence_not_an_errno(tmpfs):
+    read_only = tmpfs("ro", "size=1m,ro")
+    final = train(quick(read_only / "run"))
     assert isinstance(final, TrainingFailed)
-    assert final.message == (f"The folder {read_only_folder / 'run'} is on a read-only file system; "
+    assert final.message == (f"The folder {read_only / 'run'} is on a read-only file system; "
                              "choose a writable folder for the run.")
