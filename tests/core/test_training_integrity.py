@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.core.runs import read_history
+from workbench.core.runs import read_history, summarize_run
 from workbench.core.training import (
     BatchProgress,
     EpochEnded,
@@ -222,6 +222,7 @@ def test_kill_during_the_final_save_is_finished_by_resume(tmp_path):
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert not (run_dir / "model.h5").exists() and not (run_dir / "best.h5").exists()
     assert stray_temp_files(run_dir)  # the killed save left its temp file
+    assert summarize_run(run_dir).resumable  # the Runs panel offers to finish it
     events = []
     final = train(config.replace(resume=True), events.append)  # the same command, with --resume
     assert isinstance(final, TrainingFinished), final
