@@ -209,20 +209,23 @@ def add_parsers(sub) -> None:
     p.add_argument("--arch", help="network architecture (`archs` lists them); required for a new run")
     p.add_argument("--option", action="append", metavar="NAME=VALUE",
                    help="an architecture option, e.g. dropout=0.3 (repeatable; `archs` lists them)")
-    p.add_argument("--epochs", type=int, help=f"total epochs to train (default: {_default('epochs')}; on --resume: the run's "
-                   "own; give more to extend a finished run)")
+    p.add_argument("--epochs", type=int, help=f"total epochs to train (default: {_default('epochs')}; "
+                   "on --resume: the run's own; give more to extend a finished run)")
     p.add_argument("--batch-size", type=int, help=f"images per training step (default: {_default('batch_size')})")
     p.add_argument("--lr", type=float, help=f"learning rate (default: {_default('learning_rate')})")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer (default: {_default('optimizer')})")
     p.add_argument("--val-split", type=float, metavar="FRACTION",
-                   help=f"fraction of the training images held out for validation, in [0, 1) (default: {_default('val_split')})")
+                   help="fraction of the training images held out for validation, in [0, 1) "
+                        f"(default: {_default('val_split')})")
     p.add_argument("--limit", type=int, help="cap the number of training images (default: all)")
     p.add_argument("--test-limit", type=int, help="cap the number of test images evaluated at the end "
                    "(default: all; 0 skips the test)")
-    p.add_argument("--seed", type=int, help=f"random seed for the split, shuffles and initial weights (default: {_default('seed')})")
+    p.add_argument("--seed", type=int,
+                   help=f"random seed for the split, shuffles and initial weights (default: {_default('seed')})")
     p.add_argument("--augment", action="store_true", default=None,
                    help="random crop with padding and horizontal flip")
-    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, help=f"how the learning rate changes (default: {_default('lr_schedule')})")
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                   help=f"how the learning rate changes (default: {_default('lr_schedule')})")
     p.add_argument("--label-smoothing", type=float, metavar="AMOUNT",
                    help=f"label smoothing, in [0, 1) (default: {_default('label_smoothing')})")
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE",
