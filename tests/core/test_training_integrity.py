@@ -22,7 +22,6 @@ from workbench.core.training import (
     TrainConfig,
     TrainingFailed,
     TrainingFinished,
-    TrainingStarted,
     train,
 )
 from workbench.core.training import engine

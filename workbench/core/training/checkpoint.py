@@ -84,11 +84,6 @@ def write_checkpoint(run_dir: str | os.PathLike, weights: list[np.ndarray], opti
         raise
 
 
-def save_checkpoint(model: Any, run_dir: str | os.PathLike, state: dict[str, Any]) -> None:
-    """Write a checkpoint now, on this thread."""
-    write_checkpoint(run_dir, *snapshot(model), state)
-
-
 class CheckpointWriter:
     """Copies the arrays on the caller's thread and writes them on one background thread."""
 
