@@ -73,7 +73,7 @@ def test_checkpoint_round_trip_keeps_optimizer_state(tmp_path):
     import keras
 
     from workbench.core.architectures import build_model
-    from workbench.core.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from workbench.core.training.checkpoint import CheckpointError, load_checkpoint, snapshot, write_checkpoint
 
     def compiled():
         model = build_model("embedded_cnn", 5)
@@ -84,10 +84,13 @@ def test_checkpoint_round_trip_keeps_optimizer_state(tmp_path):
     x = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3)).astype("uint8")
     y = np.arange(64) % 5
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    save_checkpoint(model, tmp_path, {"epoch": 0})
+    weights, optimizer = snapshot(model)
+    best = [w * 2 for w in weights]
+    write_checkpoint(tmp_path, weights, optimizer, {"epoch": 0, "best_epoch": 0}, best)
     restored = compiled()
     state = load_checkpoint(restored, tmp_path)
-    assert state["epoch"] == 0
+    assert state["epoch"] == 0 and state["best_epoch"] == 0
+    assert all((a == b).all() for a, b in zip(state["best_weights"], best))  # in the same atomic record
     assert int(restored.optimizer.iterations.numpy()) == 4
     for a, b in zip(model.optimizer.variables, restored.optimizer.variables):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -1,4 +1,5 @@
-"""`train`: one line per epoch, Ctrl+C stops after the current batch and still saves."""
+"""`train`: one line per epoch (a batch progress bar too on a terminal); Ctrl+C stops after the current
+batch and still saves; ``--resume RUN_DIR`` continues a run with the settings stored in its folder."""
 
 from __future__ import annotations
 
@@ -6,10 +7,25 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Any
+from typing import Any, TextIO
 
 from workbench.cli.archs_cmd import _arch_options
 from workbench.cli.common import EXIT_FAILED, CliError, emit_json, finite
+from workbench.cli.progress import Progress
+from workbench.core.text import sanitize
+
+# Longest error message we print: enough for any of our sentences with two long paths in them.
+MAX_MESSAGE_CHARS = 2000
+
+# Flag -> TrainConfig field for the options a run is made of. Their parser default is None, so that a
+# flag the user gave can be told from one left out: a resumed run takes what was left out from its folder.
+RUN_OPTIONS = {
+    "dataset": "dataset", "arch": "arch", "epochs": "epochs", "batch_size": "batch_size", "lr": "learning_rate",
+    "optimizer": "optimizer", "val_split": "val_split", "limit": "limit", "test_limit": "test_limit",
+    "seed": "seed", "augment": "augment", "lr_schedule": "lr_schedule", "label_smoothing": "label_smoothing",
+    "early_stopping": "early_stopping_patience", "mixed_precision": "mixed_precision", "format": "model_format",
+    "data_dir": "data_dir",
+}
 
 
 def _epoch_line(event: Any) -> str:
@@ -27,73 +43,107 @@ def _epoch_line(event: Any) -> str:
     )
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from workbench.core.training import (
-        EpochEnded,
-        TrainConfig,
-        TrainingFailed,
-        TrainingFinished,
-        TrainingStarted,
-        TrainingStopped,
-        train,
-    )
+def _flag(field: str) -> str:
+    flag = next(f for f, name in RUN_OPTIONS.items() if name == field) if field != "arch_options" else "option"
+    return "--" + flag.replace("_", "-")
 
-    arch_options = _arch_options(args.arch, args.option)
+
+def _resume_config(args: argparse.Namespace) -> Any:
+    """The stored config of ``--resume RUN_DIR`` with the flags given now; contradicting flags are refused."""
+    from workbench.core.training.errors import TrainingError
+    from workbench.core.training.session import RESUME_FIXED, stored_run_config
+
+    if args.out is not None and args.out != args.resume:
+        raise CliError("--resume names the run folder already; leave --out out (or give the same folder).")
     try:
-        config = TrainConfig(
-            dataset=args.dataset,
-            arch=args.arch,
-            arch_options=arch_options,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            optimizer=args.optimizer,
-            learning_rate=args.lr,
-            val_split=args.val_split,
-            augment=args.augment,
-            lr_schedule=args.lr_schedule,
-            label_smoothing=args.label_smoothing,
-            early_stopping_patience=args.early_stopping,
-            seed=args.seed,
-            limit=args.limit,
-            test_limit=args.test_limit,
-            data_dir=args.data_dir,
-            run_dir=args.out,
-            mixed_precision=args.mixed_precision,
-            model_format=args.format,
-            resume=args.resume,
-        )
-    except ValueError as exc:
+        stored = stored_run_config(args.resume)
+    except TrainingError as exc:
         raise CliError(str(exc)) from None
-    if args.download:
-        from workbench.core.datasets import dataset_available, download_dataset
+    given = {f: getattr(args, flag) for flag, f in RUN_OPTIONS.items() if getattr(args, flag) is not None}
+    if args.option:
+        given["arch_options"] = _arch_options(stored.arch, args.option)
+    for field in RESUME_FIXED:
+        if field in given and given[field] != getattr(stored, field):
+            raise CliError(
+                f"The run in {args.resume} was trained with {_flag(field)} {getattr(stored, field)!r}, "
+                f"so it must go on with it; leave {_flag(field)} out to keep it."
+            )
+    return stored.replace(**given, resume=True, run_dir=args.resume, runs_root=None)
 
-        if not dataset_available(args.dataset, args.data_dir):
-            download_dataset(args.dataset, args.data_dir)
 
-    epochs: list[dict[str, Any]] = []
-    stop = threading.Event()
-    # Text lines go to stderr in --json mode so that stdout stays machine-readable.
-    log = sys.stderr if args.json else sys.stdout
+def _new_config(args: argparse.Namespace) -> Any:
+    from workbench.core.training import TrainConfig
 
-    def on_event(event: Any) -> None:
+    if args.dataset is None or args.arch is None:
+        raise CliError("A new run needs --dataset and --arch (or --resume RUN_DIR to continue an earlier run).")
+    given = {f: getattr(args, flag) for flag, f in RUN_OPTIONS.items() if getattr(args, flag) is not None}
+    return TrainConfig(**given, arch_options=_arch_options(args.arch, args.option), run_dir=args.out)
+
+
+class _Reporter:
+    """Turns training events into terminal output: a batch bar on a TTY, one line per epoch everywhere."""
+
+    def __init__(self, log: TextIO, tty: bool | None = None) -> None:
+        self.log = log
+        self.tty = log.isatty() if tty is None else tty
+        self.epochs: list[dict[str, Any]] = []
+        self._bar: Progress | None = None
+
+    def _print(self, text: str) -> None:
+        self.close_bar()
+        print(text, file=self.log, flush=True)
+
+    def close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __call__(self, event: Any) -> None:
+        from workbench.core.training import BatchProgress, EpochEnded, TrainingStarted
+
         if isinstance(event, TrainingStarted):
             resumed = f", resuming after epoch {event.initial_epoch}" if event.initial_epoch else ""
-            print(
-                f"training {event.arch} ({event.params:,} parameters) on {event.dataset}: "
-                f"{event.train_images} train / {event.val_images} validation images, {event.device}{resumed}",
-                file=log, flush=True,
+            self._print(
+                f"training {sanitize(event.arch)} ({event.params:,} parameters) on {sanitize(event.dataset)}: "
+                f"{event.train_images} train / {event.val_images} validation images, {event.device}{resumed}"
             )
-            print(f"run directory: {event.run_dir}", file=log, flush=True)
+            self._print(f"run directory: {sanitize(event.run_dir, MAX_MESSAGE_CHARS)}")
+        elif isinstance(event, BatchProgress) and self.tty:
+            if self._bar is None:
+                self._bar = Progress(f"epoch {event.epoch + 1}", event.steps, unit="batches",
+                                     stream=self.log, tty=True)
+            self._bar.update(event.batch)
         elif isinstance(event, EpochEnded):
-            epochs.append({
+            self.epochs.append({
                 "epoch": event.epoch + 1, "loss": finite(event.loss), "top1": finite(event.top1),
                 "top5": finite(event.top5), "val_loss": finite(event.val_loss),
                 "val_top1": finite(event.val_top1), "val_top5": finite(event.val_top5),
                 "lr": finite(event.learning_rate), "seconds": event.seconds,
                 "images_per_sec": event.images_per_sec,
             })
-            print(_epoch_line(event), file=log, flush=True)
+            self._print(_epoch_line(event))
 
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.core.training import TrainingFailed, TrainingFinished, TrainingStopped, train
+    from workbench.core.training.errors import TrainingError
+    from workbench.core.training.session import check_run_folder
+
+    try:
+        config = _resume_config(args) if args.resume is not None else _new_config(args)
+        check_run_folder(config)  # a folder we may not use is a usage error, refused before any work
+    except (ValueError, TrainingError) as exc:
+        raise CliError(str(exc)) from None
+    if args.download:
+        from workbench.core.datasets import dataset_available, download_dataset
+
+        if not dataset_available(config.dataset, config.data_dir):
+            download_dataset(config.dataset, config.data_dir)
+
+    stop = threading.Event()
+    # Text lines go to stderr in --json mode so that stdout stays machine-readable.
+    log = sys.stderr if args.json else sys.stdout
+    report = _Reporter(log)
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -101,13 +151,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, previous)
             raise KeyboardInterrupt
         stop.set()
+        report.close_bar()
         print("\nstopping after the current batch (Ctrl+C again to abort)…", file=sys.stderr, flush=True)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, on_sigint)
     try:
-        final = train(config, on_event, stop)
+        final = train(config, report, stop)
     finally:
+        report.close_bar()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
 
@@ -115,45 +167,76 @@ def cmd_train(args: argparse.Namespace) -> int:
                               "run_dir": final.run_dir, "model_path": getattr(final, "model_path", None),
                               "test_top1": finite(getattr(final, "test_top1", None)),
                               "test_top5": finite(getattr(final, "test_top5", None)),
-                              "epochs": epochs}
+                              "epochs": report.epochs}
+    model = sanitize(getattr(final, "model_path", None), MAX_MESSAGE_CHARS)
     if isinstance(final, TrainingFinished):
         result["best_model_path"] = final.best_model_path
-        summary = f"test top-1 {100 * final.test_top1:.2f}%  top-5 {100 * final.test_top5:.2f}%" if final.test_top1 is not None else "no test split evaluated"
-        print(f"finished: {summary}; model saved to {final.model_path}", file=log, flush=True)
+        summary = (f"test top-1 {100 * final.test_top1:.2f}%  top-5 {100 * final.test_top5:.2f}%"
+                   if final.test_top1 is not None else "no test split evaluated")
+        print(f"finished: {summary}; model saved to {model}", file=log, flush=True)
     elif isinstance(final, TrainingStopped):
-        print(f"stopped after {final.epochs_completed} epoch(s); model saved to {final.model_path}", file=log, flush=True)
+        print(f"stopped after {final.epochs_completed} epoch(s); model saved to {model}", file=log, flush=True)
     elif isinstance(final, TrainingFailed):
         result["error"] = final.message
         result["diverged"] = final.diverged
-        print(f"error: {final.message}", file=sys.stderr, flush=True)
+        print(f"error: {sanitize(final.message, MAX_MESSAGE_CHARS)}", file=sys.stderr, flush=True)
     if args.json:
         emit_json(result)
     return EXIT_FAILED if isinstance(final, TrainingFailed) else 0
 
 
+def _default(field: str) -> Any:
+    """TrainConfig's default for ``field``, so the help text cannot drift from it."""
+    from workbench.core.training import TrainConfig
+
+    return TrainConfig.__dataclass_fields__[field].default
+
+
 def add_parsers(sub) -> None:
-    p = sub.add_parser("train", help="train a network; one line per epoch")
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--arch", required=True)
+    from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS
+
+    p = sub.add_parser(
+        "train", help="train a network, or continue one with --resume RUN_DIR; one line per epoch",
+        description="Train a network on a dataset. A new run needs --dataset and --arch; --resume RUN_DIR "
+                    "continues an earlier run with the settings stored in its folder. On --resume, settings "
+                    "that shape the weights (--dataset, --arch, --option, --optimizer, --lr-schedule, "
+                    "--val-split, --seed, --limit, --format) come from the run and may only be repeated "
+                    "unchanged; the others (--epochs to extend the run, --batch-size, --lr, --augment, "
+                    "--label-smoothing, --early-stopping, --test-limit, --mixed-precision, --data-dir) "
+                    "may be changed.",
+    )
+    p.add_argument("--dataset", help="dataset id (`datasets` lists them); required for a new run")
+    p.add_argument("--arch", help="network architecture (`archs` lists them); required for a new run")
     p.add_argument("--option", action="append", metavar="NAME=VALUE",
                    help="an architecture option, e.g. dropout=0.3 (repeatable; `archs` lists them)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--optimizer", default="adam")
-    p.add_argument("--val-split", type=float, default=0.2)
-    p.add_argument("--limit", type=int, help="cap the number of training images")
-    p.add_argument("--test-limit", type=int, help="cap the number of test images evaluated at the end")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--augment", action="store_true", help="random crop with padding and horizontal flip")
-    p.add_argument("--lr-schedule", default="constant", help="constant, cosine, step or plateau")
-    p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
-    p.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
-    p.add_argument("--format", choices=("h5", "keras"), default="h5", help="model file format")
-    p.add_argument("--out", help="run directory (default: a new folder under ~/.cifar_workbench/runs)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
-    p.add_argument("--data-dir")
+    p.add_argument("--epochs", type=int, help=f"total epochs to train (default: {_default('epochs')}; "
+                   "on --resume: the run's own; give more to extend a finished run)")
+    p.add_argument("--batch-size", type=int, help=f"images per training step (default: {_default('batch_size')})")
+    p.add_argument("--lr", type=float, help=f"learning rate (default: {_default('learning_rate')})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer (default: {_default('optimizer')})")
+    p.add_argument("--val-split", type=float, metavar="FRACTION",
+                   help="fraction of the training images held out for validation, in [0, 1) "
+                        f"(default: {_default('val_split')})")
+    p.add_argument("--limit", type=int, help="cap the number of training images (default: all)")
+    p.add_argument("--test-limit", type=int, help="cap the number of test images evaluated at the end "
+                   "(default: all; 0 skips the test)")
+    p.add_argument("--seed", type=int,
+                   help=f"random seed for the split, shuffles and initial weights (default: {_default('seed')})")
+    p.add_argument("--augment", action="store_true", default=None,
+                   help="random crop with padding and horizontal flip")
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                   help=f"how the learning rate changes (default: {_default('lr_schedule')})")
+    p.add_argument("--label-smoothing", type=float, metavar="AMOUNT",
+                   help=f"label smoothing, in [0, 1) (default: {_default('label_smoothing')})")
+    p.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+                   help="stop after this many epochs without a better validation top-1 (default: 0 = off)")
+    p.add_argument("--mixed-precision", action="store_true", default=None, help="float16 compute on a GPU")
+    p.add_argument("--format", choices=MODEL_FORMATS, help=f"model file format (default: {_default('model_format')})")
+    p.add_argument("--out", metavar="RUN_DIR",
+                   help="folder for a new run: new or empty (default: a new folder under ~/.cifar_workbench/runs)")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the run in RUN_DIR from its last completed epoch (or finish its files)")
+    p.add_argument("--data-dir", help="folder holding the dataset files (default: the usual places)")
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
     p.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
     p.set_defaults(func=cmd_train)

@@ -31,7 +31,7 @@ class RunSummary:
     test_top5: float | None
     started: str  # ISO time from config.json ("" when unknown)
     model_path: str | None
-    resumable: bool  # has a checkpoint and epochs left to run
+    resumable: bool  # has a checkpoint and epochs left to run, or final files left to write (a crashed save)
     message: str = ""
 
 
@@ -93,7 +93,7 @@ def summarize_run(run_dir: str | os.PathLike) -> RunSummary | None:
         test_top5=_number(result.get("test_top5")),
         started=str(data.get("started", "")),
         model_path=result.get("model_path") if isinstance(result.get("model_path"), str) else None,
-        resumable=checkpoint is not None and status != "finished" and epochs_done < epochs_planned,
+        resumable=checkpoint is not None and status != "finished",
         message=str(result.get("message", "")),
     )
 

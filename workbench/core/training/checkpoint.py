@@ -12,6 +12,7 @@ A failed write sets ``CheckpointWriter.failed`` at once, so training stops at th
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import secrets
@@ -55,31 +56,32 @@ def write_checkpoint(run_dir: str | os.PathLike, weights: list[np.ndarray], opti
     """Atomically write the arrays, the best weights and ``state`` (which must hold ``epoch``) as one file."""
     import h5py
 
+    # The HDF5 file is built in memory and written with plain file I/O: a full disk then raises a clean
+    # OSError (ENOSPC) at the write, where HDF5 writing to a full disk itself crashed the process (SIGSEGV
+    # in H5Fclose, seen on a full tmpfs).
+    image = io.BytesIO()
+    with h5py.File(image, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["epoch"] = int(state["epoch"])
+        f.attrs["state"] = json.dumps(state)
+        groups = [("model", weights), ("optimizer", optimizer)] + ([("best", best)] if best is not None else [])
+        for group, arrays in groups:
+            g = f.create_group(group)
+            for i, array in enumerate(arrays):
+                g.create_dataset(f"{i:05d}", data=array)
     data_path = checkpoint_path(run_dir)
     data_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = data_path.with_name(f".{data_path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["epoch"] = int(state["epoch"])
-            f.attrs["state"] = json.dumps(state)
-            groups = [("model", weights), ("optimizer", optimizer)] + ([("best", best)] if best is not None else [])
-            for group, arrays in groups:
-                g = f.create_group(group)
-                for i, array in enumerate(arrays):
-                    g.create_dataset(f"{i:05d}", data=array)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        with open(tmp, "wb") as out:
+            out.write(image.getbuffer())
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, data_path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
-
-
-def save_checkpoint(model: Any, run_dir: str | os.PathLike, state: dict[str, Any]) -> None:
-    """Write a checkpoint now, on this thread."""
-    write_checkpoint(run_dir, *snapshot(model), state)
 
 
 class CheckpointWriter:

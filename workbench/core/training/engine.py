@@ -66,7 +66,10 @@ def _failed(run: RunSession, exc: Exception) -> TrainingFailed:
 
     readable = isinstance(exc, (TrainingError, CheckpointError, DatasetError, ValueError, OSError))
     message = _sentence(exc) if readable else f"Training failed: {_sentence(exc)}"
-    disk = write_failure_sentence(exc, run.run_dir or run.config.run_dir or run.config.runs_root or "the runs folder")
+    from workbench.paths import default_runs_root
+
+    folder = run.run_dir or run.config.run_dir or run.config.runs_root or default_runs_root()
+    disk = write_failure_sentence(exc, folder)
     if disk is not None:  # full disk, read-only or locked-down folder: say so, not "[Errno 28] ..."
         message = disk
     if type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's out-of-memory error

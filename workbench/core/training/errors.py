@@ -42,10 +42,10 @@ def write_failure_sentence(exc: BaseException, folder: str | os.PathLike) -> str
 
 
 _SENTENCES = {
-    errno.ENOSPC: "The disk holding {folder} is full; free some space, then resume the run.",
-    errno.EDQUOT: "The disk quota for {folder} is used up; free some space, then resume the run.",
+    errno.ENOSPC: "The disk holding {folder} is full; free some space, then start or resume the run again.",
+    errno.EDQUOT: "The disk quota for {folder} is used up; free some space, then start or resume the run again.",
     errno.EFBIG: "A file in {folder} would grow beyond the largest file size allowed here; "
-                 "free space or raise the limit, then resume the run.",
+                 "raise the limit or choose another disk, then start or resume the run again.",
     errno.EROFS: "The folder {folder} is on a read-only file system; choose a writable folder for the run.",
     errno.EACCES: "The folder {folder} is not writable for you; choose a folder you can write to.",
     errno.EPERM: "The folder {folder} is not writable for you; choose a folder you can write to.",

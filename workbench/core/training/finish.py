@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import math
+import os
+import shutil
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from workbench.core.training.checkpoint import CheckpointError, load_checkpoint
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingFinished, TrainingStopped
@@ -12,6 +18,20 @@ from workbench.core.training.rundir import RESULT_FILE, write_json_atomic
 from workbench.core.training.session import RunSession
 
 PREPROCESSING = "raw_0_255"  # the models scale raw pixels themselves
+# Room a model file needs beyond its weights (HDF5 structure, model config, metadata: ~50 KB for our
+# networks), so 1 MiB is generous.
+MODEL_FILE_OVERHEAD = 1 << 20
+
+
+def _check_room(folder: Path, model: Any) -> None:
+    """Raise ENOSPC before a save that cannot fit: HDF5 writing into a full disk can crash the process."""
+    needed = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.weights) + MODEL_FILE_OVERHEAD
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # unknown: let the save itself find out
+    if free < needed:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder))
 
 
 def save_model_file(run: RunSession, stem: str) -> Path:
@@ -19,6 +39,7 @@ def save_model_file(run: RunSession, stem: str) -> Path:
     from workbench.core.modelio import save_model
 
     state = run.state
+    _check_room(run.run_dir, run.model)
     return save_model(
         run.model, run.model_path(stem),
         class_names=run.class_names, dataset_id=run.config.dataset, preprocessing=PREPROCESSING,
@@ -77,8 +98,9 @@ def outcome(run: RunSession) -> TrainingEvent:
     if state.diverged_at is not None:
         epoch, batch = state.diverged_at
         what = "NaN" if math.isnan(state.diverged_loss) else "infinite"
-        became = ("the weights stopped being finite numbers" if state.diverged_what == "weights"
-                  else f"the {state.diverged_what} became {what}")
+        became = {"weights": "the weights stopped being finite numbers",
+                  "outputs": "the network's outputs stopped being finite numbers"}.get(
+            state.diverged_what, f"the {state.diverged_what} became {what}")
         kept = None
         if state.last_saved_epoch is not None:
             kept = str(save_last_good(run))

@@ -30,7 +30,8 @@ class RunLock:
     @classmethod
     def acquire(cls, folder: Path) -> "RunLock":
         """Lock ``folder`` for this process, or raise TrainingError naming the run that holds it."""
-        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        # O_NOFOLLOW: a symlink planted as the lock file must not make us write the pid elsewhere.
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         if fcntl is None:
             return cls(fd)
         try:

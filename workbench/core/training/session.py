@@ -28,7 +28,8 @@ from workbench.core.training.rundir import (
     write_json_atomic,
 )
 
-__all__ = ["RunSession", "TrainingError", "RESUME_FIXED", "check_run_folder", "claim_run_dir", "write_config"]
+__all__ = ["RunSession", "TrainingError", "RESUME_FIXED", "check_run_folder", "claim_run_dir", "discard_empty_run",
+           "stored_run_config", "write_config"]
 
 # Settings a resumed run must share with its checkpoint: they shape the weights, the optimizer
 # slots, the train/validation split or the names of the files it leaves.
@@ -93,18 +94,35 @@ def check_run_folder(config: TrainConfig) -> int:
     return 0
 
 
-def _check_resume(config: TrainConfig) -> int:
-    if not config.run_dir:
+def _stored_settings(run_dir: str | os.PathLike | None) -> dict[str, Any]:
+    if not run_dir:
         raise TrainingError("Resuming needs the folder of an earlier run; none was given.")
-    folder = Path(config.run_dir)
+    folder = Path(run_dir)
     if not folder.is_dir():
         raise TrainingError(f"There is no run folder {folder} to resume; give the folder of an earlier run.")
     stored = read_json(folder / CONFIG_FILE)
     if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
-        raise TrainingError(f"The folder {folder} holds no readable config.json, so it is not a run that can be resumed.")
+        raise TrainingError(
+            f"The folder {folder} holds no readable config.json, so it is not a run that can be resumed."
+        )
+    return stored["config"]
+
+
+def stored_run_config(run_dir: str | os.PathLike | None) -> TrainConfig:
+    """The settings an earlier run was started with, to resume it (TrainingError when there is no such run)."""
+    settings = _stored_settings(run_dir)
+    try:
+        return TrainConfig.from_dict(settings)
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"The config.json in {run_dir} holds settings that are not valid ({exc}).") from None
+
+
+def _check_resume(config: TrainConfig) -> int:
+    folder = Path(config.run_dir or "")
+    stored = _stored_settings(config.run_dir)
     for key in RESUME_FIXED:
-        value = stored["config"].get(key)
-        if key in stored["config"] and value != getattr(config, key):
+        value = stored.get(key)
+        if key in stored and value != getattr(config, key):
             raise TrainingError(
                 f"This run was trained with {key}={value!r}; resume it with the same setting "
                 f"(got {getattr(config, key)!r})."

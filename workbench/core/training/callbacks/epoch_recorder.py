@@ -1,7 +1,8 @@
 """Per-epoch duties: divergence checks, history.csv row, best weights, resume checkpoint, the EpochEnded event.
 
-An epoch counts only when its training loss, its validation loss and the weights it ends with are all
-finite: one bad update in the last batch leaves a finite training loss but a network that outputs NaN.
+An epoch counts only when its training loss, its validation loss, the weights it ends with and the
+network's outputs on the probe images are all finite: one bad update in the last batch leaves a finite
+training loss but a network that outputs NaN.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class EpochRecorder(Callback):
         if not all(np.isfinite(w).all() for w in arrays[0] if np.issubdtype(w.dtype, np.floating)):
             self._diverged(epoch, "weights", float("nan"))
             return
+        predictions, confidences = self._probe_predictions()
+        if not all(math.isfinite(c) for c in confidences):  # finite weights can still overflow to NaN outputs
+            self._diverged(epoch, "outputs", float("nan"))
+            return
         now = time.monotonic()
         train_seconds = (self._train_end or now) - self._start
         seconds = now - self._start
@@ -83,7 +88,6 @@ class EpochRecorder(Callback):
         self.save_checkpoint(epoch, arrays, is_best)
         self.state.last_saved_epoch = epoch
         self.state.epochs_completed = epoch + 1
-        predictions, confidences = self._probe_predictions()
         self.emit(EpochEnded(
             epoch=epoch, epochs=self.epochs, loss=loss, top1=_num(logs, "top1") or 0.0,
             top5=_num(logs, "top5") or 0.0, val_loss=_num(logs, "val_loss"), val_top1=val_top1,

@@ -16,7 +16,7 @@ class RunState:
     stop_requested: bool = False  # the caller's stop flag was seen
     diverged_at: tuple[int, int] | None = None  # (0-based epoch, 1-based batch) where the loss went bad
     diverged_loss: float = float("nan")
-    diverged_what: str = "loss"  # what went non-finite: "loss", "validation loss" or "weights"
+    diverged_what: str = "loss"  # what went non-finite: "loss", "validation loss", "weights" or "outputs"
     write_failed: bool = False  # a checkpoint write failed (e.g. a full disk); the run stops at once
     epochs_completed: int = 0  # absolute: includes epochs of a resumed run
     best_value: float = -math.inf  # best val top-1 (train top-1 without validation)
