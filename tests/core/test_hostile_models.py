@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from workbench.core.modelio.inspect import ModelInspectError, inspect_model_file
+from workbench.core.modelio.inspect import inspect_model_file
 from workbench.core.modelio.limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES
 from workbench.core.modelio.load import load_any_model
 from workbench.core.modelio.metadata import METADATA_ATTR, build_metadata, read_metadata
