@@ -261,3 +261,18 @@ def test_inspect_describes_in_model_scaling(tmp_path):
     assert info.in_model_scaling.startswith("Rescaling layer 'rescaling")
     assert "scales pixels itself" in info.describe()
     assert os.path.exists(tmp_path / "r.keras")
+
+
+def test_damaged_files_get_whole_sentences_naming_the_file(tmp_path):
+    import keras
+
+    keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(), keras.layers.Dense(10)]).save(
+        tmp_path / "good.keras")
+    data = (tmp_path / "good.keras").read_bytes()
+    (tmp_path / "half.keras").write_bytes(data[: len(data) // 2])
+    (tmp_path / "empty.h5").write_bytes(b"")
+    messages = {name: open_model(tmp_path / name).message for name in ("half.keras", "empty.h5")}
+    assert "truncated or damaged" in messages["half.keras"]
+    assert "is empty" in messages["empty.h5"]
+    for name, text in messages.items():
+        assert name in text and text.endswith(".") and ":" not in text.replace(str(tmp_path), "")

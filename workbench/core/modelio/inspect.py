@@ -182,6 +182,10 @@ def inspect_model_file(path: str | os.PathLike) -> ModelFileInfo:
             signature = fh.read(8)
         if signature == b"\x89HDF\r\n\x1a\n":
             raise ModelInspectError(f"{path} is an HDF5 file that cannot be read; it may be truncated or damaged.") from None
+        if signature.startswith(b"PK\x03\x04"):
+            raise ModelInspectError(f"{path} is a zip (.keras) file that cannot be read; it may be truncated or damaged.") from None
+        if not signature:
+            raise ModelInspectError(f"{path} is empty, so it holds no model.") from None
         raise ModelInspectError(f"{path} is neither an HDF5 (.h5) nor a .keras model file.") from None
     with f:
         return _inspect_h5(f, path)

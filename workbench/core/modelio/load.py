@@ -647,6 +647,11 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
         raise ModelLoadError(f"{name} has a single output value, so it is not a classifier.")
     spec, reason, guessed = choose_preprocessing(info, choices, scaling, ours)
     names, dataset_id, names_source = choose_class_names(info, choices, num_classes)
+    warnings = info.metadata_problems
+    saved = (info.metadata or {}).get("class_names")
+    if saved and len(saved) != num_classes:
+        warnings += (f"{name} records {len(saved)} class names but has {num_classes} outputs, "
+                     "so the saved names were not used.",)
     try:
         logits = detect_logits(model, spec, info.metadata)
     except Exception as exc:  # noqa: BLE001 - a model that cannot run on its own input shape
@@ -654,4 +659,4 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
     return LoadedModel(model=model, info=info, class_names=names, preprocessing=spec, outputs_logits=logits,
                        input_shape=input_shape, dataset_id=dataset_id, notes=tuple(notes),
                        preprocessing_reason=reason, preprocessing_guessed=guessed, class_names_source=names_source,
-                       in_model_scaling=scaling, file_warnings=info.metadata_problems)
+                       in_model_scaling=scaling, file_warnings=warnings)
