@@ -159,3 +159,17 @@ def test_metadata_does_not_nest_extra_when_a_model_is_converted(tmp_path):
     assert read_metadata(path)["extra"] == {"epochs": 3}
     assert build_metadata(class_names=["a", "b"], dataset_id="x",
                           extra={"extra": {"extra": {"a": 1}, "b": 2}, "c": 3})["extra"] == {"a": 1, "b": 2, "c": 3}
+
+
+@pytest.mark.parametrize("depth", [100_000, 900])
+def test_deeply_nested_config_is_a_sentence(tmp_path, depth):
+    text = '{"class_name": "Sequential", "config": {"layers": [' + "[" * depth + "]" * depth + "]}}"
+    keras_path = tmp_path / "deep.keras"
+    with zipfile.ZipFile(keras_path, "w") as zf:
+        zf.writestr("config.json", text)
+    h5_path = tmp_path / "deep.h5"
+    with h5py.File(h5_path, "w") as f:
+        f.attrs["model_config"] = text
+    for path in (keras_path, h5_path):
+        opening = open_model(path)
+        assert not opening.ok and path.name in opening.message and "damaged" in opening.message, opening.message

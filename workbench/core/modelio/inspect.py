@@ -158,7 +158,7 @@ def _json_attr(attrs, key: str, path: str) -> Any:
                                 "far more than any Keras model needs, so it was not read.")
     try:
         return json.loads(_text(raw))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ModelInspectError(f"The {key} stored in {path} is not valid JSON; the file is damaged.") from None
 
 
@@ -256,7 +256,7 @@ def _metadata_from(raw: Any, path: str) -> Any:
         return "too large"  # clean_metadata turns anything but a dict into a sentence
     try:
         return json.loads(_text(raw))
-    except ValueError:
+    except (ValueError, RecursionError):
         return "not JSON"  # damaged metadata is reported and ignored: the model itself may still load
 
 
@@ -292,7 +292,7 @@ def read_keras_config(path: str) -> dict:
     try:
         with zipfile.ZipFile(path) as zf:
             config = json.loads(read_zip_member(zf, "config.json", MAX_CONFIG_BYTES, path))
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, RecursionError) as exc:
         if isinstance(exc, ModelInspectError):
             raise
         raise ModelInspectError(f"{path} is a damaged .keras file ({sanitize(exc)}).") from None
@@ -312,7 +312,7 @@ def _inspect_keras_zip(path: str) -> ModelFileInfo:
                           if "metadata.json" in names else {})
             metadata = (_metadata_from(read_zip_member(zf, METADATA_ENTRY, MAX_METADATA_BYTES, path), path)
                         if METADATA_ENTRY in names else None)
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, RecursionError) as exc:
         if isinstance(exc, ModelInspectError):
             raise
         raise ModelInspectError(f"{path} is a damaged .keras file ({sanitize(exc)}).") from None
@@ -333,7 +333,7 @@ def _summary(config: Any, path: str) -> dict:
         raise ModelInspectError(f"The model_config stored in {path} is not a JSON object; the file is damaged.")
     try:
         return summarize_config(config)
-    except (TypeError, AttributeError, IndexError, KeyError, ValueError):
+    except (TypeError, AttributeError, IndexError, KeyError, ValueError, RecursionError):
         raise ModelInspectError(f"The model architecture stored in {path} is malformed; the file is damaged.") from None
 
 

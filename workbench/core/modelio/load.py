@@ -453,7 +453,7 @@ def read_architecture_json(arch_path: Path) -> dict:
         config = json.loads(arch_path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ModelLoadError(f"Cannot read the architecture file {arch_path} ({exc.strerror or exc}).") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ModelLoadError(f"{arch_path.name} is not a JSON architecture file.") from None
     if not isinstance(config, dict) or "class_name" not in config:
         raise ModelLoadError(f"{arch_path.name} is JSON but not a Keras model architecture.")
