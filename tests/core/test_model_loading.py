@@ -336,7 +336,7 @@ def test_input_shape_mismatch_is_a_sentence_and_grayscale_is_converted(tmp_path)
     model.save(tmp_path / "mnist.h5")
     loaded = load_any_model(tmp_path / "mnist.h5")
     assert loaded.input_shape == (28, 28, 1)
-    with pytest.raises(ModelInputError, match=r"mnist.h5 takes 28×28 images but these are 32×32; they must be resized") as err:
+    with pytest.raises(ModelInputError, match=r"mnist.h5 takes 28×28×1 images but these are 32×32×3; they must be resized") as err:
         loaded.predict_proba(np.zeros((2, 32, 32, 3), np.uint8))
     assert "fit_to_input" not in str(err.value)  # user terms, not a Python function
     # Same size, colour vs grayscale: converted to luma instead of refused.

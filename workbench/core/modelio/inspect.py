@@ -93,7 +93,8 @@ class ModelFileInfo:
             ds = self.metadata.get("dataset")
             lines.append(f"Workbench metadata present (dataset {ds}, preprocessing {self.metadata.get('preprocessing')}).")
         else:
-            lines.append("No workbench metadata: class names and preprocessing are guessed and can be changed.")
+            guessed = "class names are" if self.in_model_scaling else "class names and preprocessing are"
+            lines.append(f"No workbench metadata: {guessed} guessed and can be changed.")
         if self.lambda_layers:
             lines.append(
                 f"It contains a Lambda layer with Python code ({', '.join(self.lambda_layers)}); "

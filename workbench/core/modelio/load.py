@@ -167,7 +167,7 @@ class LoadedModel:
             raise ModelInputError(f"{self.name} takes {describe_input(want)}, not images.")
         if (h is not None and x.shape[1] != h) or (w is not None and x.shape[2] != w):
             raise ModelInputError(
-                f"{self.name} takes {_shape_text(want[:2])} images but these are {_shape_text(x.shape[1:3])}; "
+                f"{self.name} takes {_shape_text(want)} images but these are {_shape_text(x.shape[1:])}; "
                 "they must be resized or cropped to the model's input size first."
             )
         if c is not None and x.shape[-1] != c:
