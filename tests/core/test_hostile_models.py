@@ -173,3 +173,25 @@ def test_deeply_nested_config_is_a_sentence(tmp_path, depth):
     for path in (keras_path, h5_path):
         opening = open_model(path)
         assert not opening.ok and path.name in opening.message and "damaged" in opening.message, opening.message
+
+
+def test_weights_that_unpack_far_beyond_the_file_are_refused(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="softmax")])
+    path = tmp_path / "bomb.h5"
+    model.save(path)
+    with h5py.File(path, "a") as f:  # 1 GiB of zeros, gzip-compressed to about a megabyte
+        f["model_weights"].create_dataset("padding", shape=(2**28,), dtype="float32", compression="gzip",
+                                          chunks=(2**20,))
+    assert path.stat().st_size < 20 * 2**20
+    errors = []
+    peak = _peak_bytes(lambda: errors.append(open_model(path).message))
+    assert "unpack to 1,024 MiB" in errors[0] and "bomb.h5" in errors[0]
+    assert peak < 2 * 2**20
+    # Our own files pass the same check.
+    from workbench.core.modelio import save_model
+
+    for suffix in (".h5", ".keras"):
+        ours = save_model(_tiny(), tmp_path / f"ours{suffix}", class_names=list("abcdefghij"), dataset_id="cifar10")
+        assert open_model(ours).ok

@@ -17,7 +17,7 @@ from typing import Any
 from workbench.core.files import check_regular_file
 from workbench.core.text import sanitize
 
-from .limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES
+from .limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES, MAX_WEIGHT_EXPANSION, WEIGHT_SLACK_BYTES
 from .metadata import METADATA_ATTR, METADATA_ENTRY, clean_metadata
 from .scaling import find_input_scaling
 
@@ -205,6 +205,32 @@ def _non_weight_bytes(f) -> int:
     return os.path.getsize(f.filename) - stored
 
 
+def _declared_bytes(f) -> int:
+    """Bytes the file's datasets unpack to (shape x item size), read from headers only."""
+    total = 0
+
+    def add(_name, obj) -> None:
+        nonlocal total
+        if hasattr(obj, "shape") and hasattr(obj, "dtype") and obj.shape is not None:
+            total += int(obj.size) * int(obj.dtype.itemsize)
+
+    f.visititems(add)
+    return total
+
+
+def _weight_bomb_problem(declared: int, stored: int, path: str, what: str = "its weights") -> str | None:
+    if declared <= MAX_WEIGHT_EXPANSION * stored + WEIGHT_SLACK_BYTES:
+        return None
+    return (f"{path}: {what} unpack to {declared / 2**20:,.0f} MiB from a {stored / 2**20:,.1f} MiB file, "
+            "far more than real weights compress, so it was not loaded (it may be damaged or crafted).")
+
+
+def _check_weight_sizes(f, path: str) -> None:
+    problem = _weight_bomb_problem(_declared_bytes(f), os.path.getsize(path), path)
+    if problem:
+        raise ModelInspectError(problem)
+
+
 def _check_attribute_sizes(f, path: str) -> None:
     # A text attribute is stored uncompressed in the file, so a file with little besides its weights
     # cannot hold a huge config; only larger files need the (metadata-only) walk over its datasets.
@@ -219,6 +245,7 @@ def _check_attribute_sizes(f, path: str) -> None:
 
 def _inspect_h5(f, path: str) -> ModelFileInfo:
     _check_attribute_sizes(f, path)
+    _check_weight_sizes(f, path)
     raw_meta = _metadata_from(f.attrs.get(METADATA_ATTR), path)
     metadata, problems = clean_metadata(raw_meta, Path(path).name)
     config = _json_attr(f.attrs, "model_config", path)
@@ -302,6 +329,23 @@ def read_keras_config(path: str) -> dict:
     return config
 
 
+def _check_zipped_weights(zf: zipfile.ZipFile, path: str) -> None:
+    """Every member of a .keras must not unpack far beyond its stored size; stored weights are checked inside."""
+    for item in zf.infolist():
+        problem = _weight_bomb_problem(item.file_size, item.compress_size, path, f"its {item.filename}")
+        if problem:
+            raise ModelInspectError(problem)
+        if item.filename.endswith(".h5") and item.compress_type == zipfile.ZIP_STORED:
+            import h5py
+
+            # Stored (as Keras writes it): h5py reads only headers through the seekable member.
+            with zf.open(item) as member, h5py.File(member, "r") as weights:
+                problem = _weight_bomb_problem(_declared_bytes(weights), item.file_size, path,
+                                               f"the weights in its {item.filename}")
+            if problem:
+                raise ModelInspectError(problem)
+
+
 def _inspect_keras_zip(path: str) -> ModelFileInfo:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -313,6 +357,7 @@ def _inspect_keras_zip(path: str) -> ModelFileInfo:
                           if "metadata.json" in names else {})
             metadata = (_metadata_from(read_zip_member(zf, METADATA_ENTRY, MAX_METADATA_BYTES, path), path)
                         if METADATA_ENTRY in names else None)
+            _check_zipped_weights(zf, path)
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, RecursionError) as exc:
         if isinstance(exc, ModelInspectError):
             raise
