@@ -242,6 +242,8 @@ def test_cli_weights_only_hint_and_whole_sentences(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "aaa.json" not in err and "--architecture" in err, err
     assert err.strip().endswith(".") and err.count("\n") == 1
+    rc = main(["classify", str(tmp_path / "w.weights.h5"), str(tmp_path / "img.png"), "--preprocessing", "bogus"])
+    assert rc == 2 and "--preprocessing" in capsys.readouterr().err
     (tmp_path / "broken.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
     rc = main(["classify", str(tmp_path / "broken.h5"), str(tmp_path / "img.png")])
     err = capsys.readouterr().err
