@@ -149,7 +149,9 @@ def test_keras2_nested_model_with_frozen_layer(keras2):
 
 
 def test_keras2_tf_op_layers_become_keras_layers(keras2):
-    loaded = load_any_model(keras2 / "tfop.h5", preprocessing="raw_0_255")
+    # `inputs / 255.0` recorded by tf.keras as a TFOpLambda: found in the config, so raw pixels by default.
+    loaded = load_any_model(keras2 / "tfop.h5")
+    assert loaded.preprocessing.kind == "raw_0_255" and "math.truediv" in loaded.preprocessing_reason
     assert not loaded.outputs_logits  # tf.nn.softmax at the end
     np.testing.assert_allclose(loaded.predict_proba(np.load(keras2 / "x.npy")), np.load(keras2 / "tfop_pred.npy"),
                                atol=1e-5)
@@ -334,7 +336,7 @@ def test_input_shape_mismatch_is_a_sentence_and_grayscale_is_converted(tmp_path)
     model.save(tmp_path / "mnist.h5")
     loaded = load_any_model(tmp_path / "mnist.h5")
     assert loaded.input_shape == (28, 28, 1)
-    with pytest.raises(ModelInputError, match=r"mnist.h5 takes 28×28 images but these are 32×32; they must be resized") as err:
+    with pytest.raises(ModelInputError, match=r"mnist.h5 takes 28×28×1 images but these are 32×32×3; they must be resized") as err:
         loaded.predict_proba(np.zeros((2, 32, 32, 3), np.uint8))
     assert "fit_to_input" not in str(err.value)  # user terms, not a Python function
     # Same size, colour vs grayscale: converted to luma instead of refused.

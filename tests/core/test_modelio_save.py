@@ -140,3 +140,40 @@ def test_read_metadata_of_foreign_files(tmp_path, model):
         read_metadata(tmp_path / "junk.keras")
     with pytest.raises(FileNotFoundError, match="no model file"):
         read_metadata(tmp_path / "missing.h5")
+
+
+# The venv has the workbench installed; the finder below makes it unimportable, as on a machine without it.
+PLAIN_KERAS_LOADER = (
+    "import os, sys, importlib.abc; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3';"
+    "Block = type('Block', (importlib.abc.MetaPathFinder,), {'find_spec': lambda self, name, path, target=None:"
+    " (_ for _ in ()).throw(ImportError(name)) if name.split('.')[0] == 'workbench' else None});"
+    "sys.meta_path.insert(0, Block());"
+    "import numpy as np, keras;"
+    "x = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3)).astype('float32');"
+    "outs = [keras.models.load_model(sys.argv[1], compile=c).predict(x, verbose=0) for c in (True, False)];"
+    "np.testing.assert_allclose(outs[0], outs[1]);"
+    "np.save(sys.argv[2], outs[0]);"
+    "assert 'workbench' not in sys.modules, 'plain Keras imported the workbench'"
+)
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_a_model_out_of_training_loads_in_plain_keras(tmp_path, suffix):
+    """Our files load in plain Keras 3 without the workbench, compiled or not (not `Could not locate class`)."""
+    import keras
+
+    from workbench.core.metrics import TopKAccuracy
+
+    model = build_model("embedded_cnn", 10)
+    model.compile("adam", "sparse_categorical_crossentropy",
+                  metrics=[TopKAccuracy(k=1, name="top1"), TopKAccuracy(k=5, name="top5")])
+    model.fit(np.zeros((4, 32, 32, 3), np.float32), np.arange(4), verbose=0)  # as after training: built optimizer
+    path = save_model(model, tmp_path / f"trained{suffix}", class_names=CLASSES, dataset_id="cifar10")
+    # A folder where `workbench` cannot be imported, so loading must not need it.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-I", "-c", PLAIN_KERAS_LOADER, str(path), str(tmp_path / "out.npy")],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    x = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), model.predict(x, verbose=0), atol=1e-6)
+    assert keras is not None

@@ -24,6 +24,13 @@ def _load_model(args: argparse.Namespace) -> Any:
     from workbench.core.modelio import NEEDS_ARCHITECTURE, ModelLoadError, open_model
 
     names = _class_names_option(args)
+    if args.preprocessing is not None:
+        from workbench.core.modelio.preprocessing import PreprocessingError, preprocessing_from
+
+        try:
+            preprocessing_from(args.preprocessing)
+        except PreprocessingError as exc:
+            raise CliError(f"--preprocessing: {exc}") from None
     opening = open_model(
         args.model, trust=args.trust, architecture=args.architecture,
         preprocessing=args.preprocessing, preprocessing_reason="chosen with --preprocessing",

@@ -1,5 +1,7 @@
 """Model files: saving with metadata (atomic), inspecting any file with h5py, loading old and new Keras.
 
+`open_model(path, ...)` is the one way to open a model (CLI and GUI alike): a frozen `ModelOpening`
+saying what the file is, what was loaded (with why each choice was made) or what is still needed.
 Everything here imports without TensorFlow; loading pulls it in lazily.
 """
 

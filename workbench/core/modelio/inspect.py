@@ -17,7 +17,7 @@ from typing import Any
 from workbench.core.files import check_regular_file
 from workbench.core.text import sanitize
 
-from .limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES
+from .limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES, MAX_WEIGHT_EXPANSION, WEIGHT_SLACK_BYTES
 from .metadata import METADATA_ATTR, METADATA_ENTRY, clean_metadata
 from .scaling import find_input_scaling
 
@@ -93,7 +93,8 @@ class ModelFileInfo:
             ds = self.metadata.get("dataset")
             lines.append(f"Workbench metadata present (dataset {ds}, preprocessing {self.metadata.get('preprocessing')}).")
         else:
-            lines.append("No workbench metadata: class names and preprocessing are guessed and can be changed.")
+            guessed = "class names are" if self.in_model_scaling else "class names and preprocessing are"
+            lines.append(f"No workbench metadata: {guessed} guessed and can be changed.")
         if self.lambda_layers:
             lines.append(
                 f"It contains a Lambda layer with Python code ({', '.join(self.lambda_layers)}); "
@@ -158,7 +159,7 @@ def _json_attr(attrs, key: str, path: str) -> Any:
                                 "far more than any Keras model needs, so it was not read.")
     try:
         return json.loads(_text(raw))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ModelInspectError(f"The {key} stored in {path} is not valid JSON; the file is damaged.") from None
 
 
@@ -182,6 +183,10 @@ def inspect_model_file(path: str | os.PathLike) -> ModelFileInfo:
             signature = fh.read(8)
         if signature == b"\x89HDF\r\n\x1a\n":
             raise ModelInspectError(f"{path} is an HDF5 file that cannot be read; it may be truncated or damaged.") from None
+        if signature.startswith(b"PK\x03\x04"):
+            raise ModelInspectError(f"{path} is a zip (.keras) file that cannot be read; it may be truncated or damaged.") from None
+        if not signature:
+            raise ModelInspectError(f"{path} is empty, so it holds no model.") from None
         raise ModelInspectError(f"{path} is neither an HDF5 (.h5) nor a .keras model file.") from None
     with f:
         return _inspect_h5(f, path)
@@ -200,6 +205,32 @@ def _non_weight_bytes(f) -> int:
     return os.path.getsize(f.filename) - stored
 
 
+def _declared_bytes(f) -> int:
+    """Bytes the file's datasets unpack to (shape x item size), read from headers only."""
+    total = 0
+
+    def add(_name, obj) -> None:
+        nonlocal total
+        if hasattr(obj, "shape") and hasattr(obj, "dtype") and obj.shape is not None:
+            total += int(obj.size) * int(obj.dtype.itemsize)
+
+    f.visititems(add)
+    return total
+
+
+def _weight_bomb_problem(declared: int, stored: int, path: str, what: str = "its weights") -> str | None:
+    if declared <= MAX_WEIGHT_EXPANSION * stored + WEIGHT_SLACK_BYTES:
+        return None
+    return (f"{path}: {what} unpack to {declared / 2**20:,.0f} MiB from a {stored / 2**20:,.1f} MiB file, "
+            "far more than real weights compress, so it was not loaded (it may be damaged or crafted).")
+
+
+def _check_weight_sizes(f, path: str) -> None:
+    problem = _weight_bomb_problem(_declared_bytes(f), os.path.getsize(path), path)
+    if problem:
+        raise ModelInspectError(problem)
+
+
 def _check_attribute_sizes(f, path: str) -> None:
     # A text attribute is stored uncompressed in the file, so a file with little besides its weights
     # cannot hold a huge config; only larger files need the (metadata-only) walk over its datasets.
@@ -214,6 +245,7 @@ def _check_attribute_sizes(f, path: str) -> None:
 
 def _inspect_h5(f, path: str) -> ModelFileInfo:
     _check_attribute_sizes(f, path)
+    _check_weight_sizes(f, path)
     raw_meta = _metadata_from(f.attrs.get(METADATA_ATTR), path)
     metadata, problems = clean_metadata(raw_meta, Path(path).name)
     config = _json_attr(f.attrs, "model_config", path)
@@ -252,7 +284,7 @@ def _metadata_from(raw: Any, path: str) -> Any:
         return "too large"  # clean_metadata turns anything but a dict into a sentence
     try:
         return json.loads(_text(raw))
-    except ValueError:
+    except (ValueError, RecursionError):
         return "not JSON"  # damaged metadata is reported and ignored: the model itself may still load
 
 
@@ -288,13 +320,30 @@ def read_keras_config(path: str) -> dict:
     try:
         with zipfile.ZipFile(path) as zf:
             config = json.loads(read_zip_member(zf, "config.json", MAX_CONFIG_BYTES, path))
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, RecursionError) as exc:
         if isinstance(exc, ModelInspectError):
             raise
         raise ModelInspectError(f"{path} is a damaged .keras file ({sanitize(exc)}).") from None
     if not isinstance(config, dict):
         raise ModelInspectError(f"{path} is a damaged .keras file (its config.json is not a JSON object).")
     return config
+
+
+def _check_zipped_weights(zf: zipfile.ZipFile, path: str) -> None:
+    """Every member of a .keras must not unpack far beyond its stored size; stored weights are checked inside."""
+    for item in zf.infolist():
+        problem = _weight_bomb_problem(item.file_size, item.compress_size, path, f"its {item.filename}")
+        if problem:
+            raise ModelInspectError(problem)
+        if item.filename.endswith(".h5") and item.compress_type == zipfile.ZIP_STORED:
+            import h5py
+
+            # Stored (as Keras writes it): h5py reads only headers through the seekable member.
+            with zf.open(item) as member, h5py.File(member, "r") as weights:
+                problem = _weight_bomb_problem(_declared_bytes(weights), item.file_size, path,
+                                               f"the weights in its {item.filename}")
+            if problem:
+                raise ModelInspectError(problem)
 
 
 def _inspect_keras_zip(path: str) -> ModelFileInfo:
@@ -308,7 +357,8 @@ def _inspect_keras_zip(path: str) -> ModelFileInfo:
                           if "metadata.json" in names else {})
             metadata = (_metadata_from(read_zip_member(zf, METADATA_ENTRY, MAX_METADATA_BYTES, path), path)
                         if METADATA_ENTRY in names else None)
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+            _check_zipped_weights(zf, path)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, RecursionError) as exc:
         if isinstance(exc, ModelInspectError):
             raise
         raise ModelInspectError(f"{path} is a damaged .keras file ({sanitize(exc)}).") from None
@@ -329,7 +379,7 @@ def _summary(config: Any, path: str) -> dict:
         raise ModelInspectError(f"The model_config stored in {path} is not a JSON object; the file is damaged.")
     try:
         return summarize_config(config)
-    except (TypeError, AttributeError, IndexError, KeyError, ValueError):
+    except (TypeError, AttributeError, IndexError, KeyError, ValueError, RecursionError):
         raise ModelInspectError(f"The model architecture stored in {path} is malformed; the file is damaged.") from None
 
 

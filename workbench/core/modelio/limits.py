@@ -14,3 +14,7 @@ MAX_CLASS_NAMES = 100_000
 MAX_INPUT_PIXELS = 2048 * 2048
 # Values fed to the model in one prediction batch (32 MB of float32), so big inputs get small batches.
 MAX_BATCH_INPUT_VALUES = 8 * 1024 * 1024
+# Stored weights compress little (float noise); a file whose weights unpack to more than this many
+# times its own size (plus slack for tiny files) is a compression bomb, not a model.
+MAX_WEIGHT_EXPANSION = 16
+WEIGHT_SLACK_BYTES = 64 * 1024 * 1024

@@ -167,7 +167,7 @@ class LoadedModel:
             raise ModelInputError(f"{self.name} takes {describe_input(want)}, not images.")
         if (h is not None and x.shape[1] != h) or (w is not None and x.shape[2] != w):
             raise ModelInputError(
-                f"{self.name} takes {_shape_text(want[:2])} images but these are {_shape_text(x.shape[1:3])}; "
+                f"{self.name} takes {_shape_text(want)} images but these are {_shape_text(x.shape[1:])}; "
                 "they must be resized or cropped to the model's input size first."
             )
         if c is not None and x.shape[-1] != c:
@@ -453,7 +453,7 @@ def read_architecture_json(arch_path: Path) -> dict:
         config = json.loads(arch_path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ModelLoadError(f"Cannot read the architecture file {arch_path} ({exc.strerror or exc}).") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ModelLoadError(f"{arch_path.name} is not a JSON architecture file.") from None
     if not isinstance(config, dict) or "class_name" not in config:
         raise ModelLoadError(f"{arch_path.name} is JSON but not a Keras model architecture.")
@@ -647,6 +647,11 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
         raise ModelLoadError(f"{name} has a single output value, so it is not a classifier.")
     spec, reason, guessed = choose_preprocessing(info, choices, scaling, ours)
     names, dataset_id, names_source = choose_class_names(info, choices, num_classes)
+    warnings = info.metadata_problems
+    saved = (info.metadata or {}).get("class_names")
+    if saved and len(saved) != num_classes:
+        warnings += (f"{name} records {len(saved)} class names but has {num_classes} outputs, "
+                     "so the saved names were not used.",)
     try:
         logits = detect_logits(model, spec, info.metadata)
     except Exception as exc:  # noqa: BLE001 - a model that cannot run on its own input shape
@@ -654,4 +659,4 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
     return LoadedModel(model=model, info=info, class_names=names, preprocessing=spec, outputs_logits=logits,
                        input_shape=input_shape, dataset_id=dataset_id, notes=tuple(notes),
                        preprocessing_reason=reason, preprocessing_guessed=guessed, class_names_source=names_source,
-                       in_model_scaling=scaling, file_warnings=info.metadata_problems)
+                       in_model_scaling=scaling, file_warnings=warnings)

@@ -98,7 +98,7 @@ def _decode(raw: Any, path: str) -> dict[str, Any]:
         raw = raw.decode("utf-8")
     try:
         meta = json.loads(str(raw))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValueError(f"The workbench metadata in {path} is not valid JSON.") from None
     if not isinstance(meta, dict):
         raise ValueError(f"The workbench metadata in {path} is not a JSON object.")

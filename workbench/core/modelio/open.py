@@ -142,7 +142,7 @@ def suggest_architecture(info: ModelFileInfo) -> str | None:
             if not candidate.is_file() or candidate.stat().st_size > MAX_CONFIG_BYTES:
                 continue
             config = json.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
+        except (OSError, ValueError, RecursionError):
             continue
         if isinstance(config, dict) and "class_name" in config and wanted <= _layer_names(config):
             return str(candidate)

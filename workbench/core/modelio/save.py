@@ -1,14 +1,18 @@
 """Saving a model with its metadata, atomically: the old file stays intact until the new one is complete.
 
-Files are saved without optimizer state or compile settings (.h5: include_optimizer=False), so they
-load with `keras.models.load_model(path, compile=False)` and need no custom objects.
+Files are saved without compile settings (.h5: include_optimizer=False; .keras: its config.json
+without "compile_config"), so they load in plain Keras 3, compiled or not, with no custom objects
+(a model straight out of training carries our TopKAccuracy metric, which plain Keras cannot find).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
+import shutil
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -29,6 +33,28 @@ def _target(path: str | os.PathLike) -> Path:
     if target.is_dir():
         raise ValueError(f"Cannot save the model to {target}: that is a folder.")
     return target
+
+
+def _drop_compile_config(path: str) -> None:
+    """Rewrites a fresh .keras zip without the compile settings in its config.json (members copied as they are)."""
+    with zipfile.ZipFile(path) as zf:
+        config = json.loads(zf.read("config.json"))
+        if config.pop("compile_config", None) is None:
+            return
+        rewritten = path + ".part"
+        try:
+            with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as out:
+                for item in zf.infolist():
+                    if item.filename == "config.json":
+                        out.writestr(item, json.dumps(config))
+                    else:
+                        with zf.open(item) as src, out.open(item, "w") as dst:
+                            shutil.copyfileobj(src, dst, 1 << 20)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(rewritten)
+            raise
+    os.replace(rewritten, path)
 
 
 def _output_classes(model: Any) -> int | None:
@@ -79,6 +105,7 @@ def save_model(
                 model.save(tmp, include_optimizer=False)
         else:
             model.save(tmp)
+            _drop_compile_config(tmp)
         write_metadata(tmp, meta)
         os.replace(tmp, target)
     except BaseException:

@@ -1,0 +1,15 @@
+"""Text from files shown in Qt rich-text labels: control characters removed, HTML escaped, lines kept."""
+
+from __future__ import annotations
+
+import html
+
+from workbench.core.text import sanitize
+
+# A model description is a few dozen lines; each line is capped by sanitize() as well.
+MAX_LINE_CHARS = 600
+
+
+def html_text(text: object) -> str:
+    """``text`` safe for a rich-text QLabel: each line sanitised and escaped, newlines as <br>."""
+    return "<br>".join(html.escape(sanitize(line, MAX_LINE_CHARS)) for line in str(text).split("\n"))
