@@ -33,9 +33,10 @@ MAX_IMAGE_PIXELS = 2 * 89_478_485
 # An image file larger than the largest image we decode stored uncompressed (4 bytes a pixel) cannot
 # be one we use, and reading it would take long.
 MAX_IMAGE_FILE_BYTES = 1 << 30
-# Largest model input (height × width) images are fitted to: a fully convolutional model declaring
-# 50000×50000 would otherwise need gigabytes for every image.
-MAX_MODEL_INPUT_PIXELS = 4096 * 4096
+# Largest model input (height × width) images are fitted to: 2048 × 2048 is one 50 MB float32 image;
+# a fully convolutional model declaring 50000×50000 would otherwise need gigabytes for every image.
+# The model loader refuses such files with this same cap (modelio/limits.py).
+MAX_MODEL_INPUT_PIXELS = 2048 * 2048
 # Files looked at when a folder is given: enough for any photo collection, and walking stays seconds.
 MAX_FOLDER_FILES = 100_000
 # Decoded images are box-reduced to at least this many times the target size before the final

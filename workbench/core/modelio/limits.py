@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from workbench.core.images import MAX_MODEL_INPUT_PIXELS
+
 # A Keras architecture JSON is kilobytes to a few MB (ResNet-152: ~0.3 MB); 32 MiB leaves room for
 # giant graphs while keeping json.loads (about 10x the text in memory) far below 1 GB.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
@@ -9,9 +11,9 @@ MAX_CONFIG_BYTES = 32 * 1024 * 1024
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 # More classes than any real classifier (ImageNet-21k has 21 841); a crafted list must not flood a table.
 MAX_CLASS_NAMES = 100_000
-# Declared input height x width: 2048 x 2048 is one 50 MB float32 image; a 50000 x 50000 input
-# would make classify allocate tens of GB for one resized image.
-MAX_INPUT_PIXELS = 2048 * 2048
+# Declared input height x width: the same cap images are fitted to (one 50 MB float32 image), so a
+# file that loads can always be fed.
+MAX_INPUT_PIXELS = MAX_MODEL_INPUT_PIXELS
 # Values fed to the model in one prediction batch (32 MB of float32), so big inputs get small batches.
 MAX_BATCH_INPUT_VALUES = 8 * 1024 * 1024
 # Stored weights compress little (float noise); a file whose weights unpack to more than this many
