@@ -1,0 +1,409 @@
+"""Importing a folder of labelled images as a Dataset: scan, decode once in parallel, split, cache.
+
+`import_folder` is the one call the CLI and the window make. It scans ``ROOT/<class>/…`` (or
+``ROOT/train/<class>/…`` with ``test/`` or ``val/``), decodes every usable image once into one
+uint8 array, and caches it; later calls with an unchanged folder reopen the cache memory-mapped.
+Messy files are listed with a reason, never fatal. Progress is reported as ``progress(done, total)``
+from the calling thread; setting ``cancel`` stops the import (ImportCancelled) and writes nothing.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+import zlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import DatasetError
+from .folder_cache import folder_cache_dir, listing_key, load_folder_cache, save_folder_cache
+from .folder_leakage import Leak, find_leaks
+from .folder_scan import LAYOUT_SPLIT_FOLDERS, FolderScan, SkippedFile, scan_folder
+from .image_decode import (COLOR_MODES, FIT_MODES, DecodeTarget, ImageSkipped, decode_image, file_digest,
+                           pixel_digest, probe_image, read_image_bytes)
+from .registry import DatasetInfo
+
+# Longest side of the default size: the workbench's networks are small CNNs made for 32×32; 64
+# keeps 4× the pixels for detail while 50,000 RGB images stay 0.6 GB. A larger size is the user's call.
+DEFAULT_MAX_SIDE = 64
+# Largest side a user may ask for: beyond this, small CNNs learn nothing more and memory explodes.
+MAX_SIDE = 1024
+# The decoded dataset is held in memory while importing (and the cache is this big on disk).
+MAX_DATASET_BYTES = 16 * 2**30
+# Images whose headers are read to find the folder's typical size and colour: enough for a stable
+# median, and about 50 ms.
+SIZE_SAMPLE = 1000
+# Held-out test share per class when the folder has no test/ or val/ folder (Keras' validation_split
+# examples and scikit-learn's default are 0.2 to 0.25); the seed makes the split reproducible.
+TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+# Decoding threads: Pillow releases the GIL while decoding and resizing; past 8 the file reads and
+# Python glue no longer get faster, and every worker may hold one large photo in memory.
+MAX_DECODE_WORKERS = 8
+# Images per task handed to a worker: large enough to amortise scheduling, small enough that
+# cancel and progress react within a fraction of a second.
+CHUNK_FILES = 64
+
+Progress = Callable[[int, int], None]
+
+log = logging.getLogger(__name__)
+
+
+class ImportCancelled(DatasetError):
+    """The caller set the cancel event; nothing was cached."""
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """How every image was made to fit: size, colour and the aspect-ratio rule."""
+
+    height: int
+    width: int
+    color: str  # "rgb" or "grayscale"
+    fit: str  # "crop" (centre-crop to the aspect ratio) or "pad" (letterbox with black)
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.color == "grayscale" else 3
+
+    def describe(self) -> str:
+        how = "centre-cropped" if self.fit == "crop" else "padded with black bars"
+        return f"{self.width}×{self.height} {'grayscale' if self.channels == 1 else 'RGB'}, {how} to fit"
+
+
+@dataclass(frozen=True)
+class SplitInfo:
+    """Where the test images came from: the folder's own test/ (or val/) folder, or held out by us."""
+
+    source: str  # "folder" or "held out"
+    test_folder: str | None = None
+    fraction: float | None = None
+    seed: int | None = None
+
+    def describe(self) -> str:
+        if self.source == "folder":
+            return f"test images from the folder's {self.test_folder}/ folder"
+        return (f"{self.fraction:.0%} of each class held out for testing (stratified, seed {self.seed}); "
+                "the folder has no test/ or val/ folder")
+
+
+@dataclass(frozen=True, eq=False)
+class ImportResult:
+    """The imported Dataset and everything a user should see about how it was made."""
+
+    dataset: Dataset
+    root: Path
+    layout: str  # folder_scan.LAYOUT_CLASS_FOLDERS or LAYOUT_SPLIT_FOLDERS
+    settings: ImportSettings
+    defaults: tuple[str, ...]  # settings chosen for the user: "size", "color"
+    split: SplitInfo
+    skipped: tuple[SkippedFile, ...]
+    empty_classes: tuple[str, ...]  # class folders with no usable training image (not classes)
+    train_counts: tuple[int, ...]  # images per class, in class-name order
+    test_counts: tuple[int, ...]
+    leaks: tuple[Leak, ...]  # the same image in train and test
+    train_files: tuple[str, ...] = field(repr=False)  # relative path of every x_train row
+    test_files: tuple[str, ...] = field(repr=False)
+    cache_folder: Path | None = None
+    from_cache: bool = False
+
+
+def import_folder(root: str | os.PathLike, *, size: int | tuple[int, int] | None = None,
+                  color: str | None = None, fit: str = "crop", progress: Progress | None = None,
+                  cancel: threading.Event | None = None) -> ImportResult:
+    """Import (or reopen from the cache) the labelled images under ``root``.
+
+    ``size``: an int for square images or (height, width); None = the folder's median size with its
+    longer side capped at DEFAULT_MAX_SIDE. ``color``: "rgb" or "grayscale"; None = grayscale only if
+    every image is. ``fit``: "crop" or "pad". Raises DatasetError with one sentence for a folder
+    that cannot be imported, ImportCancelled when ``cancel`` is set.
+    """
+    requested = _requested(size, color, fit)
+    scan = scan_folder(root)
+    folder = folder_cache_dir(scan.root, requested)
+    key = listing_key(scan.root, scan.listing, requested)
+    cached = load_folder_cache(folder, key)
+    if cached is not None:
+        result = _from_cache(scan, cached, folder)
+        if result is not None:
+            if progress is not None:
+                progress(scan.candidates, scan.candidates)
+            return result
+    if scan.candidates == 0:
+        raise DatasetError(f"{scan.root} holds no image files in its class folders (PNG, JPEG, BMP, GIF, TIFF "
+                           "or WebP); add images to the class folders.")
+    settings, defaults = _settings(scan, requested)
+    train_rows, test_rows, split = _plan_split(scan)
+    decoded = _decode_all(scan, train_rows + test_rows, settings, progress, cancel)
+    if "color" in defaults and settings.color == "grayscale" and not all(decoded.gray[decoded.ok]):
+        # The sample said grayscale, a colour image says otherwise: RGB after all.
+        settings = ImportSettings(settings.height, settings.width, "rgb", settings.fit)
+        decoded = _decode_all(scan, train_rows + test_rows, settings, progress, cancel)
+    result = _assemble(scan, train_rows, test_rows, decoded, settings, defaults, split, folder)
+    if cancel is not None and cancel.is_set():
+        raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
+    saved = save_folder_cache(folder, key, _cache_arrays(result.dataset), _meta(result))
+    return replace(result, cache_folder=folder if saved else None)
+
+
+# ---- settings ---------------------------------------------------------------------------------------
+
+def _requested(size, color, fit) -> dict:
+    if fit not in FIT_MODES:
+        raise DatasetError(f"The fit must be {' or '.join(FIT_MODES)}, not {fit!r}.")
+    if color is not None and color not in COLOR_MODES:
+        raise DatasetError(f"The colour must be {' or '.join(COLOR_MODES)}, not {color!r}.")
+    if size is not None:
+        hw = (size, size) if isinstance(size, int) else tuple(size)
+        if len(hw) != 2 or not all(isinstance(s, int) and 1 <= s <= MAX_SIDE for s in hw):
+            raise DatasetError(f"The image size must be 1 to {MAX_SIDE} pixels a side, not {size!r}.")
+        size = list(hw)
+    return {"size": size, "color": color, "fit": fit}
+
+
+def _settings(scan: FolderScan, requested: dict) -> tuple[ImportSettings, tuple[str, ...]]:
+    defaults = tuple(name for name in ("size", "color") if requested[name] is None)
+    size, color = requested["size"], requested["color"]
+    if defaults:
+        probed = _probe_sample(scan)
+        if size is None:
+            size = _typical_size(probed)
+        if color is None:
+            color = "grayscale" if probed and all(gray for _, _, gray in probed) else "rgb"
+    return ImportSettings(size[0], size[1], color, requested["fit"]), defaults
+
+
+def _probe_sample(scan: FolderScan) -> list[tuple[int, int, bool]]:
+    files = [rel for rel, _ in scan.train + scan.test]
+    step = max(1, len(files) // SIZE_SAMPLE)
+    probed = (probe_image(str(scan.root / rel)) for rel in files[::step][:SIZE_SAMPLE])
+    return [p for p in probed if p is not None]
+
+
+def _typical_size(probed: list[tuple[int, int, bool]]) -> list[int]:
+    """Median height and width, scaled down (aspect kept) so the longer side is ≤ DEFAULT_MAX_SIDE."""
+    if not probed:
+        return [32, 32]  # nothing readable: the import will report every file
+    w = float(np.median([p[0] for p in probed]))
+    h = float(np.median([p[1] for p in probed]))
+    scale = min(1.0, DEFAULT_MAX_SIDE / max(w, h))
+    return [max(1, round(h * scale)), max(1, round(w * scale))]
+
+
+# ---- split ------------------------------------------------------------------------------------------
+
+def _plan_split(scan: FolderScan):
+    """(train rows, test rows, SplitInfo): rows are (relative path, class index), class then path order."""
+    if scan.test or (scan.layout == LAYOUT_SPLIT_FOLDERS and scan.test_folder):
+        return list(scan.train), list(scan.test), SplitInfo("folder", test_folder=scan.test_folder)
+    train, test = [], []
+    for index, name in enumerate(scan.class_names):
+        files = [row for row in scan.train if row[1] == index]
+        held = _held_out(len(files), name)
+        train += [row for i, row in enumerate(files) if i not in held]
+        test += [row for i, row in enumerate(files) if i in held]
+    return train, test, SplitInfo("held out", fraction=TEST_FRACTION, seed=SPLIT_SEED)
+
+
+def _held_out(n: int, class_name: str) -> set[int]:
+    """Positions held out of a class of n files; seeded by the class name, so adding a class moves nothing else."""
+    if n < 2:
+        return set()
+    n_test = min(n - 1, max(1, round(n * TEST_FRACTION)))
+    name_seed = zlib.crc32(class_name.encode("utf-8", "surrogateescape"))
+    order = np.random.default_rng([SPLIT_SEED, name_seed]).permutation(n)
+    return set(order[:n_test].tolist())
+
+
+# ---- decoding ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class _Decoded:
+    pixels: np.ndarray  # N × H × W × C, rows in plan order
+    ok: np.ndarray  # bool per row
+    gray: np.ndarray  # bool per row: the source image was grayscale
+    reasons: dict[int, str]  # row -> why it was skipped
+    file_digests: list[bytes | None]
+    pixel_digests: list[bytes | None]
+
+
+def decode_workers() -> int:
+    """Threads used for decoding: the CPUs this process may run on, at most MAX_DECODE_WORKERS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DECODE_WORKERS))
+
+
+def _decode_all(scan: FolderScan, rows, settings: ImportSettings, progress: Progress | None,
+                cancel: threading.Event | None) -> _Decoded:
+    n = len(rows)
+    target = DecodeTarget(settings.height, settings.width, settings.channels, settings.fit)
+    nbytes = n * target.height * target.width * target.channels
+    if nbytes > MAX_DATASET_BYTES:
+        raise DatasetError(
+            f"{n:,} images of {settings.width}×{settings.height} would need {nbytes / 2**30:,.1f} GB, more than "
+            f"the {MAX_DATASET_BYTES // 2**30} GB an imported dataset may take; choose a smaller image size."
+        )
+    pixels = np.empty((n, target.height, target.width, target.channels), np.uint8)
+    decoded = _Decoded(pixels, np.zeros(n, bool), np.zeros(n, bool), {}, [None] * n, [None] * n)
+    cancel = cancel or threading.Event()
+    stop = threading.Event()  # also set when this thread fails, so the workers end early
+    root = str(scan.root)
+    chunks = [range(start, min(n, start + CHUNK_FILES)) for start in range(0, n, CHUNK_FILES)]
+    done = 0
+    with concurrent.futures.ThreadPoolExecutor(decode_workers(), thread_name_prefix="decode") as pool:
+        futures = [pool.submit(_decode_chunk, root, rows, chunk, target, decoded, (cancel, stop)) for chunk in chunks]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                done += future.result()
+                if cancel.is_set():
+                    break
+                if progress is not None:
+                    progress(done, n)
+        finally:
+            stop.set()
+            for future in futures:
+                future.cancel()
+    if cancel.is_set():
+        raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
+    return decoded
+
+
+def _decode_chunk(root: str, rows, chunk: range, target: DecodeTarget, decoded: _Decoded,
+                  stops: tuple[threading.Event, threading.Event]) -> int:
+    """Decode rows ``chunk`` into ``decoded`` (each row is written by exactly one worker)."""
+    cancel, stop = stops
+    for row in chunk:
+        if cancel.is_set() or stop.is_set():
+            break
+        try:
+            data = read_image_bytes(os.path.join(root, rows[row][0]))
+            image, gray = decode_image(data, target)
+        except ImageSkipped as exc:
+            decoded.reasons[row] = str(exc)
+            continue
+        decoded.pixels[row] = image
+        decoded.ok[row] = True
+        decoded.gray[row] = gray
+        decoded.file_digests[row] = file_digest(data)
+        decoded.pixel_digests[row] = pixel_digest(image)
+    return len(chunk)
+
+
+# ---- the result ---------------------------------------------------------------------------------------
+
+def _assemble(scan: FolderScan, train_rows, test_rows, decoded: _Decoded, settings: ImportSettings,
+              defaults, split: SplitInfo, folder: Path) -> ImportResult:
+    rows = train_rows + test_rows
+    n_train_rows = len(train_rows)
+    skipped = list(scan.skipped)
+    skipped += [SkippedFile(rows[i][0], reason) for i, reason in decoded.reasons.items()]
+    has_train = np.zeros(len(scan.class_names), bool)
+    for i in range(n_train_rows):
+        if decoded.ok[i]:
+            has_train[rows[i][1]] = True
+    empty = tuple(name for i, name in enumerate(scan.class_names) if not has_train[i])
+    kept = [i for i in range(len(scan.class_names)) if has_train[i]]
+    if not kept:
+        raise DatasetError(f"None of the images in {scan.root} could be read; "
+                           f"{len(skipped)} files were skipped (damaged, empty or not images).")
+    new_label = {old: new for new, old in enumerate(kept)}
+    keep_rows = []
+    for i, (rel, label) in enumerate(rows):
+        if not decoded.ok[i]:
+            continue
+        if label in new_label:
+            keep_rows.append(i)
+        else:
+            skipped.append(SkippedFile(rel, f"its class {scan.class_names[label]!r} has no usable training image"))
+    keep = np.asarray(keep_rows, np.int64)
+    n_train = int(np.count_nonzero(keep < n_train_rows))
+    pixels = _compact(decoded.pixels, keep)
+    labels = np.asarray([new_label[rows[i][1]] for i in keep_rows], np.int64)
+    files = [rows[i][0] for i in keep_rows]
+    class_names = tuple(scan.class_names[i] for i in kept)
+    x_train, x_test = pixels[:n_train], pixels[n_train:len(keep)]
+    y_train, y_test = labels[:n_train], labels[n_train:]
+    leaks = find_leaks(files[:n_train], files[n_train:],
+                       [decoded.file_digests[i] for i in keep_rows], [decoded.pixel_digests[i] for i in keep_rows])
+    info = DatasetInfo(f"folder:{scan.root.resolve()}", scan.root.name or str(scan.root), len(class_names),
+                       class_names, n_train, len(keep) - n_train, None, None, None, None)
+    return ImportResult(
+        Dataset(info, x_train, y_train, x_test, y_test), scan.root, scan.layout, settings, tuple(defaults), split,
+        tuple(sorted(skipped, key=lambda s: s.path)), empty,
+        tuple(np.bincount(y_train, minlength=len(kept)).tolist()),
+        tuple(np.bincount(y_test, minlength=len(kept)).tolist()),
+        leaks, tuple(files[:n_train]), tuple(files[n_train:]), folder, False,
+    )
+
+
+def _compact(pixels: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The kept rows moved to the front in place (no second copy of the dataset); a view of them."""
+    if len(keep) == len(pixels):
+        return pixels
+    step = 4096
+    for start in range(0, len(keep), step):
+        # keep is increasing, so every source row is at or after its destination: nothing is overwritten early.
+        pixels[start:start + len(keep[start:start + step])] = pixels[keep[start:start + step]]
+    return pixels[:len(keep)]
+
+
+# ---- cache record -------------------------------------------------------------------------------------
+
+def _cache_arrays(dataset: Dataset) -> dict[str, np.ndarray]:
+    return {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_test": dataset.x_test,
+            "y_test": dataset.y_test}
+
+
+def _meta(result: ImportResult) -> dict:
+    s = result.settings
+    return {
+        "class_names": list(result.dataset.class_names),
+        "layout": result.layout,
+        "settings": [s.height, s.width, s.color, s.fit],
+        "defaults": list(result.defaults),
+        "split": [result.split.source, result.split.test_folder, result.split.fraction, result.split.seed],
+        "skipped": [[f.path, f.reason] for f in result.skipped],
+        "empty_classes": list(result.empty_classes),
+        "leaks": [[leak.train_path, leak.test_path, leak.match] for leak in result.leaks],
+        "train_files": list(result.train_files),
+        "test_files": list(result.test_files),
+    }
+
+
+def _from_cache(scan: FolderScan, cached, folder: Path) -> ImportResult | None:
+    """The ImportResult a cache holds, or None (with a warning) when its record does not add up."""
+    arrays, meta = cached
+    try:
+        names = tuple(str(n) for n in meta["class_names"])
+        h, w, color, fit = meta["settings"]
+        settings = ImportSettings(int(h), int(w), str(color), str(fit))
+        x_train, y_train, x_test, y_test = (arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+        for x, y, files in ((x_train, y_train, meta["train_files"]), (x_test, y_test, meta["test_files"])):
+            if x.shape[1:] != (settings.height, settings.width, settings.channels) or x.dtype != np.uint8:
+                raise ValueError("image array shape")
+            if y.shape != (len(x),) or len(files) != len(x) or (len(y) and not 0 <= y.min() <= y.max() < len(names)):
+                raise ValueError("labels")
+        info = DatasetInfo(f"folder:{scan.root.resolve()}", scan.root.name or str(scan.root), len(names), names,
+                           len(x_train), len(x_test), None, None, None, None)
+        return ImportResult(
+            Dataset(info, x_train, y_train, x_test, y_test), scan.root, str(meta["layout"]), settings,
+            tuple(meta["defaults"]), SplitInfo(*meta["split"]),
+            tuple(SkippedFile(str(p), str(r)) for p, r in meta["skipped"]), tuple(meta["empty_classes"]),
+            tuple(np.bincount(y_train, minlength=len(names)).tolist()),
+            tuple(np.bincount(y_test, minlength=len(names)).tolist()),
+            tuple(Leak(str(a), str(b), str(m)) for a, b, m in meta["leaks"]),
+            tuple(meta["train_files"]), tuple(meta["test_files"]), folder, True,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("The image cache in %s does not add up (%s); decoding the folder again.",
+                                            folder, exc)
+        return None

@@ -1,0 +1,45 @@
+"""Leakage between train and test: the same image in both splits makes test accuracy a lie.
+
+Two checks, both on what was imported: identical file bytes (a copied file, whatever its name),
+and identical decoded pixels at the import size (the same picture saved again without its
+metadata, or converted to another format losslessly). Re-encoded JPEGs of one photo differ in
+their pixels and are not caught: that needs a perceptual hash, which can also flag near-duplicates
+that are legitimately different pictures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MATCH_FILE = "same file contents"
+MATCH_PIXELS = "same pixels"
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One test image that is also in the training images."""
+
+    train_path: str  # relative to the imported folder
+    test_path: str
+    match: str  # MATCH_FILE or MATCH_PIXELS
+
+
+def find_leaks(train_files: list[str], test_files: list[str], file_digests: list[bytes],
+               pixel_digests: list[bytes]) -> tuple[Leak, ...]:
+    """Every test image whose file or pixels equal a training image's; digests are train rows then test rows."""
+    n_train = len(train_files)
+    by_file: dict[bytes, str] = {}
+    by_pixels: dict[bytes, str] = {}
+    for i, path in enumerate(train_files):
+        by_file.setdefault(file_digests[i], path)
+        by_pixels.setdefault(pixel_digests[i], path)
+    leaks = []
+    for j, path in enumerate(test_files):
+        same_file = by_file.get(file_digests[n_train + j])
+        if same_file is not None:
+            leaks.append(Leak(same_file, path, MATCH_FILE))
+            continue
+        same_pixels = by_pixels.get(pixel_digests[n_train + j])
+        if same_pixels is not None:
+            leaks.append(Leak(same_pixels, path, MATCH_PIXELS))
+    return tuple(leaks)
