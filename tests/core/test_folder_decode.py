@@ -75,14 +75,16 @@ def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode):
     for seed in range(5):
         data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80)
         target = DecodeTarget(16, 16, 3 if mode == "RGB" else 1, "crop")
-        fast = _decode_plain_jpeg(data, target)
-        assert fast is not None, "the fast path should take a plain JPEG at the target size"
+        fast = np.zeros((16, 16, target.channels), np.uint8)
+        gray = _decode_plain_jpeg(data, target, fast)
+        assert gray is not None, "the fast path should take a plain JPEG at the target size"
         general = _decode_general(data, target)
-        assert np.array_equal(fast[0], general[0]) and fast[1] == general[1]
+        assert np.array_equal(fast, general[0]) and gray == general[1]
     # Grayscale JPEG into RGB: the same as Pillow's L -> RGB conversion.
     data = _encoded(noise((16, 16), 9, "L"), "JPEG")
-    assert np.array_equal(_decode_plain_jpeg(data, DecodeTarget(16, 16, 3, "crop"))[0],
-                          _decode_general(data, DecodeTarget(16, 16, 3, "crop"))[0])
+    fast = np.zeros((16, 16, 3), np.uint8)
+    assert _decode_plain_jpeg(data, DecodeTarget(16, 16, 3, "crop"), fast) is True
+    assert np.array_equal(fast, _decode_general(data, DecodeTarget(16, 16, 3, "crop"))[0])
 
 
 def test_truncated_and_garbage_files_are_skipped_with_a_reason():

@@ -75,10 +75,12 @@ def save_folder_cache(folder: Path, key: str, arrays: dict[str, np.ndarray], met
     return True
 
 
-def load_folder_cache(folder: Path, key: str) -> tuple[dict[str, np.ndarray], dict] | None:
-    """(read-only memory-mapped arrays, meta) when the cache is current and intact, else None.
+def load_folder_cache(folder: Path) -> tuple[str, dict[str, np.ndarray], dict] | None:
+    """(key, read-only memory-mapped arrays, meta) when the cache is intact, else None.
 
-    A missing or outdated cache is None without comment; a damaged one is None with a warning.
+    The caller compares the key with the folder's current one (computed meanwhile, in parallel:
+    the checksums take as long as the scan). A missing cache is None without comment, a damaged
+    one None with a warning.
     """
     path = folder / RECORD_FILE
     try:
@@ -87,9 +89,9 @@ def load_folder_cache(folder: Path, key: str) -> tuple[dict[str, np.ndarray], di
         if len(raw) > MAX_RECORD_BYTES:
             raise CorruptCache(f"{path} is larger than any record we write")
         record = json.loads(raw.decode("utf-8", "surrogateescape"))
-        if not isinstance(record, dict) or record.get("format") != CACHE_FORMAT or record.get("key") != key:
+        if not isinstance(record, dict) or record.get("format") != CACHE_FORMAT:
             return None
-        return _verified_arrays(folder, record["arrays"]), record["meta"]
+        return str(record["key"]), _verified_arrays(folder, record["arrays"]), record["meta"]
     except FileNotFoundError:
         return None
     except CorruptCache as exc:

@@ -127,12 +127,6 @@ class _Walker:
     def skip(self, rel: str, reason: str) -> None:
         self.skipped.append(SkippedFile(rel, reason))
 
-    def _count(self) -> None:
-        if len(self.listing) + len(self.skipped) > MAX_FOLDER_FILES:
-            raise DatasetError(
-                f"{self.root} holds more than {MAX_FOLDER_FILES:,} files; import a smaller folder."
-            )
-
     def top_level(self, folder: Path, prefix: str) -> dict[str, str]:
         """{folder name: relative path} of the class (or split) folders in ``folder``; loose files skipped."""
         dirs = {}
@@ -152,12 +146,26 @@ class _Walker:
     def files_under(self, rel_dir: str) -> list[str]:
         """Relative paths of the candidate images anywhere below ``rel_dir``, sorted."""
         found: list[str] = []
+        listing = self.listing
         stack = [(rel_dir, 0)]
         while stack:
             rel, depth = stack.pop()
+            prefix = rel + "/"
             for entry in self._entries(self.root / rel):
-                child = f"{rel}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
+                name = entry.name
+                child = prefix + name
+                if entry.is_file(follow_symlinks=False) and name[0] != ".":
+                    # The common case inline (this loop runs on every reload to check the cache).
+                    st = entry.stat(follow_symlinks=False)
+                    size = st.st_size
+                    listing.append((child, size, st.st_mtime_ns))
+                    dot = name.rfind(".")
+                    if dot > 0 and name[dot:].lower() in IMAGE_SUFFIXES and 0 < size <= MAX_IMAGE_FILE_BYTES:
+                        found.append(child)
+                    else:
+                        listing.pop()
+                        self._file(entry, child, loose=False)  # records it with the reason
+                elif entry.is_dir(follow_symlinks=False):
                     if entry.name.startswith(".") or entry.name in SYSTEM_FOLDERS:
                         self.skip(child + "/", "a hidden or system folder")
                     elif depth + 1 > MAX_FOLDER_DEPTH:
@@ -172,17 +180,26 @@ class _Walker:
         return found
 
     def _entries(self, folder: Path) -> list[os.DirEntry]:
+        """The folder's entries sorted by name; the folder itself is listed (an added empty class shows)."""
+        self.listing.append((_rel(folder, self.root) + "/", 0, 0))
+        entries = []
+        room = MAX_FOLDER_FILES - len(self.listing) - len(self.skipped)
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                for entry in it:
+                    entries.append(entry)
+                    if len(entries) > room:
+                        raise DatasetError(
+                            f"{self.root} holds more than {MAX_FOLDER_FILES:,} files; import a smaller folder."
+                        )
         except OSError as exc:
             self.skip(_rel(folder, self.root) + "/", f"the folder cannot be read ({exc.strerror})")
             return []
+        entries.sort(key=lambda e: e.name)
         return entries
 
     def _file(self, entry: os.DirEntry, rel: str, *, loose: bool) -> bool:
         """Record one file; True when it is a candidate image."""
-        self._count()
         try:
             if entry.is_file(follow_symlinks=False):
                 st = entry.stat(follow_symlinks=False)
@@ -196,8 +213,8 @@ class _Walker:
             return False
         self.listing.append((rel, st.st_size, st.st_mtime_ns))
         name = entry.name
-        suffix = os.path.splitext(name)[1]
-        if name.startswith("."):
+        suffix = name[name.rfind("."):] if "." in name else ""
+        if name[0] == ".":
             self.skip(rel, "a hidden file")
         elif suffix.lower() not in IMAGE_SUFFIXES:
             self.skip(rel, f"not an image ({suffix})" if suffix else "not an image (no suffix)")

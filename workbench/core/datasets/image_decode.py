@@ -15,10 +15,12 @@ import io
 import math
 import os
 import stat
+import threading
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from workbench.core.files import open_regular_file
 from workbench.core.images import PILLOW_FORMATS
@@ -57,7 +59,8 @@ class DecodeTarget:
 
 def read_image_bytes(path: str) -> bytes:
     """The file's bytes; refuses pipes and devices (even if swapped in after the scan) and oversized files."""
-    # O_NONBLOCK: a FIFO put in place of the file after the scan makes open() return, not wait forever.
+    # O_NONBLOCK: a FIFO put in place of the file after the scan makes open() return, not wait forever;
+    # reads of a regular file ignore the flag.
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -68,20 +71,16 @@ def read_image_bytes(path: str) -> bytes:
             raise ImageSkipped("not a regular file (a pipe, socket or device)")
         if st.st_size > MAX_IMAGE_FILE_BYTES:
             raise ImageSkipped(f"larger than the {MAX_IMAGE_FILE_BYTES // 2**20} MB an image file may have")
-        os.set_blocking(fd, True)
-        parts = []
-        left = st.st_size + 1  # one byte more tells a file that grew since its stat
-        while left > 0:
-            part = os.read(fd, left)
+        data = os.read(fd, st.st_size + 1)  # one byte more tells a file that grew since its stat
+        while len(data) < st.st_size:  # a short read (network file systems): read on to the size
+            part = os.read(fd, st.st_size + 1 - len(data))
             if not part:
                 break
-            parts.append(part)
-            left -= len(part)
+            data += part
     except OSError as exc:
         raise ImageSkipped(f"cannot be read ({exc.strerror})") from None
     finally:
         os.close(fd)
-    data = b"".join(parts)
     if not data:
         raise ImageSkipped("an empty file (0 bytes)")
     if len(data) > MAX_IMAGE_FILE_BYTES:
@@ -93,26 +92,24 @@ def file_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=_DIGEST_BYTES).digest()
 
 
-def pixel_digest(pixels: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=_DIGEST_BYTES).digest()
-
-
-def decode_image(data: bytes, target: DecodeTarget) -> tuple[np.ndarray, bool]:
+def decode_image(data: bytes, target: DecodeTarget, out: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     """(uint8 height × width × channels pixels, whether the source was grayscale) for one file's bytes.
 
+    With ``out`` (a writable array of that shape) the pixels are written there and ``out`` returned.
     Raises ImageSkipped with a short reason for files that are not readable images.
     """
-    fast = _decode_plain_jpeg(data, target)
-    if fast is not None:
-        return fast
-    return _decode_general(data, target)
+    if out is None:
+        out = np.empty((target.height, target.width, target.channels), np.uint8)
+    gray = _decode_plain_jpeg(data, target, out)
+    if gray is None:
+        pixels, gray = _decode_general(data, target)
+        out[...] = pixels
+    return out, gray
 
 
 # ---- the general path: any format Pillow reads -------------------------------------------------------
 
 def _decode_general(data: bytes, target: DecodeTarget) -> tuple[np.ndarray, bool]:
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with warnings.catch_warnings():
             # Our own pixel cap below replaces Pillow's warning for large (not too large) images.
@@ -161,8 +158,6 @@ def _draft(img, target: DecodeTarget, *, swapped: bool) -> None:
 
 
 def _upright(img, orientation: int):
-    from PIL import Image
-
     method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
               5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
               8: Image.Transpose.ROTATE_90}.get(orientation)
@@ -171,8 +166,6 @@ def _upright(img, orientation: int):
 
 def _to_8bit_colour(img, channels: int):
     """Any Pillow mode as 8-bit "L" (channels 1) or "RGB" (channels 3)."""
-    from PIL import Image
-
     mode = img.mode
     if mode in _DEEP_MODES:
         img = Image.fromarray(_deep_to_8bit(np.asarray(img), mode))
@@ -205,8 +198,6 @@ def _deep_to_8bit(arr: np.ndarray, mode: str) -> np.ndarray:
 
 def _fit(img, target: DecodeTarget) -> np.ndarray:
     """Centre-crop (or letterbox with black) to the target's aspect ratio and resize with LANCZOS."""
-    from PIL import Image
-
     tw, th = target.width, target.height
     w, h = img.size
     if (w, h) != (tw, th):
@@ -229,10 +220,14 @@ def _fit(img, target: DecodeTarget) -> np.ndarray:
 
 # ---- the fast path: a plain JPEG already at the target size ------------------------------------------
 
-def _decode_plain_jpeg(data: bytes, target: DecodeTarget) -> tuple[np.ndarray, bool] | None:
-    """Pixels of a baseline/progressive JPEG with no EXIF or Adobe block, exactly target-sized; else None.
+_scratch = threading.local()  # per decoding thread: a reusable RGBX buffer and the image sharing it
 
-    Any doubt (other markers, a decoder complaint) returns None and the general path decides.
+
+def _decode_plain_jpeg(data: bytes, target: DecodeTarget, out: np.ndarray) -> bool | None:
+    """Decode a baseline/progressive JPEG with no EXIF or Adobe block, exactly target-sized, into ``out``.
+
+    Returns whether it was grayscale, or None (``out`` untouched or to be overwritten) when in any
+    doubt (other markers, a decoder complaint): the general path then decides.
     """
     header = _jpeg_header(data)
     if header is None:
@@ -242,14 +237,9 @@ def _decode_plain_jpeg(data: bytes, target: DecodeTarget) -> tuple[np.ndarray, b
         return None
     if components == 3 and target.channels == 1:
         return None  # colour to luma: Pillow's own convert in the general path
-    from PIL import Image
-
     raw = "L" if components == 1 else "RGB"
-    buffer = np.empty((h, w, 1 if components == 1 else 4), np.uint8)
     try:
-        # Pillow keeps RGB as 4 bytes a pixel: decode into an RGBX image that shares our buffer.
-        img = Image.frombuffer("L" if components == 1 else "RGBX", (w, h), buffer, "raw",
-                               "L" if components == 1 else "RGBX", 0, 1)
+        buffer, img = _shared_image(raw, w, h)
         decoder = Image._getdecoder(raw, "jpeg", (raw, ""), ())
         decoder.setimage(img.im, (0, 0, w, h))
         done, error = decoder.decode(data)
@@ -258,10 +248,18 @@ def _decode_plain_jpeg(data: bytes, target: DecodeTarget) -> tuple[np.ndarray, b
         return None
     if done >= 0 or error < 0:
         return None  # not finished (truncated) or damaged
-    if components == 1:
-        pixels = buffer if target.channels == 1 else np.repeat(buffer, 3, axis=2)
-        return pixels, True
-    return np.ascontiguousarray(buffer[..., :3]), False
+    out[...] = buffer[..., :3] if components == 3 else buffer  # gray into RGB repeats the channel
+    return components == 1
+
+
+def _shared_image(raw: str, w: int, h: int):
+    """(numpy buffer, Pillow image writing into it) for this thread; Pillow keeps RGB as 4 bytes a pixel."""
+    key = (raw, w, h)
+    if getattr(_scratch, "key", None) != key:
+        mode = "L" if raw == "L" else "RGBX"
+        buffer = np.empty((h, w, 1 if raw == "L" else 4), np.uint8)
+        _scratch.key, _scratch.pair = key, (buffer, Image.frombuffer(mode, (w, h), buffer, "raw", mode, 0, 1))
+    return _scratch.pair
 
 
 def _jpeg_header(data: bytes) -> tuple[int, int, int] | None:
@@ -292,8 +290,6 @@ def _jpeg_header(data: bytes) -> tuple[int, int, int] | None:
 
 def probe_image(path: str) -> tuple[int, int, bool] | None:
     """(width, height, grayscale?) of an image file, upright, from its header; None if unreadable."""
-    from PIL import Image
-
     try:
         with open_regular_file(path, "image") as fh, warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
