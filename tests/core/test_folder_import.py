@@ -176,3 +176,20 @@ def test_folders_that_cannot_be_imported_say_why_in_one_sentence(tmp_path):
         import_folder(tmp_path / "junk", fit="stretch")
     with pytest.raises(DatasetError, match="image size must be"):
         import_folder(tmp_path / "junk", size=0)
+
+
+def test_a_parser_crash_on_one_file_is_listed_and_the_import_goes_on(tmp_path, monkeypatch):
+    from workbench.core.datasets import folder_import
+
+    root = class_tree(tmp_path / "set", {"a": 3, "b": 3}, size=(8, 8))
+    real = folder_import.decode_image
+
+    def flaky(data, target, out=None):
+        if data == (root / "a" / "001.png").read_bytes():
+            raise ZeroDivisionError("a plugin bug")
+        return real(data, target, out=out)
+
+    monkeypatch.setattr(folder_import, "decode_image", flaky)
+    result = import_folder(root, size=8)
+    assert _reasons(result)["a/001.png"] == "could not be decoded (ZeroDivisionError: a plugin bug)"
+    assert sum(result.train_counts) + sum(result.test_counts) == 5

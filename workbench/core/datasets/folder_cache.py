@@ -48,9 +48,12 @@ def listing_key(root: Path, listing, requested: dict) -> str:
     """Digest of the format, the folder, the requested settings and every (path, size, mtime_ns)."""
     h = hashlib.sha256(json.dumps([CACHE_FORMAT, str(Path(root).resolve()), requested], sort_keys=True)
                        .encode("utf-8", "surrogateescape"))
-    # NUL cannot occur in a file name, so the joined text is unambiguous.
-    h.update("\0".join(f"{rel}\0{size}\0{mtime}" for rel, size, mtime in listing)
-             .encode("utf-8", "surrogateescape"))
+    if listing:
+        names, sizes, mtimes = zip(*listing)
+        # NUL cannot occur in a file name, so the joined names are unambiguous.
+        h.update("\0".join(names).encode("utf-8", "surrogateescape"))
+        h.update(np.array(sizes, np.int64).tobytes())
+        h.update(np.array(mtimes, np.int64).tobytes())
     return h.hexdigest()
 
 

@@ -292,6 +292,9 @@ def _decode_chunk(root: str, rows, chunk: range, target: DecodeTarget, decoded: 
         except ImageSkipped as exc:
             decoded.reasons[row] = str(exc)
             continue
+        except Exception as exc:  # noqa: BLE001 - a hostile file may trip any parser; it must not end the import
+            decoded.reasons[row] = f"could not be decoded ({type(exc).__name__}: {str(exc)[:120]})"
+            continue
         decoded.ok[row] = True
         decoded.gray[row] = gray
         decoded.file_digests[row] = file_digest(data)

@@ -8,6 +8,7 @@ are listed with a reason instead of stopping the scan.
 
 from __future__ import annotations
 
+import operator
 import os
 import stat
 from dataclasses import dataclass
@@ -195,7 +196,7 @@ class _Walker:
         except OSError as exc:
             self.skip(_rel(folder, self.root) + "/", f"the folder cannot be read ({exc.strerror})")
             return []
-        entries.sort(key=lambda e: e.name)
+        entries.sort(key=_by_name)
         return entries
 
     def _file(self, entry: os.DirEntry, rel: str, *, loose: bool) -> bool:
@@ -228,6 +229,9 @@ class _Walker:
         else:
             return True
         return False
+
+
+_by_name = operator.attrgetter("name")
 
 
 def _is_dir(path: str) -> bool:
