@@ -125,3 +125,10 @@ def test_pipes_are_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ImageSkipped, match="not a regular file"):
         read_image_bytes(str(fifo))
+
+
+def test_float_images_scale_from_their_range():
+    unit = Image.fromarray(np.array([[0.0, 0.5, 1.0, np.nan]] * 4, np.float32))
+    assert unit.mode == "F"
+    pixels, gray = decode_image(_encoded(unit, "TIFF"), DecodeTarget(4, 4, 1, "crop"))
+    assert gray and pixels[0, :, 0].tolist() == [0, 128, 255, 0]

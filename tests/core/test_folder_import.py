@@ -152,9 +152,14 @@ def test_hostile_files_cost_bounded_memory_and_never_block(tmp_path, monkeypatch
     png_claiming_size(root / "a" / "bomb.png", 40_000, 40_000)  # 1.6 gigapixels in a 100-byte file
     os.mkfifo(root / "b" / "pipe.jpg")
     save(root / "b" / "large.png", noise((64, 64), 5))
+    os.symlink(root / "a", root / "a" / "loop")  # a link loop: walking it would never end
+    deep = root / "b" / "/".join(["d"] * (folder_scan.MAX_FOLDER_DEPTH + 1))
+    save(deep / "lost.png", noise((8, 8), 6))
     monkeypatch.setattr(folder_scan, "MAX_IMAGE_FILE_BYTES", 5000)
     result = import_folder(root, size=8)
     reasons = _reasons(result)
+    assert reasons["a/loop/"] == "a link to a folder (not followed, it may loop)"
+    assert any(r.startswith(f"more than {folder_scan.MAX_FOLDER_DEPTH} folder levels") for r in reasons.values())
     assert "megapixels" in reasons["a/bomb.png"]
     assert reasons["b/pipe.jpg"] == "not a regular file (a pipe, socket or device)"
     assert "MB" in reasons["b/large.png"]

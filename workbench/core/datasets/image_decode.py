@@ -184,16 +184,22 @@ def _to_8bit_colour(img, channels: int):
 
 
 def _deep_to_8bit(arr: np.ndarray, mode: str) -> np.ndarray:
-    """16-bit, 32-bit or float grayscale scaled to 0..255."""
+    """16-bit, 32-bit or float grayscale scaled to 0..255, a band of rows at a time (a 24-megapixel
+    16-bit scan would otherwise take four float64 copies, 0.5 GB)."""
     if mode == "F":
-        arr = np.nan_to_num(arr.astype(np.float64))
-        top = 1.0 if arr.max(initial=0.0) <= 1.0 else 255.0  # float images are 0..1 or 0..255
-        return np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
-    peak = int(arr.max(initial=0))
-    if mode == "I" and peak <= 255:
-        return arr.astype(np.uint8)
-    full = 65535 if peak <= 65535 else peak  # 16-bit data uses the whole 16-bit range
-    return np.round(arr.astype(np.float64) * (255.0 / full)).astype(np.uint8)
+        top = 1.0 if np.nanmax(arr, initial=0.0) <= 1.0 else 255.0  # float images are 0..1 or 0..255
+        scale, clip = 255.0 / top, True
+    else:
+        peak = int(arr.max(initial=0))
+        if mode == "I" and peak <= 255:
+            return arr.astype(np.uint8)
+        scale, clip = 255.0 / (65535 if peak <= 65535 else peak), False  # 16-bit data uses the whole range
+    out = np.empty(arr.shape, np.uint8)
+    band = max(1, (1 << 20) // max(1, arr.shape[1]))  # about a million pixels (8 MB of float64) at a time
+    for top_row in range(0, arr.shape[0], band):
+        rows = np.round(np.nan_to_num(arr[top_row:top_row + band].astype(np.float64)) * scale)
+        out[top_row:top_row + band] = np.clip(rows, 0, 255) if clip else rows
+    return out
 
 
 def _fit(img, target: DecodeTarget) -> np.ndarray:
