@@ -72,8 +72,8 @@ def test_crop_keeps_the_centre_and_pad_adds_black_bars():
 
 @pytest.mark.parametrize("mode", ["RGB", "L"])
 def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode):
-    for seed in range(5):
-        data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80)
+    for seed in range(6):
+        data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80, progressive=seed % 2 == 1)
         target = DecodeTarget(16, 16, 3 if mode == "RGB" else 1, "crop")
         fast = np.zeros((16, 16, target.channels), np.uint8)
         gray = _decode_plain_jpeg(data, target, fast)

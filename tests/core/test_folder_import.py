@@ -177,6 +177,9 @@ def test_folders_that_cannot_be_imported_say_why_in_one_sentence(tmp_path):
     (tmp_path / "junk" / "a" / "x.png").write_bytes(b"not a png")
     with pytest.raises(DatasetError, match="None of the images"):
         import_folder(tmp_path / "junk")
+    class_tree(tmp_path / "one level too high" / "dataset", {"cat": 2, "dog": 2})
+    with pytest.raises(DatasetError, match="one class folder only \\('dataset'\\)"):
+        import_folder(tmp_path / "one level too high")
     with pytest.raises(DatasetError, match="fit must be"):
         import_folder(tmp_path / "junk", fit="stretch")
     with pytest.raises(DatasetError, match="image size must be"):

@@ -318,6 +318,11 @@ def _assemble(scan: FolderScan, train_rows, test_rows, decoded: _Decoded, settin
     if not kept:
         raise DatasetError(f"None of the images in {scan.root} could be read; "
                            f"{len(skipped)} files were skipped (damaged, empty or not images).")
+    if len(kept) < 2:
+        raise DatasetError(
+            f"{scan.root} has usable images in one class folder only ({scan.class_names[kept[0]]!r}); a classifier "
+            "needs at least two, so choose the folder that holds one folder per class."
+        )
     new_label = {old: new for new, old in enumerate(kept)}
     keep_rows = []
     for i, (rel, label) in enumerate(rows):
