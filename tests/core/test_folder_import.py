@@ -71,6 +71,9 @@ def test_a_messy_folder_imports_what_it_can_and_lists_the_rest(tmp_path):
     assert x.dtype == np.uint8 and x.shape[1:] == (16, 16, 3)
     assert result.settings.describe() == "16×16 RGB, centre-cropped to fit"
     assert isinstance(result.dataset, Dataset) and result.dataset.id == f"folder:{root.resolve()}"
+    assert result.summary() == (f"12 images in 3 classes ({len(result.train_files)} train, {len(result.test_files)} "
+                                "test); 16×16 RGB, centre-cropped to fit; 7 files skipped; "
+                                "1 class folder without a usable image")
     assert result.dataset.info.archive_name is None
 
 

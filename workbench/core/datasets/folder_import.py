@@ -113,6 +113,20 @@ class ImportResult:
     cache_folder: Path | None = None
     from_cache: bool = False
 
+    def summary(self) -> str:
+        """One line for a status bar or the CLI: sizes, classes, settings, skipped and leak counts."""
+        d = self.dataset
+        parts = [f"{len(d.x_train) + len(d.x_test):,} images in {d.num_classes} classes "
+                 f"({len(d.x_train):,} train, {len(d.x_test):,} test)", self.settings.describe()]
+        if self.skipped:
+            parts.append(f"{len(self.skipped):,} files skipped")
+        if self.empty_classes:
+            n = len(self.empty_classes)
+            parts.append(f"{n} class folder{'s' if n > 1 else ''} without a usable image")
+        if self.leaks:
+            parts.append(f"{len(self.leaks):,} test images also in train")
+        return "; ".join(parts)
+
 
 def import_folder(root: str | os.PathLike, *, size: int | tuple[int, int] | None = None,
                   color: str | None = None, fit: str = "crop", progress: Progress | None = None,
