@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,3 +205,16 @@ def test_a_parser_crash_on_one_file_is_listed_and_the_import_goes_on(tmp_path, m
     result = import_folder(root, size=8)
     assert _reasons(result)["a/001.png"] == "could not be decoded (ZeroDivisionError: a plugin bug)"
     assert sum(result.train_counts) + sum(result.test_counts) == 5
+
+
+def test_class_folders_whose_names_are_not_utf8_get_printable_names(tmp_path):
+    root = class_tree(tmp_path / "old", {"a": 2}, size=(8, 8))
+    latin1 = os.fsencode(root) + b"/caf\xe9"  # "café" written by an old Latin-1 zip tool
+    os.mkdir(latin1)
+    save(Path(os.fsdecode(latin1 + b"/x.png")), noise((8, 8), 3))
+    save(Path(os.fsdecode(latin1 + b"/y.png")), noise((8, 8), 4))
+    result = import_folder(root)
+    assert result.dataset.class_names == ("a", "caf\\xe9")
+    "; ".join(result.dataset.class_names).encode("utf-8")  # printable: no lone surrogates
+    # The files stay openable by their real names.
+    assert all((root / p).is_file() for p in result.train_files + result.test_files)

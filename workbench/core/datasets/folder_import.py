@@ -327,7 +327,7 @@ def _assemble(scan: FolderScan, train_rows, test_rows, decoded: _Decoded, settin
     for i in range(n_train_rows):
         if decoded.ok[i]:
             has_train[rows[i][1]] = True
-    empty = tuple(name for i, name in enumerate(scan.class_names) if not has_train[i])
+    empty = tuple(_shown(name) for i, name in enumerate(scan.class_names) if not has_train[i])
     kept = [i for i in range(len(scan.class_names)) if has_train[i]]
     if not kept:
         raise DatasetError(f"None of the images in {scan.root} could be read; "
@@ -351,7 +351,7 @@ def _assemble(scan: FolderScan, train_rows, test_rows, decoded: _Decoded, settin
     pixels = _compact(decoded.pixels, keep)
     labels = np.asarray([new_label[rows[i][1]] for i in keep_rows], np.int64)
     files = [rows[i][0] for i in keep_rows]
-    class_names = tuple(scan.class_names[i] for i in kept)
+    class_names = tuple(_shown(scan.class_names[i]) for i in kept)
     x_train, x_test = pixels[:n_train], pixels[n_train:len(keep)]
     y_train, y_test = labels[:n_train], labels[n_train:]
     leaks = find_leaks(files[:n_train], files[n_train:], [decoded.file_digests[i] for i in keep_rows],
@@ -365,6 +365,11 @@ def _assemble(scan: FolderScan, train_rows, test_rows, decoded: _Decoded, settin
         tuple(np.bincount(y_test, minlength=len(kept)).tolist()),
         leaks, tuple(files[:n_train]), tuple(files[n_train:]), folder, False,
     )
+
+
+def _shown(name: str) -> str:
+    """A class name as written; bytes that are not UTF-8 (old archives) as \\xNN, so it can be printed."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _compact(pixels: np.ndarray, keep: np.ndarray) -> np.ndarray:

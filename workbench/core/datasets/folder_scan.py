@@ -194,6 +194,8 @@ class _Walker:
                             f"{self.root} holds more than {MAX_FOLDER_FILES:,} files; import a smaller folder."
                         )
         except OSError as exc:
+            if folder == self.root:
+                raise DatasetError(f"{self.root} cannot be read ({exc.strerror}).") from None
             self.skip(_rel(folder, self.root) + "/", f"the folder cannot be read ({exc.strerror})")
             return []
         entries.sort(key=_by_name)
