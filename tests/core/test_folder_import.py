@@ -142,6 +142,12 @@ def test_a_grayscale_folder_defaults_to_one_channel(tmp_path):
     assert import_folder(root).dataset.x_train.shape[-1] == 3
 
 
+def test_sizes_may_be_numpy_integers_or_height_width_pairs(tmp_path):
+    root = class_tree(tmp_path / "set", {"a": 2, "b": 2}, size=(20, 10))
+    assert import_folder(root, size=np.int64(6)).dataset.x_train.shape[1:] == (6, 6, 3)
+    assert import_folder(root, size=(5, 10)).dataset.x_train.shape[1:] == (5, 10, 3)
+
+
 def test_a_64_pixel_folder_keeps_its_size_and_large_photos_are_capped(tmp_path):
     square = class_tree(tmp_path / "s64", {"x": 3, "y": 3}, size=(64, 64), suffix=".jpg")
     assert import_folder(square).dataset.x_train.shape[1:] == (64, 64, 3)
@@ -186,8 +192,9 @@ def test_folders_that_cannot_be_imported_say_why_in_one_sentence(tmp_path):
         import_folder(tmp_path / "one level too high")
     with pytest.raises(DatasetError, match="fit must be"):
         import_folder(tmp_path / "junk", fit="stretch")
-    with pytest.raises(DatasetError, match="image size must be"):
-        import_folder(tmp_path / "junk", size=0)
+    for bad in (0, 2000, "32", (32,), (32, 32, 3), True, 32.0):
+        with pytest.raises(DatasetError, match="image size must be"):
+            import_folder(tmp_path / "junk", size=bad)
 
 
 def test_a_parser_crash_on_one_file_is_listed_and_the_import_goes_on(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import operator
 import os
 import threading
 import zlib
@@ -177,10 +178,13 @@ def _requested(size, color, fit) -> dict:
     if color is not None and color not in COLOR_MODES:
         raise DatasetError(f"The colour must be {' or '.join(COLOR_MODES)}, not {color!r}.")
     if size is not None:
-        hw = (size, size) if isinstance(size, int) else tuple(size)
-        if len(hw) != 2 or not all(isinstance(s, int) and 1 <= s <= MAX_SIDE for s in hw):
+        try:
+            hw = [operator.index(size)] * 2 if not isinstance(size, (tuple, list)) else [operator.index(s) for s in size]
+        except TypeError:
+            hw = []
+        if len(hw) != 2 or isinstance(size, bool) or not all(1 <= s <= MAX_SIDE for s in hw):
             raise DatasetError(f"The image size must be 1 to {MAX_SIDE} pixels a side, not {size!r}.")
-        size = list(hw)
+        size = hw
     return {"size": size, "color": color, "fit": fit}
 
 
