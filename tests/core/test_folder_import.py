@@ -225,3 +225,13 @@ def test_class_folders_whose_names_are_not_utf8_get_printable_names(tmp_path):
     "; ".join(result.dataset.class_names).encode("utf-8")  # printable: no lone surrogates
     # The files stay openable by their real names.
     assert all((root / p).is_file() for p in result.train_files + result.test_files)
+
+
+def test_the_held_out_split_is_drawn_from_usable_images_so_no_class_loses_its_training_side(tmp_path):
+    root = tmp_path / "set"
+    for c in range(8):
+        save(root / f"class {c}" / "good.png", noise((8, 8), c))
+        (root / f"class {c}" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    result = import_folder(root, size=8)
+    assert result.empty_classes == ()
+    assert result.train_counts == (1,) * 8 and result.test_counts == (0,) * 8

@@ -157,13 +157,14 @@ def import_folder(root: str | os.PathLike, *, size: int | tuple[int, int] | None
         raise DatasetError(f"{scan.root} holds no image files in its class folders (PNG, JPEG, BMP, GIF, TIFF "
                            "or WebP); add images to the class folders.")
     settings, defaults = _settings(scan, requested)
-    train_rows, test_rows, split = _plan_split(scan)
-    decoded = _decode_all(scan, train_rows + test_rows, settings, progress, cancel)
+    rows = list(scan.train + scan.test)  # class then path order, the test folder's files last
+    decoded = _decode_all(scan, rows, settings, progress, cancel)
     if "color" in defaults and settings.color == "grayscale" and not all(decoded.gray[decoded.ok]):
         # The sample said grayscale, a colour image says otherwise: RGB after all.
         settings = ImportSettings(settings.height, settings.width, "rgb", settings.fit)
-        decoded = _decode_all(scan, train_rows + test_rows, settings, progress, cancel)
-    result = _assemble(scan, train_rows, test_rows, decoded, settings, defaults, split, folder)
+        decoded = _decode_all(scan, rows, settings, progress, cancel)
+    is_test, split = _split(scan, rows, decoded.ok)
+    result = _assemble(scan, rows, is_test, decoded, settings, defaults, split, folder)
     if cancel is not None and cancel.is_set():
         raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
     saved = save_folder_cache(folder, key, _cache_arrays(result.dataset), _meta(result))
@@ -219,27 +220,27 @@ def _typical_size(probed: list[tuple[int, int, bool]]) -> list[int]:
 
 # ---- split ------------------------------------------------------------------------------------------
 
-def _plan_split(scan: FolderScan):
-    """(train rows, test rows, SplitInfo): rows are (relative path, class index), class then path order."""
+def _split(scan: FolderScan, rows, ok: np.ndarray) -> tuple[np.ndarray, SplitInfo]:
+    """(is_test per row, SplitInfo): the folder's own test/ (or val/) files, else a share of each class's
+    usable images held out (drawn after decoding, so a damaged file never empties a class's training side)."""
+    n_train_folder = len(scan.train)
     if scan.test or (scan.layout == LAYOUT_SPLIT_FOLDERS and scan.test_folder):
-        return list(scan.train), list(scan.test), SplitInfo("folder", test_folder=scan.test_folder)
-    train, test = [], []
+        return np.arange(len(rows)) >= n_train_folder, SplitInfo("folder", test_folder=scan.test_folder)
+    labels = np.fromiter((label for _, label in rows), np.int64, len(rows))
+    is_test = np.zeros(len(rows), bool)
     for index, name in enumerate(scan.class_names):
-        files = [row for row in scan.train if row[1] == index]
-        held = _held_out(len(files), name)
-        train += [row for i, row in enumerate(files) if i not in held]
-        test += [row for i, row in enumerate(files) if i in held]
-    return train, test, SplitInfo("held out", fraction=TEST_FRACTION, seed=SPLIT_SEED)
+        usable = np.flatnonzero(ok & (labels == index))
+        is_test[usable[_held_out(len(usable), name)]] = True
+    return is_test, SplitInfo("held out", fraction=TEST_FRACTION, seed=SPLIT_SEED)
 
 
-def _held_out(n: int, class_name: str) -> set[int]:
-    """Positions held out of a class of n files; seeded by the class name, so adding a class moves nothing else."""
+def _held_out(n: int, class_name: str) -> np.ndarray:
+    """Positions held out of a class of n images; seeded by the class name, so adding a class moves nothing else."""
     if n < 2:
-        return set()
+        return np.zeros(0, np.int64)
     n_test = min(n - 1, max(1, round(n * TEST_FRACTION)))
     name_seed = zlib.crc32(class_name.encode("utf-8", "surrogateescape"))
-    order = np.random.default_rng([SPLIT_SEED, name_seed]).permutation(n)
-    return set(order[:n_test].tolist())
+    return np.sort(np.random.default_rng([SPLIT_SEED, name_seed]).permutation(n)[:n_test])
 
 
 # ---- decoding ---------------------------------------------------------------------------------------
@@ -321,53 +322,51 @@ def _decode_chunk(root: str, rows, chunk: range, target: DecodeTarget, decoded: 
 
 # ---- the result ---------------------------------------------------------------------------------------
 
-def _assemble(scan: FolderScan, train_rows, test_rows, decoded: _Decoded, settings: ImportSettings,
+def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, settings: ImportSettings,
               defaults, split: SplitInfo, folder: Path) -> ImportResult:
-    rows = train_rows + test_rows
-    n_train_rows = len(train_rows)
     skipped = list(scan.skipped)
     skipped += [SkippedFile(rows[i][0], reason) for i, reason in decoded.reasons.items()]
+    labels = np.fromiter((label for _, label in rows), np.int64, len(rows))
     has_train = np.zeros(len(scan.class_names), bool)
-    for i in range(n_train_rows):
-        if decoded.ok[i]:
-            has_train[rows[i][1]] = True
+    has_train[labels[decoded.ok & ~is_test]] = True
     empty = tuple(_shown(name) for i, name in enumerate(scan.class_names) if not has_train[i])
-    kept = [i for i in range(len(scan.class_names)) if has_train[i]]
-    if not kept:
+    kept = np.flatnonzero(has_train)
+    if not len(kept):
         raise DatasetError(f"None of the images in {scan.root} could be read; "
                            f"{len(skipped)} files were skipped (damaged, empty or not images).")
     if len(kept) < 2:
         raise DatasetError(
-            f"{scan.root} has usable images in one class folder only ({scan.class_names[kept[0]]!r}); a classifier "
-            "needs at least two, so choose the folder that holds one folder per class."
+            f"{scan.root} has usable images in one class folder only ({_shown(scan.class_names[kept[0]])!r}); a "
+            "classifier needs at least two, so choose the folder that holds one folder per class."
         )
-    new_label = {old: new for new, old in enumerate(kept)}
-    keep_rows = []
-    for i, (rel, label) in enumerate(rows):
-        if not decoded.ok[i]:
-            continue
-        if label in new_label:
-            keep_rows.append(i)
-        else:
-            skipped.append(SkippedFile(rel, f"its class {scan.class_names[label]!r} has no usable training image"))
-    keep = np.asarray(keep_rows, np.int64)
-    n_train = int(np.count_nonzero(keep < n_train_rows))
-    pixels = _compact(decoded.pixels, keep)
-    labels = np.asarray([new_label[rows[i][1]] for i in keep_rows], np.int64)
-    files = [rows[i][0] for i in keep_rows]
-    class_names = tuple(_shown(scan.class_names[i]) for i in kept)
-    x_train, x_test = pixels[:n_train], pixels[n_train:len(keep)]
-    y_train, y_test = labels[:n_train], labels[n_train:]
-    leaks = find_leaks(files[:n_train], files[n_train:], [decoded.file_digests[i] for i in keep_rows],
+    orphans = decoded.ok & ~has_train[labels]  # test images of a class with nothing to train on
+    skipped += [SkippedFile(rows[i][0], f"its class {_shown(scan.class_names[labels[i]])!r} has no usable "
+                                        "training image") for i in np.flatnonzero(orphans)]
+    keep = decoded.ok & has_train[labels]
+    train_idx, test_idx = np.flatnonzero(keep & ~is_test), np.flatnonzero(keep & is_test)
+    if not len(test_idx) or not len(train_idx) or train_idx[-1] < test_idx[0]:
+        # Test rows already follow the training rows: one compaction, no second copy of any image.
+        pixels = _compact(decoded.pixels, np.concatenate([train_idx, test_idx]))
+        x_train, x_test = pixels[:len(train_idx)], pixels[len(train_idx):]
+    else:
+        x_test = decoded.pixels[test_idx]  # held out: a copy of that share only
+        x_train = _compact(decoded.pixels, train_idx)
+    new_label = np.full(len(scan.class_names), -1, np.int64)
+    new_label[kept] = np.arange(len(kept))
+    y_train, y_test = new_label[labels[train_idx]], new_label[labels[test_idx]]
+    train_files = tuple(rows[i][0] for i in train_idx)
+    test_files = tuple(rows[i][0] for i in test_idx)
+    leaks = find_leaks(train_files, test_files, [decoded.file_digests[i] for i in (*train_idx, *test_idx)],
                        x_train, x_test)
+    class_names = tuple(_shown(scan.class_names[i]) for i in kept)
     info = DatasetInfo(f"folder:{scan.root.resolve()}", scan.root.name or str(scan.root), len(class_names),
-                       class_names, n_train, len(keep) - n_train, None, None, None, None)
+                       class_names, len(train_idx), len(test_idx), None, None, None, None)
     return ImportResult(
         Dataset(info, x_train, y_train, x_test, y_test), scan.root, scan.layout, settings, tuple(defaults), split,
         tuple(sorted(skipped, key=lambda s: s.path)), empty,
         tuple(np.bincount(y_train, minlength=len(kept)).tolist()),
         tuple(np.bincount(y_test, minlength=len(kept)).tolist()),
-        leaks, tuple(files[:n_train]), tuple(files[n_train:]), folder, False,
+        leaks, train_files, test_files, folder, False,
     )
 
 
