@@ -106,6 +106,11 @@ def test_no_test_folder_gives_a_stratified_seeded_held_out_split(tmp_path):
     assert second.test_files == first.test_files and not second.from_cache
     labels = first.dataset.y_test
     assert [first.dataset.class_names[i] for i in labels] == [p.split("/")[0] for p in first.test_files]
+    # Every row holds its own file's pixels (test rows were moved around while splitting).
+    d = first.dataset
+    for x, files in ((d.x_train, first.train_files), (d.x_test, first.test_files)):
+        for row, rel in zip(x, files):
+            assert np.array_equal(row, np.asarray(Image.open(root / rel).resize((8, 8), Image.LANCZOS)))
 
 
 def test_train_and_test_folders_are_used_and_leakage_is_reported(tmp_path):

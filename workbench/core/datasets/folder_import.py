@@ -349,8 +349,11 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
         pixels = _compact(decoded.pixels, np.concatenate([train_idx, test_idx]))
         x_train, x_test = pixels[:len(train_idx)], pixels[len(train_idx):]
     else:
-        x_test = decoded.pixels[test_idx]  # held out: a copy of that share only
+        held = decoded.pixels[test_idx]  # held out: a copy of that share only, for a moment
         x_train = _compact(decoded.pixels, train_idx)
+        x_test = decoded.pixels[len(train_idx):len(train_idx) + len(test_idx)]
+        x_test[...] = held  # back into the freed tail: the dataset stays one block of memory
+        del held
     new_label = np.full(len(scan.class_names), -1, np.int64)
     new_label[kept] = np.arange(len(kept))
     y_train, y_test = new_label[labels[train_idx]], new_label[labels[test_idx]]
