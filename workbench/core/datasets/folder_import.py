@@ -167,7 +167,7 @@ def import_folder(root: str | os.PathLike, *, size: int | tuple[int, int] | None
     result = _assemble(scan, rows, is_test, decoded, settings, defaults, split, folder)
     if cancel is not None and cancel.is_set():
         raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
-    saved = save_folder_cache(folder, key, _cache_arrays(result.dataset), _meta(result))
+    saved = save_folder_cache(folder, key, _cache_arrays(result, rows), _meta(result))
     return replace(result, cache_folder=folder if saved else None)
 
 
@@ -391,9 +391,14 @@ def _compact(pixels: np.ndarray, keep: np.ndarray) -> np.ndarray:
 
 # ---- cache record -------------------------------------------------------------------------------------
 
-def _cache_arrays(dataset: Dataset) -> dict[str, np.ndarray]:
-    return {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_test": dataset.x_test,
-            "y_test": dataset.y_test}
+def _cache_arrays(result: ImportResult, rows) -> dict[str, np.ndarray]:
+    """The arrays, and each row's file as its position in the scan's candidates (the cache is only
+    used when the folder's listing is unchanged, so the scan lists the same candidates again)."""
+    position = {rel: i for i, (rel, _) in enumerate(rows)}
+    d = result.dataset
+    return {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test,
+            "train_rows": np.fromiter((position[f] for f in result.train_files), np.int64, len(result.train_files)),
+            "test_rows": np.fromiter((position[f] for f in result.test_files), np.int64, len(result.test_files))}
 
 
 def _meta(result: ImportResult) -> dict:
@@ -407,8 +412,6 @@ def _meta(result: ImportResult) -> dict:
         "skipped": [[f.path, f.reason] for f in result.skipped],
         "empty_classes": list(result.empty_classes),
         "leaks": [[leak.train_path, leak.test_path, leak.match] for leak in result.leaks],
-        "train_files": list(result.train_files),
-        "test_files": list(result.test_files),
     }
 
 
@@ -420,7 +423,9 @@ def _from_cache(scan: FolderScan, cached, folder: Path) -> ImportResult | None:
         h, w, color, fit = meta["settings"]
         settings = ImportSettings(int(h), int(w), str(color), str(fit))
         x_train, y_train, x_test, y_test = (arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-        for x, y, files in ((x_train, y_train, meta["train_files"]), (x_test, y_test, meta["test_files"])):
+        candidates = [rel for rel, _ in scan.train + scan.test]
+        train_files, test_files = (_files_at(arrays[k], candidates) for k in ("train_rows", "test_rows"))
+        for x, y, files in ((x_train, y_train, train_files), (x_test, y_test, test_files)):
             if x.shape[1:] != (settings.height, settings.width, settings.channels) or x.dtype != np.uint8:
                 raise ValueError("image array shape")
             if y.shape != (len(x),) or len(files) != len(x) or (len(y) and not 0 <= y.min() <= y.max() < len(names)):
@@ -434,9 +439,15 @@ def _from_cache(scan: FolderScan, cached, folder: Path) -> ImportResult | None:
             tuple(np.bincount(y_train, minlength=len(names)).tolist()),
             tuple(np.bincount(y_test, minlength=len(names)).tolist()),
             tuple(Leak(str(a), str(b), str(m)) for a, b, m in meta["leaks"]),
-            tuple(meta["train_files"]), tuple(meta["test_files"]), folder, True,
+            train_files, test_files, folder, True,
         )
     except (KeyError, TypeError, ValueError) as exc:
         log.warning("The image cache in %s does not add up (%s); decoding the folder again.",
                                             folder, exc)
         return None
+
+
+def _files_at(positions: np.ndarray, candidates: list[str]) -> tuple[str, ...]:
+    if positions.ndim != 1 or (len(positions) and not 0 <= positions.min() <= positions.max() < len(candidates)):
+        raise ValueError("file positions")
+    return tuple(candidates[i] for i in positions.tolist())
