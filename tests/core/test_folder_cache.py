@@ -47,7 +47,8 @@ def test_second_import_is_memory_mapped_identical_and_fast(tmp_path):
 
 def test_touching_adding_or_removing_a_file_rebuilds(tmp_path):
     root = class_tree(tmp_path / "set", {"a": 5, "b": 5})
-    import_folder(root, size=8)
+    in_use = import_folder(root, size=8)  # e.g. a training run still reading it
+    held = np.array(in_use.dataset.x_train)
     assert import_folder(root, size=8).from_cache
     target = root / "a" / "001.png"
     save(target, noise((16, 16), 1234))  # new pixels, same name
@@ -55,6 +56,7 @@ def test_touching_adding_or_removing_a_file_rebuilds(tmp_path):
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     rebuilt = import_folder(root, size=8)
     assert not rebuilt.from_cache
+    assert np.array_equal(in_use.dataset.x_train, held)  # the rebuild replaced the file, never wrote into it
     save(root / "b" / "new.png", noise((16, 16), 4321))
     assert not import_folder(root, size=8).from_cache
     (root / "b" / "new.png").unlink()
@@ -75,7 +77,9 @@ def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, caplog, damage):
     root = class_tree(tmp_path / "set", {"a": 6, "b": 6}, size=(8, 8))
     first = import_folder(root)
     folder = first.cache_folder
-    x = folder / "x_train.npy"
+    # first maps the cache file that is damaged in place below: keep a copy of what it held.
+    expected = {name: np.array(getattr(first.dataset, name)) for name in ("x_train", "y_train", "x_test", "y_test")}
+    x = folder / "pixels.npy"
     if damage == "flip array bytes":
         data = bytearray(x.read_bytes())
         data[-5] ^= 0xFF
@@ -93,7 +97,8 @@ def test_a_damaged_cache_is_rebuilt_with_a_warning(tmp_path, caplog, damage):
         second = import_folder(root)
     assert not second.from_cache
     assert any("image cache" in r.getMessage() for r in caplog.records)
-    _same(first, second)
+    for name, array in expected.items():
+        assert np.array_equal(getattr(second.dataset, name), array), name
     assert import_folder(root).from_cache  # and the rebuilt cache is good again
 
 
@@ -119,3 +124,28 @@ def test_progress_reaches_the_total(tmp_path):
     import_folder(root, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (170, 170)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_an_unwritable_cache_folder_still_imports_into_memory(tmp_path, monkeypatch):
+    root = class_tree(tmp_path / "set", {"a": 4, "b": 4}, size=(8, 8))
+    cache = tmp_path / "read-only cache"
+    cache.mkdir()
+    cache.chmod(0o555)
+    monkeypatch.setenv("WORKBENCH_CACHE", str(cache))
+    try:
+        first = import_folder(root)
+        assert first.cache_folder is None and not isinstance(first.dataset.x_train, np.memmap)
+        assert sum(first.train_counts) + sum(first.test_counts) == 8
+        assert not import_folder(root).from_cache
+        assert not list(cache.rglob("*"))
+    finally:
+        cache.chmod(0o755)
+
+
+def test_the_first_import_already_hands_out_the_cache_read_only(tmp_path):
+    root = class_tree(tmp_path / "set", {"a": 4, "b": 4}, size=(8, 8))
+    (root / "a" / "broken.png").write_bytes(b"not a png")  # its row is left unused at the end
+    first = import_folder(root)
+    assert isinstance(first.dataset.x_train, np.memmap) and not first.dataset.x_train.flags.writeable
+    assert not list(first.cache_folder.glob(".pixels.*"))  # no temp file left
+    _same(first, import_folder(root))

@@ -1,10 +1,13 @@
-"""The decoded-image cache of an imported folder: .npy arrays reopened memory-mapped, and a record.
+"""The decoded-image cache of an imported folder: one pixels .npy reopened memory-mapped, and a record.
 
 One cache folder per (imported folder, requested settings) under ``user_cache_dir()/folders``,
-never beside the user's images. The record, written last, holds a digest of the folder's file list
-(every path with its size and mtime: any file added, removed or touched means a rebuild), a CRC-32
-of every array (is it still what we wrote?) and the import details. A cache that fails any check is
-rebuilt with one logged warning; a reader never crashes on it.
+never beside the user's images. Images are decoded straight into a memory-mapped temp file there
+(disk space claimed up front), which a rename turns into the cache: no second copy, no write pass,
+and a rebuild never writes into a file a running program still maps. The record, written last,
+holds a digest of the folder's file list (every path with its size and mtime: any file added,
+removed or touched means a rebuild), a CRC-32 of every array (is it still what we wrote?) and the
+import details. A cache that fails any check is rebuilt with one logged warning; a reader never
+crashes on it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +27,9 @@ from workbench.paths import user_cache_dir
 from .atomic import folder_writable, save_npy_atomic, write_bytes_atomic
 from .cache import array_crc32
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 RECORD_FILE = "import.json"
+PIXELS = "pixels"  # every image, training rows then test rows, as one .npy
 # Largest record read back: it lists every file with its skip reason, so a 2,000,000-file folder
 # stays well below this; anything larger is not a record we wrote.
 MAX_RECORD_BYTES = 512 * 2**20
@@ -57,15 +63,43 @@ def listing_key(root: Path, listing, requested: dict) -> str:
     return h.hexdigest()
 
 
-def save_folder_cache(folder: Path, key: str, arrays: dict[str, np.ndarray], meta: dict) -> bool:
-    """Write arrays and record atomically; False (with a logged warning) when it cannot be written."""
-    if not folder_writable(folder):
-        return False
+def pixel_store(folder: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, Path | None]:
+    """An array of ``shape`` to decode into, and its temp file: a memory-mapped .npy in the cache folder,
+    which becomes the cache by a rename (no second copy, no write pass), or plain memory (None) when the
+    cache folder is not writable or has no room."""
+    if folder_writable(folder):
+        tmp = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=".pixels.", suffix=".npy.tmp", dir=folder)
+            os.close(fd)
+            tmp = Path(name)
+            store = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+            with open(tmp, "r+b") as fh:
+                # Claim the disk space now: a full disk met later, through the mapping, would kill the process.
+                os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+            return store, tmp
+        except (OSError, ValueError) as exc:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            log.warning("No room for the image cache in %s (%s); decoding into memory without a cache.",
+                        folder, getattr(exc, "strerror", None) or exc)
+    return np.empty(shape, np.uint8), None
+
+
+def save_folder_cache(folder: Path, key: str, arrays: dict[str, np.ndarray], meta: dict,
+                      pixels: tuple[np.memmap, Path, int]) -> bool:
+    """Make the cache: ``pixels`` = (store from pixel_store, its temp file, rows in use) is renamed into
+    place, ``arrays`` written beside it, the record last. False (with a logged warning) on failure;
+    the temp file is then the caller's to delete."""
+    store, tmp, rows = pixels
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         # Drop the record first: a crash mid-write then leaves a cache that no reader trusts.
         (folder / RECORD_FILE).unlink(missing_ok=True)
-        described = {}
+        store.flush()
+        described = {PIXELS: {"shape": list(store.shape), "dtype": store.dtype.str, "rows": rows,
+                              "crc32": array_crc32(store[:rows])}}
+        os.replace(tmp, folder / f"{PIXELS}.npy")
         for name, array in arrays.items():
             save_npy_atomic(folder / f"{name}.npy", array)
             described[name] = {"shape": list(array.shape), "dtype": array.dtype.str, "crc32": array_crc32(array)}
@@ -76,6 +110,11 @@ def save_folder_cache(folder: Path, key: str, arrays: dict[str, np.ndarray], met
                     folder, getattr(exc, "strerror", None) or exc)
         return False
     return True
+
+
+def open_pixels(folder: Path) -> np.ndarray:
+    """The cached pixels, read-only and memory-mapped (all rows, including unused ones at the end)."""
+    return np.load(folder / f"{PIXELS}.npy", mmap_mode="r", allow_pickle=False)
 
 
 def load_folder_cache(folder: Path) -> tuple[str, dict[str, np.ndarray], dict] | None:
@@ -115,6 +154,8 @@ def _verified_arrays(folder: Path, described: dict) -> dict[str, np.ndarray]:
             raise CorruptCache(f"{path} cannot be read ({exc})") from None
         if list(array.shape) != meta["shape"] or array.dtype.str != meta["dtype"]:
             raise CorruptCache(f"{path} holds a {array.dtype} array of shape {array.shape}, not what was written")
+        if "rows" in meta:  # the pixels: the rows in use come first, skipped files' rows after them
+            array = array[:int(meta["rows"])]
         if array_crc32(array) != meta["crc32"]:
             raise CorruptCache(f"{path} does not match its checksum")
         arrays[name] = array

@@ -23,7 +23,8 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import DatasetError
-from .folder_cache import folder_cache_dir, listing_key, load_folder_cache, save_folder_cache
+from .folder_cache import (PIXELS, folder_cache_dir, listing_key, load_folder_cache, open_pixels, pixel_store,
+                           save_folder_cache)
 from .folder_leakage import Leak, find_leaks
 from .folder_scan import LAYOUT_SPLIT_FOLDERS, FolderScan, SkippedFile, scan_folder
 from .image_decode import (COLOR_MODES, FIT_MODES, DecodeTarget, ImageSkipped, decode_image, file_digest,
@@ -158,17 +159,35 @@ def import_folder(root: str | os.PathLike, *, size: int | tuple[int, int] | None
                            "or WebP); add images to the class folders.")
     settings, defaults = _settings(scan, requested)
     rows = list(scan.train + scan.test)  # class then path order, the test folder's files last
-    decoded = _decode_all(scan, rows, settings, progress, cancel)
-    if "color" in defaults and settings.color == "grayscale" and not all(decoded.gray[decoded.ok]):
-        # The sample said grayscale, a colour image says otherwise: RGB after all.
-        settings = ImportSettings(settings.height, settings.width, "rgb", settings.fit)
-        decoded = _decode_all(scan, rows, settings, progress, cancel)
-    is_test, split = _split(scan, rows, decoded.ok)
-    result = _assemble(scan, rows, is_test, decoded, settings, defaults, split, folder)
-    if cancel is not None and cancel.is_set():
-        raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
-    saved = save_folder_cache(folder, key, _cache_arrays(result, rows), _meta(result))
-    return replace(result, cache_folder=folder if saved else None)
+    store, tmp = _pixel_store(scan, rows, settings, folder)
+    saved = False
+    try:
+        decoded = _decode_all(scan, rows, settings, store, progress, cancel)
+        if "color" in defaults and settings.color == "grayscale" and not all(decoded.gray[decoded.ok]):
+            # The sample said grayscale, a colour image says otherwise: RGB after all.
+            settings = ImportSettings(settings.height, settings.width, "rgb", settings.fit)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            store, tmp = _pixel_store(scan, rows, settings, folder)
+            decoded = _decode_all(scan, rows, settings, store, progress, cancel)
+        is_test, split = _split(scan, rows, decoded.ok)
+        result = _assemble(scan, rows, is_test, decoded, settings, defaults, split, folder)
+        if cancel is not None and cancel.is_set():
+            raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
+        if tmp is not None:
+            used = len(result.train_files) + len(result.test_files)
+            saved = save_folder_cache(folder, key, _cache_arrays(result, rows), _meta(result), (store, tmp, used))
+    finally:
+        if tmp is not None and not saved:
+            tmp.unlink(missing_ok=True)  # cancelled or failed: no half-made cache is left behind
+    if not saved:
+        return replace(result, cache_folder=None)
+    # Hand out the cache's read-only mapping: the same arrays a later reload gives.
+    pixels = open_pixels(folder)
+    d = result.dataset
+    n_train = len(d.x_train)
+    dataset = Dataset(d.info, pixels[:n_train], d.y_train, pixels[n_train:n_train + len(d.x_test)], d.y_test)
+    return replace(result, dataset=dataset, cache_folder=folder)
 
 
 # ---- settings ---------------------------------------------------------------------------------------
@@ -263,18 +282,24 @@ def decode_workers() -> int:
     return max(1, min(cpus, MAX_DECODE_WORKERS))
 
 
-def _decode_all(scan: FolderScan, rows, settings: ImportSettings, progress: Progress | None,
+def _pixel_store(scan: FolderScan, rows, settings: ImportSettings, folder: Path):
+    """(array to decode into, its temp file in the cache folder or None); refuses datasets over the cap."""
+    shape = (len(rows), settings.height, settings.width, settings.channels)
+    nbytes = int(np.prod(shape))
+    if nbytes > MAX_DATASET_BYTES:
+        raise DatasetError(
+            f"{len(rows):,} images of {settings.width}×{settings.height} would need {nbytes / 2**30:,.1f} GB, more "
+            f"than the {MAX_DATASET_BYTES // 2**30} GB an imported dataset may take; choose a smaller image size."
+        )
+    return pixel_store(folder, shape)
+
+
+def _decode_all(scan: FolderScan, rows, settings: ImportSettings, pixels: np.ndarray, progress: Progress | None,
                 cancel: threading.Event | None) -> _Decoded:
     n = len(rows)
     target = DecodeTarget(settings.height, settings.width, settings.channels, settings.fit)
-    nbytes = n * target.height * target.width * target.channels
-    if nbytes > MAX_DATASET_BYTES:
-        raise DatasetError(
-            f"{n:,} images of {settings.width}×{settings.height} would need {nbytes / 2**30:,.1f} GB, more than "
-            f"the {MAX_DATASET_BYTES // 2**30} GB an imported dataset may take; choose a smaller image size."
-        )
-    pixels = np.empty((n, target.height, target.width, target.channels), np.uint8)
-    decoded = _Decoded(pixels, np.zeros(n, bool), np.zeros(n, bool), {}, [None] * n)
+    # A plain view of the (possibly memory-mapped) store: a memmap's row indexing costs 2 µs a row.
+    decoded = _Decoded(np.asarray(pixels), np.zeros(n, bool), np.zeros(n, bool), {}, [None] * n)
     cancel = cancel or threading.Event()
     stop = threading.Event()  # also set when this thread fails, so the workers end early
     root = str(scan.root)
@@ -396,7 +421,7 @@ def _cache_arrays(result: ImportResult, rows) -> dict[str, np.ndarray]:
     used when the folder's listing is unchanged, so the scan lists the same candidates again)."""
     position = {rel: i for i, (rel, _) in enumerate(rows)}
     d = result.dataset
-    return {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test,
+    return {"y_train": d.y_train, "y_test": d.y_test,
             "train_rows": np.fromiter((position[f] for f in result.train_files), np.int64, len(result.train_files)),
             "test_rows": np.fromiter((position[f] for f in result.test_files), np.int64, len(result.test_files))}
 
@@ -422,7 +447,10 @@ def _from_cache(scan: FolderScan, cached, folder: Path) -> ImportResult | None:
         names = tuple(str(n) for n in meta["class_names"])
         h, w, color, fit = meta["settings"]
         settings = ImportSettings(int(h), int(w), str(color), str(fit))
-        x_train, y_train, x_test, y_test = (arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+        pixels, y_train, y_test = (arrays[k] for k in (PIXELS, "y_train", "y_test"))
+        if len(pixels) != len(y_train) + len(y_test):
+            raise ValueError("row count")
+        x_train, x_test = pixels[:len(y_train)], pixels[len(y_train):]
         candidates = [rel for rel, _ in scan.train + scan.test]
         train_files, test_files = (_files_at(arrays[k], candidates) for k in ("train_rows", "test_rows"))
         for x, y, files in ((x_train, y_train, train_files), (x_test, y_test, test_files)):
