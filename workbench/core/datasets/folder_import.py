@@ -157,6 +157,12 @@ def import_folder(root: str | os.PathLike, *, size: int | tuple[int, int] | None
     if scan.candidates == 0:
         raise DatasetError(f"{scan.root} holds no image files in its class folders (PNG, JPEG, BMP, GIF, TIFF "
                            "or WebP); add images to the class folders.")
+    return _build(scan, requested, key, folder, progress, cancel)
+
+
+def _build(scan: FolderScan, requested: dict, key: str, folder: Path, progress: Progress | None,
+           cancel: threading.Event | None) -> ImportResult:
+    """Decode, split and cache: the import when no current cache exists."""
     settings, defaults = _settings(scan, requested)
     rows = list(scan.train + scan.test)  # class then path order, the test folder's files last
     store, tmp = _pixel_store(scan, rows, settings, folder)
