@@ -76,6 +76,8 @@ def test_a_messy_folder_imports_what_it_can_and_lists_the_rest(tmp_path):
                                 "test); 16×16 RGB, centre-cropped to fit; 7 files skipped; "
                                 "1 class folder without a usable image")
     assert result.dataset.info.archive_name is None
+    # Where DatasetInfo records the image shape (after issue 8's merge), it must be the imported one.
+    assert getattr(result.dataset.info, "image_shape", (16, 16, 3)) == (16, 16, 3)
 
 
 def test_every_mode_lands_as_the_expected_pixels(tmp_path):
