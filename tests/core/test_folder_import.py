@@ -242,3 +242,12 @@ def test_the_held_out_split_is_drawn_from_usable_images_so_no_class_loses_its_tr
     result = import_folder(root, size=8)
     assert result.empty_classes == ()
     assert result.train_counts == (1,) * 8 and result.test_counts == (0,) * 8
+
+
+def test_a_relative_folder_is_recorded_as_an_absolute_one(tmp_path, monkeypatch):
+    class_tree(tmp_path / "set", {"a": 2, "b": 2}, size=(8, 8))
+    monkeypatch.chdir(tmp_path)
+    result = import_folder("set", size=8)
+    assert result.root == tmp_path / "set"
+    monkeypatch.chdir("/")
+    assert all((result.root / rel).is_file() for rel in result.train_files + result.test_files)

@@ -66,7 +66,7 @@ class FolderScan:
 
 def scan_folder(root: str | os.PathLike) -> FolderScan:
     """Scan ``root``; raises DatasetError (one sentence) when it is no folder or holds no class folder."""
-    root = Path(root).expanduser()
+    root = Path(root).expanduser().absolute()  # row paths stay valid if the working folder changes
     try:
         st = root.stat()
     except FileNotFoundError:
