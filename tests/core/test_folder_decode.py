@@ -113,9 +113,9 @@ def test_large_photos_are_decoded_at_reduced_size(tmp_path):
     # The codec's 1/8 reduction leaves 300×200; the general path must have asked for it.
     from workbench.core.datasets import image_decode
 
-    img = Image.open(photo)
-    image_decode._draft(img, DecodeTarget(24, 24, 3, "crop"), swapped=False)
-    assert img.size == (300, 200)
+    with Image.open(photo) as img:
+        image_decode._draft(img, DecodeTarget(24, 24, 3, "crop"), swapped=False)
+        assert img.size == (300, 200)
 
 
 def test_pipes_are_refused_without_blocking(tmp_path):
