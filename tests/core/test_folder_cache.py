@@ -115,6 +115,7 @@ def test_cancel_mid_import_raises_and_leaves_no_cache(tmp_path):
         import_folder(root, progress=progress, cancel=cancel)
     assert seen and seen[-1] < 300
     assert not list((tmp_path / "cache").rglob(RECORD_FILE))
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]  # no temp pixels file either
     assert not import_folder(root).from_cache  # a later import does the work
 
 
