@@ -234,14 +234,20 @@ def test_class_folders_whose_names_are_not_utf8_get_printable_names(tmp_path):
     assert all((root / p).is_file() for p in result.train_files + result.test_files)
 
 
-def test_the_held_out_split_is_drawn_from_usable_images_so_no_class_loses_its_training_side(tmp_path):
+def test_a_damaged_file_never_leaves_a_held_out_class_without_training_images(tmp_path):
     root = tmp_path / "set"
     for c in range(8):
         save(root / f"class {c}" / "good.png", noise((8, 8), c))
         (root / f"class {c}" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    class_tree(root, {"a healthy class": 10}, size=(8, 8), seed=3)  # sorts first: its test rows lie in between
     result = import_folder(root, size=8)
     assert result.empty_classes == ()
-    assert result.train_counts == (1,) * 8 and result.test_counts == (0,) * 8
+    assert result.train_counts == (8,) + (1,) * 8 and result.test_counts == (2,) + (0,) * 8
+    # Rows moved back from the test share still hold their own pixels.
+    d = result.dataset
+    for x, files in ((d.x_train, result.train_files), (d.x_test, result.test_files)):
+        for row, rel in zip(x, files):
+            assert np.array_equal(row, np.asarray(Image.open(root / rel)))
 
 
 def test_a_relative_folder_is_recorded_as_an_absolute_one(tmp_path, monkeypatch):

@@ -164,7 +164,7 @@ def _build(scan: FolderScan, requested: dict, key: str, folder: Path, progress: 
            cancel: threading.Event | None) -> ImportResult:
     """Decode, split and cache: the import when no current cache exists."""
     settings, defaults = _settings(scan, requested)
-    rows = list(scan.train + scan.test)  # class then path order, the test folder's files last
+    rows, planned_test, split = _plan_split(scan)
     store, tmp = _pixel_store(scan, rows, settings, folder)
     saved = False
     try:
@@ -176,13 +176,13 @@ def _build(scan: FolderScan, requested: dict, key: str, folder: Path, progress: 
                 tmp.unlink(missing_ok=True)
             store, tmp = _pixel_store(scan, rows, settings, folder)
             decoded = _decode_all(scan, rows, settings, store, progress, cancel)
-        is_test, split = _split(scan, rows, decoded.ok)
+        is_test = _settle_split(scan, rows, planned_test, decoded.ok, split)
         result = _assemble(scan, rows, is_test, decoded, settings, defaults, split, folder)
         if cancel is not None and cancel.is_set():
             raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
         if tmp is not None:
             used = len(result.train_files) + len(result.test_files)
-            saved = save_folder_cache(folder, key, _cache_arrays(result, rows), _meta(result), (store, tmp, used))
+            saved = save_folder_cache(folder, key, _cache_arrays(result, scan.train + scan.test), _meta(result), (store, tmp, used))
     finally:
         if tmp is not None and not saved:
             tmp.unlink(missing_ok=True)  # cancelled or failed: no half-made cache is left behind
@@ -245,18 +245,38 @@ def _typical_size(probed: list[tuple[int, int, bool]]) -> list[int]:
 
 # ---- split ------------------------------------------------------------------------------------------
 
-def _split(scan: FolderScan, rows, ok: np.ndarray) -> tuple[np.ndarray, SplitInfo]:
-    """(is_test per row, SplitInfo): the folder's own test/ (or val/) files, else a share of each class's
-    usable images held out (drawn after decoding, so a damaged file never empties a class's training side)."""
-    n_train_folder = len(scan.train)
+def _plan_split(scan: FolderScan) -> tuple[list[tuple[str, int]], np.ndarray, SplitInfo]:
+    """(rows, is_test per row, SplitInfo) before decoding: training rows first, then test rows, each in
+    class then path order, so the test rows end up behind the training rows without moving an image.
+
+    The test rows are the folder's own test/ (or val/) files, else a share of each class held out.
+    """
     if scan.test or (scan.layout == LAYOUT_SPLIT_FOLDERS and scan.test_folder):
-        return np.arange(len(rows)) >= n_train_folder, SplitInfo("folder", test_folder=scan.test_folder)
+        rows = list(scan.train + scan.test)
+        return rows, np.arange(len(rows)) >= len(scan.train), SplitInfo("folder", test_folder=scan.test_folder)
+    by_class: list[list[tuple[str, int]]] = [[] for _ in scan.class_names]
+    for row in scan.train:
+        by_class[row[1]].append(row)
+    train, test = [], []
+    for files, name in zip(by_class, scan.class_names):
+        held = set(_held_out(len(files), name).tolist())
+        train += [row for i, row in enumerate(files) if i not in held]
+        test += [row for i, row in enumerate(files) if i in held]
+    return train + test, np.arange(len(train) + len(test)) >= len(train), SplitInfo(
+        "held out", fraction=TEST_FRACTION, seed=SPLIT_SEED)
+
+
+def _settle_split(scan: FolderScan, rows, planned_test: np.ndarray, ok: np.ndarray, split: SplitInfo) -> np.ndarray:
+    """The planned split, except that a held-out class whose usable images all landed in the test share
+    (its training files were damaged) gets them back for training: no class vanishes for a bad file."""
+    if split.source != "held out":
+        return planned_test  # the user's own test folder is never second-guessed
+    is_test = planned_test.copy()
     labels = np.fromiter((label for _, label in rows), np.int64, len(rows))
-    is_test = np.zeros(len(rows), bool)
-    for index, name in enumerate(scan.class_names):
-        usable = np.flatnonzero(ok & (labels == index))
-        is_test[usable[_held_out(len(usable), name)]] = True
-    return is_test, SplitInfo("held out", fraction=TEST_FRACTION, seed=SPLIT_SEED)
+    trainable = np.zeros(len(scan.class_names), bool)
+    trainable[labels[ok & ~planned_test]] = True
+    is_test[~trainable[labels]] = False
+    return is_test
 
 
 def _held_out(n: int, class_name: str) -> np.ndarray:
@@ -430,10 +450,10 @@ def _compact(pixels: np.ndarray, keep: np.ndarray) -> np.ndarray:
 
 # ---- cache record -------------------------------------------------------------------------------------
 
-def _cache_arrays(result: ImportResult, rows) -> dict[str, np.ndarray]:
-    """The arrays, and each row's file as its position in the scan's candidates (the cache is only
+def _cache_arrays(result: ImportResult, candidates) -> dict[str, np.ndarray]:
+    """The labels, and each row's file as its position among the scan's candidates (the cache is only
     used when the folder's listing is unchanged, so the scan lists the same candidates again)."""
-    position = {rel: i for i, (rel, _) in enumerate(rows)}
+    position = {rel: i for i, (rel, _) in enumerate(candidates)}
     d = result.dataset
     return {"y_train": d.y_train, "y_test": d.y_test,
             "train_rows": np.fromiter((position[f] for f in result.train_files), np.int64, len(result.train_files)),
