@@ -182,7 +182,8 @@ def _build(scan: FolderScan, requested: dict, key: str, folder: Path, progress: 
             raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
         if tmp is not None:
             used = len(result.train_files) + len(result.test_files)
-            saved = save_folder_cache(folder, key, _cache_arrays(result, scan.train + scan.test), _meta(result), (store, tmp, used))
+            arrays = _cache_arrays(result, scan.train + scan.test)
+            saved = save_folder_cache(folder, key, arrays, _meta(result), (store, tmp, used))
     finally:
         if tmp is not None and not saved:
             tmp.unlink(missing_ok=True)  # cancelled or failed: no half-made cache is left behind
@@ -400,7 +401,8 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
         pixels = _compact(decoded.pixels, np.concatenate([train_idx, test_idx]))
         x_train, x_test = pixels[:len(train_idx)], pixels[len(train_idx):]
     else:
-        held = decoded.pixels[test_idx]  # held out: a copy of that share only, for a moment
+        # Rows moved back for training sit among the test rows: set the test rows aside for a moment.
+        held = decoded.pixels[test_idx]
         x_train = _compact(decoded.pixels, train_idx)
         x_test = decoded.pixels[len(train_idx):len(train_idx) + len(test_idx)]
         x_test[...] = held  # back into the freed tail: the dataset stays one block of memory
