@@ -77,7 +77,8 @@ def worker(kind: str, tree: Path) -> None:
     start = time.perf_counter()
     scan_folder(tree)  # the part of a reload that checks the folder is unchanged (one stat per file)
     scan_s = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "scan_s": scan_s, "images": len(d.x_train) + len(d.x_test), "from_cache": result.from_cache,
+    print(json.dumps({"seconds": seconds, "scan_s": scan_s, "images": len(d.x_train) + len(d.x_test),
+                      "from_cache": result.from_cache,
                       "peak_above_baseline_mb": _peak_mb() - baseline, "workers": decode_workers(),
                       "skipped": len(result.skipped), "leaks": len(result.leaks),
                       "train": len(d.x_train), "test": len(d.x_test)}))
@@ -142,7 +143,8 @@ def measure(args, scratch: Path) -> None:
     keras_s = keras_pass["seconds"] if keras_pass else float("nan")
     ratio = keras_s / ours["seconds"]
     memory_ratio = ours["peak_above_baseline_mb"] * 2**20 / FINAL_BYTES
-    print(f"ours   import  {ours['seconds']:6.2f} s  {ours['images']} images ({ours['train']} train, {ours['test']} test, "
+    print(f"ours   import  {ours['seconds']:6.2f} s  {ours['images']} images ({ours['train']} train, "
+          f"{ours['test']} test, "
           f"{ours['skipped']} skipped, {ours['leaks']} leaks), {ours['workers']} decoding threads, "
           f"peak +{ours['peak_above_baseline_mb']:.0f} MB = {memory_ratio:.2f}× the final array")
     if keras_pass:

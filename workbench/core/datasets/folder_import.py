@@ -206,7 +206,8 @@ def _requested(size, color, fit) -> dict:
         raise DatasetError(f"The colour must be {' or '.join(COLOR_MODES)}, not {color!r}.")
     if size is not None:
         try:
-            hw = [operator.index(size)] * 2 if not isinstance(size, (tuple, list)) else [operator.index(s) for s in size]
+            pair = size if isinstance(size, (tuple, list)) else (size, size)
+            hw = [operator.index(s) for s in pair]
         except TypeError:
             hw = []
         if len(hw) != 2 or isinstance(size, bool) or not all(1 <= s <= MAX_SIDE for s in hw):
