@@ -257,3 +257,17 @@ def test_a_relative_folder_is_recorded_as_an_absolute_one(tmp_path, monkeypatch)
     assert result.root == tmp_path / "set"
     monkeypatch.chdir("/")
     assert all((result.root / rel).is_file() for rel in result.train_files + result.test_files)
+
+
+def test_a_colour_image_the_size_sample_missed_still_makes_the_set_rgb(tmp_path, monkeypatch):
+    from workbench.core.datasets import folder_import
+
+    root = class_tree(tmp_path / "mostly gray", {"a": 3, "b": 3}, size=(8, 8), mode="L")
+    save(root / "b" / "zz colour.png", noise((8, 8), 77))  # sorts last: outside a one-file sample
+    monkeypatch.setattr(folder_import, "SIZE_SAMPLE", 1)
+    result = import_folder(root)
+    assert result.settings.color == "rgb" and result.dataset.x_train.shape[-1] == 3
+    assert not [p for p in result.cache_folder.iterdir() if p.name.startswith(".pixels")]  # first store removed
+    colour = dict(zip(result.train_files + result.test_files,
+                      np.concatenate([result.dataset.x_train, result.dataset.x_test])))["b/zz colour.png"]
+    assert np.array_equal(colour, np.asarray(Image.open(root / "b" / "zz colour.png")))
