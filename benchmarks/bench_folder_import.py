@@ -1,0 +1,163 @@
+"""Importing the 50,000-image CIFAR-10 JPEG tree: the workbench's import against one pass of
+`keras.utils.image_dataset_from_directory` over the same folder, in the same run.
+
+Each measurement runs in its own subprocess, so its time and peak memory are its own:
+  ours      import_folder(size=32, color="rgb") into an empty cache: scan, decode, split, cache
+  keras     image_dataset_from_directory(image_size=(32, 32)), iterated to the last batch
+  reload    import_folder again: the folder scanned, the cache memory-mapped and verified (best of 3)
+Peak memory is VmHWM minus the RSS right before the timed call (modules already imported).
+Files are read once beforehand so every contender finds them in the page cache.
+
+    python benchmarks/bench_folder_import.py                 # finds ../shared/data (benchmarks/shared_data.py)
+    python benchmarks/bench_folder_import.py --tree /tmp/c10jpeg/train   # an unpacked tree
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.shared_data import add_shared_argument, shared_data_dir  # noqa: E402
+
+TARBALL = Path("cifar10-train-jpeg") / "cifar10-train-jpeg.tar.gz"
+FINAL_BYTES = 50_000 * 32 * 32 * 3  # the uint8 array the import produces
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker(kind: str, tree: Path) -> None:
+    """One measurement in this process; prints a JSON line."""
+    if kind == "keras":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import keras
+
+        baseline = _rss_mb()
+        start = time.perf_counter()
+        ds = keras.utils.image_dataset_from_directory(str(tree), image_size=(32, 32), batch_size=256,
+                                                       shuffle=False, verbose=False)
+        n = 0
+        for _, labels in ds:
+            n += int(labels.shape[0])
+        seconds = time.perf_counter() - start
+        print(json.dumps({"seconds": seconds, "images": n, "peak_above_baseline_mb": _peak_mb() - baseline}))
+        return
+    from workbench.core.datasets.folder_import import decode_workers, import_folder
+
+    baseline = _rss_mb()
+    start = time.perf_counter()
+    result = import_folder(tree, size=32, color="rgb")
+    seconds = time.perf_counter() - start
+    d = result.dataset
+    from workbench.core.datasets.folder_scan import scan_folder
+
+    start = time.perf_counter()
+    scan_folder(tree)  # the part of a reload that checks the folder is unchanged (one stat per file)
+    scan_s = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "scan_s": scan_s, "images": len(d.x_train) + len(d.x_test),
+                      "from_cache": result.from_cache,
+                      "peak_above_baseline_mb": _peak_mb() - baseline, "workers": decode_workers(),
+                      "skipped": len(result.skipped), "leaks": len(result.leaks),
+                      "train": len(d.x_train), "test": len(d.x_test)}))
+
+
+def _run(kind: str, tree: Path, cache: Path) -> dict:
+    env = dict(os.environ, WORKBENCH_CACHE=str(cache), PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, __file__, "--worker", kind, "--tree", str(tree)], env=env,
+                         capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _warm(tree: Path) -> int:
+    total = 0
+    for folder, _, names in os.walk(tree):
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as f:
+                total += len(f.read())
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_shared_argument(parser)
+    parser.add_argument("--tree", help="an unpacked image tree to import (default: unpack the shared tarball)")
+    parser.add_argument("--worker", choices=("ours", "keras"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, Path(args.tree))
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="bench-folder-import-"))
+    try:
+        measure(args, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # the unpacked tree and the caches: 0.2 GB
+
+
+def measure(args, scratch: Path) -> None:
+    if args.tree:
+        tree = Path(args.tree)
+    else:
+        shared = shared_data_dir(args.shared)
+        tarball = shared / TARBALL if shared else None
+        if tarball is None or not tarball.is_file():
+            print(f"skipped: no {TARBALL} in the shared data folder ({shared}); pass --shared DIR or --tree DIR")
+            return
+        with tarfile.open(tarball) as tar:
+            tar.extractall(scratch / "tree", filter="data")
+        tree = scratch / "tree" / "train"
+    print(f"tree {tree}: {_warm(tree) / 1e6:.1f} MB read into the page cache; {os.cpu_count()} CPUs")
+    ours = _run("ours", tree, scratch / "cache")
+    if importlib.util.find_spec("keras") is None:
+        print("keras is not installed: the comparison is skipped")
+        keras_pass = None
+    else:
+        keras_pass = _run("keras", tree, scratch / "cache-unused")
+    reloads = [_run("ours", tree, scratch / "cache") for _ in range(3)]
+    assert not ours["from_cache"] and all(r["from_cache"] for r in reloads)
+    best = min(reloads, key=lambda r: r["seconds"])
+    keras_s = keras_pass["seconds"] if keras_pass else float("nan")
+    ratio = keras_s / ours["seconds"]
+    memory_ratio = ours["peak_above_baseline_mb"] * 2**20 / FINAL_BYTES
+    print(f"ours   import  {ours['seconds']:6.2f} s  {ours['images']} images ({ours['train']} train, "
+          f"{ours['test']} test, "
+          f"{ours['skipped']} skipped, {ours['leaks']} leaks), {ours['workers']} decoding threads, "
+          f"peak +{ours['peak_above_baseline_mb']:.0f} MB = {memory_ratio:.2f}× the final array")
+    if keras_pass:
+        print(f"keras  pass    {keras_s:6.2f} s  {keras_pass['images']} images, "
+              f"peak +{keras_pass['peak_above_baseline_mb']:.0f} MB")
+    print(f"ratio          {ratio:6.2f}× faster (target ≥ 2)")
+    times = ", ".join(f"{r['seconds']:.3f}" for r in reloads)
+    print(f"reload         {best['seconds']:6.3f} s  best of 3: {times} (target ≤ 0.2 s); of which the folder scan "
+          f"(a stat of every file, to see whether it changed) alone takes {best['scan_s']:.3f} s")
+    print(json.dumps({"ours_s": ours["seconds"], "keras_s": keras_s, "ratio": ratio,
+                      "peak_mb": ours["peak_above_baseline_mb"], "peak_vs_final": memory_ratio,
+                      "reload_s": [r["seconds"] for r in reloads]}))
+
+
+if __name__ == "__main__":
+    main()
