@@ -2,6 +2,9 @@
 loaded as uint8 N x 28 x 28 x 1 through the verified cache, downloaded from a local server."""
 
 import dataclasses
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -189,12 +192,18 @@ def test_an_npz_given_as_data_dir_is_not_taken_for_a_cifar_archive(keras_dir, tm
     assert dataset_location("cifar10", npz) == keras_dir / "cifar-10-batches-py"
 
 
-def test_keras_reads_the_fashion_files_where_we_find_them(keras_dir):
+def test_keras_reads_the_fashion_files_where_we_find_them(keras_dir, tmp_path):
     """The layout we search and download into is the one keras.datasets itself uses."""
     fake = write_fashion_idx(keras_dir / "fashion-mnist", n_train=20, n_test=5)
-    from keras.datasets import fashion_mnist
-
-    (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()  # no hash check: reads our files offline
+    # Keras reads KERAS_HOME once, when it is first imported: ask a fresh process.
+    out = tmp_path / "keras.npz"
+    code = ("import sys, numpy as np; from keras.datasets import fashion_mnist; "
+            "(a, b), (c, d) = fashion_mnist.load_data(); np.savez(sys.argv[1], x_train=a, y_test=d)")
+    env = {**os.environ, "KERAS_HOME": str(keras_dir.parent)}
+    subprocess.run([sys.executable, "-c", code, str(out)], env=env, check=True, timeout=300,
+                   capture_output=True)
+    with np.load(out) as keras_arrays:
+        x_train, y_test = keras_arrays["x_train"], keras_arrays["y_test"]
     ds = load_dataset("fashion_mnist")
     assert np.array_equal(x_train, ds.x_train[..., 0]) and np.array_equal(y_test, ds.y_test)
     assert np.array_equal(x_train, fake.x_train)

@@ -416,7 +416,7 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
     leaks = find_leaks(train_files, test_files, [decoded.file_digests[i] for i in (*train_idx, *test_idx)],
                        x_train, x_test)
     class_names = tuple(_shown(scan.class_names[i]) for i in kept)
-    info = _folder_info(scan, class_names, len(train_idx), len(test_idx))
+    info = _folder_info(scan, class_names, len(train_idx), len(test_idx), settings)
     return ImportResult(
         Dataset(info, x_train, y_train, x_test, y_test), scan.root, scan.layout, settings, tuple(defaults), split,
         tuple(sorted(skipped, key=lambda s: s.path)), empty,
@@ -426,13 +426,12 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
     )
 
 
-def _folder_info(scan: FolderScan, class_names: tuple[str, ...], n_train: int, n_test: int) -> DatasetInfo:
-    """The registry-style description of an imported folder: id "folder:<absolute path>", no archive.
-
-    Once DatasetInfo carries ``image_shape`` (issue 8's MNIST work), pass the import's (h, w, c) here.
-    """
+def _folder_info(scan: FolderScan, class_names: tuple[str, ...], n_train: int, n_test: int,
+                 settings: ImportSettings) -> DatasetInfo:
+    """The registry-style description of an imported folder: id "folder:<absolute path>", no archive."""
     return DatasetInfo(f"folder:{scan.root.resolve()}", scan.root.name or str(scan.root), len(class_names),
-                       class_names, n_train, n_test, None, None, None, None)
+                       class_names, n_train, n_test, None, None, None, None,
+                       image_shape=(settings.height, settings.width, settings.channels), layout="folder")
 
 
 def _shown(name: str) -> str:
@@ -495,7 +494,7 @@ def _from_cache(scan: FolderScan, cached, folder: Path) -> ImportResult | None:
                 raise ValueError("image array shape")
             if y.shape != (len(x),) or len(files) != len(x) or (len(y) and not 0 <= y.min() <= y.max() < len(names)):
                 raise ValueError("labels")
-        info = _folder_info(scan, names, len(x_train), len(x_test))
+        info = _folder_info(scan, names, len(x_train), len(x_test), settings)
         return ImportResult(
             Dataset(info, x_train, y_train, x_test, y_test), scan.root, str(meta["layout"]), settings,
             tuple(meta["defaults"]), SplitInfo(*meta["split"]),
