@@ -59,6 +59,13 @@ class EvaluationResult:
         return int(len(self.y_true))
 
     @property
+    def top5_note(self) -> str | None:
+        """Why top-5 is not worth showing (5 classes or fewer: it is always 100 %), or None."""
+        from workbench.core.training.topk import top5_note
+
+        return top5_note(self.num_classes)
+
+    @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
@@ -128,6 +135,8 @@ class EvaluationResult:
         os.replace(tmp, path)  # atomic: an interrupted export leaves no half file under the real name
 
     def summary(self) -> str:
+        if self.top5_note:
+            return f"{self.n} images: top-1 {self.top1:.4f} ({self.top5_note})"
         return f"{self.n} images: top-1 {self.top1:.4f}, top-{self.k} {self.top5:.4f}"
 
 
@@ -215,7 +224,7 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     if np.ndim(x) != 4:
         raise EvaluationError(f"Images must be an array of shape N×H×W×C; got shape {np.shape(x)}.")
     steps = fit_steps(x.shape[1:], model.input_shape, fit)
-    resize = any(step.startswith("resized") for step in steps)
+    resize = bool(steps)  # other size or other channels: every image goes through fit_image
     target = model_image_shape((model.input_shape[0] or x.shape[1], model.input_shape[1] or x.shape[2],
                                 model.input_shape[2]))
     start = time.perf_counter()
