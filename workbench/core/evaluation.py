@@ -224,7 +224,7 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     if np.ndim(x) != 4:
         raise EvaluationError(f"Images must be an array of shape N×H×W×C; got shape {np.shape(x)}.")
     steps = fit_steps(x.shape[1:], model.input_shape, fit)
-    resize = bool(steps)  # other size or other channels: every image goes through fit_image
+    resize = any(step.startswith("resized") for step in steps)
     target = model_image_shape((model.input_shape[0] or x.shape[1], model.input_shape[1] or x.shape[2],
                                 model.input_shape[2]))
     start = time.perf_counter()
