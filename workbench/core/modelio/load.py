@@ -606,6 +606,11 @@ def _image_shape(input_shape) -> tuple | None:
     return shape if len(shape) == 3 else None
 
 
+def images_fit_input(image_shape: tuple, input_shape) -> bool:
+    """A dataset's (h, w, c) images go into a model's input as they are (open sizes take any size)."""
+    return _shape_fits(tuple(image_shape), _image_shape(input_shape))
+
+
 def _shape_fits(image_shape: tuple, input_shape: tuple | None) -> bool:
     """A dataset's images go into this input as they are (open sizes take any size)."""
     if input_shape is None:
