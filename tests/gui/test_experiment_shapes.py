@@ -88,3 +88,27 @@ def test_five_classes_mark_top5_instead_of_showing_100_percent(qtbot):
     assert "meaningless with 5 classes" in panel.result_label.text() and "top-5 <b>" not in panel.result_label.text()
     log = panel.log_text()
     assert f"{note}, so it is not shown" in log and "top-5 –" not in log and "top-5 100" not in log
+
+
+def test_mnist_trains_in_the_window_with_grayscale_probes(qtbot, make_window, tmp_path, monkeypatch):
+    from tests.core.mnist_fixtures import write_mnist_npz
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    write_mnist_npz(tmp_path / "keras" / "datasets" / "mnist.npz", n_train=80, n_test=30)
+    window = make_window(dataset="mnist")
+    form = window.experiment
+    form.set_arch("simple_cnn")
+    form.epochs.setValue(1)
+    form.batch_size.setValue(32)
+    form.augment.setChecked(True)
+    with qtbot.waitSignal(window.training.run_ended, timeout=LONG) as ended:
+        assert window.start_training()
+    final = ended.args[0]
+    assert isinstance(final, TrainingFinished), getattr(final, "message", final)
+    started = window.training.started
+    assert started.image_shape == (28, 28, 1) and started.top5_note is None
+    assert window.training.probes.true_labels is not None and len(window.training.probes.true_labels) == 25
+    log = window.training.log_text()
+    assert "Images 28×28×1 · augmentation: random crop (4-pixel padding) only — no flips" in log
+    assert "top-5 <b>" in window.training.result_label.text()  # 10 classes: top-5 is shown
+    wait_idle(qtbot, window)
