@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.core.mnist_fixtures import write_mnist_npz
 from tests.gui.conftest import LOAD_TIMEOUT
 from workbench.core.datasets import DATASETS
 from workbench.gui.panels.classify import ClassifyPanel
@@ -58,7 +57,8 @@ def shapes_gray_file(tmp_path_factory):
     return str(path)
 
 
-def test_evaluate_picks_mnist_for_a_28x28x1_model_with_10_outputs(qtbot, evaluate_panel, classify_panel, digits_file):
+def test_evaluate_picks_mnist_for_a_28x28x1_model_with_10_outputs(qtbot, evaluate_panel, classify_panel,
+                                                                  digits_file):
     assert evaluate_panel.dataset_combo.currentData() == "cifar10"  # the first entry, before any model
     with qtbot.waitSignal(evaluate_panel.model_loaded, timeout=LOAD_TIMEOUT) as loaded:
         evaluate_panel.open_model(digits_file)
@@ -71,12 +71,13 @@ def test_evaluate_picks_mnist_for_a_28x28x1_model_with_10_outputs(qtbot, evaluat
     assert classify_panel.dataset_combo.currentData() == "mnist"
 
 
-def test_evaluate_shows_warnings_fitting_steps_and_marks_top5_with_5_classes(qtbot, evaluate_panel,
-                                                                             shapes_gray_file):
+def test_evaluate_shows_warnings_fitting_steps_and_marks_top5_with_5_classes(
+        qtbot, evaluate_panel, shapes_gray_file):
     with qtbot.waitSignal(evaluate_panel.model_loaded, timeout=LOAD_TIMEOUT):
         evaluate_panel.open_model(shapes_gray_file)
     status = evaluate_panel.score_label.text()
-    assert status.startswith("Model ready — press Evaluate. ⚠ shapes_gray.h5 records 3 class names but has 5 outputs")
+    assert status.startswith(
+        "Model ready — press Evaluate. ⚠ shapes_gray.h5 records 3 class names but has 5 outputs")
     assert evaluate_panel.dataset_combo.currentData() == "builtin"  # the only 5-class set
     evaluate_panel.set_limit(40)
     with qtbot.waitSignal(evaluate_panel.evaluation_finished, timeout=60_000) as done:

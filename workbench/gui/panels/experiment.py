@@ -395,6 +395,9 @@ class ExperimentPanel(QWidget):
         spec = ARCHITECTURES[self.arch_name()]
         self.arch_description.setText(spec.description)
         self._set_train_problem(self._problem_text())
+        # Flips only where a mirror image keeps its class (not digits): the box says what it will do.
+        self.augment.setText("random crop + horizontal flip" if info.mirror_safe else
+                             "random crop (no flips: mirrored images change class)")
         count = self.param_count()
         target = f"{self.num_classes()} classes, {shape_text(self.image_shape())} images"
         if self._train_problem:
