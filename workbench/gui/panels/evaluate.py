@@ -57,7 +57,7 @@ class EvaluationRun:
     dataset_id: str
     result: object  # workbench.core.evaluation.EvaluationResult
     coarse: object | None  # the 20-superclass result for CIFAR-100, else None
-    images: np.ndarray  # uint8 N x H x W x 3, row i is result image i
+    images: np.ndarray  # uint8 N x H x W x C, row i is result image i
 
 
 def run_evaluation(loaded, dataset_id: str, data_dir: str | None, limit: int, progress=None, cancel=None) -> EvaluationRun:
