@@ -43,7 +43,11 @@ def test_train_reports_json_and_epoch_lines(trained):
     assert [e["epoch"] for e in result["epochs"]] == [1, 2, 3]
     assert Path(result["model_path"]).is_file()
     assert Path(result["model_path"]).suffix == ".h5"
-    assert 0.0 <= result["test_top1"] <= result["test_top5"] <= 1.0
+    assert 0.0 <= result["test_top1"] <= 1.0
+    # 5 classes: top-5 is always 100 %, so it is null with the reason, not a meaningless 1.0
+    assert result["test_top5"] is None and all(e["top5"] is None and e["val_top5"] is None for e in result["epochs"])
+    assert result["top5_note"] == "top-5 is meaningless with 5 classes (every answer is among the top 5)"
+    assert "top5" not in proc.stderr.splitlines()[-2]  # the epoch lines leave it out too
     assert result["test_top1"] > 0.5  # the built-in set is easy: a real network learns it
     assert sum("epoch" in line for line in proc.stderr.splitlines()) >= 3  # one line per epoch
     run_dir = Path(result["run_dir"])
@@ -57,6 +61,7 @@ def test_evaluate_matches_a_direct_computation(trained):
     assert proc.returncode == 0, proc.stderr[-3000:]
     ev = last_json(proc.stdout)
     assert set(ev) >= {"top1", "top5", "n"}
+    assert ev["top5"] is None and "meaningless with 5 classes" in ev["top5_note"]
     from workbench.core.datasets import load_dataset
 
     assert ev["n"] == len(load_dataset("builtin").y_test)

@@ -144,13 +144,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     x, y = data.x_test[: args.limit], data.y_test[: args.limit]
     with Progress("evaluating", len(y), unit="images") as bar:
         result = evaluate(loaded, x, y, data.class_names, fit=args.fit, progress=lambda done, _: bar.update(done))
+    note = result.top5_note  # 5 classes or fewer: top-5 is always 100 %, so it is not reported
     if args.json:
-        emit_json({"top1": result.top1, "top5": result.top5, "k": result.k, "n": result.n,
-                   "per_class_accuracy": result.per_class(), "steps": list(result.steps),
+        facts = {"top1": result.top1, "top5": None if note else result.top5, "k": result.k, "n": result.n}
+        if note:
+            facts["top5_note"] = note
+        emit_json({**facts, "per_class_accuracy": result.per_class(), "steps": list(result.steps),
                    "model": _model_facts(loaded)})
         return 0
+    top5 = f"({note})" if note else f"top-{result.k} {100 * result.top5:.2f}%"
     print(f"{sanitize(Path(args.model).name)} on {args.dataset} test ({result.n} images): "
-          f"top-1 {100 * result.top1:.2f}%  top-{result.k} {100 * result.top5:.2f}%")
+          f"top-1 {100 * result.top1:.2f}%  {top5}")
     for name, acc in result.per_class().items():
         shown = "   no images" if acc is None else f"{100 * acc:5.1f}%"
         print(f"  {sanitize(name, 40):<16} {shown}")

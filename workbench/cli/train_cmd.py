@@ -28,18 +28,20 @@ RUN_OPTIONS = {
 }
 
 
-def _epoch_line(event: Any) -> str:
+def _epoch_line(event: Any, top5: bool = True) -> str:
+    """One epoch's figures; `top5=False` leaves top-5 out (5 classes or fewer: it is always 100 %)."""
     def pct(v: float | None) -> str:
         return "   -  " if v is None else f"{100 * v:5.1f}%"
 
     val = ""
     if event.val_top1 is not None:
-        val = f"  val loss {event.val_loss:.4f} top1 {pct(event.val_top1)} top5 {pct(event.val_top5)}"
+        val = f"  val loss {event.val_loss:.4f} top1 {pct(event.val_top1)}"
+        val += f" top5 {pct(event.val_top5)}" if top5 else ""
     best = "  *best" if event.is_best else ""
     return (
-        f"epoch {event.epoch + 1:>3}/{event.epochs}  loss {event.loss:.4f} top1 {pct(event.top1)} "
-        f"top5 {pct(event.top5)}{val}  lr {event.learning_rate:.2e}  {event.seconds:.1f}s "
-        f"{event.images_per_sec:,.0f} img/s{best}"
+        f"epoch {event.epoch + 1:>3}/{event.epochs}  loss {event.loss:.4f} top1 {pct(event.top1)}"
+        + (f" top5 {pct(event.top5)}" if top5 else "")
+        + f"{val}  lr {event.learning_rate:.2e}  {event.seconds:.1f}s {event.images_per_sec:,.0f} img/s{best}"
     )
 
 
@@ -87,6 +89,7 @@ class _Reporter:
         self.log = log
         self.tty = log.isatty() if tty is None else tty
         self.epochs: list[dict[str, Any]] = []
+        self.top5_note: str | None = None  # why top-5 is left out (5 classes or fewer), once the run says
         self._bar: Progress | None = None
 
     def _print(self, text: str) -> None:
@@ -108,6 +111,10 @@ class _Reporter:
                 f"{event.train_images} train / {event.val_images} validation images, {event.device}{resumed}"
             )
             self._print(f"run directory: {sanitize(event.run_dir, MAX_MESSAGE_CHARS)}")
+            self.top5_note = event.top5_note
+            shape = "×".join(str(d) for d in event.image_shape)
+            self._print(f"images {shape}, {event.augmentation}"
+                        + (f"; {event.top5_note}, so it is not reported" if event.top5_note else ""))
         elif isinstance(event, BatchProgress) and self.tty:
             if self._bar is None:
                 self._bar = Progress(f"epoch {event.epoch + 1}", event.steps, unit="batches",
@@ -116,23 +123,28 @@ class _Reporter:
         elif isinstance(event, EpochEnded):
             self.epochs.append({
                 "epoch": event.epoch + 1, "loss": finite(event.loss), "top1": finite(event.top1),
-                "top5": finite(event.top5), "val_loss": finite(event.val_loss),
-                "val_top1": finite(event.val_top1), "val_top5": finite(event.val_top5),
+                "top5": None if self.top5_note else finite(event.top5), "val_loss": finite(event.val_loss),
+                "val_top1": finite(event.val_top1), "val_top5": None if self.top5_note else finite(event.val_top5),
                 "lr": finite(event.learning_rate), "seconds": event.seconds,
                 "images_per_sec": event.images_per_sec,
             })
-            self._print(_epoch_line(event))
+            self._print(_epoch_line(event, top5=self.top5_note is None))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.training import TrainingFailed, TrainingFinished, TrainingStopped, train
+    from workbench.core.datasets import DatasetError
     from workbench.core.training.errors import TrainingError
+    from workbench.core.training.inputs import input_problem_for
     from workbench.core.training.session import check_run_folder
 
     try:
         config = _resume_config(args) if args.resume is not None else _new_config(args)
+        problem = input_problem_for(config)  # a network that cannot take the images: refused, nothing written
+        if problem:
+            raise CliError(problem)
         check_run_folder(config)  # a folder we may not use is a usage error, refused before any work
-    except (ValueError, TrainingError) as exc:
+    except (ValueError, TrainingError, DatasetError) as exc:
         raise CliError(str(exc)) from None
     if args.download:
         from workbench.core.datasets import dataset_available, download_dataset
@@ -166,12 +178,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"status": type(final).__name__.removeprefix("Training").lower(),
                               "run_dir": final.run_dir, "model_path": getattr(final, "model_path", None),
                               "test_top1": finite(getattr(final, "test_top1", None)),
-                              "test_top5": finite(getattr(final, "test_top5", None)),
+                              "test_top5": None if report.top5_note else finite(getattr(final, "test_top5", None)),
                               "epochs": report.epochs}
+    if report.top5_note:
+        result["top5_note"] = report.top5_note  # why every top5 above is null
     model = sanitize(getattr(final, "model_path", None), MAX_MESSAGE_CHARS)
     if isinstance(final, TrainingFinished):
         result["best_model_path"] = final.best_model_path
-        summary = (f"test top-1 {100 * final.test_top1:.2f}%  top-5 {100 * final.test_top5:.2f}%"
+        top5 = f"  top-5 {100 * final.test_top5:.2f}%" if final.test_top5 is not None and not report.top5_note else ""
+        summary = (f"test top-1 {100 * final.test_top1:.2f}%{top5}"
                    if final.test_top1 is not None else "no test split evaluated")
         print(f"finished: {summary}; model saved to {model}", file=log, flush=True)
     elif isinstance(final, TrainingStopped):
@@ -223,7 +238,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--seed", type=int,
                    help=f"random seed for the split, shuffles and initial weights (default: {_default('seed')})")
     p.add_argument("--augment", action="store_true", default=None,
-                   help="random crop with padding and horizontal flip")
+                   help="random crop with padding, and horizontal flip where a mirrored image keeps its class "
+                        "(not for MNIST digits)")
     p.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                    help=f"how the learning rate changes (default: {_default('lr_schedule')})")
     p.add_argument("--label-smoothing", type=float, metavar="AMOUNT",

@@ -59,6 +59,13 @@ class EvaluationResult:
         return int(len(self.y_true))
 
     @property
+    def top5_note(self) -> str | None:
+        """Why top-5 is not worth showing (5 classes or fewer: it is always 100 %), or None."""
+        from workbench.core.training.topk import top5_note
+
+        return top5_note(self.num_classes)
+
+    @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
@@ -128,6 +135,8 @@ class EvaluationResult:
         os.replace(tmp, path)  # atomic: an interrupted export leaves no half file under the real name
 
     def summary(self) -> str:
+        if self.top5_note:
+            return f"{self.n} images: top-1 {self.top1:.4f} ({self.top5_note})"
         return f"{self.n} images: top-1 {self.top1:.4f}, top-{self.k} {self.top5:.4f}"
 
 

@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
 
         self.experiment.dataset_changed.connect(self._on_dataset_changed)
         self.experiment.arch_changed.connect(self._on_arch_changed)
+        self.experiment.train_problem_changed.connect(self._on_train_problem)
+        self.training.set_start_problem(self.experiment.train_problem())
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.browser.data_dir_chosen.connect(self._on_data_dir_chosen)
         self.browser.dataset_loaded.connect(self._on_dataset_loaded)
@@ -207,7 +209,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         running = self.training.is_running()
-        self.start_action.setEnabled(not running)
+        self.start_action.setEnabled(not running and not self.experiment.train_problem())
         self.stop_action.setEnabled(running)
         self.resume_action.setEnabled(self.training.can_resume())
         self.experiment.setEnabled(not running)
@@ -260,9 +262,14 @@ class MainWindow(QMainWindow):
                     and not getattr(self.evaluate.setup, "busy", False):
                 self.offer_to_evaluate(self._offer, evaluate_now=False)  # the last run's model, ready to go
 
+    @Slot(str)
+    def _on_train_problem(self, problem: str) -> None:
+        self.training.set_start_problem(problem)  # Train is disabled, with the reason beside it
+        self._update_actions()
+
     def _show_model(self) -> None:
         self.model_view.show_model(self.experiment.arch_name(), self.experiment.num_classes(),
-                                   self.experiment.options())
+                                   self.experiment.options(), input_shape=self.experiment.image_shape())
 
     @Slot(str)
     def _on_data_dir_chosen(self, path: str) -> None:

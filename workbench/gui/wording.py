@@ -6,7 +6,12 @@ import re
 
 from workbench.core.datasets import DATASETS, search_roots
 
-ARCHIVE_MB = {"cifar10": 163, "cifar100": 161, "cifar100-coarse": 161}  # official archive sizes, for the button text
+_CIFAR_ARCHIVE_MB = {"cifar10": 163, "cifar100": 161, "cifar100-coarse": 161}  # official archive sizes (MiB)
+# What Download fetches, for the button text: the CIFAR archives, or the sum of a set's official files.
+ARCHIVE_MB = {
+    **_CIFAR_ARCHIVE_MB,
+    **{ds: max(1, round(sum(f.size for f in info.files) / 2**20)) for ds, info in DATASETS.items() if info.files},
+}
 
 # CLI phrases a core message may hold -> what the user does in the window instead
 _CLI_TO_WINDOW = (

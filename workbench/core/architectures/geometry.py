@@ -16,8 +16,10 @@ from typing import Any
 # At 512×512 resnet_wide's layer outputs already take 1.3 GB per training image (summed from its
 # layer shapes) and simple_cnn's flattened head has 126 M parameters; larger is not a "small CNN".
 MAX_SIDE = 512
-IMAGE_CHANNELS = (1, 3, 4)  # grayscale, RGB, RGBA: what an image import produces
-_CHANNEL_WORDS = "1 (grayscale), 3 (RGB) or 4 (RGBA)"
+# Grayscale or RGB: what an image import produces and what classify feeds (transparency is flattened
+# onto white), so a network is only built for inputs that images can fill; model files agree (inspect).
+IMAGE_CHANNELS = (1, 3)
+_CHANNEL_WORDS = "1 (grayscale) or 3 (RGB)"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,9 @@ class DatasetInfo:
     image_shape: tuple[int, int, int] = (32, 32, 3)  # height, width, channels of every image
     layout: str = "cifar"  # on disk: "cifar" (pickled batches), "npz" (mnist.npz), "idx" (IDX .gz files), "generated"
     files: tuple[SourceFile, ...] = ()  # the official files of an "npz" or "idx" layout, in download order
+    # A mirrored image shows the same class: augmentation may flip it. Not so for digits (a mirrored 2,
+    # 3, 7 is no digit); clothing, objects and photos keep their class in a mirror.
+    mirror_safe: bool = True
 
 
 CIFAR10_CLASSES = (
@@ -115,7 +118,7 @@ DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
         "mnist", "MNIST (handwritten digits)", 10, MNIST_CLASSES, 60_000, 10_000,
         None, None, KERAS_BASE_URL, None,
-        image_shape=(28, 28, 1), layout="npz", files=MNIST_FILES,
+        image_shape=(28, 28, 1), layout="npz", files=MNIST_FILES, mirror_safe=False,
     ),
     "fashion_mnist": DatasetInfo(
         "fashion_mnist", "Fashion-MNIST (clothing)", 10, FASHION_MNIST_CLASSES, 60_000, 10_000,

@@ -128,8 +128,10 @@ def image_input_problem(name: str, input_shape, num_inputs: int | None = 1) -> s
                 "so classify and evaluate cannot feed it.")
     if input_shape is None:
         return None
+    from workbench.core.architectures import IMAGE_CHANNELS
+
     shape = tuple(input_shape)
-    if len(shape) != 3 or shape[-1] not in (1, 3, None):
+    if len(shape) != 3 or shape[-1] not in (*IMAGE_CHANNELS, None):  # the channels our networks take, too
         return (f"{name} takes {describe_input(shape)}, not single images (height×width×1 or ×3), "
                 "so it is not an image classifier this workbench can use.")
     h, w = shape[0], shape[1]

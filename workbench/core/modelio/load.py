@@ -47,7 +47,8 @@ from .quiet import quiet_keras_logs
 from .scaling import find_input_scaling
 
 DEFAULT_BATCH_SIZE = 256
-# Which dataset's class names a foreign model gets, by its number of outputs.
+# Which dataset's class names a foreign model gets, by its number of outputs, when its input shape
+# does not pick one (see dataset_for_model: a 28×28×1 model with 10 outputs gets MNIST's).
 DATASET_BY_CLASS_COUNT = {10: "cifar10", 100: "cifar100", 20: "cifar100-coarse"}
 
 
@@ -429,16 +430,19 @@ def build_from_config(config: dict, *, trust: bool = False, source: str = "the m
 
 
 def load_weights_into(path, architecture, *, trust: bool = False, class_names: Sequence[str] | None = None,
-                      preprocessing=None, dataset_id: str | None = None, **arch_options) -> LoadedModel:
+                      preprocessing=None, dataset_id: str | None = None, input_shape=None,
+                      **arch_options) -> LoadedModel:
     """Loads a weights-only file into an architecture (see `open_model`); ModelLoadError with one sentence.
 
-    `architecture` is one of ours by name (built for the file's class count), a path to a JSON
-    architecture file (a Keras `to_json()`, any version), or a Keras model.
+    `architecture` is one of ours by name (built for the file's class count and for `input_shape`, else
+    the input size recorded in the file or the one its weights fit), a path to a JSON architecture
+    file (a Keras `to_json()`, any version), or a Keras model.
     """
     from .open import open_model
 
     return open_model(path, architecture=architecture, trust=trust, class_names=class_names,
-                      preprocessing=preprocessing, dataset_id=dataset_id, arch_options=arch_options).require()
+                      preprocessing=preprocessing, dataset_id=dataset_id, arch_options=arch_options,
+                      input_shape=input_shape).require()
 
 
 def read_architecture_json(arch_path: Path) -> dict:
@@ -460,47 +464,91 @@ def read_architecture_json(arch_path: Path) -> dict:
     return config
 
 
+def _candidate_shapes(info: ModelFileInfo, input_shape) -> list[tuple[int, int, int]]:
+    """Input shapes to build one of our networks for a weights-only file, most likely first: the caller's,
+    the one recorded in the file, then every registered dataset's (the weights decide among those)."""
+    from workbench.core.architectures import INPUT_SHAPE
+    from workbench.core.datasets import DATASETS
+
+    recorded = (info.metadata or {}).get("input_shape")
+    given = [tuple(s) for s in (input_shape, recorded) if s is not None]
+    if given:
+        return given[:1]
+    shapes = [INPUT_SHAPE, *(v.image_shape for v in DATASETS.values())]
+    return list(dict.fromkeys(tuple(s) for s in shapes))
+
+
+def _fill_weights(model, info: ModelFileInfo, name: str) -> list[str]:
+    if info.kind == KERAS3_WEIGHTS:
+        try:
+            from keras.src.saving import saving_lib
+
+            saving_lib.load_weights_only(model, info.path)
+        except Exception as exc:  # noqa: BLE001
+            raise ModelLoadError(f"The weights in {name} do not fit this architecture ({_short(exc)}).") from None
+        return []
+    import h5py
+
+    with h5py.File(info.path, "r") as f:
+        group = f["model_weights"] if "model_weights" in f else f
+        return _assign(model, group, name)
+
+
+def _our_network(info: ModelFileInfo, architecture: str, choices: "Choices", arch_options: dict | None,
+                 input_shape) -> tuple[Any, list[str]]:
+    """One of our networks built for the shape its weights were trained at, with the weights in it."""
+    from workbench.core.architectures import ARCHITECTURES, build_model, shape_text
+
+    name = Path(info.path).name
+    if architecture not in ARCHITECTURES:
+        raise ModelLoadError(f"Unknown architecture {sanitize(repr(architecture), 60)}; "
+                             f"choose one of {', '.join(ARCHITECTURES)}.")
+    classes = info.num_classes or len(choices.class_names or ()) or 10
+    shapes = _candidate_shapes(info, input_shape)
+    failure: ModelLoadError | None = None
+    for shape in shapes:
+        try:
+            model = build_model(architecture, classes, input_shape=shape, **(arch_options or {}))
+        except Exception as exc:  # noqa: BLE001
+            failure = ModelLoadError(f"Could not build {architecture} for {classes} classes and "
+                                     f"{shape_text(shape)} images ({_short(exc)}).")
+            continue
+        try:
+            notes = _fill_weights(model, info, name)
+        except ModelLoadError as exc:
+            failure = exc  # weights of another input size: try the next shape
+            continue
+        if len(shapes) > 1:
+            notes.append(f"Built {architecture} for {shape_text(shape)} images, the input size its weights fit.")
+        return model, notes
+    raise failure  # type: ignore[misc]
+
+
 def load_weights(info: ModelFileInfo, architecture, *, trust: bool = False, choices: "Choices",
-                 arch_options: dict | None = None) -> LoadedModel:
-    """A weights-only file (already inspected) loaded into `architecture` (see `load_weights_into`)."""
-    path, name = info.path, Path(info.path).name
+                 arch_options: dict | None = None, input_shape=None) -> LoadedModel:
+    """A weights-only file (already inspected) loaded into `architecture` (see `load_weights_into`).
+
+    One of our networks (by name) is built for `input_shape` if given, else the shape recorded in the
+    file, else the first registered dataset's image shape whose network the weights fit.
+    """
+    name = Path(info.path).name
     ours, scaling = False, None
     if isinstance(architecture, (str, os.PathLike)) and Path(architecture).suffix.lower() == ".json":
         arch_path = Path(architecture)
         config = read_architecture_json(arch_path)
         scaling = find_input_scaling(config)
         model, notes = build_from_config(config, trust=trust, source=arch_path.name)
+        notes += _fill_weights(model, info, name)
     elif isinstance(architecture, str):
-        from workbench.core.architectures import ARCHITECTURES, build_model
-
-        if architecture not in ARCHITECTURES:
-            raise ModelLoadError(f"Unknown architecture {sanitize(repr(architecture), 60)}; "
-                                 f"choose one of {', '.join(ARCHITECTURES)}.")
-        classes = info.num_classes or len(choices.class_names or ()) or 10
-        try:
-            model = build_model(architecture, classes, **(arch_options or {}))
-        except Exception as exc:  # noqa: BLE001
-            raise ModelLoadError(f"Could not build {architecture} for {classes} classes ({_short(exc)}).") from None
-        notes, ours = [], True
+        model, notes = _our_network(info, architecture, choices, arch_options, input_shape)
+        ours = True
     else:
         model, notes = architecture, []
         try:
             scaling = find_input_scaling({"class_name": "Functional", "config": model.get_config()})
         except Exception:  # noqa: BLE001 - a model without a config simply has no recorded scaling
             scaling = None
-    if info.kind == KERAS3_WEIGHTS:
-        try:
-            from keras.src.saving import saving_lib
-
-            saving_lib.load_weights_only(model, path)
-        except Exception as exc:  # noqa: BLE001
-            raise ModelLoadError(f"The weights in {name} do not fit this architecture ({_short(exc)}).") from None
-    else:
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            group = f["model_weights"] if "model_weights" in f else f
-            notes += _assign(model, group, name)
+        notes += _fill_weights(model, info, name)
     return _finish_loading(model, info, notes, choices, scaling, ours=ours)
 
 
@@ -552,16 +600,66 @@ def detect_logits(model, preprocessing: PreprocessingSpec, metadata: dict | None
     return not (np.all(y >= -1e-6) and np.allclose(y.sum(axis=1), 1.0, atol=1e-3))
 
 
-def default_class_names(num_classes: int) -> tuple[tuple[str, ...], str | None]:
-    """Class names of the CIFAR set with this many classes, else "class 0".."class N-1"."""
-    dataset_id = DATASET_BY_CLASS_COUNT.get(num_classes)
+def _image_shape(input_shape) -> tuple | None:
+    """A model's (h, w, c) input with open sizes as None, or None when it is not an image input."""
+    shape = tuple(input_shape) if input_shape is not None else ()
+    return shape if len(shape) == 3 else None
+
+
+def images_fit_input(image_shape: tuple, input_shape) -> bool:
+    """A dataset's (h, w, c) images go into a model's input as they are (open sizes take any size)."""
+    return _shape_fits(tuple(image_shape), _image_shape(input_shape))
+
+
+def _shape_fits(image_shape: tuple, input_shape: tuple | None) -> bool:
+    """A dataset's images go into this input as they are (open sizes take any size)."""
+    if input_shape is None:
+        return False
+    return all(want is None or want == have for want, have in zip(input_shape, image_shape))
+
+
+def dataset_for_model(num_classes: int, input_shape=None, prefer: str | None = None) -> str | None:
+    """The registered dataset a model with `num_classes` outputs most likely belongs to, or None.
+
+    Among the datasets with that many classes: `prefer` if it is one, else the first whose images fit
+    the model's input as they are (28×28×1 -> MNIST, 32×32×3 -> CIFAR-10), else the first by class
+    count (DATASET_BY_CLASS_COUNT, then registry order).
+    """
+    from workbench.core.datasets import DATASETS
+
+    same = [k for k, v in DATASETS.items() if v.num_classes == num_classes and len(v.class_names) == num_classes]
+    if prefer in same:
+        return prefer
+    first = DATASET_BY_CLASS_COUNT.get(num_classes)
+    same.sort(key=lambda k: k != first)  # stable: the well-known set first, then registry order
+    shape = _image_shape(input_shape)
+    fitting = [k for k in same if _shape_fits(DATASETS[k].image_shape, shape)]
+    return (fitting or same or [None])[0]
+
+
+def default_class_names(num_classes: int, input_shape=None) -> tuple[tuple[str, ...], str | None]:
+    """Class names of the registered dataset with this many classes whose images fit `input_shape`
+    (see `dataset_for_model`), else "class 0".."class N-1"."""
+    dataset_id = dataset_for_model(num_classes, input_shape)
     if dataset_id is not None:
         from workbench.core.datasets import DATASETS
 
-        info = DATASETS.get(dataset_id)
-        if info is not None and len(info.class_names) == num_classes:
-            return tuple(info.class_names), dataset_id
+        return tuple(DATASETS[dataset_id].class_names), dataset_id
     return tuple(f"class {i}" for i in range(num_classes)), None
+
+
+def _assumed_because(num_classes: int, dataset_id: str, input_shape) -> str:
+    """Why `dataset_id` was assumed for a model: its class count, and its input where that decided it."""
+    from workbench.core.architectures import shape_text
+    from workbench.core.datasets import DATASETS
+
+    info = DATASETS[dataset_id]
+    shape = _image_shape(input_shape)
+    if _shape_fits(info.image_shape, shape) and sum(
+            v.num_classes == num_classes for v in DATASETS.values()) > 1:
+        return (f"the model has {num_classes} outputs and takes {shape_text(d or '?' for d in shape)} images "
+                f"like {info.title.split(' (')[0]}")
+    return f"the model has {num_classes} outputs"
 
 
 @dataclass(frozen=True)
@@ -596,8 +694,8 @@ def choose_preprocessing(info: ModelFileInfo, choices: Choices, scaling: str | N
     return DEFAULT_FOREIGN, GUESSED_PREPROCESSING, True
 
 
-def choose_class_names(info: ModelFileInfo, choices: Choices,
-                       num_classes: int) -> tuple[tuple[str, ...], str | None, str]:
+def choose_class_names(info: ModelFileInfo, choices: Choices, num_classes: int,
+                       input_shape=None) -> tuple[tuple[str, ...], str | None, str]:
     """(names, dataset id, source): the caller's > saved in the file > remembered > by class count."""
     name = Path(info.path).name
     meta = info.metadata or {}
@@ -616,12 +714,12 @@ def choose_class_names(info: ModelFileInfo, choices: Choices,
     if source in DATASETS and len(DATASETS[source].class_names) == num_classes:
         return (tuple(DATASETS[source].class_names), source,
                 f"remembered for this file ({DATASETS[source].title})")
-    names, dataset_id = default_class_names(num_classes)
+    names, dataset_id = default_class_names(num_classes, input_shape)
     mismatch = f" (the file's {len(saved)} saved names do not fit)" if saved else ""
     if dataset_id is not None:
         title = DATASETS[dataset_id].title
-        return names, dataset_id, (f"assumed {title} because the model has {num_classes} outputs and the file "
-                                   f"records no class names{mismatch}")
+        why = _assumed_because(num_classes, dataset_id, input_shape)
+        return names, dataset_id, f"assumed {title} because {why} and the file records no class names{mismatch}"
     return names, None, f"invented names (class 0 … class {num_classes - 1}): the file records no class names{mismatch}"
 
 
@@ -646,7 +744,7 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
     if num_classes < 2:
         raise ModelLoadError(f"{name} has a single output value, so it is not a classifier.")
     spec, reason, guessed = choose_preprocessing(info, choices, scaling, ours)
-    names, dataset_id, names_source = choose_class_names(info, choices, num_classes)
+    names, dataset_id, names_source = choose_class_names(info, choices, num_classes, input_shape)
     warnings = info.metadata_problems
     saved = (info.metadata or {}).get("class_names")
     if saved and len(saved) != num_classes:

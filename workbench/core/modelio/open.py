@@ -63,11 +63,13 @@ class ModelOpening:
 def open_model(path: str | os.PathLike, *, trust: bool = False, architecture: Any = None,
                preprocessing: Any = None, preprocessing_reason: str = CHOSEN_PREPROCESSING,
                class_names: Sequence[str] | None = None, class_names_source: str = CLASS_NAMES_GIVEN,
-               dataset_id: str | None = None, arch_options: dict | None = None) -> ModelOpening:
+               dataset_id: str | None = None, arch_options: dict | None = None,
+               input_shape: Sequence[int] | None = None) -> ModelOpening:
     """Inspects `path` once and loads it when nothing is missing; never raises for a bad file.
 
     `architecture` (one of ours by name, a JSON architecture path, or a Keras model) is used only for
-    weights-only files. `preprocessing` / `class_names` override the file, the per-file memory and the
+    weights-only files (`input_shape`: the images one of ours is built for; by default the size recorded
+    in the file or the one its weights fit). `preprocessing` / `class_names` override the file, the per-file memory and the
     guesses; `preprocessing_reason` / `class_names_source` say in the user's words where they came from
     (e.g. "chosen with --preprocessing", "--labels names.txt").
     """
@@ -103,7 +105,8 @@ def open_model(path: str | os.PathLike, *, trust: bool = False, architecture: An
         if info.kind == FULL_MODEL:
             loaded = load_full_model(info, trust=trust, choices=choices)
         else:
-            loaded = load_weights(info, architecture, trust=trust, choices=choices, arch_options=arch_options)
+            loaded = load_weights(info, architecture, trust=trust, choices=choices, arch_options=arch_options,
+                                  input_shape=input_shape)
     except ModelLoadError as exc:
         text = str(exc)
         if not trust and "Lambda layer with Python code" in text:  # found only after the legacy fixers

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-PAD = 4  # pixels of zero padding before the random 32x32 crop
+PAD = 4  # pixels of zero padding before the random crop back to the image size
 
 
-def crop_and_flip(images: Any, seed: int | None = None) -> Any:
-    """Per-image random crop (after 4-pixel zero padding) and horizontal flip of an (N, H, W, C) batch.
+def crop_and_flip(images: Any, seed: int | None = None, *, flip: bool = True) -> Any:
+    """Per-image random crop (after 4-pixel zero padding) and, with `flip`, horizontal flip of an
+    (N, H, W, C) batch. `flip=False` for data whose mirror image is another class (digits).
 
     Works on uint8 without converting, so augmentation adds no float copy of the batch.
     """
@@ -24,5 +25,7 @@ def crop_and_flip(images: Any, seed: int | None = None) -> Any:
     # Two batched gathers crop every image at its own offset in one op each.
     out = tf.gather(padded, rows, axis=1, batch_dims=1)
     out = tf.gather(out, cols, axis=2, batch_dims=1)
-    flip = tf.random.uniform([n], 0, 2, dtype=tf.int32, seed=None if seed is None else seed + 2) > 0
-    return tf.where(flip[:, None, None, None], tf.reverse(out, axis=[2]), out)
+    if not flip:
+        return out
+    flipped = tf.random.uniform([n], 0, 2, dtype=tf.int32, seed=None if seed is None else seed + 2) > 0
+    return tf.where(flipped[:, None, None, None], tf.reverse(out, axis=[2]), out)

@@ -22,7 +22,7 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     val_split: float = 0.2
-    augment: bool = False  # random crop with 4-pixel padding + horizontal flip
+    augment: bool = False  # random crop with 4-pixel padding + horizontal flip (where the dataset is mirror-safe)
     lr_schedule: str = "constant"
     label_smoothing: float = 0.0
     early_stopping_patience: int = 0  # 0 = off; epochs without val improvement before stopping

@@ -20,8 +20,10 @@ from workbench.core.training.config import TrainConfig
 from workbench.core.training.errors import TrainingError, write_failure_sentence
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingStarted
 from workbench.core.training.finish import kept_model_sentence, outcome, save_best, save_last_good, write_result
+from workbench.core.training.inputs import augmentation_text, input_problem_for
 from workbench.core.training.rundir import HISTORY_FILE, LOGS_DIR, HistoryWriter
 from workbench.core.training.session import RunSession, check_run_folder, claim_run_dir, discard_empty_run, write_config
+from workbench.core.training.topk import TOP_K, top5_meaningful, top5_note
 
 PROGRESS_INTERVAL_S = 0.1  # BatchProgress at most ~10 per second
 
@@ -32,7 +34,6 @@ def train(
     stop: threading.Event | None = None,
 ) -> TrainingEvent:
     """Train, reporting events to ``on_event``; return the final event (never raises for bad input)."""
-    ensure_tensorflow()
     emit = on_event or (lambda event: None)
     run = RunSession(config)
     try:
@@ -105,22 +106,27 @@ def _check_inputs(config: TrainConfig) -> None:
     if config.dataset not in DATASETS:
         raise TrainingError(f"Unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}.")
     resolve_options(config.arch, **config.arch_options)  # ValueError names the bad name or option
+    problem = input_problem_for(config)  # before the data or TensorFlow loads: nothing is written
+    if problem:
+        raise TrainingError(problem)
     check_run_folder(config)  # before the dataset loads: a refused folder is refused at once
 
 
-def _build(run: RunSession, setup: Any, num_classes: int) -> None:
+def _build(run: RunSession, setup: Any, num_classes: int, image_shape: tuple[int, int, int]) -> None:
     from workbench.core.architectures import build_model
     from workbench.core.metrics import TopKAccuracy
     from workbench.core.training.optim import make_loss, make_optimizer
 
     config = run.config
+    metrics = [TopKAccuracy(k=1, name="top1")]
+    if top5_meaningful(num_classes):  # with 5 classes or fewer top-5 is always 1: not measured at all
+        metrics.append(TopKAccuracy(k=TOP_K, name="top5"))
     with setup.strategy.scope():
-        model = build_model(config.arch, num_classes, **config.arch_options)
+        model = build_model(config.arch, num_classes, input_shape=image_shape, **config.arch_options)
         model.compile(
             optimizer=make_optimizer(config, run.splits.steps_per_epoch),
             loss=make_loss(config, num_classes),
-            # Top-5 of five classes or fewer is trivially 1; k may not exceed the class count.
-            metrics=[TopKAccuracy(k=1, name="top1"), TopKAccuracy(k=min(5, num_classes), name="top5")],
+            metrics=metrics,
         )
         run.model = model
         if config.resume:
@@ -131,11 +137,13 @@ def _build(run: RunSession, setup: Any, num_classes: int) -> None:
 
 def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | None) -> TrainingEvent:
     config = run.config
-    _check_inputs(config)
+    _check_inputs(config)  # a refused run is refused before TensorFlow or the data load
+    ensure_tensorflow()
     from workbench.core.datasets import load_dataset
 
     data = load_dataset(config.dataset, config.data_dir)
     run.class_names = tuple(data.class_names)
+    run.dataset_info, run.image_shape = data.info, tuple(data.image_shape)
     from workbench.core.training.probes import choose_probes
 
     run.probes = choose_probes(data.x_test, data.y_test)
@@ -158,7 +166,7 @@ def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event |
         data, val_split=config.val_split, seed=config.seed, batch_size=config.batch_size,
         augment=config.augment, limit=config.limit, test_limit=config.test_limit,
     )
-    _build(run, setup, data.num_classes)
+    _build(run, setup, data.num_classes, data.image_shape)
     run.device = setup.description
     params = int(run.model.count_params())
     write_config(run, setup, run.splits, params)
@@ -225,6 +233,8 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         run_dir=str(run.run_dir), dataset=config.dataset, arch=config.arch, device=run.device, params=params,
         epochs=config.epochs, initial_epoch=run.initial_epoch, steps_per_epoch=splits.steps_per_epoch,
         train_images=splits.train_images, val_images=splits.val_images, class_names=run.class_names,
+        image_shape=tuple(run.image_shape), augmentation=augmentation_text(run.dataset_info, config.augment),
+        top5_note=top5_note(len(run.class_names)),
         probe_indices=run.probes.indices if run.probes else (),
         probe_labels=run.probes.labels if run.probes else (),
         probe_images=run.probes.images if run.probes else None,

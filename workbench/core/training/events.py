@@ -22,10 +22,13 @@ class TrainingStarted:
     train_images: int
     val_images: int
     class_names: tuple[str, ...] = ()
+    image_shape: tuple[int, int, int] = (32, 32, 3)  # height, width, channels the network takes
+    augmentation: str = ""  # what augmentation does, in words (e.g. "crop only, no flips: ...")
+    top5_note: str | None = None  # why top-5 is not measured (5 classes or fewer), None when it is
     # A fixed set of test images followed epoch by epoch (EpochEnded.probe_predictions).
     probe_indices: tuple[int, ...] = ()
     probe_labels: tuple[int, ...] = ()
-    probe_images: Any = field(default=None, compare=False, repr=False)  # read-only uint8 N x 32 x 32 x 3
+    probe_images: Any = field(default=None, compare=False, repr=False)  # read-only uint8 N x H x W x C
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class BatchProgress:
     steps: int  # batches per epoch
     loss: float  # mean over the images since the previous BatchProgress of this epoch
     top1: float  # (not Keras' running mean since the epoch began: see callbacks/batch_monitor.py)
-    top5: float
+    top5: float  # NaN where top-5 is not measured (5 classes or fewer)
     images_per_sec: float
     elapsed: float  # seconds since the run started
 
@@ -46,7 +49,7 @@ class EpochEnded:
     epochs: int  # total epochs planned
     loss: float
     top1: float
-    top5: float
+    top5: float | None  # None where top-5 is not measured (5 classes or fewer)
     val_loss: float | None
     val_top1: float | None
     val_top5: float | None

@@ -41,7 +41,7 @@ def split_indices(n: int, val_split: float, seed: int, limit: int | None) -> tup
 
 
 def _batches(tf: Any, x: np.ndarray, y: np.ndarray, batch_size: int, *,
-             shuffle_seed: int | None = None, augment: bool = False) -> Any:
+             shuffle_seed: int | None = None, augment: bool = False, flip: bool = True) -> Any:
     n = len(x)
     with tf.device("/CPU:0"):  # the input pipeline runs on the host; only batches travel to a GPU
         images = tf.constant(np.ascontiguousarray(x))
@@ -54,7 +54,7 @@ def _batches(tf: Any, x: np.ndarray, y: np.ndarray, batch_size: int, *,
     def gather(idx: Any) -> Any:
         xb = tf.gather(images, idx)
         if augment:
-            xb = crop_and_flip(xb)
+            xb = crop_and_flip(xb, flip=flip)
         return xb, tf.gather(labels, idx)
 
     ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
@@ -66,7 +66,8 @@ def _batches(tf: Any, x: np.ndarray, y: np.ndarray, batch_size: int, *,
 
 def make_splits(data: Any, *, val_split: float, seed: int, batch_size: int, augment: bool,
                 limit: int | None = None, test_limit: int | None = None) -> Splits:
-    """Train/validation/test pipelines from a loaded Dataset (x_* uint8 N x 32 x 32 x 3)."""
+    """Train/validation/test pipelines from a loaded Dataset (x_* uint8 N x height x width x channels,
+    ``data.image_shape``). Augmentation flips images only where the dataset is mirror-safe."""
     import tensorflow as tf
 
     train_idx, val_idx = split_indices(len(data.x_train), val_split, seed, limit)
@@ -74,7 +75,8 @@ def make_splits(data: Any, *, val_split: float, seed: int, batch_size: int, augm
         raise ValueError("There are no training images left after the validation split; lower the split.")
     # Gathering sorted indices reads a memory-mapped file front to back.
     x_train, y_train = data.x_train[train_idx], data.y_train[train_idx]
-    train = _batches(tf, x_train, y_train, batch_size, shuffle_seed=seed, augment=augment)
+    train = _batches(tf, x_train, y_train, batch_size, shuffle_seed=seed, augment=augment,
+                     flip=data.info.mirror_safe)
     val = None
     if len(val_idx):
         val = _batches(tf, data.x_train[val_idx], data.y_train[val_idx], batch_size)

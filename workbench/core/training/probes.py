@@ -12,7 +12,7 @@ PROBE_COUNT = 25
 @dataclass(frozen=True)
 class ProbeSet:
     indices: tuple[int, ...]  # positions in the test split
-    images: np.ndarray  # read-only uint8 copy, N x 32 x 32 x 3 (small: crosses threads safely)
+    images: np.ndarray  # read-only uint8 copy, N x H x W x C (small: crosses threads safely)
     labels: tuple[int, ...]
 
 

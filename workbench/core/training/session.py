@@ -17,6 +17,7 @@ from typing import Any
 from workbench.core.training.checkpoint import CheckpointWriter, read_checkpoint_state
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.errors import TrainingError
+from workbench.core.training.inputs import augmentation_text
 from workbench.core.training.lock import LOCK_FILE, RunLock
 from workbench.core.training.rundir import (
     CONFIG_FILE,
@@ -43,6 +44,8 @@ class RunSession:
     run_dir: Path | None = None  # set once this run owns (has locked) its folder
     model: Any = None
     class_names: tuple[str, ...] = ()
+    dataset_info: Any = None  # the loaded dataset's DatasetInfo
+    image_shape: tuple[int, ...] = ()  # height, width, channels the network is built for
     initial_epoch: int = 0
     device: str = ""
     state: Any = None  # callbacks.state.RunState once training has started
@@ -198,6 +201,8 @@ def write_config(run: RunSession, setup: Any, splits: Any, params: int) -> None:
         "mixed_precision": setup.mixed_precision,
         "class_names": list(run.class_names),
         "num_classes": len(run.class_names),
+        "image_shape": list(run.image_shape),
+        "augmentation": augmentation_text(run.dataset_info, run.config.augment),
         "params": params,
         "train_images": splits.train_images,
         "val_images": splits.val_images,

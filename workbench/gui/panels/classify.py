@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.classify import ClassifyResult, write_results_csv
 from workbench.core.datasets import DATASETS
-from workbench.gui.panels.model_panel import ModelPanel
+from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.model_picker import IMAGE_FILTER, split_paths, urls_to_paths
 from workbench.gui.widgets.prob_bars import ProbBars
@@ -261,6 +261,8 @@ class ClassifyPanel(ModelPanel):
         self.status_label = QLabel("Open a model, then add images (or drop them here).")
         self.status_label.setObjectName("classifyStatus")
         self.status_label.setMinimumWidth(80)  # a long status must not widen the panel
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # statuses quote file names and warnings
+        self.status_label.setWordWrap(True)
         status_row = QHBoxLayout()  # Clear / Export beside the status: the panel fits a tab beside the form
         status_row.addWidget(self.status_label, 1)
         status_row.addWidget(self.clear_button)
@@ -294,7 +296,7 @@ class ClassifyPanel(ModelPanel):
     @Slot(object)
     def _on_model_loaded(self, loaded) -> None:
         super()._on_model_loaded(loaded)
-        ds = getattr(loaded, "dataset_id", None)
+        ds = test_set_for(loaded, self.dataset_combo.currentData())
         if ds in DATASETS:
             self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(ds))
         self._update_buttons()
@@ -315,7 +317,7 @@ class ClassifyPanel(ModelPanel):
             if pending:
                 self.add_images(pending)
         else:
-            self._set_status("Model ready — add images.")
+            self._set_status(ready_text(loaded, "Model ready — add images."))
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.datasets import DATASETS
-from workbench.gui.panels.model_panel import ModelPanel
+from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
 from workbench.gui.widgets.model_picker import split_paths
@@ -57,7 +57,7 @@ class EvaluationRun:
     dataset_id: str
     result: object  # workbench.core.evaluation.EvaluationResult
     coarse: object | None  # the 20-superclass result for CIFAR-100, else None
-    images: np.ndarray  # uint8 N x H x W x 3, row i is result image i
+    images: np.ndarray  # uint8 N x H x W x C, row i is result image i
 
 
 def run_evaluation(loaded, dataset_id: str, data_dir: str | None, limit: int, progress=None, cancel=None) -> EvaluationRun:
@@ -305,14 +305,10 @@ class EvaluatePanel(ModelPanel):
     @Slot(object)
     def _on_model_loaded(self, loaded) -> None:
         super()._on_model_loaded(loaded)
-        current = DATASETS.get(self.dataset_combo.currentData())
-        if current is None or current.num_classes != loaded.num_classes:
-            wanted = getattr(loaded, "dataset_id", None)
-            if wanted not in DATASETS or DATASETS[wanted].num_classes != loaded.num_classes:
-                wanted = next((k for k, v in DATASETS.items() if v.num_classes == loaded.num_classes), None)
-            if wanted is not None:
-                self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(wanted))
-        self.score_label.setText("Model ready — press Evaluate.")
+        wanted = test_set_for(loaded, self.dataset_combo.currentData())
+        if wanted is not None:
+            self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(wanted))
+        self.score_label.setText(_html(ready_text(loaded, "Model ready — press Evaluate.")))
         self._update_buttons()
         self.model_loaded.emit(loaded)
 
@@ -393,9 +389,13 @@ class EvaluatePanel(ModelPanel):
         r = self.result
         names = r.class_names
         level = " (20 superclasses)" if self._show_coarse and self.run.coarse is not None else ""
+        top5 = (f"<i>{_html(r.top5_note)}</i>" if r.top5_note  # 5 classes or fewer: always 100 %
+                else f"Top-{r.k} <b>{r.top5 * 100:.2f} %</b>")
+        steps = "".join(f"<br><small>{_html(step)}.</small>" for step in r.steps)  # e.g. resized 32×32 to 28×28
         self.score_label.setText(
-            f"Top-1 <b>{r.top1 * 100:.2f} %</b> &nbsp; Top-{r.k} <b>{r.top5 * 100:.2f} %</b> &nbsp; "
+            f"Top-1 <b>{r.top1 * 100:.2f} %</b> &nbsp; {top5} &nbsp; "
             f"<small>{r.n:,} test images of {DATASETS[self.run.dataset_id].title}{level}, {r.seconds:.1f} s</small>"
+            + steps
         )
         self.confusion.set_matrix(r.confusion, names)
         self.confusion.setToolTip("" if len(names) <= 20 else "Hover a cell for its classes and count; click to see its images")

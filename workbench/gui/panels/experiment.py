@@ -22,15 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.architectures import ARCHITECTURES, resolve_options
+from workbench.core.architectures import ARCHITECTURES, input_problem, resolve_options, shape_text
 from workbench.core.datasets.registry import DATASETS
 from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
 from workbench.gui.settings import SettingsReader
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.arch_options import ArchOptionsForm
 from workbench.gui.widgets.combos import elide_combo
+from workbench.gui.widgets.rich_text import html_text
 
-DATASET_ORDER = ("cifar10", "cifar100", "cifar100-coarse", "builtin")
+# Shorter names for the well-known sets; every other registered dataset is listed by its title.
 _DATASET_LABELS = {
     "cifar10": "CIFAR-10",
     "cifar100": "CIFAR-100 (fine, 100 classes)",
@@ -46,21 +47,37 @@ _SCHEDULE_LABELS = {
 }
 
 
-ParamKey = tuple[str, int, tuple[tuple[str, Any], ...]]  # arch, classes, options (sorted items)
+# arch, classes, image shape (h, w, c), options (sorted items)
+ParamKey = tuple[str, int, tuple[int, int, int], tuple[tuple[str, Any], ...]]
 
 
 def _count_params(key: ParamKey) -> tuple[ParamKey, int]:
     """Runs on a worker thread (builds the model, so it imports TensorFlow there)."""
     from workbench.core.architectures import count_params
 
-    arch, num_classes, options = key
-    return key, int(count_params(arch, num_classes, **dict(options)))
+    arch, num_classes, shape, options = key
+    return key, int(count_params(arch, num_classes, input_shape=shape, **dict(options)))
+
+
+def image_size_text(shape: tuple[int, int, int]) -> str:
+    """(28, 28, 1) -> "28×28 grayscale"; (32, 32, 3) -> "32×32 RGB"."""
+    height, width, channels = shape
+    colour = {1: "grayscale", 3: "RGB"}.get(channels, f"{channels} channels")
+    return f"{width}×{height} {colour}"
+
+
+def dataset_label(dataset_id: str) -> str:
+    """The dataset chooser's entry: its name and image size (a network is built for that size)."""
+    info = DATASETS[dataset_id]
+    return f"{_DATASET_LABELS.get(dataset_id, info.title)} · {image_size_text(info.image_shape)}"
 
 
 class ExperimentPanel(QWidget):
     dataset_changed = Signal(str)
     arch_changed = Signal(str)  # also when the architecture's options change
     params_counted = Signal(str, int, int)  # arch, classes, params
+    # Why the chosen network cannot be trained on the chosen dataset ("" when it can): Train is disabled.
+    train_problem_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,10 +93,9 @@ class ExperimentPanel(QWidget):
 
         defaults = TrainConfig()
         self.dataset_combo = QComboBox()
-        for ds in DATASET_ORDER:
-            if ds in DATASETS:
-                self.dataset_combo.addItem(_DATASET_LABELS.get(ds, DATASETS[ds].title), ds)
-        self.dataset_combo.setToolTip("Which images to train on")
+        self._train_problem = ""
+        self.fill_datasets()
+        self.dataset_combo.setToolTip("Which images to train on; the network is built for their size")
         self.classes_label = QLabel()
         self.classes_label.setObjectName("hint")
 
@@ -89,6 +105,7 @@ class ExperimentPanel(QWidget):
             self.arch_combo.setItemData(self.arch_combo.count() - 1, spec.description, 3)  # ToolTipRole
         self.params_label = QLabel("parameters: …")
         self.params_label.setObjectName("hint")
+        self.params_label.setWordWrap(True)  # a network that cannot take the images says why here
         self.arch_description = QLabel()
         self.arch_description.setWordWrap(True)
         self.arch_description.setObjectName("hint")
@@ -189,6 +206,28 @@ class ExperimentPanel(QWidget):
     def num_classes(self) -> int:
         return DATASETS[self.dataset_id()].num_classes
 
+    def image_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of the chosen dataset's images: what the network is built for."""
+        return tuple(DATASETS[self.dataset_id()].image_shape)  # type: ignore[return-value]
+
+    def train_problem(self) -> str:
+        """Why the chosen network cannot take the chosen dataset's images ("" when it can)."""
+        return self._train_problem
+
+    def fill_datasets(self) -> None:
+        """List every registered dataset (call again when one is added); keeps the current choice."""
+        current = self.dataset_combo.currentData()
+        self.dataset_combo.blockSignals(True)
+        self.dataset_combo.clear()
+        for ds in DATASETS:
+            self.dataset_combo.addItem(dataset_label(ds), ds)
+            self.dataset_combo.setItemData(self.dataset_combo.count() - 1, DATASETS[ds].title, 3)  # ToolTipRole
+        i = self.dataset_combo.findData(current)
+        self.dataset_combo.setCurrentIndex(max(i, 0))
+        self.dataset_combo.blockSignals(False)
+        if current is not None and i < 0:
+            self._on_dataset_changed(0)
+
     def set_dataset(self, dataset_id: str) -> None:
         i = self.dataset_combo.findData(dataset_id)
         if i >= 0:
@@ -213,10 +252,14 @@ class ExperimentPanel(QWidget):
         return self.arch_options.changed_values()
 
     def _param_key(self) -> ParamKey:
-        return self.arch_name(), self.num_classes(), tuple(sorted(self.arch_options.values().items()))
+        return (self.arch_name(), self.num_classes(), self.image_shape(),
+                tuple(sorted(self.arch_options.values().items())))
 
     def config(self) -> TrainConfig:
-        """The form as a TrainConfig (raises ValueError with a readable sentence if invalid)."""
+        """The form as a TrainConfig (raises ValueError with a readable sentence if invalid, including
+        a network that cannot take the dataset's images)."""
+        if self._train_problem:
+            raise ValueError(self._train_problem)
         limit = self.limit.value() or None
         return TrainConfig(
             dataset=self.dataset_id(),
@@ -335,7 +378,8 @@ class ExperimentPanel(QWidget):
     @Slot()
     def _on_options_edited(self) -> None:
         self._options_by_arch[self.arch_name()] = self.options()
-        self.params_label.setText(f"parameters: counting… ({self.num_classes()} classes)")
+        if not self._train_problem:
+            self.params_label.setText(f"parameters: counting… ({self.num_classes()} classes)")
         self._options_timer.start()
 
     @Slot()
@@ -346,17 +390,42 @@ class ExperimentPanel(QWidget):
 
     def _update_labels(self) -> None:
         info = DATASETS[self.dataset_id()]
-        self.classes_label.setText(f"{info.num_classes} classes · {info.train_size:,} train / {info.test_size:,} test")
+        self.classes_label.setText(f"{info.num_classes} classes · {image_size_text(info.image_shape)} images · "
+                                   f"{info.train_size:,} train / {info.test_size:,} test")
         spec = ARCHITECTURES[self.arch_name()]
         self.arch_description.setText(spec.description)
+        self._set_train_problem(self._problem_text())
+        # Flips only where a mirror image keeps its class (not digits): the box says what it will do.
+        self.augment.setText("random crop + horizontal flip" if info.mirror_safe else
+                             "random crop (no flips: mirrored images change class)")
         count = self.param_count()
-        if count is not None:
-            self.params_label.setText(f"parameters: <b>{count:,}</b> for {self.num_classes()} classes")
+        target = f"{self.num_classes()} classes, {shape_text(self.image_shape())} images"
+        if self._train_problem:
+            self.params_label.setText(f"<span style='color:#b00020'>{html_text(self._train_problem)}</span>")
+        elif count is not None:
+            self.params_label.setText(f"parameters: <b>{count:,}</b> for {target}")
         else:
-            self.params_label.setText(f"parameters: counting… ({self.num_classes()} classes)")
+            self.params_label.setText(f"parameters: counting… ({target})")
+
+    def _problem_text(self) -> str:
+        """The core's sentence for a network that cannot take this dataset's images, in window terms."""
+        problem = input_problem(self.arch_name(), self.image_shape())
+        if not problem:
+            return ""
+        return (f"{problem.rstrip('.')}: {DATASETS[self.dataset_id()].title} has "
+                f"{shape_text(self.image_shape())} images, so choose another architecture.")
+
+    def _set_train_problem(self, problem: str) -> None:
+        if problem != self._train_problem:
+            self._train_problem = problem
+            self.params_label.setToolTip(problem)
+            self.train_problem_changed.emit(problem)
 
     def _request_param_count(self) -> None:
         key = self._param_key()
+        if input_problem(key[0], key[2]):  # nothing to count: the label shows why
+            self._update_labels()
+            return
         if (key in self._param_cache or key in self._pending or not self._background_ok
                 or not self.auto_count_params):
             self._update_labels()

@@ -15,6 +15,27 @@ from workbench.gui.widgets.model_picker import ModelSetupBox
 WARNING_COLOUR = "#a05a00"  # amber: a guess the user should check, not an error
 
 
+def test_set_for(loaded, current: str | None) -> str | None:
+    """The dataset whose test images suit `loaded`: the one it was trained on, else `current` when its
+    classes and image size fit, else the one whose images fit the model's input (28×28×1 -> MNIST)."""
+    from workbench.core.modelio.load import dataset_for_model, images_fit_input
+
+    prefer = getattr(loaded, "dataset_id", None)
+    if prefer not in DATASETS and current in DATASETS and images_fit_input(DATASETS[current].image_shape,
+                                                                           loaded.input_shape):
+        prefer = current
+    return dataset_for_model(loaded.num_classes, loaded.input_shape, prefer=prefer)
+
+
+def ready_text(loaded, what: str) -> str:
+    """The status once a model is loaded: `what` to do next, and the loader's warnings if it had any."""
+    warnings = tuple(getattr(loaded, "warnings", None) or ())
+    if not warnings:
+        return what
+    more = f" (and {len(warnings) - 1} more, listed on the left)" if len(warnings) > 1 else ""
+    return f"{what} ⚠ {sanitize(warnings[0], 600)}{more}"
+
+
 def dataset_combo() -> QComboBox:
     """Every dataset by title (its id as item data); long titles elide instead of widening the tab."""
     combo = QComboBox()

@@ -15,8 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.architectures import INPUT_SHAPE, input_problem
+from workbench.core.architectures import shape_text as image_shape_text
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.layer_graph import LayerGraph, shape_text
+from workbench.gui.widgets.rich_text import html_text
 
 
 @dataclass(frozen=True)
@@ -26,18 +29,24 @@ class ModelSummary:
     rows: tuple  # LayerRow, plain data
     total_params: int
     options: tuple = ()  # sorted (name, value) pairs it was built with
+    input_shape: tuple = INPUT_SHAPE  # (height, width, channels) it was built for
+
+    @property
+    def key(self) -> tuple:
+        return (self.arch, self.num_classes, tuple(self.input_shape), self.options)
 
 
-def summarize_model(arch: str, num_classes: int, options: tuple = ()) -> ModelSummary:
-    """Worker-thread function: build the model and describe its layers (no model crosses threads).
-    ``options``: the architecture's options as sorted (name, value) pairs."""
+def summarize_model(arch: str, num_classes: int, input_shape: tuple = INPUT_SHAPE,
+                    options: tuple = ()) -> ModelSummary:
+    """Worker-thread function: build the model for `input_shape` images and describe its layers (no
+    model crosses threads). ``options``: the architecture's options as sorted (name, value) pairs."""
     from workbench.core.architectures import build_model, layer_table
 
-    model = build_model(arch, num_classes, **dict(options))
+    model = build_model(arch, num_classes, input_shape=tuple(input_shape), **dict(options))
     rows = tuple(layer_table(model))
     total = int(model.count_params())
     del model
-    return ModelSummary(arch, num_classes, rows, total, tuple(options))
+    return ModelSummary(arch, num_classes, rows, total, tuple(options), tuple(input_shape))
 
 
 class ModelViewPanel(QWidget):
@@ -47,7 +56,7 @@ class ModelViewPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = PanelTasks(self)
-        self._cache: dict[tuple, ModelSummary] = {}  # (arch, classes, options)
+        self._cache: dict[tuple, ModelSummary] = {}  # (arch, classes, input shape, options)
         self._wanted: tuple | None = None
         self._pending: set[tuple] = set()
         self.summary: ModelSummary | None = None
@@ -80,15 +89,20 @@ class ModelViewPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(splitter, 1)
 
-    def show_model(self, arch: str, num_classes: int, options: dict | None = None) -> None:
-        """Show ``arch`` built for ``num_classes`` with ``options`` (cached; otherwise built on a
-        worker thread)."""
-        key = (arch, num_classes, tuple(sorted((options or {}).items())))
+    def show_model(self, arch: str, num_classes: int, options: dict | None = None, *,
+                   input_shape: tuple = INPUT_SHAPE) -> None:
+        """Show ``arch`` built for ``num_classes`` and ``input_shape`` images with ``options`` (cached;
+        otherwise built on a worker thread); a network that cannot take the shape says why instead."""
+        key = (arch, num_classes, tuple(input_shape), tuple(sorted((options or {}).items())))
         self._wanted = key
+        problem = input_problem(arch, input_shape)
+        if problem:
+            self._show_problem(problem)
+            return
         if key in self._cache:
             self._display(self._cache[key])
             return
-        self.title.setText(f"Building {arch} for {num_classes} classes…")
+        self.title.setText(f"Building {arch} for {num_classes} classes and {image_shape_text(input_shape)} images…")
         if key in self._pending:
             return
         self._pending = {key}  # a summary for an earlier choice is superseded (its answer never arrives)
@@ -97,9 +111,17 @@ class ModelViewPanel(QWidget):
             on_success=self._on_summary, on_failure=self._on_failed,
         )
 
+    def _show_problem(self, problem: str) -> None:
+        self.summary = None
+        self.title.setText(f"<span style='color:#b00020'>{html_text(problem)}</span>")
+        self.table.setRowCount(0)
+        self.total_label.setText("")
+        self.graph.set_rows(())
+        self.summary_failed.emit(problem)
+
     @Slot(object)
     def _on_summary(self, summary: ModelSummary) -> None:
-        key = (summary.arch, summary.num_classes, summary.options)
+        key = summary.key
         self._pending.discard(key)
         self._cache[key] = summary
         if key == self._wanted:
@@ -114,7 +136,8 @@ class ModelViewPanel(QWidget):
     def _display(self, summary: ModelSummary) -> None:
         self.summary = summary
         changed = ", ".join(f"{k}={v:g}" for k, v in summary.options)
-        self.title.setText(f"<b>{summary.arch}</b> for {summary.num_classes} classes — {len(summary.rows)} layers"
+        self.title.setText(f"<b>{summary.arch}</b> for {summary.num_classes} classes and "
+                           f"{image_shape_text(summary.input_shape)} images — {len(summary.rows)} layers"
                            + (f" · {changed}" if changed else ""))
         self.table.setRowCount(len(summary.rows))
         for r, row in enumerate(summary.rows):

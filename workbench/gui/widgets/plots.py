@@ -191,6 +191,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             self.plots[metric] = _MetricPlot(item, metric)
         self._overlay_colors = itertools.cycle(OVERLAY_COLORS)
         self.overlay_names: list[str] = []
+        self.top5_note: str | None = None  # why the top-5 plot stays empty (5 classes or fewer)
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / REFRESH_HZ))
         self._timer.timeout.connect(self._live_tick)
@@ -245,6 +246,16 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             p.clear()
             p.plot.enableAutoRange(x=True)
         self.refresh()
+
+    def set_top5_note(self, note: str | None) -> None:
+        """Mark the top-5 plot as not measured, titled with why (None: an ordinary top-5 plot again).
+
+        `note` is e.g. "top-5 is meaningless with 5 classes (…)": the title keeps the part before "(".
+        """
+        self.top5_note = note
+        title = dict((m, t) for m, t, _ in METRICS)["top5"]
+        short = note.split(" (")[0].replace("top-5 is ", "") if note else ""
+        self.plots["top5"].plot.setTitle(f"Top-5: {short}" if note else title)
 
     def set_epoch_span(self, epochs: int) -> None:
         """Fix the x axis to the planned epochs while a run is live: the axes then need no

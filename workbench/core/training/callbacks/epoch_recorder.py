@@ -90,7 +90,7 @@ class EpochRecorder(Callback):
         self.state.epochs_completed = epoch + 1
         self.emit(EpochEnded(
             epoch=epoch, epochs=self.epochs, loss=loss, top1=_num(logs, "top1") or 0.0,
-            top5=_num(logs, "top5") or 0.0, val_loss=_num(logs, "val_loss"), val_top1=val_top1,
+            top5=_num(logs, "top5"), val_loss=_num(logs, "val_loss"), val_top1=val_top1,
             val_top5=_num(logs, "val_top5"), learning_rate=lr, seconds=seconds, images_per_sec=ips,
             is_best=is_best, probe_predictions=predictions, probe_confidences=confidences,
         ))

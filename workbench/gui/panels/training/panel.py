@@ -13,7 +13,9 @@ from typing import Any, Callable, Mapping, Sequence
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from workbench.core.datasets import DATASETS
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.topk import top5_note
 from workbench.core.training.events import (
     BatchProgress,
     EpochEnded,
@@ -25,8 +27,9 @@ from workbench.core.training.events import (
 from workbench.gui.panels.training.handoff import ModelOffer, existing_model, history_columns
 from workbench.gui.panels.training.saving import convert_model, copy_atomically, failure_sentence, model_target
 from workbench.gui.panels.training.text import pct, start_line
-from workbench.gui.panels.training.view import TrainingView
+from workbench.gui.panels.training.view import ERROR_COLOUR, START_TOOLTIP, TrainingView
 from workbench.gui.tasks import PanelTasks, TaskError
+from workbench.gui.widgets.rich_text import html_text
 from workbench.gui.worker import TrainingWorker
 
 TRAINING = "training"  # task names in this panel's PanelTasks
@@ -58,6 +61,8 @@ class TrainingPanel(TrainingView):
         self.epochs_done = 0
         self.test_metrics: dict[str, float | None] = {}
         self._saving_to = ""  # the target of the conversion running in SAVING
+        self.start_problem = ""  # why the form's network cannot train on its dataset: Start is disabled
+        self._problem_shown = False  # the result line shows start_problem (cleared with it)
 
         self.evaluate_button.clicked.connect(self.request_evaluate)
         self.classify_button.clicked.connect(self.request_classify)
@@ -82,9 +87,22 @@ class TrainingPanel(TrainingView):
             and isinstance(self.final_event, TrainingStopped)
         )
 
+    def set_start_problem(self, problem: str) -> None:
+        """Disable Start with `problem` shown (the form's network cannot take its dataset's images); ""
+        enables it again."""
+        self.start_problem = problem
+        self.start_button.setToolTip(problem or START_TOOLTIP)
+        if problem and not self.is_running():
+            self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'>Cannot start: {html_text(problem)}</span>")
+            self._problem_shown = True
+        elif self._problem_shown:
+            self.result_label.setText("")
+            self._problem_shown = False
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         running = self.is_running()
-        self.start_button.setEnabled(not running)
+        self.start_button.setEnabled(not running and not self.start_problem)
         self.stop_button.setEnabled(running)
         self.resume_button.setEnabled(self.can_resume())
         has_model = bool(self.model_path) and not running
@@ -174,11 +192,15 @@ class TrainingPanel(TrainingView):
         if (resumable or status == "stopped") and config is not None:
             self.final_event = TrainingStopped(run_dir, self.model_path, int(result.get("epochs_completed", 0) or 0))
         t1, t5 = result.get("test_top1"), result.get("test_top5")
+        info = DATASETS.get(config.dataset) if config is not None else None
+        note = top5_note(info.num_classes) if info is not None else None
+        self.plots.set_top5_note(note)
         if t1 is not None:
             n = len(history_rows)
-            self.plots.set_test(float(n), {"top1": t1, "top5": t5, "loss": result.get("test_loss")})
+            self.plots.set_test(float(n), {"top1": t1, "top5": None if note else t5, "loss": result.get("test_loss")})
             self.plots.refresh()
-            self.result_label.setText(f"Test top-1 <b>{pct(t1)}</b> · top-5 <b>{pct(t5)}</b>")
+            self.result_label.setText(f"Test top-1 <b>{pct(t1)}</b> · "
+                                      + (f"<i>{html_text(note)}</i>" if note else f"top-5 <b>{pct(t5)}</b>"))
         else:
             self.result_label.setText("")
         self.log_line(f"Opened run {run_dir} ({len(history_rows)} epochs{', ' + status if status else ''}).")

@@ -8,8 +8,6 @@ import shutil
 from pathlib import Path
 
 MODEL_SUFFIXES = (".h5", ".keras")
-KNOWN_METADATA_KEYS = ("format", "class_names", "dataset", "preprocessing", "input_shape", "output", "arch",
-                       "workbench_version", "extra")  # written by save_model itself
 
 
 def model_target(path: str) -> Path:
@@ -39,17 +37,16 @@ def convert_model(source: str, target: str) -> str:
 
     meta = read_metadata(source) or {}
     loaded = load_any_model(source)
-    # The file's own "extra" is carried as is (wrapping it again nested it one level per conversion);
-    # unknown top-level keys from other versions join it.
-    extra = dict(meta.get("extra") or {}) if isinstance(meta.get("extra") or {}, dict) else {}
-    extra.update({k: v for k, v in meta.items() if k not in KNOWN_METADATA_KEYS})
+    # The whole metadata goes in as `extra`: build_metadata lifts its "extra" and drops the keys it writes
+    # itself, so unknown keys from other versions are kept and nothing nests one level per conversion.
+    # The input shape comes from the model itself (save_model reads it), as classify will.
     save_model(
         loaded.model, target,
         class_names=meta.get("class_names") or list(loaded.class_names),
         dataset_id=meta.get("dataset") or loaded.dataset_id or "",
         preprocessing=meta.get("preprocessing", "raw_0_255"),
         arch=meta.get("arch"),
-        extra=extra or None,
+        extra=meta or None,
     )
     return target
 

@@ -32,20 +32,25 @@ def start_line(config: TrainConfig) -> str:
 
 
 def started_lines(e: TrainingStarted) -> str:
+    shape = "×".join(str(d) for d in e.image_shape)
     return (
         f"Run folder {e.run_dir}\nDevice: {e.device} · {e.params:,} parameters · "
         f"{e.train_images:,} training / {e.val_images:,} validation images · {e.steps_per_epoch} batches per epoch"
         + (f" · resuming at epoch {e.initial_epoch + 1}" if e.initial_epoch else "")
+        + f"\nImages {shape} · {e.augmentation or 'no augmentation'}"
+        + (f" · {e.top5_note}, so it is not shown" if e.top5_note else "")
     )
 
 
 def epoch_line(e: EpochEnded) -> str:
-    val = (
-        f" | val loss {e.val_loss:.4f} top-1 {pct(e.val_top1)} top-5 {pct(e.val_top5)}"
-        if e.val_top1 is not None else ""
-    )
+    """One epoch's log line; top-5 is left out where it is not measured (5 classes or fewer)."""
+    val = ""
+    if e.val_top1 is not None:
+        val = f" | val loss {e.val_loss:.4f} top-1 {pct(e.val_top1)}"
+        val += f" top-5 {pct(e.val_top5)}" if e.val_top5 is not None else ""
+    top5 = f" top-5 {pct(e.top5)}" if e.top5 is not None else ""
     return (
-        f"epoch {e.epoch + 1:>3}/{e.epochs}: loss {e.loss:.4f} top-1 {pct(e.top1)} top-5 {pct(e.top5)}{val}"
+        f"epoch {e.epoch + 1:>3}/{e.epochs}: loss {e.loss:.4f} top-1 {pct(e.top1)}{top5}{val}"
         f" | lr {e.learning_rate:.2e} | {e.seconds:.1f} s, {e.images_per_sec:,.0f} img/s"
         + ("  ★ best" if e.is_best else "")
     )

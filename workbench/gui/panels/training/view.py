@@ -37,6 +37,7 @@ PROBE_SIZE = 40
 PROBE_IDLE_TEXT = ("<b>Probe images</b> — when a run starts, 25 fixed test images appear here with the "
                    "network's guess for each after every epoch.")
 ERROR_COLOUR = "#b00020"
+START_TOOLTIP = "Start training with the settings on the left (Ctrl+R)"
 
 
 class TrainingView(QWidget):
@@ -49,7 +50,7 @@ class TrainingView(QWidget):
         self._t0 = 0.0
         self.start_button = QPushButton("▶ &Start")
         self.start_button.setObjectName("startButton")
-        self.start_button.setToolTip("Start training with the settings on the left (Ctrl+R)")
+        self.start_button.setToolTip(START_TOOLTIP)
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop after the current batch; the model so far is kept (Esc)")
         self.resume_button = QPushButton("Resume")
@@ -157,6 +158,7 @@ class TrainingView(QWidget):
         self.started = e
         self.log_line(started_lines(e))
         self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}")
+        self.plots.set_top5_note(e.top5_note)
         self.plots.set_epoch_span(e.epochs)
         if e.probe_images is not None and len(e.probe_labels):
             self.probes.set_probes(e.probe_images, e.probe_labels, e.class_names)
@@ -226,13 +228,14 @@ class TrainingView(QWidget):
         if isinstance(e, TrainingFinished):
             self.plots.set_test(float(e.epochs_completed), {"top1": e.test_top1, "top5": e.test_top5,
                                                              "loss": e.test_loss})
+            note = self.plots.top5_note
             self.result_label.setText(
                 f"Finished {e.epochs_completed} epochs in {elapsed} — test top-1 <b>{pct(e.test_top1)}</b> · "
-                f"top-5 <b>{pct(e.test_top5)}</b>"
+                + (f"<i>{_html(note)}</i>" if note else f"top-5 <b>{pct(e.test_top5)}</b>")
             )
             self.log_line(
-                f"Finished after {e.epochs_completed} epochs: test top-1 {pct(e.test_top1)}, "
-                f"top-5 {pct(e.test_top5)}. Model: {e.model_path}"
+                f"Finished after {e.epochs_completed} epochs: test top-1 {pct(e.test_top1)}"
+                + ("" if note else f", top-5 {pct(e.test_top5)}") + f". Model: {e.model_path}"
             )
             self.progress.setValue(1000)
             self.progress.setFormat("finished")
@@ -240,7 +243,8 @@ class TrainingView(QWidget):
         elif isinstance(e, TrainingStopped):
             msg = f"Stopped after {e.epochs_completed} completed epochs."
             if e.test_top1 is not None:
-                msg += f" Test top-1 {pct(e.test_top1)}, top-5 {pct(e.test_top5)}."
+                msg += f" Test top-1 {pct(e.test_top1)}" + (f", top-5 {pct(e.test_top5)}." if e.test_top5 is not None
+                                                            else ".")
                 self.plots.set_test(float(e.epochs_completed), {"top1": e.test_top1, "top5": e.test_top5})
             self.result_label.setText(msg + " Resume continues from the last completed epoch.")
             self.log_line(msg + (f" Model: {e.model_path}" if e.model_path else " No model was saved."))

@@ -1,0 +1,34 @@
+"""Whether a run's network can take its dataset's images, and how those images are augmented;
+answered from the registry and layer arithmetic alone (no data, no TensorFlow)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def dataset_info(dataset_id: str) -> Any:
+    """The DatasetInfo of `dataset_id` (DatasetError naming the known ones for an unknown id)."""
+    from workbench.core.datasets import get_info
+
+    return get_info(dataset_id)
+
+
+def input_problem_for(config: Any) -> str | None:
+    """One sentence saying why `config.arch` cannot be built for `config.dataset`'s images, or None."""
+    from workbench.core.architectures import input_problem, shape_text
+
+    info = dataset_info(config.dataset)
+    problem = input_problem(config.arch, info.image_shape)
+    if problem is None:
+        return None
+    return f"{problem.rstrip('.')}: {info.title} has {shape_text(info.image_shape)} images, so choose another network."
+
+
+def augmentation_text(info: Any, augment: bool) -> str:
+    """What augmentation a run on `info` does, in words, for the run log."""
+    if not augment:
+        return "no augmentation"
+    if info.mirror_safe:
+        return "augmentation: random crop (4-pixel padding) and horizontal flip"
+    return (f"augmentation: random crop (4-pixel padding) only — no flips, because mirrored images of "
+            f"{info.title} change class")
