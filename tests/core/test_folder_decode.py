@@ -70,10 +70,26 @@ def test_crop_keeps_the_centre_and_pad_adds_black_bars():
     assert padded[5:7, :].max() > 200
 
 
+@pytest.fixture(params=["simplejpeg", "pillow"])
+def jpeg_backend(request, monkeypatch):
+    """Each fast-path decoder in turn: simplejpeg (when installed) and Pillow's decoder object."""
+    from workbench.core.datasets import image_decode
+
+    if request.param == "simplejpeg":
+        pytest.importorskip("simplejpeg")
+    else:
+        monkeypatch.setattr(image_decode, "simplejpeg", None)
+    return request.param
+
+
 @pytest.mark.parametrize("mode", ["RGB", "L"])
-def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode):
-    for seed in range(6):
-        data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80, progressive=seed % 2 == 1)
+def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode, jpeg_backend):
+    for seed in range(8):
+        # Progressive or not, and each chroma subsampling (4:4:4, 4:2:2, 4:2:0), with restart markers once.
+        options = {"progressive": seed % 2 == 1, "subsampling": seed % 3}
+        if seed == 4:
+            options["restart_marker_blocks"] = 1
+        data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80, **options)
         target = DecodeTarget(16, 16, 3 if mode == "RGB" else 1, "crop")
         fast = np.zeros((16, 16, target.channels), np.uint8)
         gray = _decode_plain_jpeg(data, target, fast)
@@ -87,7 +103,7 @@ def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode):
     assert np.array_equal(fast, _decode_general(data, DecodeTarget(16, 16, 3, "crop"))[0])
 
 
-def test_truncated_and_garbage_files_are_skipped_with_a_reason():
+def test_truncated_and_garbage_files_are_skipped_with_a_reason(jpeg_backend):
     data = _encoded(noise((16, 16), 1), "JPEG")
     for broken in (data[: len(data) // 2], b"\xff\xd8\xff\xe0 not really a jpeg", b"hello world"):
         with pytest.raises(ImageSkipped) as caught:

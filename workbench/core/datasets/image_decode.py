@@ -4,8 +4,9 @@ The rules are those of `workbench.core.images` (what `classify` does to a photo)
 composited on white, 16-bit and float pixels are scaled to 8 bits, palettes expanded, EXIF
 orientation applied, JPEGs decoded at reduced size when much larger than needed, LANCZOS resizing.
 Plain JPEGs already at the target size (the bulk of a CIFAR-like folder) take a fast path: the
-JPEG codec writes straight into a numpy buffer, skipping Pillow's Python-level header parsing;
-the pixels are identical (tests compare both paths).
+JPEG codec writes straight into the dataset's row, skipping Pillow's Python-level header parsing:
+through simplejpeg (libjpeg-turbo, ~10 µs for a 32×32 image) when it is installed, else through
+Pillow's own decoder object (~30 µs). The pixels are identical (tests compare all paths).
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+try:  # libjpeg-turbo called straight from numpy: a third of the cost of Pillow's decoder object per image
+    import simplejpeg
+except ImportError:  # optional: Pillow's decoder gives the same pixels, only slower
+    simplejpeg = None
 
 from workbench.core.files import open_regular_file
 from workbench.core.images import PILLOW_FORMATS
@@ -243,6 +249,13 @@ def _decode_plain_jpeg(data: bytes, target: DecodeTarget, out: np.ndarray) -> bo
         return None
     if components == 3 and target.channels == 1:
         return None  # colour to luma: Pillow's own convert in the general path
+    if simplejpeg is not None:
+        try:
+            # Strict: a libjpeg warning (truncated, corrupt data) is an error; the general path then reports it.
+            simplejpeg.decode_jpeg(data, "GRAY" if target.channels == 1 else "RGB", buffer=out)
+        except Exception:  # noqa: BLE001 - the general path reports what is wrong
+            return None
+        return components == 1
     raw = "L" if components == 1 else "RGB"
     try:
         buffer, img = _shared_image(raw, w, h)
