@@ -85,7 +85,9 @@ def worker(kind: str, tree: Path) -> None:
 
 
 def _run(kind: str, tree: Path, cache: Path) -> dict:
-    env = dict(os.environ, WORKBENCH_CACHE=str(cache), PYTHONPATH=str(REPO))
+    # The repository first; a PYTHONPATH already set (e.g. a folder holding simplejpeg) is kept after it.
+    env = dict(os.environ, WORKBENCH_CACHE=str(cache),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     out = subprocess.run([sys.executable, __file__, "--worker", kind, "--tree", str(tree)], env=env,
                          capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:

@@ -148,3 +148,41 @@ def test_float_images_scale_from_their_range():
     assert unit.mode == "F"
     pixels, gray = decode_image(_encoded(unit, "TIFF"), DecodeTarget(4, 4, 1, "crop"))
     assert gray and pixels[0, :, 0].tolist() == [0, 128, 255, 0]
+
+
+def test_a_read_with_the_scanned_size_is_exact_and_falls_back_when_the_file_changed(tmp_path):
+    import os
+
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(b"\xff\xd8" + b"x" * 100)
+    assert read_image_bytes(str(photo), size=102) == photo.read_bytes()
+    # The file grew or shrank since the scan: the whole current file, not the scanned size.
+    assert read_image_bytes(str(photo), size=50) == photo.read_bytes()
+    assert read_image_bytes(str(photo), size=500) == photo.read_bytes()
+    folder = os.open(tmp_path, os.O_RDONLY)
+    try:
+        assert read_image_bytes("a.jpg", folder, 102) == photo.read_bytes()
+    finally:
+        os.close(folder)
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)  # swapped in after a scan that saw a 102-byte file: refused, never waited on
+    with pytest.raises(ImageSkipped, match="not a regular file"):
+        read_image_bytes(str(fifo), size=102)
+
+
+def test_the_remembered_jpeg_header_gives_what_a_fresh_walk_gives():
+    from workbench.core.datasets import image_decode
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    files = [_encoded(noise((16, 16), 1), "JPEG"), _encoded(noise((16, 16), 2), "JPEG"),
+             _encoded(noise((16, 16), 3), "JPEG", exif=exif), _encoded(noise((16, 12), 4), "JPEG"),
+             _encoded(noise((16, 16), 5, "L"), "JPEG"), _encoded(noise((16, 16), 6), "PNG"),
+             _encoded(noise((16, 16), 7), "JPEG")]
+    fresh = []
+    for data in files:
+        image_decode._last_header = (b"", None)
+        fresh.append(image_decode._jpeg_header(data))
+    remembered = [image_decode._jpeg_header(data) for data in files + files[::-1]]
+    assert remembered == fresh + fresh[::-1]
+    assert fresh[0] == fresh[1] == (16, 16, 3) and fresh[2] is None and fresh[3] == (12, 16, 3)

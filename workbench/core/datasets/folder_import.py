@@ -299,6 +299,7 @@ class _Decoded:
     gray: np.ndarray  # bool per row: the source image was grayscale
     reasons: dict[int, str]  # row -> why it was skipped
     file_digests: list[bytes | None]
+    pixel_crcs: list[int | None]  # CRC-32 of each row's pixels, taken while it is hot in the cache (leak check)
 
 
 def decode_workers() -> int:
@@ -327,14 +328,20 @@ def _decode_all(scan: FolderScan, rows, settings: ImportSettings, pixels: np.nda
     n = len(rows)
     target = DecodeTarget(settings.height, settings.width, settings.channels, settings.fit)
     # A plain view of the (possibly memory-mapped) store: a memmap's row indexing costs 2 µs a row.
-    decoded = _Decoded(np.asarray(pixels), np.zeros(n, bool), np.zeros(n, bool), {}, [None] * n)
+    decoded = _Decoded(np.asarray(pixels), np.zeros(n, bool), np.zeros(n, bool), {}, [None] * n, [None] * n)
     cancel = cancel or threading.Event()
     stop = threading.Event()  # also set when this thread fails, so the workers end early
-    root = str(scan.root)
+    try:
+        # Files are opened relative to the folder: no path joining, and the kernel walks only the last parts.
+        root_fd = os.open(scan.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise DatasetError(f"{scan.root} cannot be read ({exc.strerror}).") from None
+    sizes = {path: size for path, size, _ in scan.listing}  # what the scan saw: reads then skip an fstat
     chunks = [range(start, min(n, start + CHUNK_FILES)) for start in range(0, n, CHUNK_FILES)]
     done = 0
     with concurrent.futures.ThreadPoolExecutor(decode_workers(), thread_name_prefix="decode") as pool:
-        futures = [pool.submit(_decode_chunk, root, rows, chunk, target, decoded, (cancel, stop)) for chunk in chunks]
+        futures = [pool.submit(_decode_chunk, (root_fd, sizes), rows, chunk, target, decoded, (cancel, stop))
+                   for chunk in chunks]
         try:
             for future in concurrent.futures.as_completed(futures):
                 done += future.result()
@@ -346,30 +353,37 @@ def _decode_all(scan: FolderScan, rows, settings: ImportSettings, pixels: np.nda
             stop.set()
             for future in futures:
                 future.cancel()
+    os.close(root_fd)  # after the pool: every worker has finished with it
     if cancel.is_set():
         raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
     return decoded
 
 
-def _decode_chunk(root: str, rows, chunk: range, target: DecodeTarget, decoded: _Decoded,
+def _decode_chunk(files: tuple[int, dict[str, int]], rows, chunk: range, target: DecodeTarget, decoded: _Decoded,
                   stops: tuple[threading.Event, threading.Event]) -> int:
-    """Decode rows ``chunk`` into ``decoded`` (each row is written by exactly one worker)."""
+    """Decode rows ``chunk`` into ``decoded`` (each row is written by exactly one worker); ``files`` is the
+    open folder and each file's size from the scan."""
+    root_fd, sizes = files
     cancel, stop = stops
+    pixels, ok, gray, digests, crcs = decoded.pixels, decoded.ok, decoded.gray, decoded.file_digests, decoded.pixel_crcs
     for row in chunk:
         if cancel.is_set() or stop.is_set():
             break
+        out = pixels[row]
         try:
-            data = read_image_bytes(os.path.join(root, rows[row][0]))
-            _, gray = decode_image(data, target, out=decoded.pixels[row])
+            rel = rows[row][0]
+            data = read_image_bytes(rel, root_fd, sizes.get(rel))
+            _, is_gray = decode_image(data, target, out=out)
         except ImageSkipped as exc:
             decoded.reasons[row] = str(exc)
             continue
         except Exception as exc:  # noqa: BLE001 - a hostile file may trip any parser; it must not end the import
             decoded.reasons[row] = f"could not be decoded ({type(exc).__name__}: {str(exc)[:120]})"
             continue
-        decoded.ok[row] = True
-        decoded.gray[row] = gray
-        decoded.file_digests[row] = file_digest(data)
+        ok[row] = True
+        gray[row] = is_gray
+        digests[row] = file_digest(data)
+        crcs[row] = zlib.crc32(out)
     return len(chunk)
 
 
@@ -413,8 +427,9 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
     y_train, y_test = new_label[labels[train_idx]], new_label[labels[test_idx]]
     train_files = tuple(rows[i][0] for i in train_idx)
     test_files = tuple(rows[i][0] for i in test_idx)
-    leaks = find_leaks(train_files, test_files, [decoded.file_digests[i] for i in (*train_idx, *test_idx)],
-                       x_train, x_test)
+    order = np.concatenate([train_idx, test_idx]).tolist()
+    leaks = find_leaks(train_files, test_files, [decoded.file_digests[i] for i in order],
+                       [decoded.pixel_crcs[i] for i in order], x_train, x_test)
     class_names = tuple(_shown(scan.class_names[i]) for i in kept)
     info = _folder_info(scan, class_names, len(train_idx), len(test_idx), settings)
     return ImportResult(
