@@ -27,7 +27,7 @@ from .folder_cache import (PIXELS, folder_cache_dir, listing_key, load_folder_ca
                            save_folder_cache)
 from .folder_leakage import Leak, find_leaks
 from .folder_scan import LAYOUT_SPLIT_FOLDERS, FolderScan, SkippedFile, scan_folder
-from .image_decode import (COLOR_MODES, FIT_MODES, DecodeTarget, ImageSkipped, decode_image, file_digest,
+from .image_decode import (COLOR_MODES, FIT_MODES, DecodeTarget, ImageSkipped, decode_image,
                            probe_image, read_image_bytes)
 from .registry import DatasetInfo
 
@@ -298,8 +298,9 @@ class _Decoded:
     ok: np.ndarray  # bool per row
     gray: np.ndarray  # bool per row: the source image was grayscale
     reasons: dict[int, str]  # row -> why it was skipped
-    file_digests: list[bytes | None]
-    pixel_crcs: list[int | None]  # CRC-32 of each row's pixels, taken while it is hot in the cache (leak check)
+    # CRC-32s of each row's file and pixels for the leak check, taken while both are hot in the CPU cache.
+    file_crcs: list[int | None]
+    pixel_crcs: list[int | None]
 
 
 def decode_workers() -> int:
@@ -365,7 +366,8 @@ def _decode_chunk(files: tuple[int, dict[str, int]], rows, chunk: range, target:
     open folder and each file's size from the scan."""
     root_fd, sizes = files
     cancel, stop = stops
-    pixels, ok, gray, digests, crcs = decoded.pixels, decoded.ok, decoded.gray, decoded.file_digests, decoded.pixel_crcs
+    pixels, ok, gray, file_crcs, pixel_crcs = (decoded.pixels, decoded.ok, decoded.gray, decoded.file_crcs,
+                                               decoded.pixel_crcs)
     for row in chunk:
         if cancel.is_set() or stop.is_set():
             break
@@ -382,8 +384,8 @@ def _decode_chunk(files: tuple[int, dict[str, int]], rows, chunk: range, target:
             continue
         ok[row] = True
         gray[row] = is_gray
-        digests[row] = file_digest(data)
-        crcs[row] = zlib.crc32(out)
+        file_crcs[row] = zlib.crc32(data)
+        pixel_crcs[row] = zlib.crc32(out)
     return len(chunk)
 
 
@@ -428,7 +430,7 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
     train_files = tuple(rows[i][0] for i in train_idx)
     test_files = tuple(rows[i][0] for i in test_idx)
     order = np.concatenate([train_idx, test_idx]).tolist()
-    leaks = find_leaks(train_files, test_files, [decoded.file_digests[i] for i in order],
+    leaks = find_leaks(train_files, test_files, [decoded.file_crcs[i] for i in order],
                        [decoded.pixel_crcs[i] for i in order], x_train, x_test)
     class_names = tuple(_shown(scan.class_names[i]) for i in kept)
     info = _folder_info(scan, class_names, len(train_idx), len(test_idx), settings)

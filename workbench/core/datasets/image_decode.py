@@ -11,7 +11,6 @@ Pillow's own decoder object (~30 µs). The pixels are identical (tests compare a
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import os
@@ -46,7 +45,6 @@ _EXIF_ORIENTATION = 0x0112
 _GRAY_MODES = frozenset(("1", "L", "LA", "La", "I", "F", "I;16", "I;16B", "I;16L", "I;16N"))
 _DEEP_MODES = frozenset(("I", "F", "I;16", "I;16B", "I;16L", "I;16N"))
 _SOF_MARKERS = frozenset((0xC0, 0xC1, 0xC2))  # baseline, extended and progressive Huffman JPEG
-_DIGEST_BYTES = 16
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
@@ -109,10 +107,6 @@ def read_image_bytes(path: str, dir_fd: int | None = None, size: int | None = No
     if len(data) > MAX_IMAGE_FILE_BYTES:
         raise ImageSkipped(f"larger than the {MAX_IMAGE_FILE_BYTES // 2**20} MB an image file may have")
     return data
-
-
-def file_digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=_DIGEST_BYTES).digest()
 
 
 def decode_image(data: bytes, target: DecodeTarget, out: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
