@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -65,6 +66,7 @@ def worker(kind: str, tree: Path) -> None:
         seconds = time.perf_counter() - start
         print(json.dumps({"seconds": seconds, "images": n, "peak_above_baseline_mb": _peak_mb() - baseline}))
         return
+    from workbench.core.datasets import image_decode
     from workbench.core.datasets.folder_import import decode_workers, import_folder
 
     baseline = _rss_mb()
@@ -80,6 +82,7 @@ def worker(kind: str, tree: Path) -> None:
     print(json.dumps({"seconds": seconds, "scan_s": scan_s, "images": len(d.x_train) + len(d.x_test),
                       "from_cache": result.from_cache,
                       "peak_above_baseline_mb": _peak_mb() - baseline, "workers": decode_workers(),
+                      "decoder": "simplejpeg" if image_decode.simplejpeg else "Pillow (simplejpeg not installed)",
                       "skipped": len(result.skipped), "leaks": len(result.leaks),
                       "train": len(d.x_train), "test": len(d.x_test)}))
 
@@ -108,6 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_shared_argument(parser)
     parser.add_argument("--tree", help="an unpacked image tree to import (default: unpack the shared tarball)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="import + Keras pairs, order swapped each round; the median ratio is reported")
+    parser.add_argument("--reloads", type=int, default=5, help="cached loads timed after the rounds; the best counts")
     parser.add_argument("--worker", choices=("ours", "keras"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -132,33 +138,53 @@ def measure(args, scratch: Path) -> None:
         with tarfile.open(tarball) as tar:
             tar.extractall(scratch / "tree", filter="data")
         tree = scratch / "tree" / "train"
-    print(f"tree {tree}: {_warm(tree) / 1e6:.1f} MB read into the page cache; {os.cpu_count()} CPUs")
-    ours = _run("ours", tree, scratch / "cache")
-    if importlib.util.find_spec("keras") is None:
+    print(f"tree {tree}: {_warm(tree) / 1e6:.1f} MB read into the page cache; {os.cpu_count()} CPUs; "
+          f"load average {_load()}")
+    has_keras = importlib.util.find_spec("keras") is not None
+    if not has_keras:
         print("keras is not installed: the comparison is skipped")
-        keras_pass = None
-    else:
-        keras_pass = _run("keras", tree, scratch / "cache-unused")
-    reloads = [_run("ours", tree, scratch / "cache") for _ in range(3)]
-    assert not ours["from_cache"] and all(r["from_cache"] for r in reloads)
+    rounds = []
+    for i in range(args.rounds):
+        # Each round imports into a fresh cache next to one Keras pass, the order swapped every round,
+        # so a machine that gets busier or quieter during the run tilts no ratio one way.
+        cache = scratch / f"cache-{i}"
+        kinds = ("ours", "keras") if i % 2 == 0 else ("keras", "ours")
+        got = {kind: _run(kind, tree, cache if kind == "ours" else scratch / "cache-unused")
+               for kind in kinds if kind == "ours" or has_keras}
+        assert not got["ours"]["from_cache"]
+        rounds.append(got)
+        ours = got["ours"]
+        keras_s = got["keras"]["seconds"] if has_keras else float("nan")
+        print(f"round {i + 1}: ours {ours['seconds']:.2f} s, keras {keras_s:.2f} s: "
+              f"{keras_s / ours['seconds']:.2f}× faster; peak +{ours['peak_above_baseline_mb']:.0f} MB; "
+              f"load average {_load()}")
+    reloads = [_run("ours", tree, scratch / "cache-0") for _ in range(args.reloads)]
+    assert all(r["from_cache"] for r in reloads)
+    ours = rounds[-1]["ours"]
+    ratios = [r["keras"]["seconds"] / r["ours"]["seconds"] for r in rounds] if has_keras else [float("nan")]
+    memory_ratio = max(r["ours"]["peak_above_baseline_mb"] for r in rounds) * 2**20 / FINAL_BYTES
+    print(f"ours   import  {statistics.median(r['ours']['seconds'] for r in rounds):6.2f} s median  "
+          f"{ours['images']} images ({ours['train']} train, {ours['test']} test, {ours['skipped']} skipped, "
+          f"{ours['leaks']} leaks), {ours['workers']} decoding threads, {ours['decoder']}; "
+          f"peak at most {memory_ratio:.2f}× the final array (target ≤ 1.5)")
+    if has_keras:
+        print(f"keras  pass    {statistics.median(r['keras']['seconds'] for r in rounds):6.2f} s median, "
+              f"peak +{max(r['keras']['peak_above_baseline_mb'] for r in rounds):.0f} MB")
+    print(f"ratio          {statistics.median(ratios):6.2f}× faster, median of "
+          f"{', '.join(f'{r:.2f}' for r in ratios)} (target ≥ 2)")
     best = min(reloads, key=lambda r: r["seconds"])
-    keras_s = keras_pass["seconds"] if keras_pass else float("nan")
-    ratio = keras_s / ours["seconds"]
-    memory_ratio = ours["peak_above_baseline_mb"] * 2**20 / FINAL_BYTES
-    print(f"ours   import  {ours['seconds']:6.2f} s  {ours['images']} images ({ours['train']} train, "
-          f"{ours['test']} test, "
-          f"{ours['skipped']} skipped, {ours['leaks']} leaks), {ours['workers']} decoding threads, "
-          f"peak +{ours['peak_above_baseline_mb']:.0f} MB = {memory_ratio:.2f}× the final array")
-    if keras_pass:
-        print(f"keras  pass    {keras_s:6.2f} s  {keras_pass['images']} images, "
-              f"peak +{keras_pass['peak_above_baseline_mb']:.0f} MB")
-    print(f"ratio          {ratio:6.2f}× faster (target ≥ 2)")
     times = ", ".join(f"{r['seconds']:.3f}" for r in reloads)
-    print(f"reload         {best['seconds']:6.3f} s  best of 3: {times} (target ≤ 0.2 s); of which the folder scan "
-          f"(a stat of every file, to see whether it changed) alone takes {best['scan_s']:.3f} s")
-    print(json.dumps({"ours_s": ours["seconds"], "keras_s": keras_s, "ratio": ratio,
-                      "peak_mb": ours["peak_above_baseline_mb"], "peak_vs_final": memory_ratio,
+    print(f"reload         {best['seconds']:6.3f} s  best of {len(reloads)}: {times} (target ≤ 0.2 s); of which the "
+          f"folder scan (a stat of every file, to see whether it changed) alone takes {best['scan_s']:.3f} s")
+    print(f"load average at the end {_load()}")
+    print(json.dumps({"ours_s": [r["ours"]["seconds"] for r in rounds],
+                      "keras_s": [r["keras"]["seconds"] for r in rounds] if has_keras else None,
+                      "ratios": ratios, "peak_vs_final": memory_ratio,
                       "reload_s": [r["seconds"] for r in reloads]}))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -530,4 +530,4 @@ def _from_cache(scan: FolderScan, cached, folder: Path) -> ImportResult | None:
 def _files_at(positions: np.ndarray, candidates: list[str]) -> tuple[str, ...]:
     if positions.ndim != 1 or (len(positions) and not 0 <= positions.min() <= positions.max() < len(candidates)):
         raise ValueError("file positions")
-    return tuple(candidates[i] for i in positions.tolist())
+    return tuple(map(candidates.__getitem__, positions.tolist()))
