@@ -274,7 +274,7 @@ def _settle_split(scan: FolderScan, rows, planned_test: np.ndarray, ok: np.ndarr
     if split.source != "held out":
         return planned_test  # the user's own test folder is never second-guessed
     is_test = planned_test.copy()
-    labels = np.fromiter((label for _, label in rows), np.int64, len(rows))
+    labels = np.fromiter(map(operator.itemgetter(1), rows), np.int64, len(rows))
     trainable = np.zeros(len(scan.class_names), bool)
     trainable[labels[ok & ~planned_test]] = True
     is_test[~trainable[labels]] = False
@@ -395,7 +395,7 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
               defaults, split: SplitInfo, folder: Path) -> ImportResult:
     skipped = list(scan.skipped)
     skipped += [SkippedFile(rows[i][0], reason) for i, reason in decoded.reasons.items()]
-    labels = np.fromiter((label for _, label in rows), np.int64, len(rows))
+    labels = np.fromiter(map(operator.itemgetter(1), rows), np.int64, len(rows))
     has_train = np.zeros(len(scan.class_names), bool)
     has_train[labels[decoded.ok & ~is_test]] = True
     empty = tuple(_shown(name) for i, name in enumerate(scan.class_names) if not has_train[i])
@@ -427,8 +427,9 @@ def _assemble(scan: FolderScan, rows, is_test: np.ndarray, decoded: _Decoded, se
     new_label = np.full(len(scan.class_names), -1, np.int64)
     new_label[kept] = np.arange(len(kept))
     y_train, y_test = new_label[labels[train_idx]], new_label[labels[test_idx]]
-    train_files = tuple(rows[i][0] for i in train_idx)
-    test_files = tuple(rows[i][0] for i in test_idx)
+    path_of = operator.itemgetter(0)
+    train_files = tuple(path_of(rows[i]) for i in train_idx.tolist())
+    test_files = tuple(path_of(rows[i]) for i in test_idx.tolist())
     order = np.concatenate([train_idx, test_idx]).tolist()
     leaks = find_leaks(train_files, test_files, [decoded.file_crcs[i] for i in order],
                        [decoded.pixel_crcs[i] for i in order], x_train, x_test)
