@@ -1,15 +1,27 @@
 """Importing the 50,000-image CIFAR-10 JPEG tree: the workbench's import against one pass of
 `keras.utils.image_dataset_from_directory` over the same folder, in the same run.
 
-Each measurement runs in its own subprocess, so its time and peak memory are its own:
+Each measurement runs in its own subprocess, so its time, CPU time and peak memory are its own:
   ours      import_folder(size=32, color="rgb") into an empty cache: scan, decode, split, cache
   keras     image_dataset_from_directory(image_size=(32, 32)), iterated to the last batch
-  reload    import_folder again: the folder scanned, the cache memory-mapped and verified (best of 3)
-Peak memory is VmHWM minus the RSS right before the timed call (modules already imported).
-Files are read once beforehand so every contender finds them in the page cache.
+  reload    import_folder again: the folder scanned, the cache memory-mapped and verified
+A round is one import and one Keras pass, their order swapped every round; the ratio reported is the
+median of the rounds' ratios (wall time), beside the ratio of CPU seconds, which a machine shared
+with other work tilts less. Reloads run after the rounds; the best counts. Peak memory is VmHWM
+minus the RSS right before the timed call (modules already imported). Files are read once
+beforehand so every contender finds them in the page cache. The load average is printed at the
+start, after each round and at the end: on a busy machine, compare ratios, not seconds.
 
-    python benchmarks/bench_folder_import.py                 # finds ../shared/data (benchmarks/shared_data.py)
-    python benchmarks/bench_folder_import.py --tree /tmp/c10jpeg/train   # an unpacked tree
+The JPEG decoder is simplejpeg when it is importable (the figures assume it), else Pillow; the
+line for our import says which. Run from the repository root:
+
+    python benchmarks/bench_folder_import.py --shared /work/shared/data   # unpacks the tarball to a temp folder
+    python benchmarks/bench_folder_import.py --tree /tmp/c10jpeg/train    # an unpacked tree (faster to repeat)
+    python benchmarks/bench_folder_import.py --tree DIR --rounds 5 --reloads 7
+    PYTHONPATH=/path/with/simplejpeg python benchmarks/bench_folder_import.py ...   # kept after the repo
+
+Without --shared or --tree it finds ../shared/data (benchmarks/shared_data.py). Takes about a
+minute (Keras' import is most of it); the tree and the caches (0.2 GB) are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -116,7 +128,7 @@ def _warm(tree: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     add_shared_argument(parser)
     parser.add_argument("--tree", help="an unpacked image tree to import (default: unpack the shared tarball)")
     parser.add_argument("--rounds", type=int, default=3,
