@@ -187,7 +187,8 @@ def measure(args, scratch: Path) -> None:
     memory_ratio = max(r["ours"]["peak_above_baseline_mb"] for r in rounds) * 2**20 / FINAL_BYTES
     print(f"ours   import  {statistics.median(r['ours']['seconds'] for r in rounds):6.2f} s median  "
           f"{ours['images']} images ({ours['train']} train, {ours['test']} test, {ours['skipped']} skipped, "
-          f"{ours['leaks']} leaks), {ours['workers']} decoding thread{'s' if ours['workers'] != 1 else ''}, {ours['decoder']}; "
+          f"{ours['leaks']} leaks), {ours['workers']} decoding thread{'s' if ours['workers'] != 1 else ''}, "
+          f"{ours['decoder']}; "
           f"peak at most {memory_ratio:.2f}× the final array (target ≤ 1.5)")
     if has_keras:
         print(f"keras  pass    {statistics.median(r['keras']['seconds'] for r in rounds):6.2f} s median, "
