@@ -83,7 +83,8 @@ def worker(kind: str, tree: Path) -> None:
         for _, labels in ds:
             n += int(labels.shape[0])
         seconds = time.perf_counter() - start
-        print(json.dumps({"seconds": seconds, "cpu_s": _cpu_s() - cpu, "images": n, "peak_above_baseline_mb": _peak_mb() - baseline}))
+        print(json.dumps({"seconds": seconds, "cpu_s": _cpu_s() - cpu, "images": n,
+                          "peak_above_baseline_mb": _peak_mb() - baseline}))
         return
     from workbench.core.datasets import image_decode
     from workbench.core.datasets.folder_import import typical_file_bytes, decode_workers, import_folder
