@@ -297,3 +297,4 @@ def test_small_files_are_decoded_by_one_thread_larger_ones_by_one_per_cpu(monkey
     assert folder_import.decode_workers(folder_import.typical_file_bytes(rows, thumbnails)) == 1
     assert folder_import.decode_workers(folder_import.typical_file_bytes(rows, photos)) == 4
     assert folder_import.decode_workers() == 4
+    assert folder_import.typical_file_bytes([], {}) == 0.0

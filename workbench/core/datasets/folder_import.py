@@ -371,6 +371,8 @@ def _decode_all(scan: FolderScan, rows, settings: ImportSettings, pixels: np.nda
 
 def typical_file_bytes(rows, sizes: dict[str, int]) -> float:
     """The median size of the files to decode, from an even sample of at most SIZE_SAMPLE of them."""
+    if not rows:
+        return 0.0
     step = max(1, len(rows) // SIZE_SAMPLE)
     return float(np.median([sizes.get(path, 0) for path, _ in rows[::step]]))
 
