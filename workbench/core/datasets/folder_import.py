@@ -10,6 +10,7 @@ from the calling thread; setting ``cancel`` stops the import (ImportCancelled) a
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.thread  # noqa: F401 - loaded with this module, not inside a user's first load (5 ms)
 import logging
 import operator
 import os
