@@ -87,7 +87,7 @@ def worker(kind: str, tree: Path) -> None:
                           "peak_above_baseline_mb": _peak_mb() - baseline}))
         return
     from workbench.core.datasets import image_decode
-    from workbench.core.datasets.folder_import import typical_file_bytes, decode_workers, import_folder
+    from workbench.core.datasets.folder_import import decode_workers, import_folder
 
     baseline = _rss_mb()
     cpu, start = _cpu_s(), time.perf_counter()
@@ -98,12 +98,11 @@ def worker(kind: str, tree: Path) -> None:
     from workbench.core.datasets.folder_scan import scan_folder
 
     start = time.perf_counter()
-    scan = scan_folder(tree)  # the part of a reload that checks the folder is unchanged (one stat per file)
+    scan_folder(tree)  # the part of a reload that checks the folder is unchanged (one stat per file)
     scan_s = time.perf_counter() - start
-    workers = decode_workers(typical_file_bytes(scan.train + scan.test, {p: s for p, s, _ in scan.listing}))
     print(json.dumps({"seconds": seconds, "cpu_s": cpu, "scan_s": scan_s, "images": len(d.x_train) + len(d.x_test),
                       "from_cache": result.from_cache,
-                      "peak_above_baseline_mb": _peak_mb() - baseline, "workers": workers,
+                      "peak_above_baseline_mb": _peak_mb() - baseline, "workers": decode_workers(),
                       "decoder": "simplejpeg" if image_decode.simplejpeg else "Pillow (simplejpeg not installed)",
                       "skipped": len(result.skipped), "leaks": len(result.leaks),
                       "train": len(d.x_train), "test": len(d.x_test)}))

@@ -285,16 +285,3 @@ def test_leaks_need_equal_pixels_and_a_copy_is_told_by_its_file_checksum():
     leaks = find_leaks(["a", "b", "c", "d"], ["t0", "t1", "t2"], file_crcs, pixel_crcs, x_train, x_test)
     assert leaks == (Leak("c", "t0", MATCH_FILE), Leak("d", "t2", MATCH_PIXELS))
 
-
-def test_small_files_are_decoded_by_one_thread_larger_ones_by_one_per_cpu(monkeypatch):
-    from workbench.core.datasets import folder_import
-
-    monkeypatch.setattr(folder_import.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    rows = [(f"c/{i}.jpg", 0) for i in range(10)]
-    thumbnails = {path: 900 + i for i, (path, _) in enumerate(rows)}
-    photos = {path: 40_000 for path, _ in rows}
-    assert folder_import.typical_file_bytes(rows, thumbnails) == 904.5
-    assert folder_import.decode_workers(folder_import.typical_file_bytes(rows, thumbnails)) == 1
-    assert folder_import.decode_workers(folder_import.typical_file_bytes(rows, photos)) == 4
-    assert folder_import.decode_workers() == 4
-    assert folder_import.typical_file_bytes([], {}) == 0.0

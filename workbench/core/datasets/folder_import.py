@@ -49,11 +49,6 @@ SPLIT_SEED = 0
 # Decoding threads: the codecs release the GIL while decoding and resizing; past 8 the file reads and
 # Python glue no longer get faster, and every worker may hold one large photo in memory.
 MAX_DECODE_WORKERS = 8
-# Folders whose typical file is smaller than this are decoded by one thread: such a JPEG (a ~32×32
-# thumbnail, ~1 KB) decodes in ~10 µs, no longer than the GIL handoffs its open, read and close cause
-# when a second thread waits. Measured on CIFAR-10's 50,000 JPEGs on 2 CPUs: two threads took 1.5 CPU-s
-# (45,000 context switches) against one thread's 1.0 CPU-s, and no less wall time.
-SMALL_FILE_BYTES = 2048
 # Images per task handed to a worker: large enough to amortise scheduling, small enough that
 # cancel and progress react within a fraction of a second.
 CHUNK_FILES = 64
@@ -309,11 +304,13 @@ class _Decoded:
     pixel_crcs: list[int | None]
 
 
-def decode_workers(typical_file_bytes: float | None = None) -> int:
-    """Threads used for decoding: one for a folder of small files (SMALL_FILE_BYTES), else the CPUs
-    this process may run on, at most MAX_DECODE_WORKERS."""
-    if typical_file_bytes is not None and typical_file_bytes < SMALL_FILE_BYTES:
-        return 1
+def decode_workers() -> int:
+    """Threads used for decoding: the CPUs this process may run on, at most MAX_DECODE_WORKERS.
+
+    Also for folders of tiny JPEGs, where each file's open, read and close hand the GIL over: measured
+    on CIFAR-10 on 2 busy CPUs, a second thread cost up to 50% more CPU time when the machine was
+    moderately loaded but cut the wall time by a quarter when it was overloaded (it gets its own share).
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -347,10 +344,9 @@ def _decode_all(scan: FolderScan, rows, settings: ImportSettings, pixels: np.nda
     except OSError as exc:
         raise DatasetError(f"{scan.root} cannot be read ({exc.strerror}).") from None
     sizes = {path: size for path, size, _ in scan.listing}  # what the scan saw: reads then skip an fstat
-    workers = decode_workers(typical_file_bytes(rows, sizes))
     chunks = [range(start, min(n, start + CHUNK_FILES)) for start in range(0, n, CHUNK_FILES)]
     done = 0
-    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
+    with concurrent.futures.ThreadPoolExecutor(decode_workers(), thread_name_prefix="decode") as pool:
         futures = [pool.submit(_decode_chunk, (root_fd, sizes), rows, chunk, target, decoded, (cancel, stop))
                    for chunk in chunks]
         try:
@@ -368,14 +364,6 @@ def _decode_all(scan: FolderScan, rows, settings: ImportSettings, pixels: np.nda
     if cancel.is_set():
         raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
     return decoded
-
-
-def typical_file_bytes(rows, sizes: dict[str, int]) -> float:
-    """The median size of the files to decode, from an even sample of at most SIZE_SAMPLE of them."""
-    if not rows:
-        return 0.0
-    step = max(1, len(rows) // SIZE_SAMPLE)
-    return float(np.median([sizes.get(path, 0) for path, _ in rows[::step]]))
 
 
 def _decode_chunk(files: tuple[int, dict[str, int]], rows, chunk: range, target: DecodeTarget, decoded: _Decoded,
