@@ -70,10 +70,26 @@ def test_crop_keeps_the_centre_and_pad_adds_black_bars():
     assert padded[5:7, :].max() > 200
 
 
+@pytest.fixture(params=["simplejpeg", "pillow"])
+def jpeg_backend(request, monkeypatch):
+    """Each fast-path decoder in turn: simplejpeg (when installed) and Pillow's decoder object."""
+    from workbench.core.datasets import image_decode
+
+    if request.param == "simplejpeg":
+        pytest.importorskip("simplejpeg")
+    else:
+        monkeypatch.setattr(image_decode, "simplejpeg", None)
+    return request.param
+
+
 @pytest.mark.parametrize("mode", ["RGB", "L"])
-def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode):
-    for seed in range(6):
-        data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80, progressive=seed % 2 == 1)
+def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode, jpeg_backend):
+    for seed in range(8):
+        # Progressive or not, and each chroma subsampling (4:4:4, 4:2:2, 4:2:0), with restart markers once.
+        options = {"progressive": seed % 2 == 1, "subsampling": seed % 3}
+        if seed == 4:
+            options["restart_marker_blocks"] = 1
+        data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80, **options)
         target = DecodeTarget(16, 16, 3 if mode == "RGB" else 1, "crop")
         fast = np.zeros((16, 16, target.channels), np.uint8)
         gray = _decode_plain_jpeg(data, target, fast)
@@ -87,7 +103,7 @@ def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode):
     assert np.array_equal(fast, _decode_general(data, DecodeTarget(16, 16, 3, "crop"))[0])
 
 
-def test_truncated_and_garbage_files_are_skipped_with_a_reason():
+def test_truncated_and_garbage_files_are_skipped_with_a_reason(jpeg_backend):
     data = _encoded(noise((16, 16), 1), "JPEG")
     for broken in (data[: len(data) // 2], b"\xff\xd8\xff\xe0 not really a jpeg", b"hello world"):
         with pytest.raises(ImageSkipped) as caught:
@@ -132,3 +148,41 @@ def test_float_images_scale_from_their_range():
     assert unit.mode == "F"
     pixels, gray = decode_image(_encoded(unit, "TIFF"), DecodeTarget(4, 4, 1, "crop"))
     assert gray and pixels[0, :, 0].tolist() == [0, 128, 255, 0]
+
+
+def test_a_read_with_the_scanned_size_is_exact_and_falls_back_when_the_file_changed(tmp_path):
+    import os
+
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(b"\xff\xd8" + b"x" * 100)
+    assert read_image_bytes(str(photo), size=102) == photo.read_bytes()
+    # The file grew or shrank since the scan: the whole current file, not the scanned size.
+    assert read_image_bytes(str(photo), size=50) == photo.read_bytes()
+    assert read_image_bytes(str(photo), size=500) == photo.read_bytes()
+    folder = os.open(tmp_path, os.O_RDONLY)
+    try:
+        assert read_image_bytes("a.jpg", folder, 102) == photo.read_bytes()
+    finally:
+        os.close(folder)
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)  # swapped in after a scan that saw a 102-byte file: refused, never waited on
+    with pytest.raises(ImageSkipped, match="not a regular file"):
+        read_image_bytes(str(fifo), size=102)
+
+
+def test_the_remembered_jpeg_header_gives_what_a_fresh_walk_gives():
+    from workbench.core.datasets import image_decode
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    files = [_encoded(noise((16, 16), 1), "JPEG"), _encoded(noise((16, 16), 2), "JPEG"),
+             _encoded(noise((16, 16), 3), "JPEG", exif=exif), _encoded(noise((16, 12), 4), "JPEG"),
+             _encoded(noise((16, 16), 5, "L"), "JPEG"), _encoded(noise((16, 16), 6), "PNG"),
+             _encoded(noise((16, 16), 7), "JPEG")]
+    fresh = []
+    for data in files:
+        image_decode._last_header = (b"", None)
+        fresh.append(image_decode._jpeg_header(data))
+    remembered = [image_decode._jpeg_header(data) for data in files + files[::-1]]
+    assert remembered == fresh + fresh[::-1]
+    assert fresh[0] == fresh[1] == (16, 16, 3) and fresh[2] is None and fresh[3] == (12, 16, 3)

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from tests.core.folder_fixtures import class_tree, noise, png_claiming_size, sav
 from workbench.core.datasets import Dataset, DatasetError
 from workbench.core.datasets import folder_scan
 from workbench.core.datasets.folder_import import DEFAULT_MAX_SIDE, TEST_FRACTION, import_folder
-from workbench.core.datasets.folder_leakage import MATCH_FILE, MATCH_PIXELS
+from workbench.core.datasets.folder_leakage import MATCH_FILE, MATCH_PIXELS, Leak
 
 
 @pytest.fixture(autouse=True)
@@ -271,3 +272,16 @@ def test_a_colour_image_the_size_sample_missed_still_makes_the_set_rgb(tmp_path,
     colour = dict(zip(result.train_files + result.test_files,
                       np.concatenate([result.dataset.x_train, result.dataset.x_test])))["b/zz colour.png"]
     assert np.array_equal(colour, np.asarray(Image.open(root / "b" / "zz colour.png")))
+
+
+def test_leaks_need_equal_pixels_and_a_copy_is_told_by_its_file_checksum():
+    from workbench.core.datasets.folder_leakage import find_leaks
+
+    x_train = np.stack([np.full((2, 2, 3), v, np.uint8) for v in (1, 2, 2, 3)])
+    x_test = np.stack([np.full((2, 2, 3), v, np.uint8) for v in (2, 9, 3)])
+    pixel_crcs = [zlib.crc32(x) for x in x_train] + [zlib.crc32(x) for x in x_test]
+    pixel_crcs[4 + 1] = pixel_crcs[0]  # a CRC collision: same checksum, other pixels
+    file_crcs = [10, 20, 30, 40, 30, 11, 99]  # test 0 is a copy of train 2; test 2 only looks like train 3
+    leaks = find_leaks(["a", "b", "c", "d"], ["t0", "t1", "t2"], file_crcs, pixel_crcs, x_train, x_test)
+    assert leaks == (Leak("c", "t0", MATCH_FILE), Leak("d", "t2", MATCH_PIXELS))
+
