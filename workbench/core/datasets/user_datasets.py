@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from workbench.core.files import NotARegularFileError, open_regular_file
 from workbench.core.text import sanitize
 from workbench.paths import workbench_home
 
@@ -46,6 +47,7 @@ FOLDER_PREFIX = "folder:"
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
+_warned: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,13 @@ def read_registry() -> Registry:
     """The remembered datasets; an absent file is none, an unusable one is none plus a warning."""
     path = registry_path()
     try:
-        with open(path, "rb") as f:
-            if not os.path.isfile(path):
-                raise ValueError("it is not a regular file")
+        with open_regular_file(path, "datasets file") as f:  # a FIFO put there must not hang every list
             data = f.read(MAX_REGISTRY_BYTES + 1)
     except FileNotFoundError:
         return Registry({}, None)
-    except (OSError, ValueError) as exc:
-        return _unusable(path, getattr(exc, "strerror", None) or str(exc))
+    except OSError as exc:
+        return _unusable(path, "it is not a regular file" if isinstance(exc, NotARegularFileError)
+                         else exc.strerror or str(exc))
     if len(data) > MAX_REGISTRY_BYTES:
         return _unusable(path, f"it is larger than {MAX_REGISTRY_BYTES // 2**20} MB")
     try:
@@ -113,13 +114,15 @@ def read_registry() -> Registry:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return _unusable(path, f"it is not JSON ({sanitize(exc, 80)})")
     except (ValueError, TypeError, KeyError) as exc:
-        return _unusable(path, sanitize(exc, 160))
+        return _unusable(path, sanitize(exc, 160).rstrip("."))
 
 
 def _unusable(path: Path, why: str) -> Registry:
     warning = (f"Your saved datasets in {sanitize(path, 300)} could not be read ({why}), so none are listed; "
                "add them again (the file is replaced when you do).")
-    log.warning(warning)
+    if warning not in _warned:  # once per process: every list and load reads the file
+        _warned.add(warning)
+        log.warning(warning)
     return Registry({}, warning)
 
 
@@ -157,7 +160,10 @@ def _entry(raw) -> UserDataset:
 
     if not isinstance(raw, dict):
         raise ValueError("an entry is not an object")
-    name = check_name(_text(raw, "name", MAX_NAME_CHARS * 4), allow_taken=True)
+    try:
+        name = check_name(_text(raw, "name", MAX_NAME_CHARS * 4), allow_taken=True)
+    except DatasetError:
+        raise ValueError(f"it lists the unusable name {sanitize(raw['name'], 40)!r}") from None
     size = raw.get("size")
     if size is not None:
         if not (isinstance(size, list) and len(size) == 2
