@@ -64,10 +64,12 @@ def fallback_data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
     return member
 
 
-def checked_member(member: tarfile.TarInfo, dest: str, max_bytes: int = MAX_MEMBER_BYTES,
+def checked_member(member: tarfile.TarInfo, dest: str, max_bytes: int | None = None,
                    largest: str = "any CIFAR file") -> tarfile.TarInfo:
     """``member`` as tarfile's data filter passes it; refused (``Refused``) when it is absolute, leaves
-    ``dest``, is a link, device or pipe, or declares more than ``max_bytes`` (``largest`` names that cap)."""
+    ``dest``, is a link, device or pipe, or declares more than ``max_bytes`` (default MAX_MEMBER_BYTES;
+    ``largest`` names that cap)."""
+    max_bytes = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
     # The data filter would strip a leading "/"; an official archive has none, so refuse it on both paths.
     if member.name.startswith(("/", "\\")) or PurePosixPath(member.name).is_absolute():
         raise Refused(f"it holds {member.name!r}, an absolute path")

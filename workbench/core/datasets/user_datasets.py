@@ -313,6 +313,10 @@ def add_user_dataset(name: str, path: str | os.PathLike, *, size=None, color=Non
         info.train_size, info.test_size, tuple(info.image_shape),
         datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+    if cancel is not None and cancel.is_set():  # cancelled after the last image: still nothing remembered
+        from .folder_import import ImportCancelled
+
+        raise ImportCancelled("The import was cancelled; nothing was saved.")
     registry = read_registry()
     datasets = dict(registry.datasets)
     datasets[name] = entry

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.architectures import ARCHITECTURES, resolve_options
+from workbench.core.datasets import get_info, selectable_datasets
 from workbench.core.datasets.registry import DATASETS
 from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
 from workbench.gui.settings import SettingsReader
@@ -79,6 +80,9 @@ class ExperimentPanel(QWidget):
         for ds in DATASET_ORDER:
             if ds in DATASETS:
                 self.dataset_combo.addItem(_DATASET_LABELS.get(ds, DATASETS[ds].title), ds)
+        for choice in selectable_datasets():  # the user's own image collections, by name
+            if choice.user:
+                self.dataset_combo.addItem(choice.id, choice.id)
         self.dataset_combo.setToolTip("Which images to train on")
         self.classes_label = QLabel()
         self.classes_label.setObjectName("hint")
@@ -187,7 +191,7 @@ class ExperimentPanel(QWidget):
         return str(self.arch_combo.currentData())
 
     def num_classes(self) -> int:
-        return DATASETS[self.dataset_id()].num_classes
+        return get_info(self.dataset_id()).num_classes
 
     def set_dataset(self, dataset_id: str) -> None:
         i = self.dataset_combo.findData(dataset_id)
@@ -345,7 +349,7 @@ class ExperimentPanel(QWidget):
         self.arch_changed.emit(self.arch_name())
 
     def _update_labels(self) -> None:
-        info = DATASETS[self.dataset_id()]
+        info = get_info(self.dataset_id())
         self.classes_label.setText(f"{info.num_classes} classes · {info.train_size:,} train / {info.test_size:,} test")
         spec = ARCHITECTURES[self.arch_name()]
         self.arch_description.setText(spec.description)
