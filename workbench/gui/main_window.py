@@ -306,9 +306,9 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_dataset_added(self, name: str) -> None:
         """The user's images were imported: offer them in the experiment's list and select them."""
-        combo = self.experiment.dataset_combo
-        if combo.findData(name) < 0:
-            combo.addItem(name, name)
+        for combo in (self.experiment.dataset_combo, self.evaluate.dataset_combo, self.classify.dataset_combo):
+            if combo.findData(name) < 0:
+                combo.addItem(name, name)
         self.experiment.set_dataset(name)
         data = self.browser.data
         result = getattr(data, "imported", None)

@@ -12,8 +12,8 @@ from .loading import dataset_available, dataset_summaries, load_dataset
 from .locate import dataset_location, locate_dataset, search_roots
 from .registry import DATASETS, DatasetInfo, get_info
 from .split import train_val_split
-from .user_datasets import (DatasetChoice, UserDataset, add_user_dataset, find_user_dataset, read_registry,
-                            remove_user_dataset, selectable_datasets, user_datasets)
+from .user_datasets import (DatasetChoice, UserDataset, add_user_dataset, find_user_dataset, known_info,
+                            read_registry, remove_user_dataset, selectable_datasets, user_datasets)
 
 __all__ = [
     "DATASETS",
@@ -33,6 +33,7 @@ __all__ = [
     "download_dataset",
     "find_user_dataset",
     "get_info",
+    "known_info",
     "load_dataset",
     "locate_dataset",
     "read_registry",

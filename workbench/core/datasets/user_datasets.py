@@ -258,6 +258,14 @@ def selectable_datasets() -> list[DatasetChoice]:
     return rows
 
 
+def known_info(spec) -> DatasetInfo | None:
+    """DatasetInfo of a built-in id or a remembered name, None otherwise; never imports (for lists and labels)."""
+    if spec in DATASETS:
+        return DATASETS[spec]
+    entry = find_user_dataset(spec) if isinstance(spec, str) else None
+    return entry.info() if entry is not None else None
+
+
 def looks_like_path(spec: str) -> bool:
     """Whether a --dataset value is meant as a folder or archive rather than a name."""
     return (spec.startswith(FOLDER_PREFIX) or os.sep in spec or "/" in spec or spec.startswith("~")

@@ -508,9 +508,9 @@ class DatasetBrowserPanel(QWidget):
         except (TypeError, ValueError):
             return
         if total:
+            self.import_status.setText(f"{int(done):,} of {int(total):,} images decoded")
             self.import_progress.setRange(0, int(total))
             self.import_progress.setValue(int(done))
-            self.import_status.setText(f"{int(done):,} of {int(total):,} images decoded")
 
     def _import_done(self) -> None:
         self.add_folder_button.setEnabled(True)

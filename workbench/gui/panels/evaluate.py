@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.datasets import DATASETS
+from workbench.core.datasets import DATASETS, get_info, known_info
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
@@ -305,10 +305,10 @@ class EvaluatePanel(ModelPanel):
     @Slot(object)
     def _on_model_loaded(self, loaded) -> None:
         super()._on_model_loaded(loaded)
-        current = DATASETS.get(self.dataset_combo.currentData())
+        current = known_info(self.dataset_combo.currentData())  # built-in or the user's own
         if current is None or current.num_classes != loaded.num_classes:
             wanted = getattr(loaded, "dataset_id", None)
-            if wanted not in DATASETS or DATASETS[wanted].num_classes != loaded.num_classes:
+            if known_info(wanted) is None or known_info(wanted).num_classes != loaded.num_classes:
                 wanted = next((k for k, v in DATASETS.items() if v.num_classes == loaded.num_classes), None)
             if wanted is not None:
                 self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(wanted))
@@ -330,7 +330,7 @@ class EvaluatePanel(ModelPanel):
         dataset_id = self.dataset_combo.currentData()
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.score_label.setText(f"Evaluating on {DATASETS[dataset_id].title}…")
+        self.score_label.setText(f"Evaluating on {get_info(dataset_id).title}…")
         self.tasks.start(
             run_evaluation, self.loaded, dataset_id, self.data_dir, self.limit_spin.value(),
             name=TASK, pass_progress=True, pass_cancel=True,
@@ -395,7 +395,7 @@ class EvaluatePanel(ModelPanel):
         level = " (20 superclasses)" if self._show_coarse and self.run.coarse is not None else ""
         self.score_label.setText(
             f"Top-1 <b>{r.top1 * 100:.2f} %</b> &nbsp; Top-{r.k} <b>{r.top5 * 100:.2f} %</b> &nbsp; "
-            f"<small>{r.n:,} test images of {DATASETS[self.run.dataset_id].title}{level}, {r.seconds:.1f} s</small>"
+            f"<small>{r.n:,} test images of {get_info(self.run.dataset_id).title}{level}, {r.seconds:.1f} s</small>"
         )
         self.confusion.set_matrix(r.confusion, names)
         self.confusion.setToolTip("" if len(names) <= 20 else "Hover a cell for its classes and count; click to see its images")
@@ -465,7 +465,7 @@ class EvaluatePanel(ModelPanel):
         view.setPalette(palette)
         level = ", superclasses" if self._show_coarse and self.run.coarse is not None else ""
         view.set_matrix(r.confusion, r.class_names,
-                        title=f"{DATASETS[self.run.dataset_id].title}{level}: top-1 {r.top1 * 100:.2f} %, n = {r.n}")
+                        title=f"{get_info(self.run.dataset_id).title}{level}: top-1 {r.top1 * 100:.2f} %, n = {r.n}")
         side = 1600 if r.num_classes > 20 else 900
         view.resize(QSize(side, side))
         ok = view.grab().save(os.fspath(path))

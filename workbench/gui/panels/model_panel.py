@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from workbench.core.datasets import DATASETS
+from workbench.core.datasets import selectable_datasets
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.combos import elide_combo
@@ -18,8 +18,8 @@ WARNING_COLOUR = "#a05a00"  # amber: a guess the user should check, not an error
 def dataset_combo() -> QComboBox:
     """Every dataset by title (its id as item data); long titles elide instead of widening the tab."""
     combo = QComboBox()
-    for ds_id, info in DATASETS.items():
-        combo.addItem(info.title, ds_id)
+    for choice in selectable_datasets():  # built-in, then the user's own by name
+        combo.addItem(choice.info.title, choice.id)
     return elide_combo(combo)
 
 
