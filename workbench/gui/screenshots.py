@@ -7,6 +7,7 @@ keeps its settings and runs in a temporary folder, and trains a few hundred imag
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -18,6 +19,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QEventLoop, QSettings, QThread  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+
+# Optimizer steps the screenshot run takes at least (small user folders), with an epoch cap that keeps it short.
+MIN_STEPS = 40
+MAX_SMALL_SET_EPOCHS = 30
 
 
 def _wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
@@ -192,8 +198,12 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         _settle()
         _save(window, out / "04-model.png", saved)
 
-        # a short training run on the chosen dataset
+        # a short training run on the chosen dataset; a folder of a few hundred images gets enough
+        # passes for about MIN_STEPS optimizer steps, or its Evaluate shot shows an untrained guess
         e = window.experiment
+        if browser.data is not None and browser.data.imported is not None:
+            steps_per_epoch = max(1, math.ceil(min(limit, len(browser.data.dataset.y_train)) * 0.8 / 64))
+            epochs = max(epochs, min(MAX_SMALL_SET_EPOCHS, math.ceil(MIN_STEPS / steps_per_epoch)))
         e.epochs.setValue(epochs)
         e.batch_size.setValue(64)
         e.limit.setValue(limit)

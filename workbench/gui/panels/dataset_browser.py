@@ -330,6 +330,11 @@ class DatasetBrowserPanel(QWidget):
         self._set_import_details(data.imported)
         if data.imported is not None:  # the folder may have changed since it was added
             self._fill_class_combo(data.dataset.class_names)
+            # A folder's images come class by class: a shuffled first page shows every class at once.
+            self.shuffle_button.blockSignals(True)
+            self.shuffle_button.setChecked(True)
+            self.shuffle_button.blockSignals(False)
+            self._make_shuffle()
         self._refresh_indices()
         self.stack.setCurrentWidget(self.browse_page)
         self.dataset_loaded.emit(data.dataset_id)
@@ -479,6 +484,8 @@ class DatasetBrowserPanel(QWidget):
             return
         self.tasks.cancel("load-dataset")  # whatever was loading is superseded by what the user asked for
         self._import_cancelled = False
+        self.title.setText(f"<b>Adding {sanitize(request.name)}</b>")
+        self._set_import_details(None)
         self.import_label.setText(f"<b>Importing {sanitize(request.name)}</b> from {sanitize(request.path, 200)}")
         self.import_progress.setRange(0, 0)
         self.import_status.setText("Reading the folder…")
@@ -541,6 +548,9 @@ class DatasetBrowserPanel(QWidget):
     def _after_cancel(self) -> None:
         """Back to what was shown before (reloaded if the import had superseded its load)."""
         if self.data is not None and self.data.dataset_id == self.dataset_id:
+            info = self.data.dataset.info
+            self.title.setText(f"<b>{sanitize(info.title)}</b> — {info.num_classes} classes")
+            self._set_import_details(self.data.imported)
             self.stack.setCurrentWidget(self.browse_page)
         elif self.dataset_id:
             self.set_dataset(self.dataset_id, self.data_dir)
