@@ -106,3 +106,17 @@ def test_dropping_a_plain_image_folder_asks_to_import_it(qtbot, make_window, use
     assert dialog is not None and dialog.name_edit.text() == "drop me"
     assert window.tabs.currentWidget() is window.browser
     dialog.reject()
+
+
+def test_a_user_dataset_whose_folder_is_gone_says_so(qtbot, panel, user_home, tmp_path):
+    import shutil
+
+    from workbench.core.datasets import add_user_dataset
+
+    root = messy_tree(tmp_path / "moved away")
+    add_user_dataset("moved", root)
+    shutil.rmtree(root)
+    with qtbot.waitSignal(panel.load_failed, timeout=LONG):
+        panel.set_dataset("moved")
+    assert panel.is_showing_missing() and "is gone" in panel.missing_text.text()
+    assert not panel.download_button.isEnabled()

@@ -344,8 +344,8 @@ class DatasetBrowserPanel(QWidget):
         self.last_error = error
         info = DATASETS.get(self.dataset_id or "", None)
         self.data = None
-        if error.is_a("DatasetNotFound"):
-            title = info.title if info else self.dataset_id
+        if error.is_a("DatasetNotFound") and info is not None:  # (a user dataset's message says what to do)
+            title = info.title
             self.missing_title.setText(f"<b>{title} is not on this computer yet</b>")
             self.missing_text.setText(not_found_text(self.dataset_id or "", self.data_dir))
             self.download_button.setEnabled(bool(info and info.url))
