@@ -278,8 +278,8 @@ def path_of(spec: str) -> Path:
 
 def _unknown(spec: str) -> DatasetError:
     names = ", ".join(list(DATASETS) + list(user_datasets()))
-    return DatasetError(f"Unknown dataset {sanitize(spec, 120)!r}; use one of {names}, or the path of an image "
-                        "folder or a .zip/.tar/.tar.gz archive of one.")
+    return DatasetError(f"Unknown dataset {sanitize(spec, 120)!r}; --dataset must be one of {names}, or the path "
+                        "of an image folder or a .zip/.tar/.tar.gz archive of one.")
 
 
 def import_path(path: str | os.PathLike, *, size=None, color=None, fit: str = "crop",
