@@ -79,21 +79,15 @@ def _cmd_add(args: argparse.Namespace) -> int:
         raise CliError(f"{sanitize(args.path, 300)} does not exist; PATH must be a folder of class folders or a "
                        ".zip/.tar/.tar.gz archive of one.")
     size = _size(args.size)
-    bar: Progress | None = None
+    bar = Progress("importing", None, unit="images")  # started now, so its rate counts the folder scan too
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None or bar.total != total:
-            if bar is not None:
-                bar.close()
-            bar = Progress("importing", total or None, unit="images")
+        if total and bar.total != total:
+            bar.total = total
         bar.update(done)
 
-    try:
+    with bar:  # ends the progress line, so an error starts on its own line
         result = add_user_dataset(name, args.path, size=size, color=args.color, fit=args.fit, progress=progress)
-    finally:
-        if bar is not None:
-            bar.close()
     if args.json:
         emit_json(import_facts(result))
         return 0
