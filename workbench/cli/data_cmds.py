@@ -36,7 +36,6 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         mark = f"yes ({where})" if row["available"] else "no"
         image = "x".join(str(d) for d in row["image_shape"])
         print(f"{row['id']:<16} {image:>8} {row['classes']:>7} {row['train_size']:>7} {row['test_size']:>7}  {mark}")
-    print()
     if not user_rows:
         print("Your datasets: none yet (add a folder of class folders with `datasets add NAME PATH`).")
         return 0
@@ -122,7 +121,8 @@ def import_report(result, *, show_skipped: bool = False) -> list[str]:
     n_train, n_test = len(d.y_train), len(d.y_test)
     chosen = [f"{k} chosen from the images" for k in result.defaults]
     lines = [
-        f"{sanitize(d.info.id)}: {n_train + n_test:,} images in {d.num_classes} classes from {sanitize(result.root, 300)}",
+        f"{sanitize(d.info.id)}: {n_train + n_test:,} images in {d.num_classes} classes "
+        f"from {sanitize(result.root, 300)}",
         f"  split: {n_train:,} train, {n_test:,} test — {result.split.describe()}",
         f"  images: {result.settings.describe()}" + (f" ({', '.join(chosen)})" if chosen else " (as asked)"),
         "  per class (train / test):",
@@ -216,7 +216,8 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_datasets, action=None)
     actions = p.add_subparsers(dest="action", metavar="{add,remove}",
                                help="add NAME PATH: import and remember a collection; remove NAME: forget it")
-    a = actions.add_parser("add", help="import a folder of class folders (or an archive of one) and remember it by name",
+    a = actions.add_parser("add",
+                           help="import a folder of class folders (or an archive of one) and remember it by name",
                            description="Import PATH now (decode every image once, with progress, into a cache) "
                                        "and remember it as NAME. PATH holds ROOT/<class>/images, or "
                                        "train/ and test/ (or val/) folders of class folders.")
@@ -230,7 +231,8 @@ def add_parsers(sub) -> None:
     a.add_argument("--fit", choices=("crop", "pad"), default="crop",
                    help="how images of another aspect ratio fit: centre-crop, or pad with black bars")
     a.add_argument("--show-skipped", action="store_true", help="list every skipped file with its reason")
-    a.add_argument("--json", action="store_true", help="print one line of JSON (with the skipped count and split sizes)")
+    a.add_argument("--json", action="store_true",
+                   help="print one line of JSON (with the skipped count and split sizes)")
     a.set_defaults(func=cmd_datasets)
     r = actions.add_parser("remove", help="forget one of your datasets (your files are not touched)",
                            description="Forget the user dataset NAME; its folder or archive stays as it is.")

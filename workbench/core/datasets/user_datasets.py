@@ -216,7 +216,8 @@ def check_name(name: str, *, allow_taken: bool = False) -> str:
     if not tidy:
         raise DatasetError("A dataset name cannot be empty; choose a short name such as 'my-photos'.")
     if len(tidy) > MAX_NAME_CHARS:
-        raise DatasetError(f"The dataset name {shown!r} is longer than {MAX_NAME_CHARS} characters; choose a shorter one.")
+        raise DatasetError(f"The dataset name {shown!r} is longer than {MAX_NAME_CHARS} characters; "
+                           "choose a shorter one.")
     if not _NAME_CHARS.match(tidy):
         raise DatasetError(f"The dataset name {shown!r} may hold only letters, digits, spaces and . ( ) + - "
                            "and must start with a letter or digit; choose another.")
