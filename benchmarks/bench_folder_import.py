@@ -15,7 +15,7 @@ start, after each round and at the end: on a busy machine, compare ratios, not s
 The JPEG decoder is simplejpeg when it is importable (the figures assume it), else Pillow; the
 line for our import says which. Run from the repository root:
 
-    python benchmarks/bench_folder_import.py --shared /work/shared/data   # unpacks the tarball to a temp folder
+    python benchmarks/bench_folder_import.py --shared ../shared/data   # unpacks the tarball to a temp folder
     python benchmarks/bench_folder_import.py --tree /tmp/c10jpeg/train    # an unpacked tree (faster to repeat)
     python benchmarks/bench_folder_import.py --tree DIR --rounds 5 --reloads 7
     PYTHONPATH=/path/with/simplejpeg python benchmarks/bench_folder_import.py ...   # kept after the repo

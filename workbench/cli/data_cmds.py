@@ -1,21 +1,34 @@
-"""`datasets` and `download`: what is on disk, and fetching an official archive or files."""
+"""`datasets` (list, add, remove) and `download`: what is on disk, the user's own image collections,
+and fetching an official archive or files."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
+from pathlib import Path
 
 from workbench.cli.common import CliError, emit_json
 from workbench.cli.progress import Progress
+from workbench.core.text import sanitize
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from workbench.core.datasets import dataset_summaries
+    from workbench.core.datasets import dataset_summaries, read_registry
 
+    if getattr(args, "action", None) == "add":
+        return _cmd_add(args)
+    if getattr(args, "action", None) == "remove":
+        return _cmd_remove(args)
     rows = dataset_summaries(args.data_dir)
+    registry = read_registry()  # an unusable file is logged once, in one sentence, and lists none
+    user_rows = [{
+        "id": d.name, "title": d.name, "classes": len(d.class_names), "image_shape": list(d.image_shape),
+        "train_size": d.train_size, "test_size": d.test_size, "user": True, "source": d.source,
+        "available": Path(d.folder).is_dir() or Path(d.source).exists(),
+    } for d in registry.datasets.values()]
     if args.json:
-        emit_json(rows)
+        emit_json([{**row, "user": False} for row in rows] + user_rows)
         return 0
     print(f"{'id':<16} {'image':>8} {'classes':>7} {'train':>7} {'test':>7}  available")
     for row in rows:
@@ -23,6 +36,130 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         mark = f"yes ({where})" if row["available"] else "no"
         image = "x".join(str(d) for d in row["image_shape"])
         print(f"{row['id']:<16} {image:>8} {row['classes']:>7} {row['train_size']:>7} {row['test_size']:>7}  {mark}")
+    if not user_rows:
+        print("Your datasets: none yet (add a folder of class folders with `datasets add NAME PATH`).")
+        return 0
+    print(f"{'your datasets':<24} {'image':>9} {'classes':>7} {'train':>7} {'test':>7}  from")
+    for row in user_rows:
+        image = "x".join(str(d) for d in row["image_shape"])
+        gone = "" if row["available"] else "  (missing)"
+        print(f"{sanitize(row['id']):<24} {image:>9} {row['classes']:>7} {row['train_size']:>7} "
+              f"{row['test_size']:>7}  {sanitize(row['source'], 200)}{gone}")
+    return 0
+
+
+def _size(text: str | None) -> int | tuple[int, int] | None:
+    """--size N or HxW."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{1,5})\s*(?:[xX×]\s*(\d{1,5})\s*)?", text)
+    if not match:
+        raise CliError(f"--size must be N (square) or HxW such as 48x64, not {sanitize(text, 40)!r}.")
+    from workbench.core.datasets.folder_import import MAX_SIDE
+
+    sides = [int(g) for g in match.groups() if g is not None]
+    if not all(1 <= side <= MAX_SIDE for side in sides):
+        raise CliError(f"--size must be 1 to {MAX_SIDE} pixels a side, not {sanitize(text, 40)!r}.")
+    return sides[0] if len(sides) == 1 else (sides[0], sides[1])
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from workbench.core.datasets import DatasetError, add_user_dataset, find_user_dataset
+    from workbench.core.datasets.user_datasets import check_name
+
+    try:
+        name = check_name(args.name)
+    except DatasetError as exc:
+        raise CliError(str(exc)) from None
+    if find_user_dataset(name) is not None:
+        raise CliError(f"There is already a dataset called {sanitize(name)!r}; choose another NAME or remove it "
+                       f"first with `datasets remove {sanitize(name)}`.")
+    if not Path(args.path).expanduser().exists():
+        raise CliError(f"{sanitize(args.path, 300)} does not exist; PATH must be a folder of class folders or a "
+                       ".zip/.tar/.tar.gz archive of one.")
+    size = _size(args.size)
+    bar = Progress("importing", None, unit="images")  # started now, so its rate counts the folder scan too
+
+    def progress(done: int, total: int) -> None:
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done)
+
+    with bar:  # ends the progress line, so an error starts on its own line
+        result = add_user_dataset(name, args.path, size=size, color=args.color, fit=args.fit, progress=progress)
+    if args.json:
+        emit_json(import_facts(result))
+        return 0
+    for line in import_report(result, show_skipped=args.show_skipped):
+        print(line)
+    return 0
+
+
+def import_facts(result) -> dict:
+    """The --json form of an import: sizes, settings, where the test split came from, what was left out."""
+    d = result.dataset
+    return {
+        "name": d.info.id, "folder": str(result.root), "classes": list(d.class_names),
+        "image_shape": list(d.image_shape), "color": result.settings.color, "fit": result.settings.fit,
+        "defaults": list(result.defaults), "train_size": int(len(d.y_train)), "test_size": int(len(d.y_test)),
+        "train_counts": list(result.train_counts), "test_counts": list(result.test_counts),
+        "split": result.split.source, "split_note": result.split.describe(),
+        "skipped": len(result.skipped), "skipped_files": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+        "empty_classes": list(result.empty_classes),
+        "leaks": [{"train": leak.train_path, "test": leak.test_path, "match": leak.match} for leak in result.leaks],
+        "from_cache": result.from_cache,
+    }
+
+
+# Lines of skipped files and leaks printed before "… and N more" (the full list with --show-skipped / --json).
+SHOWN_LEAKS = 20
+
+
+def import_report(result, *, show_skipped: bool = False) -> list[str]:
+    """What a user should know about an import, one fact per line, file names sanitized."""
+    d = result.dataset
+    n_train, n_test = len(d.y_train), len(d.y_test)
+    chosen = [f"{k} chosen from the images" for k in result.defaults]
+    lines = [
+        f"{sanitize(d.info.id)}: {n_train + n_test:,} images in {d.num_classes} classes "
+        f"from {sanitize(result.root, 300)}",
+        f"  split: {n_train:,} train, {n_test:,} test — {result.split.describe()}",
+        f"  images: {result.settings.describe()}" + (f" ({', '.join(chosen)})" if chosen else " (as asked)"),
+        "  per class (train / test):",
+    ]
+    width = min(30, max(len(sanitize(c, 30)) for c in d.class_names))
+    for name, tr, te in zip(d.class_names, result.train_counts, result.test_counts):
+        lines.append(f"    {sanitize(name, 30):<{width}} {tr:>7,} / {te:,}")
+    if result.empty_classes:
+        lines.append("  class folders without a usable image (not classes): "
+                     + ", ".join(sanitize(c, 60) for c in result.empty_classes))
+    if result.skipped:
+        hint = "" if show_skipped else " (list them with --show-skipped)"
+        lines.append(f"  skipped: {len(result.skipped):,} files{hint}")
+        if show_skipped:
+            lines += [f"    {sanitize(s.path, 300)}: {sanitize(s.reason, 200)}" for s in result.skipped]
+    else:
+        lines.append("  skipped: none")
+    if result.leaks:
+        lines.append(f"  leakage: {len(result.leaks):,} test images are also in train (same {result.leaks[0].match}):")
+        lines += [f"    test {sanitize(leak.test_path, 200)} = train {sanitize(leak.train_path, 200)}"
+                  for leak in result.leaks[:SHOWN_LEAKS]]
+        if len(result.leaks) > SHOWN_LEAKS:
+            lines.append(f"    … and {len(result.leaks) - SHOWN_LEAKS:,} more (all of them with --json)")
+    return lines
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from workbench.core.datasets import DatasetError, remove_user_dataset
+
+    try:
+        entry = remove_user_dataset(args.name)
+    except DatasetError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json({"removed": entry.name, "source": entry.source})
+    else:
+        print(f"Removed {sanitize(entry.name)} (your files in {sanitize(entry.source, 300)} were not touched).")
     return 0
 
 
@@ -67,12 +204,41 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("datasets", help="list datasets and whether they are on disk")
+    p = sub.add_parser("datasets", help="list datasets (built-in and yours), add or remove your own image collections",
+                       description="Without an action: list the built-in datasets and whether they are on disk, "
+                                   "then your own. `datasets add NAME PATH` imports a folder of class folders "
+                                   "(or a .zip/.tar/.tar.gz of one) and remembers it as NAME, usable as "
+                                   "--dataset NAME everywhere; `datasets remove NAME` forgets it.")
     p.add_argument("--data-dir", metavar="DIR",
                    help="also look in DIR (a folder holding cifar-10-batches-py/ or an archive, mnist.npz, "
                         "or fashion-mnist/ or its four .gz files); the Keras cache is always searched")
     p.add_argument("--json", action="store_true", help="print one line of JSON instead of a table")
-    p.set_defaults(func=cmd_datasets)
+    p.set_defaults(func=cmd_datasets, action=None)
+    actions = p.add_subparsers(dest="action", metavar="{add,remove}",
+                               help="add NAME PATH: import and remember a collection; remove NAME: forget it")
+    a = actions.add_parser("add",
+                           help="import a folder of class folders (or an archive of one) and remember it by name",
+                           description="Import PATH now (decode every image once, with progress, into a cache) "
+                                       "and remember it as NAME. PATH holds ROOT/<class>/images, or "
+                                       "train/ and test/ (or val/) folders of class folders.")
+    a.add_argument("name", metavar="NAME", help="the name to use it by, e.g. with --dataset NAME (letters, digits, "
+                                                "spaces and . ( ) + -; not a built-in id)")
+    a.add_argument("path", metavar="PATH", help="the folder of class folders, or a .zip/.tar/.tar.gz archive of one")
+    a.add_argument("--size", metavar="N|HxW", help="image size after import: N for N×N, or HxW "
+                                                  "(default: the images' typical size, longer side at most 64)")
+    a.add_argument("--color", choices=("rgb", "grayscale"),
+                   help="colour of the imported images (default: grayscale only if every image is)")
+    a.add_argument("--fit", choices=("crop", "pad"), default="crop",
+                   help="how images of another aspect ratio fit: centre-crop, or pad with black bars")
+    a.add_argument("--show-skipped", action="store_true", help="list every skipped file with its reason")
+    a.add_argument("--json", action="store_true",
+                   help="print one line of JSON (with the skipped count and split sizes)")
+    a.set_defaults(func=cmd_datasets)
+    r = actions.add_parser("remove", help="forget one of your datasets (your files are not touched)",
+                           description="Forget the user dataset NAME; its folder or archive stays as it is.")
+    r.add_argument("name", metavar="NAME", help="the name given to `datasets add`")
+    r.add_argument("--json", action="store_true", help="print one line of JSON")
+    r.set_defaults(func=cmd_datasets)
 
     p = sub.add_parser("download", help="download a dataset (official archive or files, checksum verified)")
     p.add_argument("dataset", help="dataset id: cifar10, cifar100, cifar100-coarse, mnist or fashion_mnist")

@@ -43,6 +43,8 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("screenshots", help="render the main window's panels to PNG files")
     p.add_argument("--out", required=True, help="folder for the PNG files (created if missing)")
-    p.add_argument("--dataset", default="builtin", help="dataset shown and trained on (see `datasets`)")
+    p.add_argument("--dataset", default="builtin",
+                   help="dataset shown and trained on: an id or name from `datasets`, or the path of an image "
+                        "folder or archive (then added through the window first: import, grid, skipped files)")
     p.add_argument("--data-dir", help="folder or archive holding the dataset (default: the Keras cache)")
     p.set_defaults(func=cmd_screenshots)

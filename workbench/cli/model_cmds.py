@@ -117,14 +117,15 @@ def _check_limit(limit: int | None) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.cli.progress import Progress
-    from workbench.core.datasets import DATASETS, load_dataset
+    from workbench.core.datasets import DatasetError, get_info, load_dataset
     from workbench.core.evaluation import EvaluationError, evaluate, fit_steps
 
     _check_limit(args.limit)
     _check_model_path(args.model)
-    info = DATASETS.get(args.dataset)
-    if info is None:
-        raise CliError(f"Unknown dataset {sanitize(args.dataset)!r}; --dataset must be one of {', '.join(DATASETS)}.")
+    try:
+        info = get_info(args.dataset)  # a built-in id, a user dataset's name or an image folder / archive
+    except DatasetError as exc:
+        raise CliError(str(exc)) from None
     loaded = _load_model(args)
     # Checked from the registry before the (possibly large) test split is read.
     if loaded.num_classes != info.num_classes:

@@ -29,6 +29,7 @@ from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_col
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.model_picker import MODEL_FILTER, split_paths
+from workbench.gui.wording import in_window_terms
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
 TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
@@ -39,6 +40,23 @@ def _probe_devices():
     from workbench.core.training.devices import probe_devices
 
     return probe_devices()
+
+
+# Names of official dataset files and folders: a drop holding one is a data folder, not the user's images.
+_OFFICIAL_NAMES = ("cifar-10-batches-py", "cifar-100-python", "data_batch_1", "mnist.npz", "fashion-mnist",
+                   "train-images-idx3-ubyte.gz")
+
+
+def _official_data(path: str) -> bool:
+    """Whether a dropped path is (or holds) a CIFAR / MNIST / Fashion-MNIST download."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.startswith(("cifar-10", "cifar-100", "mnist", "fashion-mnist")) or name in _OFFICIAL_NAMES:
+        return True
+    try:
+        return p.is_dir() and any((p / n).exists() for n in _OFFICIAL_NAMES)
+    except OSError:
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -112,6 +130,9 @@ class MainWindow(QMainWindow):
         self.browser.data_dir_chosen.connect(self._on_data_dir_chosen)
         self.browser.dataset_loaded.connect(self._on_dataset_loaded)
         self.browser.dataset_missing.connect(self._on_dataset_missing)
+        self.browser.dataset_added.connect(self._on_dataset_added)
+        self.browser.import_failed.connect(self._on_import_failed)
+        self.browser.import_cancelled.connect(self._on_import_cancelled)
         self.training.running_changed.connect(self._on_running_changed)
         self.training.device_known.connect(self._on_device_known)
         self.training.status_message.connect(self.show_status)
@@ -174,13 +195,18 @@ class MainWindow(QMainWindow):
         file = m.addMenu("&File")
         self.open_data_action = self._action("Open dataset &folder…", self.browser.choose_folder, ["Ctrl+O"])
         self.open_archive_action = self._action("Open dataset &archive…", self.browser.choose_archive, ["Ctrl+Shift+O"])
+        self.add_images_action = self._action("Add &image folder…", self.browser.add_image_folder, ["Ctrl+I"],
+                                              "Import a folder of your own images (one subfolder per class)")
+        self.add_images_archive_action = self._action("Add images from a&rchive…", self.browser.open_image_archive,
+                                                      ["Ctrl+Shift+I"], "Import a .zip/.tar/.tar.gz of class folders")
         self.save_action = self._action("&Save model…", self.training.save_model_dialog, [QKeySequence.StandardKey.Save])
         self.export_action = self._action("&Export plots…", self.training.export_plots_dialog, ["Ctrl+E"])
         self.export_csv_action = self._action("Export &history CSV…", self.training.export_history_dialog, ["Ctrl+Shift+E"])
         self.open_model_action = self._action("Open &model…", self.open_model_dialog, ["Ctrl+M"],
                                               "Open a Keras model (.h5 / .keras) in the Classify tab")
         self.quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit])
-        for a in (self.open_data_action, self.open_archive_action, self.open_model_action, None, self.save_action,
+        for a in (self.add_images_action, self.add_images_archive_action, None, self.open_data_action,
+                  self.open_archive_action, self.open_model_action, None, self.save_action,
                   self.export_action,
                   self.export_csv_action, None, self.quit_action):
             file.addSeparator() if a is None else file.addAction(a)
@@ -241,7 +267,9 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_dataset_changed(self, dataset_id: str) -> None:
         if self._background_started:
-            self.browser.set_dataset(dataset_id, self.experiment.data_dir)
+            shown = self.browser.data
+            if not (shown is not None and shown.dataset_id == dataset_id and self.browser.is_showing_samples()):
+                self.browser.set_dataset(dataset_id, self.experiment.data_dir)  # (a just-imported one is shown)
             if self.tabs.currentIndex() == TAB_MODEL:
                 self._show_model()
 
@@ -281,6 +309,27 @@ class MainWindow(QMainWindow):
         if data is not None:
             ds = data.dataset
             self.show_status(f"{dataset_id}: {len(ds.y_train):,} training and {len(ds.y_test):,} test images")
+
+    @Slot(str)
+    def _on_dataset_added(self, name: str) -> None:
+        """The user's images were imported: offer them in the experiment's list and select them."""
+        self.experiment.fill_datasets()
+        for combo in (self.evaluate.dataset_combo, self.classify.dataset_combo):
+            if combo.findData(name) < 0:
+                combo.addItem(name, name)
+        self.experiment.set_dataset(name)
+        data = self.browser.data
+        result = getattr(data, "imported", None)
+        if result is not None:
+            self.show_status(f"Added {name}: {result.summary()}")
+
+    @Slot(str)
+    def _on_import_failed(self, message: str) -> None:
+        self.show_status(in_window_terms(message))
+
+    @Slot()
+    def _on_import_cancelled(self) -> None:
+        self.show_status("Import cancelled; nothing was added.")
 
     @Slot(str)
     def _on_dataset_missing(self, dataset_id: str) -> None:
@@ -429,7 +478,12 @@ class MainWindow(QMainWindow):
             self.open_data_path(others[0])
 
     def open_data_path(self, path: str) -> None:
-        """Use a dropped/opened dataset folder or archive for the selected dataset."""
+        """A dropped CIFAR/MNIST folder or archive is used for the selected dataset; any other folder or
+        .zip/.tar/.tar.gz is the user's own images, imported (after asking for a name) on the Dataset tab."""
+        if not _official_data(path):
+            self.tabs.setCurrentIndex(TAB_DATASET)
+            self.browser.ask_and_import(path)
+            return
         name = Path(path).name.lower()
         self.experiment.data_dir = path
         self.tabs.setCurrentIndex(TAB_DATASET)

@@ -1,11 +1,13 @@
 """Screenshots of the real window, driven as a user would: ``take_screenshots(out_dir)``.
 
-Used by ``python main.py screenshots --out DIR [--dataset ID] [--data-dir D]``. Runs offscreen,
+Used by ``python main.py screenshots --out DIR [--dataset ID|NAME|PATH] [--data-dir D]``; a PATH (an
+image folder or archive) is added through the window first (import dialog, progress, skipped files). Runs offscreen,
 keeps its settings and runs in a temporary folder, and trains a few hundred images for a few epochs.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -17,6 +19,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QEventLoop, QSettings, QThread  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+
+# Optimizer steps the screenshot run takes at least (small user folders), with an epoch cap that keeps it short.
+MIN_STEPS = 40
+MAX_SMALL_SET_EPOCHS = 30
 
 
 def _wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
@@ -67,12 +74,24 @@ def _save(widget: QWidget, path: Path, saved: list[Path]) -> None:
 
 
 def dataset_problem(dataset_id: str, data_dir: str | None) -> str | None:
-    """Why ``dataset_id`` (in ``data_dir``) cannot be shown, as one sentence in CLI terms; None when it can."""
-    from workbench.core.datasets import DATASETS, dataset_available
+    """Why ``dataset_id`` (a built-in id, a user dataset's name, or an image folder / archive path, in
+    ``data_dir`` for the built-in ones) cannot be shown, as one sentence in CLI terms; None when it can."""
+    from workbench.core.datasets import DATASETS, dataset_available, find_user_dataset
+    from workbench.core.datasets.user_archive import is_archive
+    from workbench.core.datasets.user_datasets import looks_like_path, path_of
 
     if dataset_id not in DATASETS:
+        if find_user_dataset(dataset_id) is not None:
+            return None if dataset_available(dataset_id) else (
+                f"The folder of your dataset {dataset_id!r} is gone; add it again with `datasets add`.")
+        if looks_like_path(dataset_id):
+            path = path_of(dataset_id)
+            if path.is_dir() or (path.is_file() and is_archive(path)):
+                return None
+            return (f"{dataset_id} is not a folder or a .zip/.tar/.tar.gz archive; give --dataset a folder of "
+                    "class folders, an archive of one, or a dataset id.")
         return (f"There is no dataset called {dataset_id!r}; use --dataset with one of "
-                f"{', '.join(DATASETS)}.")
+                f"{', '.join(DATASETS)}, a name from `datasets`, or the path of an image folder or archive.")
     if data_dir is not None and not Path(data_dir).exists():
         return f"The --data-dir {data_dir} does not exist; give the folder or archive that holds {dataset_id}."
     if not dataset_available(dataset_id, data_dir):
@@ -80,6 +99,35 @@ def dataset_problem(dataset_id: str, data_dir: str | None) -> str | None:
         return (f"{DATASETS[dataset_id].title} is not on this computer{where}; download it with "
                 f"`download {dataset_id}`, point --data-dir at it, or use --dataset builtin.")
     return None
+
+
+def _import_shots(window, path: str, out: Path, saved: list[Path]) -> None:
+    """The user's folder added as a user would: the import dialog, the progress bar part-way, the grid
+    with their class names, and the skipped-files list."""
+    browser = window.browser
+    dialog = browser.ask_and_import(path)
+    _settle(0.2)
+    _save(dialog, out / "20-import-dialog.png", saved)
+    taken: list[int] = []
+
+    def grab_part_way(value: int) -> None:
+        # Called on the GUI thread as the bar moves: the first value short of the end is the picture.
+        if not taken and 0 < value < browser.import_progress.maximum():
+            taken.append(value)
+            _save(window, out / "21-import-progress.png", saved)
+
+    browser.import_progress.valueChanged.connect(grab_part_way)
+    dialog.accept()
+    _wait_until(lambda: not browser.is_importing(), 600)
+    browser.import_progress.valueChanged.disconnect(grab_part_way)
+    _wait_until(browser.is_showing_samples, 60)
+    _settle(0.3)
+    _save(window, out / "22-user-dataset.png", saved)
+    skipped = browser.show_skipped()
+    if skipped is not None:
+        _settle(0.2)
+        _save(skipped, out / "23-skipped-files.png", saved)
+        skipped.close()
 
 
 def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None = None,
@@ -98,12 +146,20 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         MainWindow,
     )
 
+    from workbench.core.datasets import DATASETS, find_user_dataset
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     app = application()
     work = Path(tempfile.mkdtemp(prefix="workbench-screens-"))
+    # A folder or archive is added through the window as a user would, remembered in a scratch home
+    # (never in the user's own list of datasets).
+    import_path = None if dataset_id in DATASETS or find_user_dataset(dataset_id) else dataset_id
+    old_home = os.environ.get("WORKBENCH_HOME")
+    if import_path is not None:
+        os.environ["WORKBENCH_HOME"] = str(work / "home")
     settings = QSettings(str(work / "gui.ini"), QSettings.Format.IniFormat)
-    settings.setValue("experiment/dataset", dataset_id)
+    settings.setValue("experiment/dataset", "builtin" if import_path else dataset_id)
     if data_dir:
         settings.setValue("experiment/data_dir", str(data_dir))
     window = MainWindow(settings=settings, runs_root=str(work / "runs"))
@@ -116,6 +172,12 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         _wait_until(lambda: browser.dataset_id is not None, 10)
         _wait_until(lambda: browser.is_showing_samples() or browser.is_showing_missing(), 600)
         window.tabs.setCurrentIndex(TAB_DATASET)
+        if import_path is not None:
+            _import_shots(window, import_path, out, saved)
+        elif dataset_id not in DATASETS and browser.show_skipped() is not None:
+            _settle(0.3)
+            _save(browser.skipped_dialog, out / "23-skipped-files.png", saved)
+            browser.skipped_dialog.close()
         _settle()
         _save(window, out / "01-dataset.png", saved)
         if browser.is_showing_samples():
@@ -136,8 +198,12 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         _settle()
         _save(window, out / "04-model.png", saved)
 
-        # a short training run on the chosen dataset
+        # a short training run on the chosen dataset; a folder of a few hundred images gets enough
+        # passes for about MIN_STEPS optimizer steps, or its Evaluate shot shows an untrained guess
         e = window.experiment
+        if browser.data is not None and browser.data.imported is not None:
+            steps_per_epoch = max(1, math.ceil(min(limit, len(browser.data.dataset.y_train)) * 0.8 / 64))
+            epochs = max(epochs, min(MAX_SMALL_SET_EPOCHS, math.ceil(MIN_STEPS / steps_per_epoch)))
         e.epochs.setValue(epochs)
         e.batch_size.setValue(64)
         e.limit.setValue(limit)
@@ -222,6 +288,11 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         window.close()
         _wait_until(lambda: not window.isVisible(), 60)
         app.processEvents()
+        if import_path is not None:
+            if old_home is None:
+                os.environ.pop("WORKBENCH_HOME", None)
+            else:
+                os.environ["WORKBENCH_HOME"] = old_home
     return saved
 
 

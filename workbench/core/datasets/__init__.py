@@ -1,4 +1,5 @@
-"""CIFAR-10, CIFAR-100, MNIST, Fashion-MNIST and a built-in synthetic set: registry, safe reading, locating,
+"""CIFAR-10, CIFAR-100, MNIST, Fashion-MNIST, a built-in synthetic set and the user's own image
+collections (by name or path): registry, safe reading, locating,
 download, cache.
 
 Pure numpy/stdlib: importing this never loads TensorFlow or Qt.
@@ -11,23 +12,34 @@ from .loading import dataset_available, dataset_summaries, load_dataset
 from .locate import dataset_location, locate_dataset, search_roots
 from .registry import DATASETS, DatasetInfo, get_info
 from .split import train_val_split
+from .user_datasets import (DatasetChoice, UserDataset, add_user_dataset, find_user_dataset, known_info,
+                            read_registry, remove_user_dataset, selectable_datasets, user_datasets)
 
 __all__ = [
     "DATASETS",
     "Dataset",
+    "DatasetChoice",
     "DatasetError",
     "DatasetInfo",
     "DatasetNotFound",
     "DownloadCancelled",
     "MIRROR_ENV",
     "UnsafePickleError",
+    "UserDataset",
+    "add_user_dataset",
     "dataset_available",
     "dataset_location",
     "dataset_summaries",
     "download_dataset",
+    "find_user_dataset",
     "get_info",
+    "known_info",
     "load_dataset",
     "locate_dataset",
+    "read_registry",
+    "remove_user_dataset",
     "search_roots",
+    "selectable_datasets",
     "train_val_split",
+    "user_datasets",
 ]

@@ -30,11 +30,11 @@ MAX_TOTAL_BYTES = 400 * 1000 * 1000
 _COPY_CHUNK = 1 << 20
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """One reason the archive is not unpacked (a clause, completed by extract_archive)."""
 
 
-class _WriteFailed(Exception):
+class WriteFailed(Exception):
     """Writing the unpacked files failed (disk full, read-only folder): not the archive's fault."""
 
 
@@ -60,27 +60,32 @@ def fallback_data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
     name = member.name
     target = os.path.realpath(os.path.join(dest, name))
     if os.path.commonpath([dest, target]) != dest:
-        raise _Refused(f"it holds {name!r}, which points outside the folder it unpacks to")
+        raise Refused(f"it holds {name!r}, which points outside the folder it unpacks to")
     return member
 
 
-def _checked(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+def checked_member(member: tarfile.TarInfo, dest: str, max_bytes: int | None = None,
+                   largest: str = "any CIFAR file") -> tarfile.TarInfo:
+    """``member`` as tarfile's data filter passes it; refused (``Refused``) when it is absolute, leaves
+    ``dest``, is a link, device or pipe, or declares more than ``max_bytes`` (default MAX_MEMBER_BYTES;
+    ``largest`` names that cap)."""
+    max_bytes = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
     # The data filter would strip a leading "/"; an official archive has none, so refuse it on both paths.
     if member.name.startswith(("/", "\\")) or PurePosixPath(member.name).is_absolute():
-        raise _Refused(f"it holds {member.name!r}, an absolute path")
+        raise Refused(f"it holds {member.name!r}, an absolute path")
     if has_data_filter():
         try:
             member = tarfile.data_filter(member, dest)
         except tarfile.FilterError as exc:
-            raise _Refused(f"it holds {member.name!r}, which is unsafe to unpack ({sanitize(exc)})") from None
+            raise Refused(f"it holds {member.name!r}, which is unsafe to unpack ({sanitize(exc)})") from None
     else:
         member = fallback_data_filter(member, dest)
     # Stricter than both filters: an official archive holds no links, devices or pipes at all.
     if not (member.isreg() or member.isdir()):
-        raise _Refused(f"it holds {member.name!r}, which is a link, device or pipe rather than a file")
-    if member.size > MAX_MEMBER_BYTES:
-        raise _Refused(f"its member {member.name!r} would unpack to {member.size / 1e6:,.0f} MB, "
-                       f"more than any CIFAR file ({MAX_MEMBER_BYTES / 1e6:,.0f} MB)")
+        raise Refused(f"it holds {member.name!r}, which is a link, device or pipe rather than a file")
+    if member.size > max_bytes:
+        raise Refused(f"its member {member.name!r} would unpack to {member.size / 1e6:,.0f} MB, "
+                       f"more than {largest} ({max_bytes / 1e6:,.0f} MB)")
     return member
 
 
@@ -89,11 +94,11 @@ def _members(tar: tarfile.TarFile, dest: str) -> list[tarfile.TarInfo]:
     members, total = [], 0
     while (member := tar.next()) is not None:
         if len(members) >= MAX_MEMBERS:
-            raise _Refused(f"it holds more than {MAX_MEMBERS} entries")
-        member = _checked(member, dest)
+            raise Refused(f"it holds more than {MAX_MEMBERS} entries")
+        member = checked_member(member, dest)
         total += member.size
         if total > MAX_TOTAL_BYTES:
-            raise _Refused(f"it would unpack to more than {MAX_TOTAL_BYTES / 1e6:,.0f} MB")
+            raise Refused(f"it would unpack to more than {MAX_TOTAL_BYTES / 1e6:,.0f} MB")
         members.append(member)
     return members
 
@@ -109,7 +114,7 @@ def copy_capped(source, target: Path, declared: int, budget: int) -> int:
         while chunk := source.read(_COPY_CHUNK):
             written += len(chunk)
             if written > declared or written > budget:
-                raise _Refused(f"its member {target.name!r} holds more bytes than its header declares")
+                raise Refused(f"its member {target.name!r} holds more bytes than its header declares")
             out.write(chunk)
     return written
 
@@ -124,10 +129,10 @@ def _unpack(tar: tarfile.TarFile, members: list[tarfile.TarInfo], dest: Path) ->
                 continue
             path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
             if path.exists():
-                raise _Refused(f"it holds {member.name!r} twice")
+                raise Refused(f"it holds {member.name!r} twice")
             budget -= copy_capped(tar.extractfile(member), path, member.size, budget)
         except OSError as exc:
-            raise _WriteFailed(exc.strerror or str(exc)) from exc
+            raise WriteFailed(exc.strerror or str(exc)) from exc
 
 
 def extract_archive(archive: Path, folder_name: str, dest_root: Path) -> Path:
@@ -151,10 +156,10 @@ def extract_archive(archive: Path, folder_name: str, dest_root: Path) -> Path:
         try:
             with tarfile.open(archive, "r:*") as tar:
                 _unpack(tar, _members(tar, str(tmp)), tmp)
-        except _Refused as exc:
+        except Refused as exc:
             raise DatasetError(f"{archive} is not an official CIFAR archive: {sanitize(exc, 400)}; nothing was "
                                "unpacked (replace it with the official archive).") from None
-        except _WriteFailed as exc:
+        except WriteFailed as exc:
             raise DatasetError(f"Unpacking {archive} into {dest_root} failed ({exc}); nothing was left "
                                "behind (free some space or choose another folder).") from None
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:

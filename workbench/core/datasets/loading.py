@@ -80,7 +80,10 @@ def _cached_read(source: _Source, use_cache: bool):
 
 def load_dataset(dataset_id: str, data_dir=None, *, download: bool = False, progress=None,
                  cancel=None, use_cache: bool = True) -> Dataset:
-    """The dataset as uint8 N x H x W x C arrays (``info.image_shape``; read-only memmaps once cached)
+    """``dataset_id``: a built-in id, a user dataset's name, or the path of an image folder or archive
+    (imported on first use, then memory-mapped from its cache; ``data_dir`` does not apply).
+
+    The dataset as uint8 N x H x W x C arrays (``info.image_shape``; read-only memmaps once cached)
     and int labels.
 
     Looks in ``data_dir`` then the Keras cache; with ``download=True`` fetches a missing copy
@@ -89,6 +92,10 @@ def load_dataset(dataset_id: str, data_dir=None, *, download: bool = False, prog
     rebuilt (with a logged warning). Labels are range-checked on every load.
     Raises DatasetNotFound, DatasetError (names the bad file) or DownloadCancelled.
     """
+    if dataset_id not in DATASETS:  # a user dataset's name or an image folder / archive
+        from .user_datasets import open_spec
+
+        return open_spec(str(dataset_id), progress=progress, cancel=cancel).dataset
     info = get_info(dataset_id)
     if info.layout == "generated":
         return Dataset(info, *builtin_arrays())
@@ -106,6 +113,10 @@ def load_dataset(dataset_id: str, data_dir=None, *, download: bool = False, prog
 
 def dataset_available(dataset_id: str, data_dir=None) -> bool:
     """True when ``load_dataset`` would succeed without downloading (a folder or archive is there)."""
+    if dataset_id not in DATASETS:
+        from .user_datasets import available
+
+        return available(str(dataset_id))
     info = get_info(dataset_id)
     return info.layout == "generated" or dataset_location(dataset_id, data_dir) is not None
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import DatasetError
-
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -133,9 +131,12 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 def get_info(dataset_id: str) -> DatasetInfo:
-    """The registry entry for ``dataset_id``; an unknown id raises DatasetError listing the known ones."""
-    try:
+    """The entry for a built-in id, a user dataset's name or an image folder / archive path.
+
+    An unknown one raises DatasetError listing the choices.
+    """
+    if dataset_id in DATASETS:
         return DATASETS[dataset_id]
-    except KeyError:
-        known = ", ".join(DATASETS)
-        raise DatasetError(f"Unknown dataset {dataset_id!r}; known datasets are: {known}.") from None
+    from .user_datasets import info_for  # user datasets import this module
+
+    return info_for(str(dataset_id))

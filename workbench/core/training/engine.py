@@ -101,10 +101,12 @@ def _restore_dtype_policy(policy: Any) -> None:
 
 def _check_inputs(config: TrainConfig) -> None:
     from workbench.core.architectures import resolve_options
-    from workbench.core.datasets import DATASETS
+    from workbench.core.datasets import DatasetError, get_info
 
-    if config.dataset not in DATASETS:
-        raise TrainingError(f"Unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}.")
+    try:
+        get_info(config.dataset)  # a built-in id, a user dataset's name or an image folder / archive
+    except DatasetError as exc:
+        raise TrainingError(str(exc)) from None
     resolve_options(config.arch, **config.arch_options)  # ValueError names the bad name or option
     problem = input_problem_for(config)  # before the data or TensorFlow loads: nothing is written
     if problem:

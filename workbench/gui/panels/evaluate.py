@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.datasets import DATASETS
+from workbench.core.datasets import DATASETS, get_info
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
@@ -326,7 +326,7 @@ class EvaluatePanel(ModelPanel):
         dataset_id = self.dataset_combo.currentData()
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.score_label.setText(f"Evaluating on {DATASETS[dataset_id].title}…")
+        self.score_label.setText(f"Evaluating on {get_info(dataset_id).title}…")
         self.tasks.start(
             run_evaluation, self.loaded, dataset_id, self.data_dir, self.limit_spin.value(),
             name=TASK, pass_progress=True, pass_cancel=True,
@@ -394,7 +394,7 @@ class EvaluatePanel(ModelPanel):
         steps = "".join(f"<br><small>{_html(step)}.</small>" for step in r.steps)  # e.g. resized 32×32 to 28×28
         self.score_label.setText(
             f"Top-1 <b>{r.top1 * 100:.2f} %</b> &nbsp; {top5} &nbsp; "
-            f"<small>{r.n:,} test images of {DATASETS[self.run.dataset_id].title}{level}, {r.seconds:.1f} s</small>"
+            f"<small>{r.n:,} test images of {get_info(self.run.dataset_id).title}{level}, {r.seconds:.1f} s</small>"
             + steps
         )
         self.confusion.set_matrix(r.confusion, names)
@@ -465,7 +465,7 @@ class EvaluatePanel(ModelPanel):
         view.setPalette(palette)
         level = ", superclasses" if self._show_coarse and self.run.coarse is not None else ""
         view.set_matrix(r.confusion, r.class_names,
-                        title=f"{DATASETS[self.run.dataset_id].title}{level}: top-1 {r.top1 * 100:.2f} %, n = {r.n}")
+                        title=f"{get_info(self.run.dataset_id).title}{level}: top-1 {r.top1 * 100:.2f} %, n = {r.n}")
         side = 1600 if r.num_classes > 20 else 900
         view.resize(QSize(side, side))
         ok = view.grab().save(os.fspath(path))

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.architectures import ARCHITECTURES, input_problem, resolve_options, shape_text
-from workbench.core.datasets.registry import DATASETS
+from workbench.core.datasets import get_info, selectable_datasets
 from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
 from workbench.gui.settings import SettingsReader
 from workbench.gui.tasks import PanelTasks, TaskError
@@ -68,7 +68,7 @@ def image_size_text(shape: tuple[int, int, int]) -> str:
 
 def dataset_label(dataset_id: str) -> str:
     """The dataset chooser's entry: its name and image size (a network is built for that size)."""
-    info = DATASETS[dataset_id]
+    info = get_info(dataset_id)
     return f"{_DATASET_LABELS.get(dataset_id, info.title)} · {image_size_text(info.image_shape)}"
 
 
@@ -204,11 +204,11 @@ class ExperimentPanel(QWidget):
         return str(self.arch_combo.currentData())
 
     def num_classes(self) -> int:
-        return DATASETS[self.dataset_id()].num_classes
+        return get_info(self.dataset_id()).num_classes
 
     def image_shape(self) -> tuple[int, int, int]:
         """(height, width, channels) of the chosen dataset's images: what the network is built for."""
-        return tuple(DATASETS[self.dataset_id()].image_shape)  # type: ignore[return-value]
+        return tuple(get_info(self.dataset_id()).image_shape)  # type: ignore[return-value]
 
     def train_problem(self) -> str:
         """Why the chosen network cannot take the chosen dataset's images ("" when it can)."""
@@ -219,9 +219,9 @@ class ExperimentPanel(QWidget):
         current = self.dataset_combo.currentData()
         self.dataset_combo.blockSignals(True)
         self.dataset_combo.clear()
-        for ds in DATASETS:
-            self.dataset_combo.addItem(dataset_label(ds), ds)
-            self.dataset_combo.setItemData(self.dataset_combo.count() - 1, DATASETS[ds].title, 3)  # ToolTipRole
+        for choice in selectable_datasets():  # built-in, then the user's own image collections by name
+            self.dataset_combo.addItem(dataset_label(choice.id), choice.id)
+            self.dataset_combo.setItemData(self.dataset_combo.count() - 1, choice.info.title, 3)  # ToolTipRole
         i = self.dataset_combo.findData(current)
         self.dataset_combo.setCurrentIndex(max(i, 0))
         self.dataset_combo.blockSignals(False)
@@ -389,7 +389,7 @@ class ExperimentPanel(QWidget):
         self.arch_changed.emit(self.arch_name())
 
     def _update_labels(self) -> None:
-        info = DATASETS[self.dataset_id()]
+        info = get_info(self.dataset_id())
         self.classes_label.setText(f"{info.num_classes} classes · {image_size_text(info.image_shape)} images · "
                                    f"{info.train_size:,} train / {info.test_size:,} test")
         spec = ARCHITECTURES[self.arch_name()]
@@ -412,7 +412,7 @@ class ExperimentPanel(QWidget):
         problem = input_problem(self.arch_name(), self.image_shape())
         if not problem:
             return ""
-        return (f"{problem.rstrip('.')}: {DATASETS[self.dataset_id()].title} has "
+        return (f"{problem.rstrip('.')}: {get_info(self.dataset_id()).title} has "
                 f"{shape_text(self.image_shape())} images, so choose another architecture.")
 
     def _set_train_problem(self, problem: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from workbench.core.datasets import DATASETS
+from workbench.core.datasets import DATASETS, known_info, selectable_datasets
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.combos import elide_combo
@@ -21,6 +21,9 @@ def test_set_for(loaded, current: str | None) -> str | None:
     from workbench.core.modelio.load import dataset_for_model, images_fit_input
 
     prefer = getattr(loaded, "dataset_id", None)
+    own = known_info(prefer) if prefer not in DATASETS else None
+    if own is not None and own.num_classes == loaded.num_classes:
+        return prefer  # the user's own dataset it was trained on
     if prefer not in DATASETS and current in DATASETS and images_fit_input(DATASETS[current].image_shape,
                                                                            loaded.input_shape):
         prefer = current
@@ -39,8 +42,8 @@ def ready_text(loaded, what: str) -> str:
 def dataset_combo() -> QComboBox:
     """Every dataset by title (its id as item data); long titles elide instead of widening the tab."""
     combo = QComboBox()
-    for ds_id, info in DATASETS.items():
-        combo.addItem(info.title, ds_id)
+    for choice in selectable_datasets():  # built-in, then the user's own by name
+        combo.addItem(choice.info.title, choice.id)
     return elide_combo(combo)
 
 
