@@ -98,6 +98,7 @@ class ExperimentPanel(QWidget):
         self.dataset_combo.setToolTip("Which images to train on; the network is built for their size")
         self.classes_label = QLabel()
         self.classes_label.setObjectName("hint")
+        self.classes_label.setWordWrap(True)  # long user dataset names and sizes must not widen the form
 
         self.arch_combo = QComboBox()
         for name, spec in ARCHITECTURES.items():
