@@ -193,7 +193,7 @@ def _decode(path: str, needed: int):
                 img.draft(None, (math.ceil(w * scale), math.ceil(h * scale)))
             img.load()
             small = _reduce(img, needed)
-            return _upright(small, orientation), mode, upright
+            return turn_upright(small, orientation), mode, upright
         except ImageReadError:
             raise
         except UnidentifiedImageError:
@@ -218,7 +218,8 @@ def _orientation(img) -> int:
         return 1
 
 
-def _upright(img, orientation: int):
+def turn_upright(img, orientation: int):
+    """`img` turned the way its EXIF orientation tag (1–8) says the camera was held."""
     from PIL import Image
 
     method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,

@@ -28,7 +28,7 @@ except ImportError:  # optional: Pillow's decoder gives the same pixels, only sl
     simplejpeg = None
 
 from workbench.core.files import open_regular_file
-from workbench.core.images import PILLOW_FORMATS
+from workbench.core.images import PILLOW_FORMATS, turn_upright
 
 from .folder_scan import MAX_IMAGE_FILE_BYTES
 
@@ -141,7 +141,7 @@ def _decode_general(data: bytes, target: DecodeTarget) -> tuple[np.ndarray, bool
                 raise ImageSkipped(f"{img.size[0]}×{img.size[1]} pixels, more than the "
                                    f"{MAX_DECODE_PIXELS // 1_000_000} megapixels an image may have")
             img.load()
-        img = _upright(img, orientation)
+        img = turn_upright(img, orientation)
         img = _to_8bit_colour(img, target.channels)
         pixels = _fit(img, target)
     except ImageSkipped:
@@ -172,13 +172,6 @@ def _draft(img, target: DecodeTarget, *, swapped: bool) -> None:
     scale = (max if target.fit == "crop" else min)(tw / w, th / h) * OVERSAMPLE
     if scale < 0.5:
         img.draft(None, (math.ceil(w * scale), math.ceil(h * scale)))
-
-
-def _upright(img, orientation: int):
-    method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-              8: Image.Transpose.ROTATE_90}.get(orientation)
-    return img.transpose(method) if method is not None else img
 
 
 def _to_8bit_colour(img, channels: int):
