@@ -245,6 +245,9 @@ def load_table(root: str | os.PathLike) -> RunTable:
     return RunTable(rows, tuple(notes), tuple(keys))
 
 
+_MISSING = object()
+
+
 def settings_diff(rows: Iterable[RunRow]) -> list[str]:
     """The settings whose values are not the same in every one of ``rows`` (missing counts as a value)."""
     rows = list(rows)
@@ -253,7 +256,8 @@ def settings_diff(rows: Iterable[RunRow]) -> list[str]:
         keys.update(dict.fromkeys(row.settings))
     if len(rows) < 2:
         return []
-    return [k for k in keys if len({json.dumps(r.values.get(k, "<missing>"), sort_keys=True) for r in rows}) > 1]
+    # Cells are plain hashable values; the type keeps 1, 1.0 and True apart.
+    return [k for k in keys if len({(type(v), v) for v in (r.values.get(k, _MISSING) for r in rows)}) > 1]
 
 
 def default_columns(table: RunTable) -> list[str]:
