@@ -1,0 +1,87 @@
+"""`main.py runs`: listing, sorting, filtering, exports, labels, delete/restore, and usage errors (exit 2)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from workbench.cli import main
+from workbench.core.run_fixtures import write_run
+
+
+@pytest.fixture
+def root(tmp_path):
+    write_run(tmp_path, "r1", config={"arch": "resnet20", "learning_rate": 0.01}, final_top1=0.8,
+              started="2026-11-02T10:00:00")
+    write_run(tmp_path, "r2", config={"arch": "simple_cnn", "learning_rate": 0.01}, final_top1=0.6,
+              status="failed", started="2026-11-01T10:00:00")
+    return tmp_path
+
+
+def _json(capsys):
+    return json.loads(capsys.readouterr().out)
+
+
+def test_list_json_is_strict_and_shows_the_diff(root, capsys):
+    assert main(["runs", "--root", str(root), "--json"]) == 0
+    data = _json(capsys)
+    assert data["diff"] == ["arch"] and "arch" in data["columns"] and "learning_rate" not in data["columns"]
+    assert [r["folder"] for r in data["runs"]] == ["r1", "r2"]
+    assert data["runs"][0]["test_top1"] == pytest.approx(0.79)
+
+
+def test_sort_filter_columns_and_text(root, capsys):
+    assert main(["runs", "--root", str(root), "--sort", "test_top1", "--columns", "name,test_top1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["Name", "Test", "top-1"] and lines[1].startswith("r2") and lines[2].startswith("r1")
+    assert main(["runs", "--root", str(root), "--filter", "status=finished", "--json"]) == 0
+    assert [r["folder"] for r in _json(capsys)["runs"]] == ["r1"]
+
+
+def test_exports(root, tmp_path, capsys):
+    out = tmp_path / "t.csv"
+    assert main(["runs", "--root", str(root), "--csv", str(out), "--columns", "folder,arch,test_top1"]) == 0
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["folder", "arch", "test_top1"] and rows[1][:2] == ["r1", "resnet20"]
+    md = tmp_path / "t.md"
+    assert main(["runs", "--root", str(root), "--markdown", str(md)]) == 0
+    assert md.read_text().startswith("| Name | dataset | arch |")
+
+
+def test_labels_delete_restore(root, capsys):
+    assert main(["runs", "--root", str(root), "tag", "r2", "lr-bug"]) == 0
+    assert main(["runs", "--root", str(root), "note", "r2", "diverged"]) == 0
+    assert "tags lr-bug" in capsys.readouterr().out
+    assert main(["runs", "--root", str(root), "rename", "r2", "Broken one", "--json"]) == 0
+    assert _json(capsys)["name"] == "Broken one"
+    assert main(["runs", "--root", str(root), "--filter", "tags=lr-bug", "--json"]) == 0
+    (row,) = _json(capsys)["runs"]
+    assert row["name"] == "Broken one" and row["note"] == "diverged"
+    assert main(["runs", "--root", str(root), "delete", "r2"]) == 0
+    assert not (root / "r2").exists()
+    assert main(["runs", "--root", str(root), "restore", "r2"]) == 0
+    assert (root / "r2" / "config.json").is_file()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--sort", "nope"], "not a column"),
+    (["--filter", "test_top1>high"], "not a number"),
+    (["--columns", "name,zzz"], "zzz"),
+    (["tag", "nope", "x"], "no run 'nope'"),
+    (["tag", "r1", "two words"], "one word"),
+    (["restore", "r1"], "no deleted run"),
+])
+def test_usage_errors_exit_2_with_one_sentence(root, capsys, argv, words):
+    before = sorted(p.name for p in root.rglob("*"))
+    assert main(["runs", "--root", str(root), *argv]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1 and "Traceback" not in err
+    assert sorted(p.name for p in root.rglob("*")) == before  # a refused command writes nothing
+
+
+def test_csv_and_markdown_together_is_a_usage_error(root, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["runs", "--root", str(root), "--csv", str(tmp_path / "a"), "--markdown", str(tmp_path / "b")])
+    assert exc.value.code == 2
