@@ -1,33 +1,55 @@
-"""Earlier runs: a table of run folders with their best metrics; open one, overlay several, resume."""
+"""Earlier runs as a table: every setting and result per run, sort, filter, choose columns, tag, note,
+rename, delete with Undo, export; the selection's curves and settings diff below; open, overlay, resume."""
 
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QLineEdit,
+    QMenu,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.core import run_meta, run_table, run_trash
+from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
+from workbench.gui.widgets.run_compare import RunComparePlot
+from workbench.gui.widgets.run_table_model import RunTableModel
+
+MAX_COMPARED = 12  # curves on one plot before the colours and legend stop being readable
 
 
-def list_run_rows(runs_root: str | None) -> list:
-    """Worker-thread function: core.runs.list_runs (RunSummary rows, newest first)."""
-    from workbench.core.runs import list_runs
+def load_run_table(runs_root: str | None) -> run_table.RunTable:
+    """Worker-thread function: the core's runs table for ``runs_root`` (default folder when None)."""
+    if runs_root is None:
+        from workbench.paths import default_runs_root
 
-    return list(list_runs(runs_root))
+        runs_root = str(default_runs_root())
+    return run_table.load_table(runs_root)
+
+
+def read_curves(dirs: tuple[str, ...]) -> list[tuple[str, list]]:
+    return [(d, run_table.history_for_curves(d)) for d in dirs]
 
 
 @dataclass(frozen=True)
@@ -57,118 +79,397 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _pct(v: float | None) -> str:
-    return "" if v is None else f"{100 * v:.1f} %"
-
-
 class RunsPanel(QWidget):
     open_requested = Signal(object)  # RunDetails
     overlay_requested = Signal(object)  # list[RunDetails]
     clear_overlays_requested = Signal()
     resume_requested = Signal(object)  # RunDetails
     runs_listed = Signal(int)
-
-    COLUMNS = ("Run", "Dataset", "Architecture", "Status", "Epochs", "Best val top-1", "Best val top-5",
-               "Test top-1", "Test top-5")
+    comparison_shown = Signal(int)  # number of runs whose curves and diff are shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = PanelTasks(self)
         self.runs_root: str | None = None
-        self.rows: list = []
+        self.rows: list = []  # core RunRow, newest first (every run, unfiltered)
+        self.table: run_table.RunTable | None = None
+        self.chosen_columns: list[str] | None = None  # None = name, dataset, arch, the diff, main results
         self._pending_action: str | None = None
+        self._undo: list[tuple[str, Callable[[], None]]] = []  # (what was done, how to take it back)
 
-        self.tree = QTreeWidget()
-        self.tree.setColumnCount(len(self.COLUMNS))
-        self.tree.setHeaderLabels(list(self.COLUMNS))
-        self.tree.setRootIsDecorated(False)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.tree.setSortingEnabled(True)
-        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.itemDoubleClicked.connect(self._on_double_clicked)
-        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.model = RunTableModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.doubleClicked.connect(self._on_double_clicked)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter: text, or status=finished  arch=resnet20  test_top1>0.7  (all must hold)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter_changed)
+        self.columns_button = QToolButton()
+        self.columns_button.setText("Columns")
+        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.columns_menu = QMenu(self.columns_button)
+        self.columns_button.setMenu(self.columns_menu)
 
         self.refresh_button = QPushButton("Refresh")
         self.open_button = QPushButton("Open")
-        self.overlay_button = QPushButton("Overlay selected")
-        self.clear_button = QPushButton("Clear overlays")
         self.resume_button = QPushButton("Resume")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.open_button.clicked.connect(self.open_selected)
-        self.overlay_button.clicked.connect(self.overlay_selected)
-        self.clear_button.clicked.connect(self.clear_overlays_requested)
-        self.resume_button.clicked.connect(self.resume_selected)
+        self.overlay_button = QPushButton("Overlay on training plots")
+        self.clear_button = QPushButton("Clear overlays")
+        self.tag_button = QPushButton("Tag…")
+        self.note_button = QPushButton("Note…")
+        self.rename_button = QPushButton("Rename…")
+        self.delete_button = QPushButton("Delete")
+        self.undo_button = QPushButton("Undo")
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_md_button = QPushButton("Export Markdown…")
+        for button, slot in (
+            (self.refresh_button, self.refresh), (self.open_button, self.open_selected),
+            (self.resume_button, self.resume_selected), (self.overlay_button, self.overlay_selected),
+            (self.clear_button, self.clear_overlays_requested), (self.tag_button, self._ask_tag),
+            (self.note_button, self._ask_note), (self.rename_button, self._ask_name),
+            (self.delete_button, self.delete_selected), (self.undo_button, self.undo),
+            (self.export_csv_button, lambda: self._ask_export("csv")),
+            (self.export_md_button, lambda: self._ask_export("md")),
+        ):
+            button.clicked.connect(slot)
         self.status = QLabel()
-        buttons = QHBoxLayout()
-        for b in (self.refresh_button, self.open_button, self.overlay_button, self.clear_button, self.resume_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.status)
+        self.status.setWordWrap(True)
+
+        self.compare = RunComparePlot()
+        self.x_axis = QComboBox()
+        self.x_axis.addItem("x: epoch", "epoch")
+        self.x_axis.addItem("x: wall time", "time")
+        self.x_axis.currentIndexChanged.connect(lambda _i: self.compare.set_x_axis(self.x_axis.currentData()))
+        self.diff_view = QTextBrowser()
+        self.diff_view.setOpenLinks(False)
+
+        top = QHBoxLayout()
+        for b in (self.refresh_button, self.open_button, self.resume_button, self.overlay_button, self.clear_button):
+            top.addWidget(b)
+        top.addSpacing(12)
+        for b in (self.tag_button, self.note_button, self.rename_button, self.delete_button, self.undo_button):
+            top.addWidget(b)
+        top.addStretch(1)
+        for b in (self.export_csv_button, self.export_md_button):
+            top.addWidget(b)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.filter_edit, 1)
+        filter_row.addWidget(self.columns_button)
+        plot_box = QWidget()
+        plot_layout = QVBoxLayout(plot_box)
+        plot_layout.setContentsMargins(0, 0, 0, 0)
+        plot_head = QHBoxLayout()
+        plot_head.addWidget(QLabel("<b>Selected runs</b> — validation top-1"))
+        plot_head.addStretch(1)
+        plot_head.addWidget(self.x_axis)
+        plot_layout.addLayout(plot_head)
+        plot_layout.addWidget(self.compare, 1)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(plot_box)
+        bottom.addWidget(self.diff_view)
+        bottom.setSizes([700, 400])
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(bottom)
+        split.setSizes([500, 300])
         layout = QVBoxLayout(self)
-        hint = QLabel("Double-click a run to see its curves; select two or more and press "
-                      "<i>Overlay selected</i> to compare them on the training plots.")
+        hint = QLabel("One row per run; the columns show the settings that differ between runs. Select runs to "
+                      "compare their curves and settings below; double-click to open one on the Training tab.")
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        layout.addLayout(buttons)
-        layout.addWidget(self.tree, 1)
+        layout.addLayout(top)
+        layout.addLayout(filter_row)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+        self._show_diff([])
         self._update_buttons()
+
+    # ---- loading -------------------------------------------------------------------------------------
 
     @Slot()
     def refresh(self) -> None:
         self.status.setText("Reading runs…")
-        self.tasks.start(
-            list_run_rows, self.runs_root, name="list-runs",
-            on_success=self._on_listed, on_failure=self._on_failed,
-        )
+        self.tasks.start(load_run_table, self.runs_root, name="list-runs",
+                         on_success=self._on_listed, on_failure=self._on_failed)
 
     @Slot(object)
-    def _on_listed(self, rows: list) -> None:
-        self.rows = list(rows)
-        self.tree.setSortingEnabled(False)
-        self.tree.clear()
-        for row in self.rows:
-            item = QTreeWidgetItem([
-                row.name, row.dataset, row.arch, row.status + (" (resumable)" if row.resumable else ""),
-                f"{row.epochs_done}/{row.epochs_planned}", _pct(row.best_val_top1),
-                _pct(row.best_val_top5), _pct(row.test_top1), _pct(row.test_top5),
-            ])
-            if row.message:
-                item.setToolTip(3, row.message)
-            item.setData(0, Qt.ItemDataRole.UserRole, row.run_dir)
-            item.setToolTip(0, row.run_dir)
-            self.tree.addTopLevelItem(item)
-        self.tree.setSortingEnabled(True)
-        self.tree.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    def _on_listed(self, table: run_table.RunTable) -> None:
+        selected = self.selected_dirs()
+        self.table, self.rows = table, list(table.rows)
+        known = run_table.all_columns(table)
+        if self.chosen_columns is not None:
+            self.chosen_columns = [c for c in self.chosen_columns if c in known] or None
+        self.model.set_rows(self.rows, self.columns(), known)
+        self._build_columns_menu(known)
+        self.view.resizeColumnsToContents()
+        for i in range(self.model.columnCount()):
+            self.view.setColumnWidth(i, min(self.view.columnWidth(i), 260))
+        self.select_dirs(selected)
         root = self.runs_root or "the default runs folder"
-        self.status.setText(f"{len(self.rows)} runs in {root}")
+        notes = len(table.notes) + sum(len(r.notes) for r in self.rows)
+        self._set_status(f"{len(self.rows)} runs in {root}" + (f" ({notes} files skipped; see the Name "
+                                                               "tooltips)" if notes else ""))
         self._update_buttons()
         self.runs_listed.emit(len(self.rows))
 
+    def columns(self) -> list[str]:
+        if self.chosen_columns is not None:
+            return list(self.chosen_columns)
+        return run_table.default_columns(self.table) if self.table else ["name"]
+
+    def set_columns(self, columns: list[str] | None) -> None:
+        """Show these column keys (None: the default — name, dataset, arch, the differing settings, results)."""
+        self.chosen_columns = list(columns) if columns is not None else None
+        self.model.set_columns(self.columns())
+        self.view.resizeColumnsToContents()
+
+    def _build_columns_menu(self, known: list[str]) -> None:
+        self.columns_menu.clear()
+        default = self.columns_menu.addAction("Default (settings that differ)")
+        default.triggered.connect(lambda: self.set_columns(None))
+        self.columns_menu.addSeparator()
+        shown = set(self.columns())
+        for key in known:
+            action = QAction(run_table.title(key) if run_table.title(key) == key else f"{run_table.title(key)} ({key})",
+                             self.columns_menu)
+            action.setCheckable(True)
+            action.setChecked(key in shown)
+            action.toggled.connect(lambda on, k=key: self._toggle_column(k, on))
+            self.columns_menu.addAction(action)
+
+    def _toggle_column(self, key: str, on: bool) -> None:
+        columns = [c for c in self.columns() if c != key]
+        if on:
+            known = self.model.known or []
+            columns.append(key)
+            columns.sort(key=lambda c: known.index(c) if c in known else len(known))
+        self.set_columns(columns or ["name"])
+
     @Slot(object)
     def _on_failed(self, error: TaskError) -> None:
-        self.status.setText(f"Could not list runs: {error.message}")
-        self.runs_listed.emit(0)
+        self._set_status(f"Could not read runs: {error.message}", error=True)
+        if self._pending_action is None:
+            self.runs_listed.emit(0)
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #b00020;" if error else "")
+        self.status.setText(sanitize(text, 400))
+
+    # ---- filter and selection ------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_filter_changed(self, text: str) -> None:
+        try:
+            exprs = shlex.split(text)
+        except ValueError:
+            exprs = text.split()
+        try:
+            self.model.set_filters(exprs)
+        except run_table.FilterError as exc:
+            self._set_status(f"Filter: {exc}", error=True)
+            return
+        self._set_status(f"{self.model.rowCount()} of {len(self.rows)} runs shown")
+        self._on_selection_changed()
 
     def selected_dirs(self) -> list[str]:
-        return [str(i.data(0, Qt.ItemDataRole.UserRole)) for i in self.tree.selectedItems()]
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        return [self.model.row_at(r).run_dir for r in rows if r < self.model.rowCount()]
+
+    def selected_rows(self) -> list:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        return [self.model.row_at(r) for r in rows if r < self.model.rowCount()]
 
     def select_dirs(self, dirs: list[str]) -> None:
         wanted = {str(Path(d)) for d in dirs}
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            item.setSelected(str(Path(item.data(0, Qt.ItemDataRole.UserRole))) in wanted)
+        selection = self.view.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for i, row in enumerate(self.model.rows):
+            if str(Path(row.run_dir)) in wanted:
+                selection.select(self.model.index(i, 0), flags)
 
     def _update_buttons(self) -> None:
-        n = len(self.tree.selectedItems())
+        n = len(self.view.selectionModel().selectedRows())
         self.open_button.setEnabled(n == 1)
         self.resume_button.setEnabled(n == 1)
-        self.overlay_button.setEnabled(n >= 1)
+        self.rename_button.setEnabled(n == 1)
+        for b in (self.overlay_button, self.tag_button, self.note_button, self.delete_button):
+            b.setEnabled(n >= 1)
+        self.undo_button.setEnabled(bool(self._undo))
+        self.undo_button.setToolTip(f"Undo: {self._undo[-1][0]}" if self._undo else "Nothing to undo")
+        has_rows = self.model.rowCount() > 0
+        self.export_csv_button.setEnabled(has_rows)
+        self.export_md_button.setEnabled(has_rows)
 
-    @Slot(QTreeWidgetItem, int)
-    def _on_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
-        self._read([str(item.data(0, Qt.ItemDataRole.UserRole))], "open")
+    @Slot()
+    def _on_selection_changed(self, *_args) -> None:
+        self._update_buttons()
+        dirs = self.selected_dirs()[:MAX_COMPARED]
+        self.tasks.start(read_curves, tuple(dirs), name="curves", on_success=self._on_curves,
+                         on_failure=self._on_failed)
+
+    @Slot(object)
+    def _on_curves(self, curves: list) -> None:
+        by_dir = {r.run_dir: r for r in self.rows}
+        shown = [(by_dir[d].get("name") if d in by_dir else Path(d).name, h) for d, h in curves]
+        self.compare.set_runs(shown)
+        rows = [by_dir[d] for d, _h in curves if d in by_dir]
+        self._show_diff(rows)
+        self.comparison_shown.emit(len(rows))
+
+    def _show_diff(self, rows: list) -> None:
+        if len(rows) < 2:
+            text = ("Select two or more runs to see the settings that differ between them."
+                    if not rows else "One run selected: select another to compare settings.")
+            self.diff_view.setHtml(f"<p style='color:#555'>{text}</p>")
+            self.diff_text = ""
+            return
+        diff = run_table.settings_diff(rows)
+        if not diff:
+            self.diff_view.setHtml("<p><b>Same settings</b> in all selected runs.</p>")
+            self.diff_text = ""
+            return
+        esc = _html
+        head = "".join(f"<th align='left'>{esc(r.get('name'))}</th>" for r in rows)
+        body = "".join(
+            f"<tr><td><b>{esc(k)}</b></td>" + "".join(f"<td>{esc(run_table.cell_text(r, k))}</td>" for r in rows)
+            + "</tr>" for k in diff)
+        self.diff_view.setHtml(f"<p><b>Settings that differ</b></p><table cellspacing='0' cellpadding='3' "
+                               f"border='1'><tr><th></th>{head}</tr>{body}</table>")
+        self.diff_text = "; ".join(diff)
+
+    # ---- labels, delete, undo ------------------------------------------------------------------------
+
+    def _change(self, what: str, change: Callable[[str], None], dirs: list[str]) -> bool:
+        """Apply ``change`` to each run; remember the old labels for Undo; refresh."""
+        before = {d: run_meta.read_meta(d)[0] for d in dirs}
+        try:
+            for d in dirs:
+                change(d)
+        except (run_meta.MetaError, OSError) as exc:
+            for d, meta in before.items():
+                run_meta.set_meta(d, meta)  # all or nothing
+            self._set_status(str(exc), error=True)
+            return False
+
+        def undo() -> None:
+            for d, meta in before.items():
+                run_meta.set_meta(d, meta)
+
+        self._push_undo(what, undo)
+        return True
+
+    def _push_undo(self, what: str, undo: Callable[[], None]) -> None:
+        self._undo.append((what, undo))
+        self._set_status(f"{what}. Press Undo to take it back.")
+        self._update_buttons()
+        self.refresh()
+
+    def tag_selected(self, tag: str) -> bool:
+        dirs = self.selected_dirs()
+        return self._change(f"Tagged {len(dirs)} run(s) {tag!r}", lambda d: run_meta.add_tag(d, tag), dirs)
+
+    def note_selected(self, text: str) -> bool:
+        dirs = self.selected_dirs()
+        return self._change(f"Set the note of {len(dirs)} run(s)", lambda d: run_meta.set_note(d, text), dirs)
+
+    def rename_selected(self, name: str) -> bool:
+        dirs = self.selected_dirs()[:1]
+        return self._change(f"Renamed the run to {name!r}", lambda d: run_meta.set_name(d, name), dirs)
+
+    def delete_selected(self) -> bool:
+        moved: list[Path] = []
+        gone: set[str] = set()
+        for d in self.selected_dirs():
+            try:
+                moved.append(run_trash.delete_run(d))
+                gone.add(d)
+            except (run_trash.TrashError, OSError) as exc:
+                self._set_status(f"{exc}", error=True)
+                break
+        if not moved:
+            return False
+
+        def undo() -> None:
+            for path in moved:
+                run_trash.restore_run(path)
+
+        self.rows = [r for r in self.rows if r.run_dir not in gone]  # gone at once; the refresh confirms it
+        self.model.set_rows(self.rows, self.columns(), self.model.known or [])
+        self._push_undo(f"Moved {len(moved)} run(s) to {moved[0].parent}", undo)
+        return True
+
+    @Slot()
+    def undo(self) -> None:
+        if not self._undo:
+            return
+        what, undo = self._undo.pop()
+        try:
+            undo()
+        except (OSError, ValueError) as exc:
+            self._set_status(f"Could not undo ({what}): {exc}", error=True)
+        else:
+            self._set_status(f"Undone: {what}.")
+        self._update_buttons()
+        self.refresh()
+
+    def _ask_tag(self) -> None:
+        tag, ok = QInputDialog.getText(self, "Tag runs", "Tag (one word):")
+        if ok and tag.strip():
+            self.tag_selected(tag)
+
+    def _ask_note(self) -> None:
+        rows = self.selected_rows()
+        old = rows[0].get("note") if len(rows) == 1 else ""
+        text, ok = QInputDialog.getMultiLineText(self, "Note", "Note for the selected run(s):", old or "")
+        if ok:
+            self.note_selected(text)
+
+    def _ask_name(self) -> None:
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            return
+        name, ok = QInputDialog.getText(self, "Rename run", "Display name (the folder keeps its name):",
+                                        text=rows[0].get("name") or "")
+        if ok:
+            self.rename_selected(name)
+
+    # ---- export ------------------------------------------------------------------------------------
+
+    def export(self, path: str, kind: str) -> None:
+        """Write the rows shown, with the columns shown, as CSV or Markdown."""
+        rows, columns = list(self.model.rows), self.columns()
+        text = run_table.to_csv(rows, columns) if kind == "csv" else run_table.to_markdown(rows, columns)
+        try:
+            run_table.write_text_atomic(path, text)
+        except OSError as exc:
+            self._set_status(f"Could not write {path}: {exc.strerror or exc}; choose another place.", error=True)
+            return
+        self._set_status(f"Wrote {len(rows)} runs to {path}.")
+
+    def _ask_export(self, kind: str) -> None:
+        pattern = "CSV (*.csv)" if kind == "csv" else "Markdown (*.md)"
+        path, _ = QFileDialog.getSaveFileName(self, "Export runs table", f"runs.{kind}", pattern)
+        if path:
+            self.export(path, kind)
+
+    # ---- open, overlay, resume ----------------------------------------------------------------------
+
+    @Slot(QModelIndex)
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        self._read([self.model.row_at(index.row()).run_dir], "open")
 
     @Slot()
     def open_selected(self) -> None:
@@ -208,6 +509,10 @@ class RunsPanel(QWidget):
             self.overlay_requested.emit(details)
         elif action == "resume":
             self.resume_requested.emit(details[0])
+
+
+def _html(value: Any) -> str:
+    return (sanitize(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _read_runs(dirs: tuple[str, ...]) -> tuple[RunDetails, ...]:
