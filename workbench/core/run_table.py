@@ -263,7 +263,8 @@ def settings_diff(rows: Iterable[RunRow]) -> list[str]:
 def default_columns(table: RunTable) -> list[str]:
     """Name, dataset, architecture, the settings that differ, then the main results."""
     diff = [k for k in settings_diff(table.rows) if k not in DEFAULT_LEAD]
-    return list(DEFAULT_LEAD) + diff + list(DEFAULT_RESULTS)
+    labels = [k for k in ("tags",) if any(r.values.get(k) for r in table.rows)]  # only once someone tagged
+    return list(DEFAULT_LEAD) + labels + diff + list(DEFAULT_RESULTS)
 
 
 def all_columns(table: RunTable) -> list[str]:

@@ -212,6 +212,8 @@ class RunsPanel(QWidget):
         if self.chosen_columns is not None:
             self.chosen_columns = [c for c in self.chosen_columns if c in known] or None
         self.model.set_rows(self.rows, self.columns(), known)
+        if self.model.sort_key not in self.model.columns:
+            self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.DescendingOrder)  # newest first, no column
         self._build_columns_menu(known)
         self.view.resizeColumnsToContents()
         for i in range(self.model.columnCount()):

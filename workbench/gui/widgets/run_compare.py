@@ -30,7 +30,7 @@ class RunComparePlot(pg.PlotWidget):
         self.curves: list[pg.PlotDataItem] = []
         self.setLabel("left", "val top-1 (%)")
         self.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.addLegend(offset=(-10, 10))
+        self.legend = self.addLegend(offset=(-10, -10))  # bottom right: curves rise to the top
         self._label_x()
 
     def _label_x(self) -> None:
