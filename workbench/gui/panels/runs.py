@@ -161,11 +161,10 @@ class RunsPanel(QWidget):
         for b in (self.tag_button, self.note_button, self.rename_button, self.delete_button, self.undo_button):
             top.addWidget(b)
         top.addStretch(1)
-        for b in (self.export_csv_button, self.export_md_button):
-            top.addWidget(b)
         filter_row = QHBoxLayout()
         filter_row.addWidget(self.filter_edit, 1)
-        filter_row.addWidget(self.columns_button)
+        for w in (self.columns_button, self.export_csv_button, self.export_md_button):  # the filter can shrink
+            filter_row.addWidget(w)
         plot_box = QWidget()
         plot_layout = QVBoxLayout(plot_box)
         plot_layout.setContentsMargins(0, 0, 0, 0)
