@@ -115,6 +115,25 @@ def test_huge_meta_and_history_are_skipped_with_a_note(three):
     assert b.get("status") == "stopped"
 
 
+def test_history_under_the_byte_cap_but_with_too_many_epochs_is_skipped_fast(three):
+    line = "1,1,1,1,1,1,1,1,1,1\n"  # short rows pack many epochs into the byte cap
+    with open(three / "a" / "history.csv", "a") as f:
+        f.write(line * (run_table.MAX_HISTORY_BYTES // len(line) - 100))
+    start = time.perf_counter()
+    row = run_table.read_row(three / "a")
+    assert time.perf_counter() - start < 1.0
+    assert row.get("epochs_done") == 0 and any("more than 5000 epochs" in n for n in row.notes)
+
+
+def test_a_fifo_in_place_of_result_json_does_not_hang(three):
+    import os
+
+    os.remove(three / "a" / "result.json")
+    os.mkfifo(three / "a" / "result.json")
+    row = run_table.read_row(three / "a")
+    assert row.get("status") == "incomplete" and any("not a regular file" in n for n in row.notes)
+
+
 def test_delete_restore_and_name_clash(three):
     trashed = run_trash.delete_run(three / "a")
     assert not (three / "a").exists() and trashed.parent.name == ".trash"

@@ -26,7 +26,8 @@ from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.rundir import CONFIG_FILE, HISTORY_FILE, RESULT_FILE
 
 MAX_JSON_BYTES = 1024 * 1024  # config.json/result.json are a few KiB; a bigger one is not a run's own
-MAX_HISTORY_BYTES = 4 * 1024 * 1024  # ~40,000 epochs of history; beyond that it is not a history we wrote
+MAX_HISTORY_BYTES = 1024 * 1024  # ~8,000 epochs of our ~120-byte rows; beyond that it is not a history we wrote
+MAX_HISTORY_EPOCHS = 5000  # rows parsed per run (short rows pack more into the byte cap): ~0.2 s at most
 MAX_RUNS = 20000  # folders read from one root; a larger root is listed up to here with a note
 
 # Config keys that say where a run lives, not how it trained: never settings, never in a diff.
@@ -86,7 +87,7 @@ def _read_json_capped(path: Path, notes: list[str]) -> Any:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        notes.append(f"{sanitize(exc)}; skipped.")
+        notes.append(f"{sanitize(exc.strerror or exc)}; skipped.")
         return None
     if st.st_size > MAX_JSON_BYTES:
         notes.append(f"{path} is larger than {MAX_JSON_BYTES // 1024} KiB, so it was skipped.")
@@ -112,10 +113,10 @@ def _read_history_capped(run_dir: Path, notes: list[str]) -> list[dict[str, floa
     except FileNotFoundError:
         return []
     except OSError as exc:
-        notes.append(f"{sanitize(exc)}; skipped.")
+        notes.append(f"{sanitize(exc.strerror or exc)}; skipped.")
         return []
     if st.st_size > MAX_HISTORY_BYTES:
-        notes.append(f"{path} is larger than {MAX_HISTORY_BYTES // 1024 // 1024} MiB, so its curves were skipped.")
+        notes.append(f"{path} is larger than {MAX_HISTORY_BYTES // 1024} KiB, so its curves were skipped.")
         return []
     try:
         with open(path, encoding="utf-8", newline="") as f:
@@ -126,6 +127,9 @@ def _read_history_capped(run_dir: Path, notes: list[str]) -> list[dict[str, floa
     lines = text.splitlines()
     if text and not text.endswith("\n"):
         lines = lines[:-1]  # a line being written
+    if len(lines) > MAX_HISTORY_EPOCHS + 1:
+        notes.append(f"{path} has more than {MAX_HISTORY_EPOCHS} epochs, so its curves were skipped.")
+        return []
     reader = csv.reader(lines)
     header = next(reader, None)
     if not header or "epoch" not in header:
