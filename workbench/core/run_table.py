@@ -21,13 +21,15 @@ from typing import Any, Callable, Iterable
 
 from workbench.core.files import check_regular_file
 from workbench.core.run_meta import read_meta
-from workbench.core.text import sanitize
+from workbench.core.text import MAX_SHOWN_CHARS, sanitize
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.rundir import CONFIG_FILE, HISTORY_FILE, RESULT_FILE
 
 MAX_JSON_BYTES = 1024 * 1024  # config.json/result.json are a few KiB; a bigger one is not a run's own
 MAX_HISTORY_BYTES = 1024 * 1024  # ~8,000 epochs of our ~120-byte rows; beyond that it is not a history we wrote
 MAX_HISTORY_EPOCHS = 5000  # rows parsed per run (short rows pack more into the byte cap): ~0.2 s at most
+# history.csv columns the table and the curves use (the rest are never shown here).
+HISTORY_KEYS = frozenset({"epoch", "loss", "val_loss", "val_top1", "val_top5", "seconds", "images_per_sec"})
 MAX_RUNS = 20000  # folders read from one root; a larger root is listed up to here with a note
 
 # Config keys that say where a run lives, not how it trained: never settings, never in a diff.
@@ -130,18 +132,20 @@ def _read_history_capped(run_dir: Path, notes: list[str]) -> list[dict[str, floa
     if len(lines) > MAX_HISTORY_EPOCHS + 1:
         notes.append(f"{path} has more than {MAX_HISTORY_EPOCHS} epochs, so its curves were skipped.")
         return []
-    reader = csv.reader(lines)
+    # Our history holds only numbers, so a plain split is exact; quoted cells (someone else's CSV) use csv.
+    reader = csv.reader(lines) if '"' in text else (line.split(",") for line in lines)
     header = next(reader, None)
     if not header or "epoch" not in header:
         return []
+    wanted = [(i, key) for i, key in enumerate(header) if key in HISTORY_KEYS]
     rows = []
     for cells in reader:
         if len(cells) != len(header):
             continue
         row = {}
-        for key, cell in zip(header, cells):
+        for i, key in wanted:
             try:
-                value = float(cell)
+                value = float(cells[i])
             except ValueError:
                 continue
             if math.isfinite(value):
@@ -159,10 +163,17 @@ def _settings(config: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, dict):
             for inner, v in value.items():
-                out[f"{key}.{sanitize(inner, 60)}"] = _plain(v)
+                out[f"{key}.{_text(inner, 60)}"] = _plain(v)
         else:
-            out[sanitize(key, 60)] = _plain(value)
+            out[_text(key, 60)] = _plain(value)
     return out
+
+
+def _text(value: Any, max_chars: int = MAX_SHOWN_CHARS) -> str:
+    """sanitize(), skipped for the common short printable ASCII text (1,000 runs x 20 settings add up)."""
+    if isinstance(value, str) and len(value) <= max_chars and value.isascii() and value.isprintable():
+        return value
+    return sanitize(value, max_chars)
 
 
 def _plain(value: Any) -> Any:
@@ -172,8 +183,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return value if not isinstance(value, float) or math.isfinite(value) else None
     if isinstance(value, (list, tuple)):
-        return sanitize(",".join(str(v) for v in value))
-    return sanitize(value)
+        return _text(",".join(str(v) for v in value))
+    return _text(value)
 
 
 def read_row(run_dir: str | os.PathLike) -> RunRow | None:
@@ -195,8 +206,8 @@ def read_row(run_dir: str | os.PathLike) -> RunRow | None:
     status = result.get("status") if result.get("status") in ("finished", "stopped", "failed") else "incomplete"
     speeds = [r["images_per_sec"] for r in history if "images_per_sec" in r]
     values: dict[str, Any] = {
-        "name": meta.name or sanitize(run_dir.name),
-        "folder": sanitize(run_dir.name),
+        "name": meta.name or _text(run_dir.name),
+        "folder": _text(run_dir.name),
         "tags": " ".join(meta.tags),
         "note": meta.note,
         **settings,
@@ -214,10 +225,10 @@ def read_row(run_dir: str | os.PathLike) -> RunRow | None:
         "epochs_done": len(history),
         "wall_time": sum(r.get("seconds", 0.0) for r in history) if history else None,
         "images_per_sec": sum(speeds) / len(speeds) if speeds else None,
-        "device": sanitize(result.get("device") or data.get("device") or ""),
-        "started": sanitize(data.get("started", "")),
+        "device": _text(result.get("device") or data.get("device") or ""),
+        "started": _text(data.get("started", "")),
         "resumable": status != "finished" and checkpoint_path(run_dir).exists(),
-        "message": sanitize(result.get("message", "")),
+        "message": _text(result.get("message", "")),
     }
     return RunRow(str(run_dir), values, tuple(settings), tuple(notes))
 
