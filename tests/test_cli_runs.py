@@ -61,6 +61,9 @@ def test_labels_delete_restore(root, capsys):
     assert row["name"] == "Broken one" and row["note"] == "diverged"
     assert main(["runs", "--root", str(root), "delete", "r2"]) == 0
     assert not (root / "r2").exists()
+    capsys.readouterr()
+    assert main(["runs", "--root", str(root), "trash", "--json"]) == 0
+    assert [e["original"] for e in _json(capsys)] == ["r2"]
     assert main(["runs", "--root", str(root), "restore", "r2"]) == 0
     assert (root / "r2" / "config.json").is_file()
 

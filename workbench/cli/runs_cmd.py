@@ -184,7 +184,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--csv", metavar="FILE", help="write the listed runs to a CSV file instead of printing")
     out.add_argument("--markdown", metavar="FILE", help="write the listed runs as a Markdown table instead of printing")
     p.set_defaults(func=cmd_runs, action=None)
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions = p.add_subparsers(dest="action", metavar="[ACTION]")  # optional: none lists the table
 
     def action(name: str, helptext: str, func) -> argparse.ArgumentParser:
         a = actions.add_parser(name, help=helptext, description=helptext)
