@@ -114,3 +114,16 @@ def test_a_thousand_runs_load_into_the_view(qtbot, tmp_path):
         p.refresh()
     assert p.model.rowCount() == 1000
     assert p.tasks.wait_all(WAIT)
+
+
+def test_deleting_a_locked_run_is_refused_and_the_row_stays(panel, tmp_path):
+    from workbench.core.training.lock import RunLock
+
+    lock = RunLock.acquire(tmp_path / "c")
+    try:
+        panel.select_dirs([str(tmp_path / "c")])
+        assert not panel.delete_selected()
+    finally:
+        lock.release()
+    assert "being written" in panel.status.text() and not panel.undo_button.isEnabled()
+    assert "c" in [r.get("folder") for r in panel.model.rows] and (tmp_path / "c" / "config.json").is_file()
