@@ -77,7 +77,8 @@ def read_meta(run_dir: str | os.PathLike) -> tuple[RunMeta, str]:
     problems = []
     name = data.get("name", "")
     if not isinstance(name, str):
-        name, _ = "", problems.append("name")
+        name = ""
+        problems.append("name")
     tags_in = data.get("tags", [])
     tags: list[str] = []
     if isinstance(tags_in, list):
@@ -90,7 +91,8 @@ def read_meta(run_dir: str | os.PathLike) -> tuple[RunMeta, str]:
         problems.append("tags")
     note = data.get("note", "")
     if not isinstance(note, str):
-        note, _ = "", problems.append("note")
+        note = ""
+        problems.append("note")
     meta = RunMeta(sanitize(name, MAX_NAME_CHARS), tuple(tags), "\n".join(
         sanitize(line, MAX_NOTE_CHARS) for line in note.splitlines())[:MAX_NOTE_CHARS])
     why = f"{path} has invalid {', '.join(sorted(set(problems)))}, which were ignored." if problems else ""

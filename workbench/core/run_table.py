@@ -352,14 +352,14 @@ def _cell_equal(text: str) -> Callable[[Any], bool]:
             return low == str(value).lower()
         if number is not None and isinstance(value, (int, float)):
             return float(value) == number
-        if key_is_tags(value, low):
+        if _has_tag(value, low):
             return True
         return str("" if value is None else value).lower() == low
 
     return equal
 
 
-def key_is_tags(value: Any, low: str) -> bool:
+def _has_tag(value: Any, low: str) -> bool:
     """``tags=best`` matches a run tagged ``best`` among others (tags are space-separated words)."""
     return isinstance(value, str) and " " in value and low in value.lower().split(" ")
 
