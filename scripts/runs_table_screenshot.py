@@ -9,15 +9,15 @@ from workbench.core.run_fixtures import write_run
 from workbench.core import run_meta
 root = tempfile.mkdtemp(prefix="rs-runs-")
 specs = [("resnet20", 0.1, 128, True, 0.91), ("resnet20", 0.01, 128, True, 0.88), ("resnet20", 0.1, 256, False, 0.86),
-         ("simple_cnn", 0.001, 128, False, 0.72), ("simple_cnn", 0.003, 128, True, 0.76), ("vgg_small", 0.01, 128, True, 0.89),
-         ("vgg_small", 0.05, 256, True, 0.87), ("mobilenet_tiny", 0.01, 128, True, 0.80), ("mobilenet_tiny", 0.003, 64, False, 0.74),
-         ("resnet20", 0.3, 128, True, 0.35), ("simple_cnn", 0.001, 64, False, 0.70), ("vgg_small", 0.01, 64, False, 0.84)]
+         ("simple_cnn", 0.001, 128, False, 0.72), ("simple_cnn", 0.003, 128, True, 0.76), ("resnet_wide", 0.01, 128, True, 0.89),
+         ("resnet_wide", 0.05, 256, True, 0.87), ("all_conv", 0.01, 128, True, 0.80), ("all_conv", 0.003, 64, False, 0.74),
+         ("resnet20", 0.3, 128, True, 0.35), ("simple_cnn", 0.001, 64, False, 0.70), ("resnet_wide", 0.01, 64, False, 0.84)]
 for i, (arch, lr, bs, aug, top1) in enumerate(specs):
     status = "failed" if lr == 0.3 else ("incomplete" if i == 11 else ("stopped" if i == 8 else "finished"))
     run = write_run(root, f"20261120-{10+i:02d}0000-cifar10-{arch}", config={"arch": arch, "learning_rate": lr, "batch_size": bs,
                     "augment": aug, "optimizer": "sgd" if arch == "resnet20" else "adam"}, epochs=30 if arch != "simple_cnn" else 20,
                     final_top1=top1, status=status, started=f"2026-11-20T{10+i:02d}:00:00+0000",
-                    seconds_per_epoch={"resnet20": 21, "simple_cnn": 6, "vgg_small": 35, "mobilenet_tiny": 14}[arch], seed=i)
+                    seconds_per_epoch={"resnet20": 21, "simple_cnn": 6, "resnet_wide": 35, "all_conv": 14}[arch], seed=i)
     if i == 0:
         run_meta.set_name(run, "ResNet-20 baseline"); run_meta.add_tag(run, "report")
     if i == 5:

@@ -35,7 +35,7 @@ def test_rows_hold_settings_and_results(three):
     assert _names(table.rows) == ["a", "b", "c"]  # newest first
     a = table.rows[0]
     assert a.get("arch") == "resnet20" and a.get("learning_rate") == 0.01 and a.get("status") == "finished"
-    assert a.get("test_top1") == pytest.approx(0.79) and a.get("params") == 272_474
+    assert a.get("test_top1") == pytest.approx(0.79) and a.get("params") == 274_042
     assert a.get("epochs_done") == 10 and 100 < a.get("wall_time") < 140 and a.get("images_per_sec") > 0
     assert 0.7 < a.get("best_top1") < 0.85 and a.get("final_top1") is not None
     assert table.rows[2].get("arch_options.width") == 32 and table.rows[2].get("status") == "incomplete"
@@ -138,7 +138,7 @@ def test_delete_restore_and_name_clash(three):
     trashed = run_trash.delete_run(three / "a")
     assert not (three / "a").exists() and trashed.parent.name == ".trash"
     assert "a" not in _names(load_table(three).rows)
-    write_run(three, "a", config={"arch": "vgg_small"})  # the name was taken again meanwhile
+    write_run(three, "a", config={"arch": "resnet_wide"})  # the name was taken again meanwhile
     restored = run_trash.restore_run(trashed)
     assert restored.name == "a-2" and (restored / "config.json").is_file()
     assert not (restored / run_trash.TRASH_NOTE).exists()
@@ -172,7 +172,7 @@ def test_exports_are_strict_and_sanitised(three, tmp_path):
     assert float(parsed[1][2]) == pytest.approx(0.79)
     md = run_table.to_markdown(rows, columns)
     assert md.splitlines()[0] == "| Name | arch | Test top-1 | Parameters |"
-    assert "\\|pipe" in md and "79.0 %" in md and "272,474" in md
+    assert "\\|pipe" in md and "79.0 %" in md and "274,042" in md
     assert all(line.count(" | ") == 3 for line in md.splitlines() if line.startswith("| "))
     out = tmp_path / "out.md"
     run_table.write_text_atomic(out, md)

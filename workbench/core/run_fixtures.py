@@ -13,7 +13,7 @@ from typing import Any
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.rundir import HISTORY_COLUMNS
 
-ARCH_PARAMS = {"simple_cnn": 257_988, "resnet20": 272_474, "vgg_small": 1_051_114, "mobilenet_tiny": 95_000}
+ARCH_PARAMS = {"simple_cnn": 258_762, "resnet20": 274_042, "resnet_wide": 1_087_722, "all_conv": 839_352}  # count_params(arch, 10)
 
 
 def write_run(root: str | Path, folder: str, *, config: dict[str, Any] | None = None, epochs: int = 10,
