@@ -102,7 +102,7 @@ class _Reporter:
             self._bar = None
 
     def __call__(self, event: Any) -> None:
-        from workbench.core.training import BatchProgress, EpochEnded, TrainingStarted
+        from workbench.core.training import BatchProgress, BatchSizeReduced, EpochEnded, TrainingStarted
 
         if isinstance(event, TrainingStarted):
             resumed = f", resuming after epoch {event.initial_epoch}" if event.initial_epoch else ""
@@ -129,6 +129,8 @@ class _Reporter:
                 "images_per_sec": event.images_per_sec,
             })
             self._print(_epoch_line(event, top5=self.top5_note is None))
+        elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
+            self._print(sanitize(event.message))
 
 
 def cmd_train(args: argparse.Namespace) -> int:

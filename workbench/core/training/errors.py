@@ -10,6 +10,9 @@ import re
 _ERRNO_IN_TEXT = re.compile(r"errno\s*=\s*(\d+)")
 
 
+OUT_OF_MEMORY_SENTENCE = "The device ran out of memory; try a smaller batch size or a smaller network."
+
+
 class TrainingError(Exception):
     """A run cannot start or go on; the message is one readable sentence."""
 

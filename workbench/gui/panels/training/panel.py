@@ -18,6 +18,7 @@ from workbench.core.training.config import TrainConfig
 from workbench.core.training.topk import top5_note
 from workbench.core.training.events import (
     BatchProgress,
+    BatchSizeReduced,
     EpochEnded,
     TrainingFailed,
     TrainingFinished,
@@ -224,6 +225,8 @@ class TrainingPanel(TrainingView):
             self._update_buttons()
         elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
             self._on_final(event)
+        elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
+            self.log_line(event.message)
 
     def _on_final(self, e: TrainingFinished | TrainingStopped | TrainingFailed) -> None:
         self.final_event = e
