@@ -32,6 +32,7 @@ SMOOTHING = 0.98  # fastai's loss smoothing: averages over roughly the last 50 b
 DIVERGENCE_FACTOR = 4.0  # stop once the smoothed loss is 4x its best: the rate is far past useful
 SKIP_START = 0.1  # the first tenth of the curve is mostly the average warming up, not a slope
 MIN_POINTS_FOR_SLOPE = 5
+SLOPE_SPAN = 20  # the slope at a point spans 1/20 of the curve on each side (5 points of a 100-point sweep)
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,13 @@ def _result(rates: list, smoothed: list, raw: list, *, diverged: bool, batch_siz
     lrs, losses = np.asarray(rates), np.asarray(smoothed)
     lowest = int(np.argmin(losses))
     skip = int(len(losses) * SKIP_START)
-    if lowest - skip >= MIN_POINTS_FOR_SLOPE:
-        slope = np.gradient(losses[skip:lowest + 1], np.log10(lrs[skip:lowest + 1]))
-        steepest = skip + int(np.argmin(slope))
+    half = max(1, len(losses) // SLOPE_SPAN)
+    if lowest - skip - 2 * half >= MIN_POINTS_FOR_SLOPE:
+        # The slope over a few points either side: the smoothed loss still wobbles from batch to batch.
+        x, y = np.log10(lrs), losses
+        centres = np.arange(skip + half, lowest - half + 1)
+        slope = (y[centres + half] - y[centres - half]) / (x[centres + half] - x[centres - half])
+        steepest = int(centres[int(np.argmin(slope))])
         suggestion, rule = float(lrs[steepest]), "steepest descent"
         explanation = (f"Suggested {suggestion:.2g}: there the loss fell fastest as the rate grew (steepest "
                        f"descent); it was lowest at {float(lrs[lowest]):.2g} and rose at higher rates.")

@@ -21,7 +21,7 @@ from workbench.gui.widgets.rich_text import html_text
 
 TASK = "lr_find"
 CURVE_COLOR = (31, 119, 180)
-RAW_COLOR = (180, 180, 180)
+RAW_COLOR = (190, 190, 190)  # each batch's own loss, faint behind the smoothed curve
 SUGGESTION_COLOR = (214, 39, 40)
 Y_HEADROOM = 1.15  # the y axis ends a little above the first loss: the exploded tail would flatten the dip
 
@@ -56,7 +56,10 @@ class LRFinderDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(background="w")  # the look of the training plots, also when opened alone
+        for side in ("bottom", "left"):
+            self.plot.getAxis(side).setPen("k")
+            self.plot.getAxis(side).setTextPen("k")
         self.plot.setLogMode(x=True, y=False)
         self.plot.setLabel("bottom", "learning rate")
         self.plot.setLabel("left", "loss (smoothed)")
