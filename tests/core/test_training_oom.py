@@ -60,3 +60,16 @@ def test_out_of_memory_at_the_smallest_batch_gives_up_and_keeps_the_last_good_mo
     assert [r["epoch"] for r in read_history(final.run_dir)] == [0]
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["status"] == "failed" and result["batch_size_used"] == 8
+
+
+def test_a_scheduled_rate_goes_on_from_the_epochs_done_after_the_batch_halves(tmp_path, monkeypatch):
+    import math
+
+    monkeypatch.setenv(SIMULATE_OOM_ENV, "1:1:16")
+    events = []
+    final = train(_config(tmp_path, lr_schedule="cosine", val_split=0.0), events.append)
+    assert isinstance(final, TrainingFinished), final
+    ended = {e.epoch: e for e in events if isinstance(e, EpochEnded)}
+    # After epoch 1: two of three epochs done, whatever the batch size was; the rate is half the base's curve.
+    expected = 0.5 * 1e-3 * 0.5 * (1 + math.cos(math.pi * 2 / 3))
+    assert math.isclose(ended[1].learning_rate, expected, rel_tol=1e-4), (ended[1].learning_rate, expected)

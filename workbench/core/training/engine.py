@@ -135,6 +135,8 @@ def _build(run: RunSession, setup: Any, num_classes: int, image_shape: tuple[int
         run.model = model
         if config.resume:
             run.best_weights = load_checkpoint(model, run.run_dir)["best_weights"]
+            # A schedule's position counts this batch size's steps: the same after a changed batch size.
+            model.optimizer.iterations.assign(run.initial_epoch * run.splits.steps_per_epoch)
             if config.lr_schedule == "constant":
                 model.optimizer.learning_rate = config.learning_rate  # the rate asked for now applies
 
