@@ -8,12 +8,12 @@ from workbench.core.training.events import TrainingFinished
 
 
 def test_window_logs_the_halved_batch_and_finishes(qtbot, make_window, monkeypatch):
-    monkeypatch.setenv(SIMULATE_OOM_ENV, "0:2:16")
+    monkeypatch.setenv(SIMULATE_OOM_ENV, "1:2:16")
     window = make_window()
     e = window.experiment
     e.set_dataset("builtin")
     e.set_arch("embedded_cnn")
-    e.epochs.setValue(1)
+    e.epochs.setValue(2)
     e.batch_size.setValue(32)
     e.limit.setValue(96)
     e.test_limit = 32
@@ -22,4 +22,7 @@ def test_window_logs_the_halved_batch_and_finishes(qtbot, make_window, monkeypat
     wait_idle(qtbot, window)
     assert isinstance(ended.args[0], TrainingFinished), ended.args[0]
     log = window.training.log_text()
-    assert "ran out of memory with batch size 32" in log and "with batch size 16" in log
+    assert "ran out of memory with batch size 32" in log and "from epoch 2 with batch size 16" in log
+    batch_x = window.training.plots.plots["loss"].batch_x
+    assert batch_x == sorted(batch_x)  # the interrupted epoch's batch points were dropped, not drawn twice
+    assert len(window.training.plots.plots["loss"].epoch_x) == 2
