@@ -21,3 +21,4 @@ def test_cli_train_prints_the_batch_reduction_and_finishes(tmp_path):
     assert "ran out of memory with batch size 32" in proc.stderr and "batch size 16" in proc.stderr
     result = json.loads(proc.stdout)
     assert result["status"] == "finished" and [e["epoch"] for e in result["epochs"]] == [1]
+    assert result["batch_size_reductions"] == [{"from_epoch": 1, "batch_size": 16, "learning_rate": 5e-4}]

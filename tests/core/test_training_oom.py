@@ -73,3 +73,37 @@ def test_a_scheduled_rate_goes_on_from_the_epochs_done_after_the_batch_halves(tm
     # After epoch 1: two of three epochs done, whatever the batch size was; the rate is half the base's curve.
     expected = 0.5 * 1e-3 * 0.5 * (1 + math.cos(math.pi * 2 / 3))
     assert math.isclose(ended[1].learning_rate, expected, rel_tol=1e-4), (ended[1].learning_rate, expected)
+
+
+def test_a_stop_asked_for_is_not_overridden_by_a_retry(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv(SIMULATE_OOM_ENV, "1:1:16")
+    stop = threading.Event()
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, EpochEnded):
+            stop.set()
+
+    final = train(_config(tmp_path), on_event, stop)
+    assert not any(isinstance(e, BatchSizeReduced) for e in events)
+    assert isinstance(final, TrainingFailed) and final.out_of_memory and events[-1] == final
+    assert "even with batch size" not in final.message  # it did not give up on size: the user stopped it
+
+
+def test_out_of_memory_is_recognised_by_type_and_by_wording():
+    from workbench.core.training.errors import is_out_of_memory
+
+    class ResourceExhaustedError(Exception):
+        pass
+
+    class InternalError(Exception):
+        pass
+
+    assert is_out_of_memory(ResourceExhaustedError("anything"))
+    assert is_out_of_memory(InternalError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 4.0GiB"))
+    assert is_out_of_memory(InternalError("cuDNN launch failure: CUDNN_STATUS_ALLOC_FAILED"))
+    assert not is_out_of_memory(MemoryError("out of memory"))  # the host's RAM: a smaller batch is no cure
+    assert not is_out_of_memory(InternalError("Graph execution error: division by zero"))

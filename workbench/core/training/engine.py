@@ -17,7 +17,12 @@ from typing import Any, Callable
 from workbench.core.tf_import import ensure_tensorflow
 from workbench.core.training.checkpoint import CheckpointError, CheckpointWriter, load_checkpoint, snapshot
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.errors import OUT_OF_MEMORY_SENTENCE, TrainingError, write_failure_sentence
+from workbench.core.training.errors import (
+    OUT_OF_MEMORY_SENTENCE,
+    TrainingError,
+    is_out_of_memory,
+    write_failure_sentence,
+)
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingStarted
 from workbench.core.training.finish import kept_model_sentence, outcome, save_best, save_last_good, write_result
 from workbench.core.training.inputs import augmentation_text, input_problem_for
@@ -73,7 +78,7 @@ def _failed(run: RunSession, exc: Exception) -> TrainingFailed:
     disk = write_failure_sentence(exc, folder)
     if disk is not None:  # full disk, read-only or locked-down folder: say so, not "[Errno 28] ..."
         message = disk
-    out_of_memory = type(exc).__name__ == "ResourceExhaustedError"  # TensorFlow's out-of-memory error
+    out_of_memory = is_out_of_memory(exc)
     if out_of_memory:
         message = OUT_OF_MEMORY_SENTENCE
     model_path = None

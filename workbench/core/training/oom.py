@@ -61,8 +61,9 @@ def train_recovering(
         reductions.append({"from_epoch": reduced.from_epoch, "old_batch_size": reduced.old_batch_size,
                            "batch_size": smaller, "learning_rate": current.learning_rate})
         emit(reduced)
-    if _is_oom(final):
-        final = _given_up(final, current.batch_size)
+    if _is_oom(final):  # held back by relay: report it now
+        if current.batch_size // 2 < MIN_BATCH_SIZE:
+            final = _given_up(final, current.batch_size)
         emit(final)
     if reductions and final.run_dir:
         _record(Path(final.run_dir), reductions, current)
