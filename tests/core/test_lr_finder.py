@@ -3,6 +3,7 @@ nothing written; too little data refused in one sentence."""
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from pathlib import Path
@@ -79,3 +80,19 @@ def test_cancel_stops_the_sweep():
     stop.set()
     with pytest.raises(TrainingError, match="cancelled"):
         find_learning_rate(CONFIG.replace(limit=64), stop=stop)
+
+
+def test_suggestion_rules_on_made_up_curves():
+    from workbench.core.training.lr_finder import _result
+
+    rates = [1e-5 * 10 ** (i / 20) for i in range(60)]
+    # Flat, then a steep fall centred at index 30, a minimum at 45, then a rise.
+    losses = [2.0 - 1.0 / (1 + math.exp(-(i - 30) / 3)) if i <= 45 else 1.0 + 0.2 * (i - 45) for i in range(60)]
+    steep = _result(rates, losses, losses, diverged=True, batch_size=8, train_images=80)
+    assert steep.rule == "steepest descent" and math.isclose(steep.suggestion, rates[30])
+    assert "rose at higher rates" in steep.explanation
+    still_falling = _result(rates[:40], losses[:40], losses[:40], diverged=False, batch_size=8, train_images=80)
+    assert "where the sweep ended" in still_falling.explanation
+    early_minimum = [1.0, 0.9, 0.95] + [1.0 + i for i in range(20)]
+    short = _result(rates[:23], early_minimum, early_minimum, diverged=True, batch_size=8, train_images=80)
+    assert short.rule == "minimum / 10" and math.isclose(short.suggestion, rates[1] / 10)

@@ -174,8 +174,10 @@ def _result(rates: list, smoothed: list, raw: list, *, diverged: bool, batch_siz
         slope = (y[centres + half] - y[centres - half]) / (x[centres + half] - x[centres - half])
         steepest = int(centres[int(np.argmin(slope))])
         suggestion, rule = float(lrs[steepest]), "steepest descent"
+        after = ("and rose at higher rates" if lowest < len(losses) - 1
+                 else "where the sweep ended, so a sweep to higher rates may find more")
         explanation = (f"Suggested {suggestion:.2g}: there the loss fell fastest as the rate grew (steepest "
-                       f"descent); it was lowest at {float(lrs[lowest]):.2g} and rose at higher rates.")
+                       f"descent); it was lowest at {float(lrs[lowest]):.2g} {after}.")
     else:
         suggestion, rule = float(lrs[lowest]) / 10, "minimum / 10"
         explanation = (f"Suggested {suggestion:.2g}: a tenth of {float(lrs[lowest]):.2g}, where the loss was "
