@@ -362,7 +362,8 @@ class ExperimentPanel(QWidget):
     def _learning_rate_row(self) -> QWidget:
         """The rate's spin box with the "Find learning rate…" button beside it."""
         self.find_lr_button = QPushButton("Find learning rate…")
-        self.find_lr_button.setToolTip("A short sweep on a fresh copy of the network suggests a rate (nothing is saved)")
+        self.find_lr_button.setToolTip(
+            "A short sweep on a fresh copy of the network suggests a rate (nothing is saved)")
         self.find_lr_button.clicked.connect(self.open_lr_finder)
         self.train_problem_changed.connect(lambda problem: self.find_lr_button.setEnabled(not problem))
         self.lr_finder = None  # the open LRFinderDialog, if any
