@@ -13,7 +13,7 @@ import pytest
 from workbench.gui.standalone import QUIT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
-PANELS = ["dataset_browser", "experiment", "model_view", "runs", "training", "classify", "evaluate"]
+PANELS = ["dataset_browser", "experiment", "model_view", "runs", "training", "classify", "evaluate", "lr_finder"]
 
 
 @pytest.mark.parametrize("panel", PANELS)

@@ -90,6 +90,7 @@ class _Reporter:
         self.tty = log.isatty() if tty is None else tty
         self.epochs: list[dict[str, Any]] = []
         self.top5_note: str | None = None  # why top-5 is left out (5 classes or fewer), once the run says
+        self.batch_size_reductions: list[dict[str, Any]] = []  # out-of-memory halvings, for --json
         self._bar: Progress | None = None
 
     def _print(self, text: str) -> None:
@@ -102,7 +103,7 @@ class _Reporter:
             self._bar = None
 
     def __call__(self, event: Any) -> None:
-        from workbench.core.training import BatchProgress, EpochEnded, TrainingStarted
+        from workbench.core.training import BatchProgress, BatchSizeReduced, EpochEnded, TrainingStarted
 
         if isinstance(event, TrainingStarted):
             resumed = f", resuming after epoch {event.initial_epoch}" if event.initial_epoch else ""
@@ -129,6 +130,10 @@ class _Reporter:
                 "images_per_sec": event.images_per_sec,
             })
             self._print(_epoch_line(event, top5=self.top5_note is None))
+        elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
+            self._print(sanitize(event.message))
+            self.batch_size_reductions.append({"from_epoch": event.from_epoch + 1, "batch_size": event.batch_size,
+                                               "learning_rate": event.learning_rate})
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -182,6 +187,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                               "epochs": report.epochs}
     if report.top5_note:
         result["top5_note"] = report.top5_note  # why every top5 above is null
+    if report.batch_size_reductions:
+        result["batch_size_reductions"] = report.batch_size_reductions  # 1-based epochs, like "epochs"
     model = sanitize(getattr(final, "model_path", None), MAX_MESSAGE_CHARS)
     if isinstance(final, TrainingFinished):
         result["best_model_path"] = final.best_model_path

@@ -1,9 +1,9 @@
 """The training engine: ``train(config, on_event, stop)`` and its immutable events."""
 
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.engine import train  # imports TensorFlow only when called
 from workbench.core.training.events import (
     BatchProgress,
+    BatchSizeReduced,
     EpochEnded,
     TrainingEvent,
     TrainingFailed,
@@ -11,6 +11,8 @@ from workbench.core.training.events import (
     TrainingStarted,
     TrainingStopped,
 )
+# The engine's train, retried with half the batch after an out-of-memory error (imports TensorFlow only when called).
+from workbench.core.training.oom import train_recovering as train
 
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "TrainingEvent",
     "TrainingStarted",
     "BatchProgress",
+    "BatchSizeReduced",
     "EpochEnded",
     "TrainingFinished",
     "TrainingStopped",

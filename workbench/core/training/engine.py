@@ -17,7 +17,12 @@ from typing import Any, Callable
 from workbench.core.tf_import import ensure_tensorflow
 from workbench.core.training.checkpoint import CheckpointError, CheckpointWriter, load_checkpoint, snapshot
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.errors import TrainingError, write_failure_sentence
+from workbench.core.training.errors import (
+    OUT_OF_MEMORY_SENTENCE,
+    TrainingError,
+    is_out_of_memory,
+    write_failure_sentence,
+)
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingStarted
 from workbench.core.training.finish import kept_model_sentence, outcome, save_best, save_last_good, write_result
 from workbench.core.training.inputs import augmentation_text, input_problem_for
@@ -73,8 +78,9 @@ def _failed(run: RunSession, exc: Exception) -> TrainingFailed:
     disk = write_failure_sentence(exc, folder)
     if disk is not None:  # full disk, read-only or locked-down folder: say so, not "[Errno 28] ..."
         message = disk
-    if type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's out-of-memory error
-        message = "The device ran out of memory; try a smaller batch size or a smaller network."
+    out_of_memory = is_out_of_memory(exc)
+    if out_of_memory:
+        message = OUT_OF_MEMORY_SENTENCE
     model_path = None
     state = run.state
     if run.model is not None and state is not None and state.last_saved_epoch is not None:
@@ -90,6 +96,7 @@ def _failed(run: RunSession, exc: Exception) -> TrainingFailed:
         model_path=model_path,
         epochs_completed=state.epochs_completed if state else run.initial_epoch,
         details=traceback.format_exc(),
+        out_of_memory=out_of_memory,
     )
 
 
@@ -133,6 +140,8 @@ def _build(run: RunSession, setup: Any, num_classes: int, image_shape: tuple[int
         run.model = model
         if config.resume:
             run.best_weights = load_checkpoint(model, run.run_dir)["best_weights"]
+            # A schedule's position counts this batch size's steps: the same after a changed batch size.
+            model.optimizer.iterations.assign(run.initial_epoch * run.splits.steps_per_epoch)
             if config.lr_schedule == "constant":
                 model.optimizer.learning_rate = config.learning_rate  # the rate asked for now applies
 
@@ -181,6 +190,7 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
     from workbench.core.training.callbacks.batch_monitor import BatchMonitor
     from workbench.core.training.callbacks.early_stop import EarlyStopper
     from workbench.core.training.callbacks.epoch_recorder import EpochRecorder
+    from workbench.core.training.callbacks.fault import simulated_faults
     from workbench.core.training.callbacks.tensorboard import EpochScalars
     from workbench.core.training.optim import PLATEAU_FACTOR, PLATEAU_PATIENCE
 
@@ -210,6 +220,7 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
             factor=PLATEAU_FACTOR, patience=PLATEAU_PATIENCE, min_lr=config.learning_rate * 1e-3,
         ))
     callbacks.append(EpochScalars(str(run.run_dir / LOGS_DIR), state))
+    callbacks.extend(simulated_faults(config))  # empty unless a test asks for an out-of-memory error
     return callbacks
 
 

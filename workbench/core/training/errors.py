@@ -10,8 +10,21 @@ import re
 _ERRNO_IN_TEXT = re.compile(r"errno\s*=\s*(\d+)")
 
 
+OUT_OF_MEMORY_SENTENCE = "The device ran out of memory; try a smaller batch size or a smaller network."
+# How TensorFlow, XLA and cuDNN word a device allocation that failed (the type is not always ResourceExhaustedError).
+_OUT_OF_MEMORY_TEXT = re.compile(r"OOM when allocating|RESOURCE_EXHAUSTED|out of memory|CUDNN_STATUS_ALLOC_FAILED",
+                                 re.IGNORECASE)
+
+
 class TrainingError(Exception):
     """A run cannot start or go on; the message is one readable sentence."""
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """The device (not the host: MemoryError is not this) could not allocate what the step needs."""
+    if isinstance(exc, MemoryError):
+        return False
+    return type(exc).__name__ == "ResourceExhaustedError" or bool(_OUT_OF_MEMORY_TEXT.search(str(exc)[:2000]))
 
 
 def os_error_number(exc: BaseException) -> int | None:

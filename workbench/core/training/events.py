@@ -93,8 +93,20 @@ class TrainingFailed:
     model_path: str | None = None  # last good model kept, if any
     epochs_completed: int = 0
     details: str = field(default="", compare=False)  # traceback text for a log, never shown alone
+    out_of_memory: bool = False  # the device ran out of memory (oom.py retries with a smaller batch)
+
+
+@dataclass(frozen=True)
+class BatchSizeReduced:
+    """The device ran out of memory; the run goes on with half the batch (and half the learning rate)."""
+
+    message: str  # one sentence for the log
+    old_batch_size: int
+    batch_size: int
+    learning_rate: float
+    from_epoch: int  # the 0-based epoch training continues with
 
 
 TrainingEvent = (
-    TrainingStarted | BatchProgress | EpochEnded | TrainingFinished | TrainingStopped | TrainingFailed
+    TrainingStarted | BatchProgress | EpochEnded | TrainingFinished | TrainingStopped | TrainingFailed | BatchSizeReduced
 )

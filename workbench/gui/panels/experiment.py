@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -176,7 +178,7 @@ class ExperimentPanel(QWidget):
         hp.addRow("&Epochs", self.epochs)
         hp.addRow("&Batch size", self.batch_size)
         hp.addRow("&Optimizer", self.optimizer)
-        hp.addRow("&Learning rate", self.learning_rate)
+        hp.addRow("&Learning rate", self._learning_rate_row())
         hp.addRow("LR &schedule", self.lr_schedule)
         hp.addRow("&Validation split", self.val_split)
         hp.addRow("Augmentation", self.augment)
@@ -358,6 +360,37 @@ class ExperimentPanel(QWidget):
 
     # --- internals ------------------------------------------------------------------------------
     @Slot(int)
+    def _learning_rate_row(self) -> QWidget:
+        """The rate's spin box with the "Find learning rate…" button beside it."""
+        self.find_lr_button = QPushButton("Find learning rate…")
+        self.find_lr_button.setToolTip(
+            "A short sweep on a fresh copy of the network suggests a rate (nothing is saved)")
+        self.find_lr_button.clicked.connect(self.open_lr_finder)
+        self.train_problem_changed.connect(lambda problem: self.find_lr_button.setEnabled(not problem))
+        self.lr_finder = None  # the open LRFinderDialog, if any
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.learning_rate, 1)
+        box.addWidget(self.find_lr_button)
+        return row
+
+    @Slot()
+    def open_lr_finder(self) -> None:
+        """Sweep the form's network and data through this panel's tasks; "Use this rate" fills the rate."""
+        from workbench.gui.panels.lr_finder import LRFinderDialog
+
+        try:
+            config = self.config()
+        except ValueError as exc:
+            self.params_label.setText(html_text(str(exc)))
+            return
+        if self.lr_finder is not None:
+            self.lr_finder.close()
+        self.lr_finder = LRFinderDialog(config, self.tasks, self)
+        self.lr_finder.rate_chosen.connect(self.learning_rate.setValue)
+        self.lr_finder.show()
+
     def _on_dataset_changed(self, _index: int) -> None:
         self._update_labels()
         self._request_param_count()

@@ -18,6 +18,7 @@ from workbench.core.training.config import TrainConfig
 from workbench.core.training.topk import top5_note
 from workbench.core.training.events import (
     BatchProgress,
+    BatchSizeReduced,
     EpochEnded,
     TrainingFailed,
     TrainingFinished,
@@ -224,6 +225,17 @@ class TrainingPanel(TrainingView):
             self._update_buttons()
         elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
             self._on_final(event)
+        elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
+            self.log_line(event.message)
+            self._drop_batches_after(event.from_epoch)
+
+    def _drop_batches_after(self, epoch: float) -> None:
+        """Forget the per-batch points of the epoch that ran out of memory: it is trained again."""
+        for p in self.plots.plots.values():
+            keep = sum(1 for x in p.batch_x if x <= epoch)
+            del p.batch_x[keep:], p.batch_y[keep:]
+            p.batch_dirty = True
+        self.plots.refresh()
 
     def _on_final(self, e: TrainingFinished | TrainingStopped | TrainingFailed) -> None:
         self.final_event = e
