@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 from workbench.core.files import open_regular_file
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.lock import LOCK_FILE
 from workbench.core.training.rundir import CHECKPOINT_DIR, new_run_dir, write_json_atomic
 from workbench.paths import default_runs_root, workbench_home
 
@@ -287,6 +288,17 @@ def plan_config(item: QueueItem) -> tuple[TrainConfig, str]:
     return config.replace(run_dir=str(folder)), str(folder)
 
 
+def _drop_empty(folder: str) -> bool:
+    """Remove the folder created for a run that wrote nothing into it; True when it is gone."""
+    path = Path(folder)
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not any(n != LOCK_FILE for n in os.listdir(path)):
+            with contextlib.suppress(FileNotFoundError):
+                (path / LOCK_FILE).unlink()
+            path.rmdir()
+    return not path.exists()
+
+
 def _safe(name: str) -> str:
     """A dataset or network name as a folder-name part (a dataset may be a path)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).name)[:40] or "run"
@@ -351,6 +363,8 @@ class QueueRunner:
             if status == "stopped":
                 message = "Stopped; it resumes from its last completed epoch when the queue runs again."
             folder = getattr(final, "run_dir", None) or (run_dir if Path(run_dir).is_dir() else None)
+            if status == "failed" and not config.resume and run_dir != item.config.run_dir and _drop_empty(run_dir):
+                folder = None  # a run refused at start leaves no folder behind, like a refused `train`
             done.append(self._finish(item, status, folder, message))
         return done
 
