@@ -320,26 +320,64 @@ class QueueRunner:
     on_item: Callable[[QueueItem], None] | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     train_fn: Callable[..., Any] | None = None  # the engine's train; tests may count calls through it
+    _lock: int | None = field(default=None, init=False, repr=False)  # the runner lock's fd while held
 
     def run(self) -> list[QueueItem]:
         """Run until the queue is empty, paused or stopped; return the items run, in their final state.
 
         QueueError when another window or process is running this queue already.
         """
+        self.acquire()
+        try:
+            return self._loop()
+        finally:
+            self.release()
+
+    def acquire(self) -> None:
+        """Take the runner lock for this queue (QueueError when another window or process holds it)."""
+        if self._lock is not None:
+            return
         fd = _lock_fd(self.queue.path.with_name(RUN_LOCK), blocking=False)
         if fd is None:
             raise QueueError("The queue is already running in another window or process; "
                              "wait for it, or pause it there.")
-        try:
-            return self._loop()
-        finally:
-            os.close(fd)
+        self._lock = fd
 
-    def _next(self) -> QueueItem | None:
+    def release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def next_item(self) -> QueueItem | None:
+        """The next item to run (an interrupted one first, in list order), or None when empty or paused."""
         state = self.queue.state()
         if state.paused:
             return None
         return next((i for i in state.items if i.status in PENDING), None)
+
+    def begin(self, item: QueueItem) -> tuple[QueueItem, TrainConfig] | None:
+        """Mark ``item`` running with its run folder; the config to train it with (None: it failed already)."""
+        try:
+            config, run_dir = plan_config(item)
+        except OSError as exc:  # the runs folder cannot be created: this item fails, the next may work
+            self._finish(item, "failed", None, f"Could not create a run folder: {exc}")
+            return None
+        running = replace(item, status="running", run_dir=run_dir, message="")
+        self.queue._update(item.id, status="running", run_dir=run_dir, message="")
+        self._tell(running)
+        return running, config
+
+    def end(self, item: QueueItem, config: TrainConfig, final: Any) -> QueueItem:
+        """Record the engine's final event for ``item``: done, failed (the queue goes on) or stopped."""
+        status = _FINAL_STATUS.get(type(final).__name__, "failed")
+        message = getattr(final, "message", "") if status == "failed" else ""
+        if status == "stopped":
+            message = "Stopped; it resumes from its last completed epoch when the queue runs again."
+        run_dir = item.run_dir or ""
+        folder = getattr(final, "run_dir", None) or (run_dir if run_dir and Path(run_dir).is_dir() else None)
+        if status == "failed" and not config.resume and run_dir != item.config.run_dir and _drop_empty(run_dir):
+            folder = None  # a run refused at start leaves no folder behind, like a refused `train`
+        return self._finish(item, status, folder, message)
 
     def _loop(self) -> list[QueueItem]:
         train = self.train_fn
@@ -347,25 +385,15 @@ class QueueRunner:
             from workbench.core.training.engine import train
         done: list[QueueItem] = []
         while not self.stop.is_set():
-            item = self._next()
+            item = self.next_item()
             if item is None:
                 break
-            try:
-                config, run_dir = plan_config(item)
-            except OSError as exc:  # the runs folder cannot be created: this item fails, the next may work
-                done.append(self._finish(item, "failed", None, f"Could not create a run folder: {exc}"))
+            started = self.begin(item)
+            if started is None:
+                done.append(replace(item, status="failed"))
                 continue
-            self.queue._update(item.id, status="running", run_dir=run_dir, message="")
-            self._tell(replace(item, status="running", run_dir=run_dir, message=""))
-            final = train(config, self._event, self.stop)
-            status = _FINAL_STATUS.get(type(final).__name__, "failed")
-            message = getattr(final, "message", "") if status == "failed" else ""
-            if status == "stopped":
-                message = "Stopped; it resumes from its last completed epoch when the queue runs again."
-            folder = getattr(final, "run_dir", None) or (run_dir if Path(run_dir).is_dir() else None)
-            if status == "failed" and not config.resume and run_dir != item.config.run_dir and _drop_empty(run_dir):
-                folder = None  # a run refused at start leaves no folder behind, like a refused `train`
-            done.append(self._finish(item, status, folder, message))
+            item, config = started
+            done.append(self.end(item, config, train(config, self._event, self.stop)))
         return done
 
     def _finish(self, item: QueueItem, status: str, run_dir: str | None, message: str) -> QueueItem:
