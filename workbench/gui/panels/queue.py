@@ -66,6 +66,7 @@ class QueuePanel(QWidget):
         self._current: tuple[QueueItem, TrainConfig] | None = None
         self._state = QueueState()
         self._steps, self._epochs = 1, 0  # of the run in progress, for the progress bar
+        self._report_loaded = False
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -162,7 +163,8 @@ class QueuePanel(QWidget):
         self.table.setRowCount(len(self._state.items))
         for r, item in enumerate(self._state.items):
             c = item.config
-            network = c.arch + (f" {c.arch_options}" if c.arch_options else "")
+            network = c.arch + (f" ({', '.join(f'{k}={v}' for k, v in sorted(c.arch_options.items()))})"
+                                if c.arch_options else "")
             where = item.message or (Path(item.run_dir).name if item.run_dir else "")
             texts = (str(r + 1), STATUS_TEXT[item.status], network, c.dataset,
                      str(c.epochs) + (f" · {c.limit} images" if c.limit else ""), where)
@@ -382,11 +384,18 @@ class QueuePanel(QWidget):
             self.status_message.emit(f"A queued run failed: {done.message} The queue goes on.")
             QTimer.singleShot(0, self._start_next)
         else:
+            self.refresh_report()  # a finished run may fill a row of the report's table
             QTimer.singleShot(0, self._start_next)
 
     # --- report table -----------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if not self._report_loaded:  # read the run folders once the tab is first looked at, not at startup
+            self.refresh_report()
+
     @Slot()
     def refresh_report(self) -> None:
+        self._report_loaded = True
         self.tasks.start(_report_rows, self.runs_root, name="report", on_success=self.report.set_rows,
                          on_failure=self._on_report_failed)
 

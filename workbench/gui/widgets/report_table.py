@@ -26,7 +26,7 @@ class ReportTable(QTableWidget):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setStretchLastSection(False)
         for n, (key, header) in enumerate(COLUMNS):
             if key.endswith("_report"):
                 self.horizontalHeaderItem(n).setToolTip("The course report's own figure")
