@@ -123,3 +123,17 @@ def test_reorder_remove_clear_and_the_report_action(qtbot, make_window, tmp_path
     assert panel.report.item(0, 3).text() == "223,242" and panel.report.item(0, 4).text() == "—"
     panel.clear_button.click()
     assert RunQueue().state().items == () and panel.table.rowCount() == 0
+
+
+def test_the_tab_follows_edits_made_from_a_terminal_and_shows_a_broken_file(qtbot, make_window):
+    from workbench.cli import main
+
+    window = make_window()
+    panel = window.queue
+    assert main(["queue", "add", "--dataset", "builtin", "--arch", "simple_cnn", "--epochs", "1"]) == 0
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=10_000)  # picked up without a click
+    RunQueue().path.write_text("{broken")
+    qtbot.waitUntil(lambda: "queue clear" in panel.state_label.text(), timeout=10_000)
+    assert panel.table.rowCount() == 0 and not panel.run_button.isEnabled()
+    panel.clear_button.click()  # Clear all repairs it
+    assert "empty" in panel.state_label.text()

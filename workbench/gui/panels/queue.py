@@ -141,7 +141,8 @@ class QueuePanel(QWidget):
         self.training.running_changed.connect(self._on_training_running)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._poll)
+        self._seen: tuple[int, int] | None = None  # queue.json's (mtime_ns, size) when last shown
         self._timer.start()
         self.refresh()
 
@@ -152,8 +153,21 @@ class QueuePanel(QWidget):
     def state(self) -> QueueState:
         return self._state
 
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.queue.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    @Slot()
+    def _poll(self) -> None:
+        if self._stamp() != self._seen:  # changed by a terminal's `workbench queue …`: read it again
+            self.refresh()
+
     def refresh(self) -> None:
         """Read queue.json again and show it; a broken file is one sentence and Clear all."""
+        self._seen = self._stamp()
         try:
             self._state = self.queue.state()
             problem = ""
