@@ -3,7 +3,9 @@ is marked and the next runs; pause stops after the current run; the report's tab
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -137,3 +139,31 @@ def test_the_tab_follows_edits_made_from_a_terminal_and_shows_a_broken_file(qtbo
     assert panel.table.rowCount() == 0 and not panel.run_button.isEnabled()
     panel.clear_button.click()  # Clear all repairs it
     assert "empty" in panel.state_label.text()
+
+
+def test_closing_the_window_mid_run_stops_the_queue_and_a_new_window_resumes_that_run(qtbot, make_window, tmp_path):
+    window = make_window()
+    panel = window.queue
+    config = TrainConfig(dataset="builtin", arch="embedded_cnn", epochs=3, batch_size=32, limit=512, test_limit=64,
+                         runs_root=str(tmp_path / "runs"))
+    first = panel.add_config(config)
+    second = panel.add_config(config.replace(seed=9, epochs=1))
+    assert panel.run_queue()
+    qtbot.waitUntil(lambda: window.training.epochs_done >= 1, timeout=LONG)
+    window.close()  # stops the run after its batch, as the window always did
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=LONG)
+    state = RunQueue().state()
+    assert [state.item(first.id).status, state.item(second.id).status] == ["stopped", "queued"]
+    folder = state.item(first.id).run_dir
+    assert not panel.is_active()
+
+    again = make_window()
+    resumed = []
+    again.training.run_started.connect(resumed.append)
+    assert again.queue.run_queue()  # the lock was given back with the first window
+    qtbot.waitUntil(lambda: not again.queue.is_active(), timeout=LONG)
+    wait_idle(qtbot, again)
+    state = RunQueue().state()
+    assert [i.status for i in state.items] == ["done", "done"]
+    assert resumed[0] == folder and state.item(first.id).run_dir == folder  # the same folder, resumed
+    assert json.loads((Path(folder) / "config.json").read_text())["resumed"][0]["from_epoch"] >= 1
