@@ -197,3 +197,15 @@ def test_plan_config_resumes_only_where_a_checkpoint_exists(queue, tmp_path):
     open(os.path.join(folder, "checkpoint", "last.h5"), "wb").close()
     config, same = plan_config(crashed)
     assert config.resume and same == folder
+
+
+def test_an_unwritable_home_is_one_sentence_not_a_traceback(tmp_path):
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the folder should be")
+    queue = RunQueue(blocker / "queue.json")
+    with pytest.raises(QueueError, match="cannot be read .Not a directory"):
+        queue.state()
+    with pytest.raises(QueueError, match="cannot be saved in .*WORKBENCH_HOME"):
+        queue.add(TrainConfig(**TINY))
+    with pytest.raises(QueueError, match="cannot be saved"):
+        QueueRunner(queue).run()

@@ -136,14 +136,26 @@ def read_queue(path: str | os.PathLike | None = None) -> QueueState:
 
 def write_queue(state: QueueState, path: str | os.PathLike | None = None) -> None:
     path = queue_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, {"format": FORMAT, "paused": state.paused, "items": [i.to_dict() for i in state.items]})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, {"format": FORMAT, "paused": state.paused,
+                                 "items": [i.to_dict() for i in state.items]})
+    except OSError as exc:
+        raise _unwritable(path.parent, exc) from None
+
+
+def _unwritable(folder: Path, exc: OSError) -> QueueError:
+    return QueueError(f"The queue cannot be saved in {folder} ({exc.strerror or exc}); "
+                      "make that folder writable or set WORKBENCH_HOME to one that is.")
 
 
 def _lock_fd(path: Path, blocking: bool) -> int | None:
     """An fd holding an exclusive flock on ``path``; None when ``blocking`` is False and another holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise _unwritable(path.parent, exc) from None
     if fcntl is None:
         return fd
     try:
