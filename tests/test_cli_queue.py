@@ -69,7 +69,7 @@ def test_a_broken_queue_file_is_one_sentence_and_clear_repairs_it(home, capsys):
     assert main(["queue", "list"]) == 0
 
 
-def test_a_killed_queue_run_resumes_its_run_from_the_checkpoint(home, tmp_path):
+def test_a_killed_queue_run_resumes_its_run_from_the_checkpoint(home, tmp_path, capsys):
     """SIGKILL a `queue run` in its second epoch; the next `queue run` resumes that run and finishes it."""
     assert main(["queue", "add", "--dataset", "builtin", "--arch", "embedded_cnn", "--epochs", "3",
                  "--batch-size", "32", "--limit", "1024", "--test-limit", "64"]) == 0
@@ -96,6 +96,10 @@ def test_a_killed_queue_run_resumes_its_run_from_the_checkpoint(home, tmp_path):
     assert not (folder / "result.json").exists()  # killed mid-run, not after it ended
     item = RunQueue().state().items[0]
     assert item.status == "running"  # what a dead process leaves behind
+    capsys.readouterr()
+    assert main(["queue", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "running" in listed and "/3 done" in listed  # its progress, read from the run's history
 
     assert main(["queue", "run"]) == 0
     item = RunQueue().state().items[0]

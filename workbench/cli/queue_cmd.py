@@ -70,6 +70,10 @@ def _row(position: int, item: Any) -> str:
     c = item.config
     what = f"{c.arch} on {c.dataset}, {c.epochs} ep" + (" (resume)" if c.resume else "")
     where = item.message or item.run_dir or ""
+    if item.status in ("running", "stopped") and item.run_dir:
+        from workbench.core.training.rundir import read_history
+
+        what += f", {len(read_history(item.run_dir))}/{c.epochs} done"  # a running item's progress
     return f"{position:>3}  {item.id}  {item.status:<8} {sanitize(what, MAX_CELL_CHARS):<40} " \
            f"{sanitize(where, MAX_CELL_CHARS)}"
 
