@@ -71,9 +71,12 @@ def test_three_items_run_in_order_and_a_failed_one_is_marked(qtbot, make_window,
     ticks = Ticks()
     started = []
     window.training.run_started.connect(started.append)
+    window.tabs.setCurrentWidget(panel)
     assert panel.run_queue()
     assert not panel.run_button.isEnabled()
     qtbot.waitUntil(lambda: panel.table.item(0, 1).text() == "running", timeout=LONG)
+    assert window.training.is_running() and window.tabs.currentWidget() is panel  # not pulled to Training
+    assert window.experiment.queue_button.isEnabled()  # more runs can be queued while the queue runs
     qtbot.waitUntil(lambda: not panel.is_active(), timeout=LONG)
     wait_idle(qtbot, window)
     p99 = ticks.p99()

@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.runs.clear_overlays_requested.connect(self._on_clear_overlays)
         self.queue.runs_root = self.experiment.runs_root
         self.queue.status_message.connect(self.show_status)
+        self.queue.queue_running_changed.connect(lambda _active: self._update_actions())
         self.experiment.queue_requested.connect(self.queue.add_config)
         self.experiment.queue_refused.connect(lambda why: self.show_status(f"Cannot queue: {why}"))
         self.runs.resume_requested.connect(self._on_resume_run)
@@ -259,7 +260,7 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(not running and not self.experiment.train_problem())
         self.stop_action.setEnabled(running)
         self.resume_action.setEnabled(self.training.can_resume())
-        self.experiment.setEnabled(not running)
+        self.experiment.setEnabled(not running or self.queue.is_active())  # runs can be queued meanwhile
 
     # --- startup --------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
@@ -359,7 +360,7 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
         self._update_actions()
-        if running:
+        if running and not self.queue.is_active():  # queued runs leave the user on the tab they chose
             self.tabs.setCurrentIndex(TAB_TRAINING)
         elif self._close_pending:
             QTimer.singleShot(0, self.close)
