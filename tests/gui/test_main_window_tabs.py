@@ -36,7 +36,7 @@ def test_window_has_classify_and_evaluate_tabs_with_shortcuts(qtbot, make_window
     assert isinstance(window.tabs.widget(TAB_EVALUATE), EvaluatePanel)
     # each panel owns its tasks: one panel's cancel can never reach another's (or the training stop flag)
     owners = [t for t in window.all_tasks()]
-    assert len({id(t) for t in owners}) == len(owners) == 8
+    assert len({id(t) for t in owners}) == len(owners) == 9  # the window and 8 panels (Queue included)
     shortcuts = {a.shortcut().toString(): a for a in window.actions()}
     for key, tab in (("Ctrl+5", TAB_CLASSIFY), ("Ctrl+6", TAB_EVALUATE)):
         shortcuts[key].trigger()

@@ -24,6 +24,7 @@ from workbench.gui.panels.dataset_browser import DatasetBrowserPanel
 from workbench.gui.panels.evaluate import EvaluatePanel
 from workbench.gui.panels.experiment import ExperimentPanel, cpu_device_text
 from workbench.gui.panels.model_view import ModelViewPanel
+from workbench.gui.panels.queue import QueuePanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.runs, "Runs")
         self.tabs.addTab(self.classify, "Classify")
         self.tabs.addTab(self.evaluate, "Evaluate")
+        self.queue = QueuePanel(self.training, runs_root=runs_root)
+        self.tabs.addTab(self.queue, "Queue")
         scroll = QScrollArea()
         scroll.setWidget(self.experiment)
         scroll.setWidgetResizable(True)
@@ -148,6 +151,11 @@ class MainWindow(QMainWindow):
         self.runs.open_requested.connect(self._on_open_run)
         self.runs.overlay_requested.connect(self._on_overlay_runs)
         self.runs.clear_overlays_requested.connect(self._on_clear_overlays)
+        self.queue.runs_root = self.experiment.runs_root
+        self.queue.status_message.connect(self.show_status)
+        self.queue.queue_running_changed.connect(lambda _active: self._update_actions())
+        self.experiment.queue_requested.connect(self.queue.add_config)
+        self.experiment.queue_refused.connect(lambda why: self.show_status(f"Cannot queue: {why}"))
         self.runs.resume_requested.connect(self._on_resume_run)
         for tasks in self.all_tasks():
             tasks.idle.connect(self._on_tasks_idle)
@@ -218,7 +226,12 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action("S&top training", self.training.stop, ["Esc", "Ctrl+."])
         self.resume_action = self._action("&Resume stopped run", self.training.resume, ["Ctrl+Shift+R"])
         self.refresh_runs_action = self._action("Refresh &runs", self.runs.refresh, ["F5"])
-        for a in (self.start_action, self.stop_action, self.resume_action, None, self.refresh_runs_action):
+        self.add_to_queue_action = self._action("&Add to queue", self.experiment.queue_button.click, ["Ctrl+Shift+Q"])
+        self.run_queue_action = self._action("Run &queue", self.queue.run_queue)
+        self.report_action = self._action("Reproduce the re&port…", self.reproduce_report, [],
+                                          "Queue the course report's runs and show its table beside ours")
+        for a in (self.start_action, self.stop_action, self.resume_action, None, self.refresh_runs_action, None,
+                  self.add_to_queue_action, self.run_queue_action, self.report_action):
             run.addSeparator() if a is None else run.addAction(a)
         view = m.addMenu("&View")
         for i, name in enumerate(TAB_NAMES):
@@ -231,6 +244,12 @@ class MainWindow(QMainWindow):
         data.addAction(self._action("S&huffle", self.browser.shuffle, ["Ctrl+H"]))
 
     @Slot()
+    def reproduce_report(self) -> None:
+        """Queue the report's six runs and show the Queue tab with the report's table."""
+        self.queue.queue_report("both")
+        self.queue.refresh_report()
+        self.tabs.setCurrentWidget(self.queue)
+
     def _show_tab_from_action(self) -> None:
         action = self.sender()
         if isinstance(action, QAction):
@@ -241,7 +260,7 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(not running and not self.experiment.train_problem())
         self.stop_action.setEnabled(running)
         self.resume_action.setEnabled(self.training.can_resume())
-        self.experiment.setEnabled(not running)
+        self.experiment.setEnabled(not running or self.queue.is_active())  # runs can be queued meanwhile
 
     # --- startup --------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name
@@ -341,7 +360,7 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
         self._update_actions()
-        if running:
+        if running and not self.queue.is_active():  # queued runs leave the user on the tab they chose
             self.tabs.setCurrentIndex(TAB_TRAINING)
         elif self._close_pending:
             QTimer.singleShot(0, self.close)
@@ -533,6 +552,7 @@ class MainWindow(QMainWindow):
             self._closing_done = True
             self._save_settings()
             self.classify.shutdown()  # every panel is idle here: these only close dialogs
+            self.queue.shutdown()  # gives the queue's runner lock back
             self.evaluate.shutdown()
         event.accept()
 
@@ -544,7 +564,7 @@ class MainWindow(QMainWindow):
     def all_tasks(self) -> list[PanelTasks]:
         """The window's and every panel's background tasks."""
         panels = (self.experiment, self.browser, self.model_view, self.training, self.runs, self.classify,
-                  self.evaluate)
+                  self.evaluate, self.queue)
         return [self.tasks] + [p.tasks for p in panels]
 
     def is_idle(self) -> bool:

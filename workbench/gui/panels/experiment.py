@@ -80,6 +80,8 @@ class ExperimentPanel(QWidget):
     params_counted = Signal(str, int, int)  # arch, classes, params
     # Why the chosen network cannot be trained on the chosen dataset ("" when it can): Train is disabled.
     train_problem_changed = Signal(str)
+    queue_requested = Signal(object)  # the form's TrainConfig, from "Add to queue"
+    queue_refused = Signal(str)  # why the form's settings cannot be queued, one sentence
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -192,12 +194,24 @@ class ExperimentPanel(QWidget):
         layout.addWidget(data_box)
         layout.addWidget(self.options_box)
         layout.addWidget(hp_box)
+        # "Add to queue": the Queue tab trains queued runs one after another (see panels/queue.py).
+        self.queue_button = QPushButton("Add to &queue")
+        self.queue_button.setToolTip("Queue a run with these settings; the Queue tab runs them one after another")
+        self.queue_button.clicked.connect(self._on_queue_clicked)
+        layout.addWidget(self.queue_button)
         layout.addStretch(1)
 
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_changed)
         self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
         self._show_options(self.arch_name())
         self._update_labels()
+
+    @Slot()
+    def _on_queue_clicked(self) -> None:
+        try:
+            self.queue_requested.emit(self.config())
+        except ValueError as exc:
+            self.queue_refused.emit(str(exc))
 
     # --- public API -----------------------------------------------------------------------------
     def dataset_id(self) -> str:
