@@ -93,3 +93,24 @@ def test_ray_missing_is_one_sentence():
         pass
     proc = run_cli("sweep", *TINY, "--grid", "lr=0.1", "--ray", "local", timeout=120)
     assert proc.returncode == 2 and "--ray needs Ray Tune, which is not installed" in proc.stderr
+
+
+def test_time_budget_starts_no_trial_after_it_ends(tmp_path):
+    proc = run_cli("sweep", *TINY, "--grid", "lr=0.001,0.01", "--minutes", "0.000001", "--runs-root", tmp_path,
+                   "--name", "late", "--json", timeout=120)
+    assert proc.returncode == 1, proc.stderr[-2000:]  # nothing ran: a failure, not a usage error
+    stored = json.loads((tmp_path / "late" / "sweep.json").read_text())
+    assert [t["status"] for t in stored["trials"]] == ["skipped", "skipped"]
+    assert sorted(p.name for p in (tmp_path / "late").iterdir()) == ["sweep.json"]
+
+
+def test_every_sweep_option_has_help_and_the_train_options():
+    import argparse
+
+    from workbench.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    sweep = sub.choices["sweep"]
+    flags = {s for a in sweep._actions for s in a.option_strings}
+    assert {"--lr", "--epochs", "--option", "--limit", "--grid", "--random", "--trials", "--asha", "--ray"} <= flags
+    assert all(a.help for a in sweep._actions if a.option_strings)
