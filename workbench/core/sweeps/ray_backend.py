@@ -81,7 +81,8 @@ def run_ray(jobs: list[tuple[str, dict[str, Any]]], on_result: Callable[[str, di
         scheduler = None
         if asha is not None:
             scheduler = tune.schedulers.ASHAScheduler(
-                time_attr="epoch", metric="val_top1", mode="max", max_t=jobs[0][1]["epochs"],
+                # max_t one past the last epoch: at max_t Tune stops a trial, which would cut off its final save
+                time_attr="epoch", metric="val_top1", mode="max", max_t=jobs[0][1]["epochs"] + 1,
                 grace_period=asha["min_epochs"], reduction_factor=asha["eta"])
         table = dict(jobs)
         tuner = tune.Tuner(
