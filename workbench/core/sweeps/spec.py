@@ -10,6 +10,7 @@ import dataclasses
 import itertools
 import math
 import random
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +75,9 @@ def _field_name(name: str, kind: str) -> str:
 def _field_type(name: str) -> type:
     if name.startswith(OPTION_PREFIX):
         return str  # architecture options are parsed by the architecture (as the `train --option` flag does)
-    default = TrainConfig.__dataclass_fields__[name].default
-    return type(default) if default is not None else int  # limit / test_limit: whole numbers
+    hint = typing.get_type_hints(TrainConfig)[name]
+    kinds = [k for k in typing.get_args(hint) if k is not type(None)] or [hint]  # `int | None` -> int
+    return kinds[0] if kinds[0] in (bool, int, float) else str
 
 
 def _convert(name: str, text: str, flag: str) -> Any:
