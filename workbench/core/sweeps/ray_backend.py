@@ -33,7 +33,11 @@ def _tune_trial(params: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None
 
     from workbench.core.sweeps.trial import run_trial
 
+    total = jobs[params["trial"]]["epochs"]
+
     def report(epochs_done: int, value: float) -> bool:
+        if epochs_done >= total:
+            return True  # the last epoch is no rung: reported after the final save, with the results
         tune.report({"epoch": epochs_done, "val_top1": value if math.isfinite(value) else -1.0})
         return True  # Tune's scheduler stops a weak trial itself
 
