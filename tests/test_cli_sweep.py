@@ -76,6 +76,7 @@ def test_random_sweep_with_asha_stops_the_weaker_trial_at_the_rung(tmp_path):
     (("--random", "lr=1e-3:1e-1"), "A random sweep needs --trials N"),
     (("--grid", "lr=0.1", "--name", "../x"), "--name '../x' must be a plain folder name"),
     (("--grid", "lr=0.1", "--asha", "--asha-eta", "1"), "--asha-eta of at least 2"),
+    (("--grid", "lr=0.1", "--workers", "0"), "--workers must be at least 1 (got 0)."),
 ])
 def test_bad_sweeps_are_refused_in_one_sentence_and_write_nothing(tmp_path, args, words):
     root = tmp_path / "root"

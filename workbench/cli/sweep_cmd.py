@@ -47,6 +47,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from workbench.core.training.inputs import input_problem_for
     from workbench.paths import default_runs_root
 
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be at least 1 (got {args.workers}).")
+    if args.workers is not None and args.ray is not None:
+        raise CliError("--workers is for local worker processes; with --ray the Ray instance decides where trials run.")
     try:
         base = _base_config(args)
         problem = input_problem_for(base)
