@@ -64,6 +64,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
             if ray_problem():
                 raise CliError(ray_problem())
+            from workbench.core.sweeps.ray_backend import connect
+
+            try:
+                connect(args.ray)  # an unreachable cluster is refused before the sweep folder is made
+            except ConnectionError as exc:
+                raise CliError(str(exc)) from None
         backend = f"ray {args.ray}" if args.ray is not None else "local"
         folder, data, configs = new_sweep(spec, configs, args.runs_root or default_runs_root(), args.name, asha,
                                           backend)

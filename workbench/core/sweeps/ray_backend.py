@@ -28,6 +28,22 @@ def ray_problem() -> str | None:
     return None
 
 
+def connect(address: str) -> None:
+    """Join the Ray instance at ``address`` or start one (``local``), once per process. Raises
+    ConnectionError with one sentence when it cannot be reached, before the sweep folder is made."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(address=None if address == "local" else address, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConnectionError(f"Could not reach the Ray instance at {address} ({first[:200]}); check --ray "
+                              "(host:port of `ray start --head`) or use --ray local.") from None
+
+
 def _tune_trial(params: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None:
     from ray import tune
 
@@ -76,10 +92,7 @@ def run_ray(jobs: list[tuple[str, dict[str, Any]]], on_result: Callable[[str, di
         def on_trial_error(self, iteration, trials, trial, **info) -> None:
             on_result(trial.config["trial"], _as_result(trial.last_result, error=True))
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=None if address == "local" else address, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
+    connect(address)  # already connected by the caller, or now
     try:
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
         scheduler = None
@@ -100,5 +113,4 @@ def run_ray(jobs: list[tuple[str, dict[str, Any]]], on_result: Callable[[str, di
         )
         tuner.fit()
     finally:
-        if started_here:
-            ray.shutdown()
+        ray.shutdown()  # also an instance joined by cmd_sweep's connect(): this process is done with it
