@@ -191,7 +191,7 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
     from workbench.core.training.callbacks.early_stop import EarlyStopper
     from workbench.core.training.callbacks.epoch_recorder import EpochRecorder
     from workbench.core.training.callbacks.fault import simulated_faults
-    from workbench.core.training.callbacks.tensorboard import EpochScalars
+    from workbench.core.training.callbacks.tensorboard import EpochScalars, hparam_values
     from workbench.core.training.optim import PLATEAU_FACTOR, PLATEAU_PATIENCE
 
     config, state = run.config, run.state
@@ -219,7 +219,8 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
             monitor="val_loss" if run.splits.val is not None else "loss",
             factor=PLATEAU_FACTOR, patience=PLATEAU_PATIENCE, min_lr=config.learning_rate * 1e-3,
         ))
-    callbacks.append(EpochScalars(str(run.run_dir / LOGS_DIR), state))
+    callbacks.append(EpochScalars(str(run.run_dir / LOGS_DIR), state, hparams=hparam_values(config.to_dict()),
+                                  probes=run.probes, test=run.splits.test))
     callbacks.extend(simulated_faults(config))  # empty unless a test asks for an out-of-memory error
     return callbacks
 

@@ -1,0 +1,1 @@
+"""Sweeps: many training runs over varied settings, grouped in one sweep folder (no TensorFlow here)."""

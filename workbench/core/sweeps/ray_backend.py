@@ -1,0 +1,116 @@
+"""Trials as Ray Tune trials on an existing Ray instance (``host:port``) or one started here (``local``).
+
+Ray is an optional extra (``pip install 'cifar-workbench[cluster]'``). Each Tune trial calls the same
+``run_trial`` as a local worker and trains into its ``trial-NNN`` folder of the sweep folder; Tune's own
+files go to ``<sweep>/ray`` (``storage_path``). ASHA is Ray's ASHAScheduler with the same rungs.
+On a cluster of several machines the sweep folder must be on storage every node sees (Ray's own rule
+for ``storage_path`` since Ray 2.7).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+TUNE_DIR = "ray"  # Tune's experiment folder inside the sweep folder
+
+
+def ray_problem() -> str | None:
+    """A sentence when Ray Tune cannot be used here, else None."""
+    try:
+        import ray  # noqa: F401
+        from ray import tune  # noqa: F401
+    except ImportError:
+        return ("--ray needs Ray Tune, which is not installed; install the cluster extra "
+                "(pip install 'cifar-workbench[cluster]') or leave --ray out to use local workers.")
+    return None
+
+
+def connect(address: str) -> None:
+    """Join the Ray instance at ``address`` or start one (``local``), once per process. Raises
+    ConnectionError with one sentence when it cannot be reached, before the sweep folder is made."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(address=None if address == "local" else address, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConnectionError(f"Could not reach the Ray instance at {address} ({first[:200]}); check --ray "
+                              "(host:port of `ray start --head`) or use --ray local.") from None
+
+
+def _tune_trial(params: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None:
+    from ray import tune
+
+    from workbench.core.sweeps.trial import run_trial
+
+    total = jobs[params["trial"]]["epochs"]
+
+    def report(epochs_done: int, value: float) -> bool:
+        if epochs_done >= total:
+            return True  # the last epoch is no rung: reported after the final save, with the results
+        tune.report({"epoch": epochs_done, "val_top1": value if math.isfinite(value) else -1.0})
+        return True  # Tune's scheduler stops a weak trial itself
+
+    result = run_trial(jobs[params["trial"]], report)
+    last = result.get("final_val_top1")
+    tune.report({**{k: v for k, v in result.items() if v is not None}, "trial_done": True,
+                 "epoch": result.get("epochs", 0), "val_top1": last if last is not None else -1.0})
+
+
+def _as_result(metrics: dict[str, Any] | None, error: bool) -> dict[str, Any]:
+    metrics = dict(metrics or {})
+    if metrics.get("trial_done"):
+        keys = ("status", "epochs", "pruned_at_epoch", "best_val_top1", "final_val_top1", "test_top1", "test_top5",
+                "params", "device", "seconds", "model_path", "message")
+        return {k: metrics.get(k) for k in keys}
+    if error:
+        return {"status": "failed", "message": "The Ray trial failed; its log is in the sweep's ray folder."}
+    epoch = metrics.get("epoch")
+    return {"status": "pruned", "pruned_at_epoch": epoch, "epochs": epoch or 0,
+            "final_val_top1": metrics.get("val_top1"), "best_val_top1": metrics.get("val_top1"),
+            "seconds": metrics.get("time_total_s")}
+
+
+def run_ray(jobs: list[tuple[str, dict[str, Any]]], on_result: Callable[[str, dict[str, Any]], None],
+            folder: Path, address: str, asha: dict[str, int] | None = None,
+            deadline: float | None = None) -> None:
+    import ray
+    from ray import tune
+
+    class _Collect(tune.Callback):
+        """Hands each ended trial to ``on_result`` in this process, as it ends."""
+
+        def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+            on_result(trial.config["trial"], _as_result(trial.last_result, error=False))
+
+        def on_trial_error(self, iteration, trials, trial, **info) -> None:
+            on_result(trial.config["trial"], _as_result(trial.last_result, error=True))
+
+    connect(address)  # already connected by the caller, or now
+    try:
+        gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+        scheduler = None
+        if asha is not None:
+            scheduler = tune.schedulers.ASHAScheduler(
+                # max_t one past the last epoch: at max_t Tune stops a trial, which would cut off its final save
+                time_attr="epoch", metric="val_top1", mode="max", max_t=jobs[0][1]["epochs"] + 1,
+                grace_period=asha["min_epochs"], reduction_factor=asha["eta"])
+        table = dict(jobs)
+        tuner = tune.Tuner(
+            tune.with_resources(tune.with_parameters(_tune_trial, jobs=table), {"cpu": 1, "gpu": gpus}),
+            param_space={"trial": tune.grid_search([t for t, _ in jobs])},
+            tune_config=tune.TuneConfig(
+                scheduler=scheduler, max_concurrent_trials=max(1, int(ray.cluster_resources().get("GPU", 0))) or 1,
+                time_budget_s=max(1.0, deadline - time.monotonic()) if deadline is not None else None),
+            run_config=tune.RunConfig(storage_path=str(Path(folder).resolve()), name=TUNE_DIR, verbose=0,
+                                      callbacks=[_Collect()]),
+        )
+        tuner.fit()
+    finally:
+        ray.shutdown()  # also an instance joined by cmd_sweep's connect(): this process is done with it
