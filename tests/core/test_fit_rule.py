@@ -61,3 +61,38 @@ def test_classify_feeds_exactly_the_imported_pixels(tmp_path, monkeypatch, fit, 
         assert r.model_input.dtype == np.uint8 and r.model_input.shape == row.shape, name
         differ = int(np.abs(r.model_input.astype(int) - row.astype(int)).max())
         assert differ == 0, f"{name}: classify's input differs from the imported row by up to {differ}"
+
+
+def test_metadata_records_the_rule_and_drops_a_bad_one():
+    from workbench.core.modelio.metadata import build_metadata, clean_metadata
+
+    meta = build_metadata(class_names=["a", "b"], dataset_id="mine", input_shape=(32, 32, 3), fit="pad")
+    assert meta["fit"] == "pad"
+    assert "fit" not in build_metadata(class_names=["a", "b"], dataset_id="cifar10")
+    with pytest.raises(ValueError, match="resize rule"):
+        build_metadata(class_names=["a", "b"], dataset_id="mine", fit="squash")
+    clean, problems = clean_metadata({**meta, "fit": "squash"}, "m.h5")
+    assert "fit" not in clean and problems == (
+        'The workbench metadata in m.h5 has a fit that is neither "crop" nor "pad", so its resize rule was ignored.',)
+    assert clean_metadata(meta, "m.h5")[0]["fit"] == "pad"
+    # Converting a file (its metadata passed back as `extra`) keeps one top-level rule, not a copy in extra.
+    again = build_metadata(class_names=["a", "b"], dataset_id="mine", fit=meta["fit"], extra=meta)
+    assert again["fit"] == "pad" and "extra" not in again
+
+
+def test_saved_model_exposes_the_rule_and_classify_says_so(tmp_path):
+    from workbench.core.classify import classify_images, fit_warning
+    from workbench.core.modelio import load_any_model, save_model
+
+    loaded = _model((32, 32, 3))
+    path = save_model(loaded.model, tmp_path / "m.h5", class_names=["cats", "dogs"], dataset_id="mine", fit="pad")
+    again = load_any_model(path)
+    assert again.fit_rule == "pad" and loaded.fit_rule is None
+    photo = save(tmp_path / "wide.png", noise((64, 32), 1))
+    [r] = classify_images(again, [photo])
+    assert r.steps[-1] == "padded with black bars to 32×32 as in training"
+    assert r.model_input[:8].max() == 0  # the bars
+    [r] = classify_images(again, [photo], fit="crop")
+    assert r.steps[0] == "centre-cropped 64×32 to 32×32"
+    assert "padding with black bars (pad), but crop" in fit_warning(again, "crop")
+    assert fit_warning(again, "pad") is None and fit_warning(again, None) is None and fit_warning(loaded, "crop") is None
