@@ -173,3 +173,21 @@ def test_probe_strip_marks_right_and_wrong(qtbot):
     strip.set_predictions(predicted, np.full(25, 0.9))
     assert strip.accuracy() == pytest.approx(20 / 25)
     assert strip.shown_texts()[0] == CLASS_NAMES[int(predicted[0])]
+
+
+def test_a_model_trained_on_padded_images_gets_its_photos_padded(qtbot, panel, tmp_path):
+    from PIL import Image
+
+    from workbench.core.architectures import build_model
+    from workbench.core.modelio import save_model
+
+    path = save_model(build_model("simple_cnn", 4), tmp_path / "padded.h5", class_names=CLASS_NAMES,
+                      dataset_id="mine", arch="simple_cnn", fit="pad")
+    assert _open(qtbot, panel, str(path)).fit_rule == "pad"
+    wide = tmp_path / "wide.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (30, 90, 3), dtype=np.uint8)).save(wide)
+    with qtbot.waitSignal(panel.results_shown, timeout=60_000):
+        panel.add_images([str(wide)])
+    [row] = panel.row_widgets
+    assert row.row.model_input[:5].max() == 0  # the black bar on top
+    assert "padded with black bars to 32×32 as in training" in row.steps_label.text()

@@ -71,9 +71,12 @@ def _class_names_option(args: argparse.Namespace) -> list[str] | None:
         raise CliError(f"--labels {path} is not a UTF-8 text file with one class name per line.") from None
 
 
-def _model_facts(loaded: Any) -> dict[str, Any]:
-    """What was loaded and decided about the model, for --json (null where the loader does not say)."""
+def _model_facts(loaded: Any, also: str | None = None) -> dict[str, Any]:
+    """What was loaded and decided about the model, for --json (null where the loader does not say);
+    `also`: one more warning sentence (e.g. a --fit other than the one training used)."""
     warnings = getattr(loaded, "warnings", None)
+    if also:
+        warnings = (*(warnings or ()), also)
     return {
         "path": loaded.path,
         "input_shape": list(loaded.input_shape),
@@ -82,6 +85,7 @@ def _model_facts(loaded: Any) -> dict[str, Any]:
         "preprocessing_reason": getattr(loaded, "preprocessing_reason", None),
         "preprocessing_guessed": getattr(loaded, "preprocessing_guessed", None),
         "class_names_source": getattr(loaded, "class_names_source", None),
+        "fit": getattr(loaded, "fit_rule", None),  # the resize rule training used, where recorded
         "warnings": list(warnings) if warnings is not None else None,
     }
 
@@ -98,6 +102,15 @@ def _print_model_facts(loaded: Any, model_arg: str) -> None:
     print(line + ".")
     for warning in facts["warnings"] or ():
         print(f"warning: {sanitize(warning)}", file=sys.stderr)
+
+
+def _warn_fit(loaded: Any, fit: str | None) -> None:
+    """A --fit other than the rule the model was trained with gets a warning sentence (stderr)."""
+    from workbench.core.classify import fit_warning
+
+    warning = fit_warning(loaded, fit)
+    if warning:
+        print(f"warning: {sanitize(warning)} Leave out --fit to use the model's own rule.", file=sys.stderr)
 
 
 def _check_model_path(model: str) -> None:
@@ -118,6 +131,7 @@ def _check_limit(limit: int | None) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.cli.progress import Progress
     from workbench.core.datasets import DatasetError, get_info, load_dataset
+    from workbench.core.classify import fit_for, fit_warning
     from workbench.core.evaluation import EvaluationError, evaluate, fit_steps
 
     _check_limit(args.limit)
@@ -133,25 +147,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{sanitize(Path(args.model).name)} has {loaded.num_classes} outputs but {args.dataset} has "
             f"{info.num_classes} classes; pick a --dataset with {loaded.num_classes} classes."
         )
+    fit = fit_for(loaded, args.fit)
     try:
-        steps = fit_steps(getattr(info, "image_shape", (32, 32, 3)), loaded.input_shape, args.fit)
+        steps = fit_steps(getattr(info, "image_shape", (32, 32, 3)), loaded.input_shape, fit)
     except EvaluationError as exc:
         raise CliError(f"{sanitize(Path(args.model).name)} cannot be evaluated on {args.dataset}: {exc}") from None
     if not args.json:
         _print_model_facts(loaded, args.model)
+        _warn_fit(loaded, args.fit)
         for step in steps:
-            print(f"note: {step}{f' (--fit {args.fit})' if step.startswith('resized') else ''}.")
+            print(f"note: {step}{f' (--fit {fit})' if step.startswith('resized') else ''}.")
     data = load_dataset(args.dataset, args.data_dir, download=args.download)
     x, y = data.x_test[: args.limit], data.y_test[: args.limit]
     with Progress("evaluating", len(y), unit="images") as bar:
-        result = evaluate(loaded, x, y, data.class_names, fit=args.fit, progress=lambda done, _: bar.update(done))
+        result = evaluate(loaded, x, y, data.class_names, fit=fit, progress=lambda done, _: bar.update(done))
     note = result.top5_note  # 5 classes or fewer: top-5 is always 100 %, so it is not reported
     if args.json:
         facts = {"top1": result.top1, "top5": None if note else result.top5, "k": result.k, "n": result.n}
         if note:
             facts["top5_note"] = note
         emit_json({**facts, "per_class_accuracy": result.per_class(), "steps": list(result.steps),
-                   "model": _model_facts(loaded)})
+                   "model": _model_facts(loaded, fit_warning(loaded, args.fit))})
         return 0
     top5 = f"({note})" if note else f"top-{result.k} {100 * result.top5:.2f}%"
     print(f"{sanitize(Path(args.model).name)} on {args.dataset} test ({result.n} images): "
@@ -174,7 +190,7 @@ def _row(r) -> dict[str, Any]:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from workbench.cli.progress import Progress
-    from workbench.core.classify import classify_images, input_shape_for_images
+    from workbench.core.classify import classify_images, fit_warning, input_shape_for_images
     from workbench.core.images import ImageReadError, collect_image_files
 
     if args.top < 1:
@@ -191,13 +207,14 @@ def cmd_classify(args: argparse.Namespace) -> int:
     input_shape_for_images(loaded)  # refuse a model images cannot feed before reading any
     if not args.json:
         _print_model_facts(loaded, args.model)
+        _warn_fit(loaded, args.fit)
     many = len(found.files) >= CLASSIFY_PROGRESS_FROM
     with Progress("classifying", len(found.files) if many else None, unit="images") as bar:
         results = classify_images(loaded, found.files, top=args.top, fit=args.fit, keep_inputs=False,
                                   progress=(lambda done, _: bar.update(done)) if many else None)
     failures = sum(not r.ok for r in results)
     if args.json:
-        emit_json({"model": _model_facts(loaded), "images": [_row(r) for r in results], "skipped": found.skipped})
+        emit_json({"model": _model_facts(loaded, fit_warning(loaded, args.fit)), "images": [_row(r) for r in results], "skipped": found.skipped})
     else:
         for r in results:
             if r.error:
@@ -231,9 +248,10 @@ def add_parsers(sub) -> None:
             p.add_argument("images", nargs="+", help="image files, or folders whose images (searched "
                            "recursively, sorted) are classified; other files in folders are skipped")
             p.add_argument("--top", type=int, default=5, help="how many labels to show per image, best first")
-        p.add_argument("--fit", choices=FIT_MODES, default="crop",
+        p.add_argument("--fit", choices=FIT_MODES, default=None,
                        help="how images of another size or shape are fitted to the model's input: cut the "
-                            "centre (crop), add black bars (pad) or stretch them")
+                            "centre (crop), add black bars (pad) or stretch them (default: the rule the "
+                            "model was trained with, else crop)")
         p.add_argument("--preprocessing", help="for foreign models: raw_0_255, scale_0_1, scale_-1_1, mean_std")
         p.add_argument("--labels", help="class names: a dataset id or a text file, one name per line")
         p.add_argument("--architecture", help="for weights-only files: one of our networks or a JSON file")

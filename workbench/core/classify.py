@@ -19,7 +19,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from workbench.core.images import ImageReadError, fit_image, model_image_shape, prepare_image
+from workbench.core.datasets.image_decode import DecodeTarget, ImageSkipped, decode_image
+from workbench.core.images import FIT_WORDS, ImageReadError, fit_image, model_image_shape, prepare_image
 from workbench.core.predict_guard import PredictionError, predict_checked
 
 # Fitted inputs predicted together: one model call per image is several times slower.
@@ -64,6 +65,36 @@ def input_shape_for_images(loaded) -> tuple[int, int, int]:
         raise ClassifyError(str(exc)) from None
 
 
+def fit_for(loaded, fit: str | None = None) -> str:
+    """The resize rule to use: `fit` when the user chose one, else the one the model was trained with
+    (recorded when its data was an imported folder), else centre-crop."""
+    return fit or getattr(loaded, "fit_rule", None) or "crop"
+
+
+def fit_note(loaded, fit: str) -> str:
+    """"as in training" when `fit` is the rule the model records, else nothing."""
+    return "as in training" if fit == getattr(loaded, "fit_rule", None) else ""
+
+
+def fit_warning(loaded, fit: str | None) -> str | None:
+    """One sentence when a chosen `fit` differs from the rule the model was trained with; None otherwise."""
+    trained = getattr(loaded, "fit_rule", None)
+    if fit is None or trained is None or fit == trained:
+        return None
+    return (f"{loaded.name} was trained on images fitted by {FIT_WORDS[trained]} ({trained}), but {fit} "
+            f"({FIT_WORDS.get(fit, fit)}) was chosen, so images of another shape look different to it than in "
+            "training.")
+
+
+def _import_fitter(data: bytes, shape: tuple[int, int, int], fit: str) -> np.ndarray:
+    """The folder import's own decoder: a model trained on an imported folder is fed exactly the pixels
+    the import made of the same file."""
+    try:
+        return decode_image(data, DecodeTarget(*shape, fit))[0]
+    except ImageSkipped as exc:
+        raise ImageReadError(str(exc)) from None
+
+
 def _with_predictions(loaded, pending: list[ClassifyResult], k: int) -> list[ClassifyResult]:
     """`pending` results (with model_input set) completed with their top-k from one batched prediction."""
     if not pending:
@@ -73,7 +104,7 @@ def _with_predictions(loaded, pending: list[ClassifyResult], k: int) -> list[Cla
                            r.original_size, r.preview) for r, row in zip(pending, probs)]
 
 
-def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, fit: str = "crop",
+def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, fit: str | None = None,
                   preview_size: int = 0, keep_inputs: bool = True,
                   cancel: Callable[[], bool] | None = None) -> Iterator[ClassifyResult]:
     """One ClassifyResult per path, in order, as soon as it is known.
@@ -81,12 +112,15 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
     Files are decoded one at a time and shrunk at once (bounded memory, see `images.prepare_image`);
     fitted inputs are predicted in batches of up to PREDICT_BATCH or every FLUSH_AFTER_S.
     `cancel()` is checked before each file and each result: once it returns True, nothing more is yielded.
-    `preview_size` > 0 adds a small copy of each picture (for showing it); `keep_inputs=False` drops
+    `fit` None uses the model's recorded rule (see `fit_for`); crop and pad decode as the folder import
+    does, so the pixels equal the imported ones. `preview_size` > 0 adds a small copy of each picture (for showing it); `keep_inputs=False` drops
     `model_input` from the results (for long runs that only report labels). Raises ClassifyError when
     the model cannot take images, NonFiniteOutputError when its outputs are NaN/inf, PredictionError
     when the model fails to run.
     """
     shape = input_shape_for_images(loaded)
+    fit = fit_for(loaded, fit)
+    note = fit_note(loaded, fit)
     k = max(1, min(int(top), loaded.num_classes))
     buffered: list[ClassifyResult] = []  # in order; those with model_input and no top await prediction
     started = time.monotonic()
@@ -113,7 +147,8 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
             started = time.monotonic()  # a batch's wait includes decoding its first file
         path = os.fspath(p)
         try:
-            prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size)
+            prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size, fitter=_import_fitter,
+                                     fit_note=note)
             buffered.append(ClassifyResult(path, (), None, prepared.model_input, prepared.steps,
                                            prepared.original_size, prepared.preview))
         except ImageReadError as exc:
@@ -123,7 +158,7 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
     yield from flush()
 
 
-def classify_images(loaded, paths: Iterable[str | os.PathLike], top: int = 5, *, fit: str = "crop",
+def classify_images(loaded, paths: Iterable[str | os.PathLike], top: int = 5, *, fit: str | None = None,
                     preview_size: int = 0, keep_inputs: bool = True,
                     progress: Callable[[int, int], None] | None = None,
                     cancel: Callable[[], bool] | None = None) -> list[ClassifyResult]:
@@ -142,10 +177,11 @@ def classify_images(loaded, paths: Iterable[str | os.PathLike], top: int = 5, *,
 
 
 def classify_arrays(loaded, images: Sequence[np.ndarray], labels: Sequence[str] | None = None, *,
-                    top: int = 5, fit: str = "crop") -> list[ClassifyResult]:
+                    top: int = 5, fit: str | None = None) -> list[ClassifyResult]:
     """Classifies in-memory uint8 images (any size) with a LoadedModel; same results as for files."""
     labels = list(labels) if labels is not None else [f"image {i}" for i in range(len(images))]
     shape = input_shape_for_images(loaded)
+    fit = fit_for(loaded, fit)
     k = max(1, min(int(top), loaded.num_classes))
     results = []
     for label, img in zip(labels, images):

@@ -187,11 +187,12 @@ def _fit_chunk(x: np.ndarray, shape: tuple[int, int, int], fit: str) -> np.ndarr
 
 def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[str] | None = None, *,
              batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[int, int], None] | None = None,
-             cancel: Callable[[], bool] | None = None, fit: str = "crop") -> EvaluationResult:
+             cancel: Callable[[], bool] | None = None, fit: str | None = None) -> EvaluationResult:
     """Evaluates a LoadedModel (or a Keras model of ours: raw 0..255 pixels in, probabilities out).
 
     `x` is uint8 N x H x W x C, `y` integer labels. Images of another size than the model's input are
-    resized as `classify` does (`fit`: crop, pad or stretch) and converted to its channels; the
+    resized as `classify` does (`fit`: crop, pad or stretch; None = the model's recorded rule, else
+    crop) and converted to its channels; the
     result's `steps` say so. `progress(done, total)` is called after each batch; `cancel()` returning
     True stops with EvaluationError. Raises EvaluationError with a sentence for labels or images that
     do not fit the model, for a model whose outputs are not finite, and when the model fails to run.
@@ -219,6 +220,7 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
         )
     if len(y) == 0:
         raise EvaluationError("There are no images to evaluate.")
+    fit = fit or getattr(model, "fit_rule", None) or "crop"
     if fit not in FIT_MODES:
         raise EvaluationError(f"fit must be one of {', '.join(FIT_MODES)}, not {fit!r}.")
     if np.ndim(x) != 4:

@@ -9,6 +9,7 @@ took in words. Errors are `ImageReadError` with one sentence that names the file
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -16,7 +17,7 @@ import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -167,15 +168,16 @@ def _too_many_pixels(name: str, pixels: int | None) -> ImageReadError:
     )
 
 
-def _decode(path: str, needed: int):
+def _decode(path: str, needed: int, data: bytes | None = None):
     """(Pillow image reduced to about `OVERSAMPLE × needed` on its shorter side, original mode, upright size).
 
-    Only this one image is decoded; JPEGs are decoded at reduced size by the codec itself.
+    Only this one image is decoded; JPEGs are decoded at reduced size by the codec itself. `data`: the
+    file's bytes when already read (`path` then only names it).
     """
     from PIL import Image, UnidentifiedImageError
 
     name = sanitize(Path(path).name)
-    with _open_checked(path) as fh:
+    with (io.BytesIO(data) if data is not None else _open_checked(path)) as fh:
         try:
             with warnings.catch_warnings():
                 # Our own pixel cap below replaces Pillow's warning for large (not too large) images.
@@ -188,6 +190,8 @@ def _decode(path: str, needed: int):
             orientation = _orientation(img)
             w, h = img.size
             upright = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+            if needed <= 0:
+                return img, mode, upright  # the header was all the caller wanted: nothing decoded
             if img.format in ("JPEG", "MPO") and min(w, h) > OVERSAMPLE * needed:
                 scale = OVERSAMPLE * needed / min(w, h)
                 img.draft(None, (math.ceil(w * scale), math.ceil(h * scale)))
@@ -346,6 +350,30 @@ def _check_fit(fit: str) -> None:
         raise ImageReadError(f"fit must be one of {', '.join(FIT_MODES)}, not {fit!r}.")
 
 
+def _fit_steps(original: tuple[int, int], target: tuple[int, int, int], fit: str, note: str = "") -> list[str]:
+    """What fitting a picture `original` = (W, H) big to `target` (h, w, c) by `fit` does, in words;
+    `note` ("as in training") is added to the crop or pad step."""
+    h, w, _ = target
+    ow, oh = original
+    steps: list[str] = []
+    shown = (ow, oh)  # the picture's size at each step
+    tail = f" {note}" if note else ""
+    if fit == "crop" and ow * h != oh * w:
+        shown = (max(1, round(oh * w / h)), oh) if ow * h > oh * w else (ow, max(1, round(ow * h / w)))
+        steps.append(f"centre-cropped {ow}×{oh} to {shown[0]}×{shown[1]}{tail}")
+    size = (w, h)
+    if fit == "pad" and ow * h != oh * w:
+        scale = min(w / ow, h / oh)
+        size = (max(1, min(w, round(ow * scale))), max(1, min(h, round(oh * scale))))
+    if shown != size:
+        verb = "enlarged" if size[0] * size[1] > shown[0] * shown[1] else "resized"
+        stretched = " (stretched)" if fit == "stretch" and ow * h != oh * w else ""
+        steps.append(f"{verb} {shown[0]}×{shown[1]} to {size[0]}×{size[1]}{stretched}")
+    if size != (w, h):
+        steps.append(f"padded with black bars to {w}×{h}{tail}")
+    return steps
+
+
 def _fit_rgb(rgb: np.ndarray, original: tuple[int, int], target: tuple[int, int, int], fit: str):
     """(uint8 h x w x c, steps): `rgb` (possibly a reduced copy of a picture `original` = (W, H) big)
     cropped/padded/stretched and resized to `target`; steps are told in the original's pixels."""
@@ -355,20 +383,15 @@ def _fit_rgb(rgb: np.ndarray, original: tuple[int, int], target: tuple[int, int,
     ow, oh = original
     img = Image.fromarray(rgb)
     src_w, src_h = img.size
-    steps: list[str] = []
-    shown = (ow, oh)  # the picture's size at each step, in the original's pixels
     if fit == "crop" and ow * h != oh * w:
         if ow * h > oh * w:  # too wide: keep the centre columns
             keep = max(1, round(src_h * w / h))
             left = (src_w - keep) // 2
             img = img.crop((left, 0, left + keep, src_h))
-            shown = (max(1, round(oh * w / h)), oh)
         else:
             keep = max(1, round(src_w * h / w))
             top = (src_h - keep) // 2
             img = img.crop((0, top, src_w, top + keep))
-            shown = (ow, max(1, round(ow * h / w)))
-        steps.append(f"centre-cropped {ow}×{oh} to {shown[0]}×{shown[1]}")
     size = (w, h)
     if fit == "pad" and ow * h != oh * w:
         scale = min(w / src_w, h / src_h)
@@ -376,15 +399,11 @@ def _fit_rgb(rgb: np.ndarray, original: tuple[int, int], target: tuple[int, int,
     if img.size != size:
         # LANCZOS antialiases when shrinking; reducing_gap box-reduces big images first (fast, same look).
         img = img.resize(size, Image.LANCZOS, reducing_gap=3.0)
-    if shown != size:
-        verb = "enlarged" if size[0] * size[1] > shown[0] * shown[1] else "resized"
-        stretched = " (stretched)" if fit == "stretch" and ow * h != oh * w else ""
-        steps.append(f"{verb} {shown[0]}×{shown[1]} to {size[0]}×{size[1]}{stretched}")
     if size != (w, h):
         canvas = Image.new("RGB", (w, h), (0, 0, 0))
         canvas.paste(img, ((w - size[0]) // 2, (h - size[1]) // 2))
         img = canvas
-        steps.append(f"padded with black bars to {w}×{h}")
+    steps = _fit_steps(original, target, fit)
     if c == 1:
         return np.asarray(img.convert("L"))[..., None], steps
     return np.ascontiguousarray(np.asarray(img)), steps
@@ -427,23 +446,54 @@ def fit_to_input(image: np.ndarray, shape: tuple, *, fit: str = "crop") -> np.nd
     return fit_image(image, shape, fit=fit)[0]
 
 
-def prepare_image(path: str | os.PathLike, shape: tuple, *, fit: str = "crop", preview_size: int = 0) -> PreparedImage:
+# Fits one file's bytes to (h, w, c) by "crop" or "pad" (given by classify: the folder import's own
+# decoder); raises ImageReadError with the reason, which prepare_image puts in a sentence naming the file.
+BytesFitter = Callable[[bytes, tuple[int, int, int], str], np.ndarray]
+
+
+def prepare_image(path: str | os.PathLike, shape: tuple, *, fit: str = "crop", preview_size: int = 0,
+                  fitter: BytesFitter | None = None, fit_note: str = "") -> PreparedImage:
     """The image file at `path` fitted to a model input `shape` (h, w, c), with what was done in words.
 
     Decodes only this file, at reduced size where the format allows (JPEG), and shrinks it at once:
     peak memory is about one decoded picture (≤ MAX_IMAGE_PIXELS × 4 bytes). `preview_size` > 0
-    adds a copy of the whole picture at most that many pixels on its longer side.
+    adds a copy of the whole picture at most that many pixels on its longer side. `fitter` (for
+    "crop" and "pad") makes the pixels from the file's bytes instead, after the same checks (regular
+    file, size and pixel caps); `fit_note` is added to the crop or pad step ("as in training").
     """
     path = os.fspath(path)
     _check_fit(fit)
     h, w, c = model_image_shape(shape)
+    if fitter is not None and fit != "stretch":
+        return _prepare_with(fitter, path, (h, w, c), fit, preview_size, fit_note)
     img, mode, upright = _decode(path, needed=max(h, w, preview_size))
     transparent = mode in _ALPHA_MODES or "transparency" in img.info
     rgb = _as_rgb(img, mode)
     del img
     preview = _preview(rgb, preview_size) if preview_size > 0 else None
-    fitted, steps = _fit_rgb(rgb, upright, (h, w, c), fit)
+    fitted, _ = _fit_rgb(rgb, upright, (h, w, c), fit)
+    steps = _fit_steps(upright, (h, w, c), fit, fit_note)
     return PreparedImage(path, fitted, tuple(_colour_steps(mode, transparent, c) + steps), upright, mode, preview)
+
+
+def _prepare_with(fitter: BytesFitter, path: str, target: tuple[int, int, int], fit: str, preview_size: int,
+                  fit_note: str) -> PreparedImage:
+    """`prepare_image` with the pixels made by `fitter` from the file's bytes (read once, within the caps)."""
+    with _open_checked(path) as fh:
+        data = fh.read(MAX_IMAGE_FILE_BYTES + 1)  # the cap was checked on the open file; never reads past it
+    header, mode, upright = _decode(path, needed=0, data=data)  # header only: size, mode, orientation
+    transparent = mode in _ALPHA_MODES or "transparency" in header.info
+    del header
+    try:
+        fitted = fitter(data, target, fit)
+    except ImageReadError as exc:
+        raise ImageReadError(f"{sanitize(Path(path).name)} could not be read: {exc}.") from None
+    preview = None
+    if preview_size > 0:
+        img, _, _ = _decode(path, needed=preview_size, data=data)
+        preview = _preview(_as_rgb(img, mode), preview_size)
+    steps = _colour_steps(mode, transparent, target[2]) + _fit_steps(upright, target, fit, fit_note)
+    return PreparedImage(path, fitted, tuple(steps), upright, mode, preview)
 
 
 def _preview(rgb: np.ndarray, size: int) -> np.ndarray:

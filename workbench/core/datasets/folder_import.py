@@ -455,7 +455,8 @@ def _folder_info(scan: FolderScan, class_names: tuple[str, ...], n_train: int, n
     """The registry-style description of an imported folder: id "folder:<absolute path>", no archive."""
     return DatasetInfo(f"folder:{scan.root.resolve()}", scan.root.name or str(scan.root), len(class_names),
                        class_names, n_train, n_test, None, None, None, None,
-                       image_shape=(settings.height, settings.width, settings.channels), layout="folder")
+                       image_shape=(settings.height, settings.width, settings.channels), layout="folder",
+                       fit=settings.fit)
 
 
 def _shown(name: str) -> str:

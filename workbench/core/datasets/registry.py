@@ -37,6 +37,9 @@ class DatasetInfo:
     # A mirrored image shows the same class: augmentation may flip it. Not so for digits (a mirrored 2,
     # 3, 7 is no digit); clothing, objects and photos keep their class in a mirror.
     mirror_safe: bool = True
+    # How images of another shape were fitted to image_shape when imported: "crop" (centre-crop) or
+    # "pad" (letterbox); None for the fixed-size official sets. Saved models record it for classify.
+    fit: str | None = None
 
 
 CIFAR10_CLASSES = (

@@ -73,7 +73,8 @@ class UserDataset:
     def info(self) -> DatasetInfo:
         """A DatasetInfo whose id is the name, so runs and models record the name the user chose."""
         return DatasetInfo(self.name, self.name, len(self.class_names), self.class_names, self.train_size,
-                           self.test_size, None, None, None, None, image_shape=self.image_shape, layout="folder")
+                           self.test_size, None, None, None, None, image_shape=self.image_shape, layout="folder",
+                           fit=self.fit)
 
 
 class Registry(NamedTuple):

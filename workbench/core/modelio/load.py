@@ -120,6 +120,11 @@ class LoadedModel:
         return self.info.path if self.info else None
 
     @property
+    def fit_rule(self) -> str | None:
+        """How training fitted images of another shape ("crop" or "pad"), as the file records; else None."""
+        return (self.info.metadata or {}).get("fit") if self.info else None
+
+    @property
     def name(self) -> str:
         return Path(self.path).name if self.path else "The model"
 

@@ -21,8 +21,11 @@ METADATA_ATTR = "workbench_metadata"
 METADATA_ENTRY = "workbench_metadata.json"
 METADATA_FORMAT = 1
 # Keys build_metadata writes itself; anything else lives under "extra".
-_OWN_KEYS = ("format", "class_names", "dataset", "preprocessing", "input_shape", "output", "arch",
+_OWN_KEYS = ("format", "class_names", "dataset", "preprocessing", "input_shape", "fit", "output", "arch",
              "workbench_version")
+# How images of another shape were fitted to the input when the training set was imported (the folder
+# import's rules); classify and evaluate apply the same one. Absent for fixed-size official sets.
+FIT_RULES = ("crop", "pad")
 H5_SUFFIXES = (".h5", ".hdf5")
 KERAS_SUFFIXES = (".keras",)
 
@@ -34,6 +37,7 @@ def build_metadata(
     preprocessing: str = "raw_0_255",
     input_shape: Iterable[int] = (32, 32, 3),
     arch: str | None = None,
+    fit: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The metadata dictionary (see docs/DESIGN.md, "Model files"); `extra` must be JSON-serialisable."""
@@ -49,6 +53,10 @@ def build_metadata(
         "arch": arch,
         "workbench_version": __version__,
     }
+    if fit is not None:
+        if fit not in FIT_RULES:
+            raise ValueError(f"The resize rule must be one of {', '.join(FIT_RULES)}, not {fit!r}.")
+        meta["fit"] = fit
     extra = _flat_extra(extra)
     if extra:
         meta["extra"] = extra
@@ -186,6 +194,12 @@ def clean_metadata(meta: Any, source: str) -> tuple[dict[str, Any] | None, tuple
             clean["input_shape"] = shape
         else:
             drop("input shape", "an input_shape that is not a list of positive whole numbers")
+    fit = meta.get("fit")
+    if fit is not None:
+        if fit in FIT_RULES:
+            clean["fit"] = fit
+        else:
+            drop("resize rule", "a fit that is neither \"crop\" nor \"pad\"")
     output = meta.get("output")
     if output is not None:
         if output in ("probabilities", "logits"):

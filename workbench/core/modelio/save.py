@@ -72,6 +72,7 @@ def save_model(
     dataset_id: str,
     preprocessing: str = "raw_0_255",
     arch: str | None = None,
+    fit: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Save `model` with its metadata to `path` (.h5 by default, or .keras) and return the final path.
@@ -92,6 +93,7 @@ def save_model(
         preprocessing=preprocessing,
         input_shape=input_shape,
         arch=arch if arch is not None else getattr(model, "name", None),
+        fit=fit,
         extra=extra,
     )
     if not os.access(target.parent, os.W_OK):

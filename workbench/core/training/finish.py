@@ -43,7 +43,7 @@ def save_model_file(run: RunSession, stem: str) -> Path:
     return save_model(
         run.model, run.model_path(stem),
         class_names=run.class_names, dataset_id=run.config.dataset, preprocessing=PREPROCESSING,
-        arch=run.config.arch,
+        arch=run.config.arch, fit=getattr(run.dataset_info, "fit", None),
         extra={"arch_options": dict(run.config.arch_options), "run_dir": str(run.run_dir),
                "epochs_completed": state.epochs_completed if state else 0,
                "best_epoch": state.best_epoch if state else None},

@@ -46,6 +46,7 @@ def convert_model(source: str, target: str) -> str:
         dataset_id=meta.get("dataset") or loaded.dataset_id or "",
         preprocessing=meta.get("preprocessing", "raw_0_255"),
         arch=meta.get("arch"),
+        fit=meta.get("fit"),
         extra=meta or None,
     )
     return target
