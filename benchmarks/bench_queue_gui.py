@@ -1,6 +1,6 @@
 """GUI benchmark: event-loop lateness while the Queue tab works off a queue, and the gaps between its runs.
 
-    python benchmarks/bench_queue_gui.py [--runs 3] [--arch simple_cnn] [--limit 6000] [--epochs 2] [--json]
+    python benchmarks/bench_queue_gui.py [--runs 3] [--arch simple_cnn] [--limit 5000] [--epochs 2] [--json]
 
 Target (issue 11): the window stays responsive while a queue runs, event-loop lateness p99 <= 50 ms.
 Opens the real MainWindow offscreen with a temporary WORKBENCH_HOME (its own queue.json) and runs folder,
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs to queue")
     parser.add_argument("--arch", default="simple_cnn", help="network of every queued run")
-    parser.add_argument("--limit", type=int, default=6000, help="training images per run")
+    parser.add_argument("--limit", type=int, default=5000, help="training images per run (the shared sample has 5,000)")
     parser.add_argument("--test-limit", type=int, default=200, help="test images per run")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per run")
     parser.add_argument("--batch", type=int, default=64, help="batch size")
