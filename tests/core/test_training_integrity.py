@@ -344,7 +344,7 @@ def test_a_real_full_disk_keeps_the_last_good_model_or_leaves_nothing(tmpfs):
     assert final.message == (f"The disk holding {tiny / 'run'} is full; free some space, then start or resume "
                              "the run again. No epoch had been saved, so no model was kept.")
     assert os.listdir(tiny) == []  # the new run's folder is gone, its space given back
-    small = tmpfs("small", "size=6m")  # one checkpoint and one model file fit, a second checkpoint does not
+    small = tmpfs("small", "size=7m")  # one checkpoint, one model file and the logs fit; a second checkpoint does not
     final = train(quick(small / "run", epochs=3))
     assert isinstance(final, TrainingFailed), final
     assert final.message.startswith(f"The disk holding {small / 'run'} is full;")
