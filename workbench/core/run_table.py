@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 
 from workbench.core.files import check_regular_file
 from workbench.core.run_meta import read_meta
+from workbench.core.sweeps.folder import SWEEP_FILE, SweepFolderError, read_sweep
 from workbench.core.text import MAX_SHOWN_CHARS, sanitize
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.rundir import CONFIG_FILE, HISTORY_FILE, RESULT_FILE
@@ -54,7 +55,8 @@ RESULT_TITLES: dict[str, str] = {
     "device": "Device",
     "started": "Started",
 }
-LABEL_TITLES: dict[str, str] = {"name": "Name", "tags": "Tags", "note": "Note", "folder": "Folder"}
+LABEL_TITLES: dict[str, str] = {"name": "Name", "tags": "Tags", "note": "Note", "folder": "Folder",
+                                "sweep": "Sweep", "trial": "Trial"}
 # Shown before the settings diff when no columns are chosen.
 DEFAULT_LEAD = ("name", "dataset", "arch")
 DEFAULT_RESULTS = ("status", "best_top1", "test_top1", "test_top5", "params", "epochs_done", "wall_time")
@@ -187,8 +189,10 @@ def _plain(value: Any) -> Any:
     return _text(value)
 
 
-def read_row(run_dir: str | os.PathLike) -> RunRow | None:
-    """One run folder as a row, or None when it has no readable config.json (not a run)."""
+def read_row(run_dir: str | os.PathLike, sweep: str | None = None, trial: str | None = None) -> RunRow | None:
+    """One run folder as a row, or None when it has no readable config.json (not a run).
+
+    A sweep's trial carries the sweep's name and its trial id; its folder reads ``SWEEP/trial-001``."""
     run_dir = Path(run_dir)
     notes: list[str] = []
     data = _read_json_capped(run_dir / CONFIG_FILE, notes)
@@ -205,9 +209,10 @@ def read_row(run_dir: str | os.PathLike) -> RunRow | None:
     last = history[-1] if history else {}
     status = result.get("status") if result.get("status") in ("finished", "stopped", "failed") else "incomplete"
     speeds = [r["images_per_sec"] for r in history if "images_per_sec" in r]
+    folder = _text(run_dir.name) if sweep is None else f"{sweep}/{_text(run_dir.name)}"
     values: dict[str, Any] = {
-        "name": meta.name or _text(run_dir.name),
-        "folder": _text(run_dir.name),
+        "name": meta.name or folder,
+        "folder": folder,
         "tags": " ".join(meta.tags),
         "note": meta.note,
         **settings,
@@ -230,11 +235,48 @@ def read_row(run_dir: str | os.PathLike) -> RunRow | None:
         "resumable": status != "finished" and checkpoint_path(run_dir).exists(),
         "message": _text(result.get("message", "")),
     }
+    if sweep is not None:
+        values["sweep"], values["trial"] = sweep, trial
     return RunRow(str(run_dir), values, tuple(settings), tuple(notes))
 
 
+def _plain_name(value: Any) -> bool:
+    """A trial's run_dir from sweep.json must name a folder inside the sweep, nothing above or beside it."""
+    return (isinstance(value, str) and 0 < len(value) <= 100 and not value.startswith(".")
+            and "/" not in value and "\\" not in value and "\0" not in value)
+
+
+def read_sweep_rows(folder: str | os.PathLike, notes: list[str], limit: int = MAX_RUNS) -> list[RunRow] | None:
+    """The trial rows of a sweep folder (one holding sweep.json), or None when ``folder`` is no sweep.
+
+    A damaged or oversized sweep.json, or a trial entry naming a folder outside the sweep, is skipped
+    with a note; trials never started (no config.json yet) have no row."""
+    folder = Path(folder)
+    if not os.path.lexists(folder / SWEEP_FILE):
+        return None
+    try:
+        data = read_sweep(folder)  # capped at MAX_SWEEP_JSON_BYTES, no FIFOs
+    except SweepFolderError as exc:
+        notes.append(f"{sanitize(exc, 400)} Its trials were skipped.")
+        return []
+    name = _text(folder.name, 100)
+    rows: list[RunRow] = []
+    for trial in data["trials"][:limit]:
+        run_dir = trial.get("run_dir") if isinstance(trial, dict) else None
+        if not _plain_name(run_dir):
+            notes.append(f"{folder / SWEEP_FILE} lists a trial without a plain folder name; it was skipped.")
+            continue
+        row = read_row(folder / run_dir, sweep=name, trial=_text(trial.get("id") or run_dir, 60))
+        if row is not None:
+            rows.append(row)
+    if len(data["trials"]) > limit:
+        notes.append(f"{folder / SWEEP_FILE} lists {len(data['trials'])} trials; only the first {limit} were read.")
+    return rows
+
+
 def load_table(root: str | os.PathLike) -> RunTable:
-    """Every run folder directly under ``root`` (hidden folders such as the trash skipped), newest first."""
+    """Every run folder directly under ``root``, and every trial of each sweep folder there (hidden
+    folders such as the trash skipped), newest first."""
     try:
         entries = sorted((e for e in os.scandir(root) if not e.name.startswith(".") and e.is_dir()),
                          key=lambda e: e.name)
@@ -246,13 +288,20 @@ def load_table(root: str | os.PathLike) -> RunTable:
         entries = entries[:MAX_RUNS]
     rows = []
     for entry in entries:
+        if len(rows) >= MAX_RUNS:  # sweeps' trials count too
+            notes.append(f"{root} holds more than {MAX_RUNS} runs; only the first {MAX_RUNS} were read.")
+            break
         try:
             row = read_row(entry.path)
+            # Only a folder that is no run is looked at as a sweep: plain runs cost no extra file check.
+            trials = read_sweep_rows(entry.path, notes, MAX_RUNS - len(rows)) if row is None else None
         except Exception as exc:  # one damaged folder must not hide the others
             notes.append(f"{entry.path} could not be read ({type(exc).__name__}); skipped.")
             continue
         if row is not None:
             rows.append(row)
+        elif trials:
+            rows.extend(trials)
     rows.sort(key=lambda r: (str(r.get("started")), r.get("folder")), reverse=True)
     keys: dict[str, None] = {}
     for row in rows:
@@ -278,7 +327,8 @@ def settings_diff(rows: Iterable[RunRow]) -> list[str]:
 def default_columns(table: RunTable) -> list[str]:
     """Name, dataset, architecture, the settings that differ, then the main results."""
     diff = [k for k in settings_diff(table.rows) if k not in DEFAULT_LEAD]
-    labels = [k for k in ("tags",) if any(r.values.get(k) for r in table.rows)]  # only once someone tagged
+    # Tags only once someone tagged; the sweep and trial only when the table holds a sweep's trials.
+    labels = [k for k in ("sweep", "trial", "tags") if any(r.values.get(k) for r in table.rows)]
     return list(DEFAULT_LEAD) + labels + diff + list(DEFAULT_RESULTS)
 
 
@@ -309,7 +359,7 @@ _FILTER = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
 }
-TEXT_FIELDS = ("name", "folder", "tags", "note", "dataset", "arch", "status")  # searched by plain text
+TEXT_FIELDS = ("name", "folder", "tags", "note", "sweep", "dataset", "arch", "status")  # searched by plain text
 
 
 def parse_filter(expr: str, known: Iterable[str] | None = None) -> Callable[[RunRow], bool]:
