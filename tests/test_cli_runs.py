@@ -88,3 +88,24 @@ def test_csv_and_markdown_together_is_a_usage_error(root, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["runs", "--root", str(root), "--csv", str(tmp_path / "a"), "--markdown", str(tmp_path / "b")])
     assert exc.value.code == 2
+
+
+def test_sweep_trials_show_their_sweep_and_filter_by_it(root, capsys):
+    from tests.core.test_run_table_sweeps import write_sweep_folder
+
+    write_sweep_folder(root, "lr-sweep", [0.01, 0.2])
+    assert main(["runs", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "Sweep" in out.splitlines()[0].split() and "Trial" in out.splitlines()[0].split()
+    assert "lr-sweep/trial-002" in out and "4 of 4 runs" in out
+    assert main(["runs", "--root", str(root), "--filter", "sweep=lr-sweep", "--json"]) == 0
+    data = _json(capsys)
+    assert [r["folder"] for r in data["runs"]] == ["lr-sweep/trial-002", "lr-sweep/trial-001"]
+    assert {r["sweep"] for r in data["runs"]} == {"lr-sweep"} and data["diff"] == ["learning_rate"]
+    assert main(["runs", "--root", str(root), "tag", "lr-sweep/trial-001", "best", "--json"]) == 0
+    assert _json(capsys)["tags"] == ["best"]
+
+
+def test_without_sweeps_no_sweep_column(root, capsys):
+    assert main(["runs", "--root", str(root)]) == 0
+    assert "Sweep" not in capsys.readouterr().out.splitlines()[0]

@@ -19,12 +19,13 @@ def _root(args: argparse.Namespace) -> Path:
 
 
 def _run_dir(args: argparse.Namespace) -> Path:
-    """RUN as a path to a run folder, or a folder name under the runs root."""
+    """RUN as a folder name under the runs root (a sweep's trial: SWEEP/trial-001), or a path to a run folder."""
     from workbench.core.training.rundir import CONFIG_FILE
 
-    candidate = Path(args.run) if "/" in args.run else _root(args) / args.run
-    if args.run not in ("", ".", "..") and (candidate / CONFIG_FILE).is_file():
-        return candidate
+    candidates = [_root(args) / args.run] + ([Path(args.run)] if "/" in args.run else [])
+    for candidate in candidates:
+        if args.run not in ("", ".", "..") and (candidate / CONFIG_FILE).is_file():
+            return candidate
     raise CliError(f"There is no run {args.run!r} in {_root(args)}; give a folder name from `runs` "
                    "(or a path to a run folder, or --root DIR).")
 
@@ -176,7 +177,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--desc", action="store_true", help="sort from largest to smallest")
     p.add_argument("--filter", action="append", metavar="EXPR",
                    help="keep runs matching EXPR: FIELD=VALUE, FIELD!=VALUE, FIELD>NUMBER (also <, >=, <=), "
-                        "FIELD~TEXT, or plain text; repeat to combine")
+                        "FIELD~TEXT, or plain text; repeat to combine (sweep=NAME lists one sweep's trials)")
     p.add_argument("--columns", metavar="A,B", help="comma-separated columns to show (default: name, dataset, "
                                                    "arch, the differing settings, main results)")
     p.add_argument("--json", action="store_true", help="print strict JSON with every field of every run")
@@ -195,7 +196,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         return a
 
     t = action("tag", "add a tag to a run (or remove it with --remove)", _labels(_tag))
-    t.add_argument("run", metavar="RUN", help="run folder name (or path)")
+    t.add_argument("run", metavar="RUN", help="run folder name, SWEEP/trial-NNN for a sweep's trial, or a path")
     t.add_argument("tag", metavar="TAG", help="one word: letters, digits, . : + - _")
     t.add_argument("--remove", action="store_true", help="remove the tag instead of adding it")
     n = action("note", "set a run's note (an empty TEXT clears it)", _labels(_note))
