@@ -13,7 +13,9 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 from workbench.core import run_meta, run_table, run_trash
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
+from workbench.gui.panels.sweep_view import SweepView
 from workbench.gui.widgets.run_compare import RunComparePlot
 from workbench.gui.widgets.run_table_model import RunTableModel
 
@@ -134,6 +137,11 @@ class RunsPanel(QWidget):
         self.undo_button = QPushButton("Undo")
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_md_button = QPushButton("Export Markdown…")
+        self.sweep_button = QPushButton("Sweep view…")
+        self.sweep_button.setToolTip("Setting → result scatter and ranked trials of the selected trials' sweep")
+        self.group_sweeps = QCheckBox("Group by sweep")
+        self.group_sweeps.setToolTip("Keep each sweep's trials together (runs outside a sweep last)")
+        self.group_sweeps.toggled.connect(self.model.set_group_sweeps)
         for button, slot in (
             (self.refresh_button, self.refresh), (self.open_button, self.open_selected),
             (self.resume_button, self.resume_selected), (self.overlay_button, self.overlay_selected),
@@ -142,6 +150,7 @@ class RunsPanel(QWidget):
             (self.delete_button, self.delete_selected), (self.undo_button, self.undo),
             (self.export_csv_button, lambda: self._ask_export("csv")),
             (self.export_md_button, lambda: self._ask_export("md")),
+            (self.sweep_button, self.open_sweep_view),
         ):
             button.clicked.connect(slot)
         self.status = QLabel()
@@ -161,6 +170,9 @@ class RunsPanel(QWidget):
         top.addSpacing(12)
         for b in (self.tag_button, self.note_button, self.rename_button, self.delete_button, self.undo_button):
             top.addWidget(b)
+        top.addSpacing(12)
+        top.addWidget(self.sweep_button)
+        top.addWidget(self.group_sweeps)
         top.addStretch(1)
         filter_row = QHBoxLayout()
         filter_row.addWidget(self.filter_edit, 1)
@@ -310,6 +322,7 @@ class RunsPanel(QWidget):
         for b in (self.overlay_button, self.tag_button, self.note_button, self.delete_button):
             b.setEnabled(n >= 1)
         self.undo_button.setEnabled(bool(self._undo))
+        self.sweep_button.setEnabled(self.selected_sweep() is not None)
         self.undo_button.setToolTip(f"Undo: {self._undo[-1][0]}" if self._undo else "Nothing to undo")
         has_rows = self.model.rowCount() > 0
         self.export_csv_button.setEnabled(has_rows)
@@ -351,6 +364,33 @@ class RunsPanel(QWidget):
         self.diff_view.setHtml(f"<p><b>Settings that differ</b></p><table cellspacing='0' cellpadding='3' "
                                f"border='1'><tr><th></th>{head}</tr>{body}</table>")
         self.diff_text = "; ".join(diff)
+
+    # ---- sweeps ---------------------------------------------------------------------------------------
+
+    def selected_sweep(self) -> str | None:
+        """The sweep folder when every selected row is a trial of one sweep, else None."""
+        rows = self.selected_rows()
+        if not rows or not all(r.get("sweep") for r in rows):
+            return None
+        folders = {str(Path(r.run_dir).parent) for r in rows}
+        return folders.pop() if len(folders) == 1 else None
+
+    @Slot()
+    def open_sweep_view(self) -> QDialog | None:
+        """A window with the selected trials' sweep: setting → result scatter and the ranked trials."""
+        folder = self.selected_sweep()
+        if folder is None:
+            return None
+        dialog = QDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowTitle(f"Sweep {sanitize(Path(folder).name, 100)}")
+        dialog.sweep_view = SweepView(dialog)
+        QVBoxLayout(dialog).addWidget(dialog.sweep_view)
+        if not dialog.sweep_view.load(folder):  # sweep.json changed since the table was read
+            self._set_status(dialog.sweep_view.title.text(), error=True)
+        dialog.resize(900, 700)
+        dialog.show()
+        return dialog
 
     # ---- labels, delete, undo ------------------------------------------------------------------------
 

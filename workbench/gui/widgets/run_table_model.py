@@ -26,6 +26,7 @@ class RunTableModel(QAbstractTableModel):
         self.known: list[str] | None = None
         self.sort_key: str | None = None
         self.descending = False
+        self.group_sweeps = False  # keep each sweep's trials together (runs outside a sweep last)
 
     def set_rows(self, rows: list[RunRow], columns: list[str], known: list[str]) -> None:
         self.beginResetModel()
@@ -45,10 +46,18 @@ class RunTableModel(QAbstractTableModel):
         self._apply()
         self.endResetModel()
 
+    def set_group_sweeps(self, on: bool) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self.group_sweeps = on
+        self._apply()
+        self.layoutChanged.emit()
+
     def _apply(self) -> None:
         rows = filter_rows(self.all_rows, self.filters, self.known) if self.filters else list(self.all_rows)
         if self.sort_key is not None:
             rows = sort_rows(rows, self.sort_key, self.descending)
+        if self.group_sweeps:  # a stable sort: within a sweep the chosen order stays
+            rows.sort(key=lambda r: (r.get("sweep") is None, str(r.get("sweep") or "").lower()))
         self.rows = rows
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
