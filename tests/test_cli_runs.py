@@ -104,6 +104,12 @@ def test_sweep_trials_show_their_sweep_and_filter_by_it(root, capsys):
     assert {r["sweep"] for r in data["runs"]} == {"lr-sweep"} and data["diff"] == ["learning_rate"]
     assert main(["runs", "--root", str(root), "tag", "lr-sweep/trial-001", "best", "--json"]) == 0
     assert _json(capsys)["tags"] == ["best"]
+    assert main(["runs", "--root", str(root), "delete", "lr-sweep/trial-001"]) == 0
+    assert not (root / "lr-sweep" / "trial-001").exists() and "runs restore" in capsys.readouterr().out
+    assert main(["runs", "--root", str(root), "restore", "lr-sweep/trial-001"]) == 0
+    assert (root / "lr-sweep" / "trial-001" / "config.json").is_file()
+    assert main(["runs", "--root", str(root), "restore", "../lr-sweep/trial-001"]) == 2
+    assert "not a path outside the runs folder" in capsys.readouterr().err
 
 
 def test_without_sweeps_no_sweep_column(root, capsys):

@@ -144,8 +144,13 @@ def _delete(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from workbench.core.run_trash import TrashError, find_trashed, restore_run
 
+    # A sweep's trial was trashed inside its sweep folder: SWEEP/trial-001 looks in SWEEP/.trash.
+    sweep, _, name = args.run.rpartition("/")
+    if sweep.startswith("/") or ".." in Path(sweep).parts:
+        raise CliError(f"runs restore {args.run!r}: give a name from `runs trash` or SWEEP/trial-NNN, "
+                       "not a path outside the runs folder.")
     try:
-        target = restore_run(find_trashed(_root(args), args.run))
+        target = restore_run(find_trashed(_root(args) / sweep, name))
     except TrashError as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -209,5 +214,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     d = action("delete", "move a run to the trash folder under the runs root (undo with `runs restore`)", _delete)
     d.add_argument("run", metavar="RUN", help="run folder name (or path)")
     s = action("restore", "bring a deleted run back from the trash", _restore)
-    s.add_argument("run", metavar="RUN", help="the run's old folder name (the newest deletion) or its trash name")
+    s.add_argument("run", metavar="RUN", help="the run's old folder name (the newest deletion; SWEEP/trial-NNN for a sweep's trial) or its trash name")
     action("trash", "list the deleted runs", _trash)
