@@ -170,13 +170,11 @@ class RunsPanel(QWidget):
         top.addSpacing(12)
         for b in (self.tag_button, self.note_button, self.rename_button, self.delete_button, self.undo_button):
             top.addWidget(b)
-        top.addSpacing(12)
-        top.addWidget(self.sweep_button)
-        top.addWidget(self.group_sweeps)
         top.addStretch(1)
         filter_row = QHBoxLayout()
         filter_row.addWidget(self.filter_edit, 1)
-        for w in (self.columns_button, self.export_csv_button, self.export_md_button):  # the filter can shrink
+        for w in (self.sweep_button, self.group_sweeps, self.columns_button, self.export_csv_button,
+                  self.export_md_button):  # the filter can shrink; the top row is full
             filter_row.addWidget(w)
         plot_box = QWidget()
         plot_layout = QVBoxLayout(plot_box)
