@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from workbench.core.atomic_write import write_text_atomic
+
 from workbench.core import run_meta, run_table, run_trash
 from workbench.core.run_fixtures import write_run
 from workbench.core.run_table import FilterError, filter_rows, load_table, settings_diff, sort_rows
@@ -175,5 +177,5 @@ def test_exports_are_strict_and_sanitised(three, tmp_path):
     assert "\\|pipe" in md and "79.0 %" in md and "274,042" in md
     assert all(line.count(" | ") == 3 for line in md.splitlines() if line.startswith("| "))
     out = tmp_path / "out.md"
-    run_table.write_text_atomic(out, md)
+    write_text_atomic(out, md)
     assert out.read_text() == md

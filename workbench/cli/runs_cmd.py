@@ -61,6 +61,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.action:
         return args.action_func(args)
     from workbench.core import run_table
+    from workbench.core.atomic_write import write_text_atomic
     from workbench.core.text import sanitize
 
     if args.csv and args.markdown:
@@ -71,7 +72,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if not path.parent.is_dir():
             raise CliError(f"{path.parent} is not a folder; choose where to write the export.")
         text = run_table.to_csv(rows, columns) if args.csv else run_table.to_markdown(rows, columns)
-        run_table.write_text_atomic(path, text)
+        write_text_atomic(path, text)
         print(f"Wrote {len(rows)} runs to {path}.")
         return 0
     if args.json:

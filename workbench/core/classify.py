@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from workbench.core.atomic_write import write_text_atomic
 from workbench.core.datasets.image_decode import DecodeTarget, ImageSkipped, decode_image
 from workbench.core.images import FIT_WORDS, ImageReadError, fit_image, model_image_shape, prepare_image
 from workbench.core.predict_guard import PredictionError, predict_checked
@@ -203,20 +203,13 @@ def write_results_csv(results: Iterable[ClassifyResult], path: str | os.PathLike
     for i in range(1, k + 1):
         header += [f"label_{i}", f"probability_{i}"]
     header.append("steps")
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            for r in results:
-                row = [r.image, r.error or ""]
-                for label, prob in r.top:
-                    row += [label, f"{prob:.6f}"]
-                row += [""] * (2 * (k - len(r.top)))
-                writer.writerow(row + ["; ".join(r.steps)])
-        os.replace(tmp, target)  # atomic: no half-written CSV under the real name
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for r in results:
+        row = [r.image, r.error or ""]
+        for label, prob in r.top:
+            row += [label, f"{prob:.6f}"]
+        row += [""] * (2 * (k - len(r.top)))
+        writer.writerow(row + ["; ".join(r.steps)])
+    write_text_atomic(path, out.getvalue())  # no half-written CSV under the real name

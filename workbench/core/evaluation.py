@@ -8,12 +8,14 @@ so a GUI can sort any confusion cell by confidence without predicting again.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from workbench.core.atomic_write import write_text_atomic
 from workbench.core.metrics import top_k_correct
 
 # Superclass (coarse label) of each CIFAR-100 fine label, in the official label order
@@ -123,16 +125,14 @@ class EvaluationResult:
 
     def write_confusion_csv(self, path: str | os.PathLike) -> None:
         """Confusion matrix as CSV: a header of predicted class names, one row per true class."""
-        path = os.fspath(path)
-        tmp = path + ".tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["true \\ predicted", *self.class_names, "total", "accuracy"])
-            acc = self.per_class_accuracy
-            for i, name in enumerate(self.class_names):
-                row = self.confusion[i]
-                writer.writerow([name, *map(int, row), int(row.sum()), "" if np.isnan(acc[i]) else f"{acc[i]:.4f}"])
-        os.replace(tmp, path)  # atomic: an interrupted export leaves no half file under the real name
+        out = io.StringIO(newline="")
+        writer = csv.writer(out)
+        writer.writerow(["true \\ predicted", *self.class_names, "total", "accuracy"])
+        acc = self.per_class_accuracy
+        for i, name in enumerate(self.class_names):
+            row = self.confusion[i]
+            writer.writerow([name, *map(int, row), int(row.sum()), "" if np.isnan(acc[i]) else f"{acc[i]:.4f}"])
+        write_text_atomic(path, out.getvalue())  # an interrupted export leaves no half file under the real name
 
     def summary(self) -> str:
         if self.top5_note:

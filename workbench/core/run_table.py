@@ -467,21 +467,6 @@ def to_markdown(rows: list[RunRow], columns: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write an export next to its final name and rename it into place (a failed export leaves nothing)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-
 
 def history_for_curves(run_dir: str | os.PathLike) -> list[dict[str, float]]:
     """Per-epoch rows for plotting, read with the same caps as the table."""

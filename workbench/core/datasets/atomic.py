@@ -1,43 +1,21 @@
-"""Atomic file writes: write a temp file in the same folder, then os.replace it into place."""
+"""Atomic writes of the dataset caches (numpy arrays), on top of workbench.core.atomic_write."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from workbench.core.atomic_write import atomic_file, write_bytes_atomic
 
-def _temp_beside(path: Path):
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    return os.fdopen(fd, "wb"), Path(tmp)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so readers see the old or the new file, never a part."""
-    path = Path(path)
-    f, tmp = _temp_beside(path)
-    try:
-        with f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+__all__ = ["write_bytes_atomic", "save_npy_atomic", "folder_writable"]
 
 
 def save_npy_atomic(path: Path, array: np.ndarray) -> None:
     """np.save ``array`` to ``path`` atomically."""
-    path = Path(path)
-    f, tmp = _temp_beside(path)
-    try:
-        with f:
-            np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as f:
+        np.save(f, array, allow_pickle=False)
 
 
 def folder_writable(path: Path) -> bool:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from workbench.core.atomic_write import write_json_atomic
 from workbench.core.text import sanitize
 
 KINDS = ("raw_0_255", "scale_0_1", "scale_-1_1", "mean_std")
@@ -200,15 +199,7 @@ def _read_prefs() -> dict:
 def _write_prefs(data: dict) -> None:
     target = _prefs_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".model_prefs-", suffix=".json", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.replace(tmp, target)  # atomic: a crash never leaves a half-written store
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json_atomic(target, data, fsync=False, indent=1)  # a crash never leaves a half-written store
 
 
 def remembered_choices(model_path) -> dict:

@@ -6,6 +6,8 @@ Layout: config.json, history.csv, model.h5 (final), best.h5, checkpoint/ (resume
 
 from __future__ import annotations
 
+from workbench.core import atomic_write
+
 import contextlib
 import csv
 import io
@@ -44,21 +46,8 @@ def new_run_dir(root: str | os.PathLike, dataset: str, arch: str, now: float | N
 
 
 def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
-    """Write JSON to a temp file beside ``path``, fsync it, then os.replace it over ``path``."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
+    """Write JSON beside ``path``, fsync it, then os.replace it over ``path``."""
+    atomic_write.write_json_atomic(path, data)
 
 
 def read_json(path: str | os.PathLike) -> Any | None:

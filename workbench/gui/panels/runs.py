@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core import run_meta, run_table, run_trash
+from workbench.core.atomic_write import write_text_atomic
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.panels.sweep_view import SweepView
@@ -493,7 +494,7 @@ class RunsPanel(QWidget):
         rows, columns = list(self.model.rows), self.columns()
         text = run_table.to_csv(rows, columns) if kind == "csv" else run_table.to_markdown(rows, columns)
         try:
-            run_table.write_text_atomic(path, text)
+            write_text_atomic(path, text)
         except OSError as exc:
             self._set_status(f"Could not write {path}: {exc.strerror or exc}; choose another place.", error=True)
             return
