@@ -9,6 +9,7 @@ from workbench.core.training.config import TrainConfig
 STEP_DROPS = ((0.5, 0.1), (0.75, 0.01))  # (fraction of the run, lr multiplier) for the "step" schedule
 PLATEAU_FACTOR = 0.2
 PLATEAU_PATIENCE = 3
+FITTED_SCHEDULES = ("one_cycle", "warmup_cosine")  # their length can be refitted to a time budget
 
 
 def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
@@ -16,6 +17,10 @@ def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
     import keras
 
     total = max(1, config.epochs * steps_per_epoch)
+    if config.lr_schedule in FITTED_SCHEDULES:
+        from workbench.core.training.schedules import make_fitted_schedule
+
+        return make_fitted_schedule(config.lr_schedule, config.learning_rate, total)
     if config.lr_schedule == "cosine":
         return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total)
     if config.lr_schedule == "step":
@@ -29,13 +34,18 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> Any:
     import keras
 
     lr = make_learning_rate(config, steps_per_epoch)
-    if config.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=lr)
+    common: dict[str, Any] = {"learning_rate": lr}
+    if config.ema > 0:  # Keras keeps the average in the optimizer's variables: checkpoints and resumes carry it
+        common.update(use_ema=True, ema_momentum=config.ema)
     if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(learning_rate=lr)
-    return keras.optimizers.Adam(learning_rate=lr)
+        return keras.optimizers.AdamW(weight_decay=config.weight_decay or 0.004, **common)
+    if config.weight_decay > 0:
+        common["weight_decay"] = config.weight_decay
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(momentum=0.9, nesterov=True, **common)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(**common)
+    return keras.optimizers.Adam(**common)
 
 
 _smoothed_loss_class: Any = None

@@ -50,6 +50,7 @@ class RunSession:
     device: str = ""
     state: Any = None  # callbacks.state.RunState once training has started
     early_stopper: Any = None
+    time_budget: Any = None  # the TimeBudget callback of a run with --minutes
     splits: Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # the checkpoint state being resumed
     restore_policy: Any = None  # Keras dtype policy to put back when the run ends
