@@ -27,7 +27,6 @@ RUN_OPTIONS = {
     "data_dir": "data_dir", "weight_decay": "weight_decay", "cutout": "cutout", "ema": "ema",
     "tta_flip": "tta_flip", "minutes": "minutes", "xla": "xla", "steps_per_execution": "steps_per_execution",
 }
-BUDGET_EPOCH_CAP = 1000  # --minutes without --epochs: the clock decides, this only bounds a runaway plan
 
 
 def _epoch_line(event: Any, top5: bool = True) -> str:
@@ -94,6 +93,8 @@ def _new_config(args: argparse.Namespace) -> Any:
     if args.option or recipe is None or args.arch is not None and args.arch != recipe.settings.get("arch", args.arch):
         given["arch_options"] = _arch_options(arch, args.option)  # a recipe's options belong to its own network
     if args.minutes is not None and args.epochs is None:
+        from workbench.core.training.config import BUDGET_EPOCH_CAP
+
         given["epochs"] = BUDGET_EPOCH_CAP  # the time budget decides how many epochs
     if recipe is None:
         return TrainConfig(**given, run_dir=args.out)
@@ -268,7 +269,7 @@ def _default(field: str) -> Any:
 
 
 def add_parsers(sub) -> None:
-    from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS
+    from workbench.core.training.config import BUDGET_EPOCH_CAP, LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS
 
     p = sub.add_parser(
         "train", help="train a network, or continue one with --resume RUN_DIR; one line per epoch",

@@ -1,7 +1,7 @@
 """Recipes: named, documented sets of training settings a run starts from.
 
 A recipe fills a TrainConfig's fields (network, optimizer, schedule, batch size, augmentation, label
-smoothing, weight decay, weight averaging, test-time flip); anything the user sets explicitly wins, and
+smoothing, weight decay, weight averaging, test-time flip, float16 on a GPU); anything the user sets explicitly wins, and
 the run records both the recipe's name and every resolved setting in its config.json. The figures that
 justify each choice are in docs/RECIPES.md once measured (benchmarks/bench_recipes.py gives them).
 """
@@ -29,7 +29,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "Reproduces the report (about 75 % on CIFAR-10 after 30 epochs); the workbench's defaults.",
         {"arch": "toy_resnet", "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 256, "epochs": 30,
          "lr_schedule": "constant", "augment": False, "cutout": 0, "label_smoothing": 0.0, "weight_decay": 0.0,
-         "ema": 0.0, "tta_flip": False, "arch_options": {}},
+         "ema": 0.0, "tta_flip": False, "arch_options": {}, "mixed_precision": False},
     ),
     Recipe(
         "fast",
@@ -42,7 +42,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "pair it with --minutes to fit the schedule to the time you have.",
         {"arch": "resnet20", "arch_options": {"weight_decay": 5e-4}, "optimizer": "sgd", "learning_rate": 0.4,
          "batch_size": 256, "epochs": 15, "lr_schedule": "one_cycle", "augment": True, "cutout": 0,
-         "label_smoothing": 0.2, "weight_decay": 0.0, "ema": 0.99, "tta_flip": True},
+         "label_smoothing": 0.2, "weight_decay": 0.0, "ema": 0.99, "tta_flip": True, "mixed_precision": True},
     ),
     Recipe(
         "best",
@@ -53,7 +53,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "weight averaging and test-time flip.",
         {"arch": "resnet_wide", "arch_options": {"weight_decay": 5e-4}, "optimizer": "sgd", "learning_rate": 0.2,
          "batch_size": 256, "epochs": 200, "lr_schedule": "warmup_cosine", "augment": True, "cutout": 16,
-         "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.999, "tta_flip": True},
+         "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.999, "tta_flip": True, "mixed_precision": True},
     ),
     Recipe(
         "report_tuned",
@@ -101,7 +101,9 @@ def edited_fields(config: TrainConfig) -> list[str]:
     recipe = RECIPES.get(config.recipe)
     if recipe is None:
         return []
-    return [k for k, v in recipe.settings.items() if getattr(config, k) != v]
+    # Under a time budget the epoch count is only a cap: not an edit of the recipe.
+    return [k for k, v in recipe.settings.items()
+            if getattr(config, k) != v and not (k == "epochs" and config.minutes is not None)]
 
 
 def recipe_table() -> list[dict[str, Any]]:
