@@ -67,4 +67,4 @@ def test_recipe_and_new_fields_are_remembered(qtbot, tmp_path):
     assert again.load_settings(settings) == []
     config = again.config()
     assert config.recipe == "best" and config.cutout == 12 and config.ema == apply_recipe("best").ema
-    assert "edited: cutout" in again.recipe_note.text()
+    assert again.recipe_note.text() == "best (edited: cutout)"  # float16 on a GPU came back too

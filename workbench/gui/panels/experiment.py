@@ -49,6 +49,7 @@ _SCHEDULE_LABELS = {
     "warmup_cosine": "warm-up + cosine to 0",
 }
 NO_RECIPE = ""  # the recipe chooser's "none": the form's own settings
+DEVICE_FIELDS = ("mixed_precision", "xla", "steps_per_execution")
 
 
 # arch, classes, image shape (h, w, c), options (sorted items)
@@ -166,6 +167,8 @@ class ExperimentPanel(QWidget):
         self.recipe_note.setObjectName("hint")
         self.recipe_note.setWordWrap(True)
         self._recipe = NO_RECIPE  # the recipe the form was last filled from
+        # Hardware settings with no box in the form: kept from the recipe or run that filled it.
+        self._device_settings = {k: getattr(defaults, k) for k in DEVICE_FIELDS}
         self.minutes = QDoubleSpinBox()
         self.minutes.setRange(0.0, 7 * 24 * 60.0)
         self.minutes.setDecimals(1)
@@ -339,6 +342,7 @@ class ExperimentPanel(QWidget):
             runs_root=self.runs_root,
             model_format=str(self.model_format.currentData()),
             arch_options=self.options(),
+            **self._device_settings,
         )
 
     def set_config(self, config: TrainConfig) -> None:
@@ -363,6 +367,7 @@ class ExperimentPanel(QWidget):
         self.seed.setValue(config.seed)
         self.limit.setValue(config.limit or 0)
         _select(self.model_format, config.model_format)
+        self._device_settings = {k: getattr(config, k) for k in DEVICE_FIELDS}
         self._recipe = config.recipe if config.recipe in RECIPES else NO_RECIPE
         _select(self.recipe, self._recipe)
         self._update_recipe_note()
@@ -412,6 +417,8 @@ class ExperimentPanel(QWidget):
             s.setValue(key, float(getattr(self, key).value()))
         s.setValue("cutout", self.cutout.value())
         s.setValue("tta_flip", self.tta_flip.isChecked())
+        for key, value in self._device_settings.items():
+            s.setValue(key, value)
         s.setValue("data_dir", self.data_dir or "")
         s.setValue("arch_options", json.dumps({k: v for k, v in self._options_by_arch.items() if v}))
         s.endGroup()
@@ -441,6 +448,9 @@ class ExperimentPanel(QWidget):
                 spin.setValue(reader.value(key, float(spin.value()), lo=spin.minimum(), hi=spin.maximum()))
             self.cutout.setValue(reader.value("cutout", self.cutout.value(), lo=0, hi=self.cutout.maximum()))
             self.tta_flip.setChecked(reader.value("tta_flip", self.tta_flip.isChecked()))
+            for key, value in list(self._device_settings.items()):
+                self._device_settings[key] = (reader.value(key, value) if isinstance(value, bool)
+                                              else reader.value(key, value, lo=1, hi=1024))
             self._recipe = reader.value("recipe", NO_RECIPE, choices=_items(self.recipe))
             _select(self.recipe, self._recipe)
             self._update_recipe_note()
