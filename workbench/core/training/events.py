@@ -59,6 +59,7 @@ class EpochEnded:
     is_best: bool = False  # best validation (or training, when no validation) top-1 so far
     probe_predictions: tuple[int, ...] = ()  # predicted class of each probe image after this epoch
     probe_confidences: tuple[float, ...] = ()
+    wall_seconds: float | None = None  # since training started: plots can use wall time as x
 
 
 @dataclass(frozen=True)

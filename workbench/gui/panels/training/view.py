@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -90,6 +91,11 @@ class TrainingView(QWidget):
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.plots = TrainingPlots()
+        self.wall_axis = QCheckBox("wall time on the x axis")
+        self.wall_axis.setToolTip("Plot against minutes since training started instead of epochs")
+        self.wall_axis.toggled.connect(lambda on: self.plots.set_x_axis("minutes" if on else "epoch"))
+        stats.addWidget(self.wall_axis)  # after the stretch: at the right end of the figures
+        self._last_wall: float | None = None  # wall time of the last epoch, for the test point
         # BatchProgress labels are coalesced: only the latest one is shown, at most every LABEL_INTERVAL_S
         # (each progress-bar/label repaint is GUI-thread time taken from the training thread)
         self._pending_batch: BatchProgress | None = None
@@ -169,7 +175,7 @@ class TrainingView(QWidget):
 
     def show_batch(self, e: BatchProgress) -> None:
         steps = max(1, e.steps)
-        self.plots.add_batch(e.epoch + e.batch / steps, e.loss, e.top1, e.top5)
+        self.plots.add_batch(e.epoch + e.batch / steps, e.loss, e.top1, e.top5, wall=e.elapsed)
         self._pending_batch = e
         wait = LABEL_INTERVAL_S - (time.monotonic() - self._labels_at)
         if wait <= 0:
@@ -204,8 +210,9 @@ class TrainingView(QWidget):
             float(e.epoch + 1),
             {"top1": e.top1, "top5": e.top5, "loss": e.loss},
             {"top1": e.val_top1, "top5": e.val_top5, "loss": e.val_loss},
-            e.is_best,
+            e.is_best, wall=e.wall_seconds,
         )
+        self._last_wall = e.wall_seconds
         self.log_line(epoch_line(e))
         if e.probe_predictions and len(self.probes.true_labels):
             self.probes.set_predictions(e.probe_predictions, e.probe_confidences or None)
@@ -227,7 +234,7 @@ class TrainingView(QWidget):
         status = ""
         if isinstance(e, TrainingFinished):
             self.plots.set_test(float(e.epochs_completed), {"top1": e.test_top1, "top5": e.test_top5,
-                                                             "loss": e.test_loss})
+                                                             "loss": e.test_loss}, wall=self._last_wall)
             note = self.plots.top5_note
             self.result_label.setText(
                 f"Finished {e.epochs_completed} epochs in {elapsed} — test top-1 <b>{pct(e.test_top1)}</b> · "
