@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.core.training import TrainConfig, TrainingFinished, train
+from workbench.core.training import TrainConfig, TrainingFailed, TrainingFinished, train
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.rundir import read_history
 
@@ -47,6 +47,9 @@ def test_weight_average_is_what_gets_saved_and_resume_keeps_it(tmp_path):
     assert json.loads(Path(final.run_dir, "config.json").read_text())["config"]["ema"] == 0.9
     resumed = train(config.replace(epochs=3, resume=True))
     assert isinstance(resumed, TrainingFinished) and resumed.epochs_completed == 3, resumed
+    # The average is part of the optimizer's checkpointed state: switching it on a resume is refused.
+    refused = train(config.replace(epochs=4, ema=0.5, resume=True))
+    assert isinstance(refused, TrainingFailed) and "ema=0.9" in refused.message, refused
 
 
 def test_test_time_flip_changes_nothing_for_a_flip_invariant_model():

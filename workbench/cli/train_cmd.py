@@ -132,6 +132,8 @@ class _Reporter:
         self.top5_note: str | None = None  # why top-5 is left out (5 classes or fewer), once the run says
         self._bar: Progress | None = None
 
+    budget: float | None = None  # the run's time budget in minutes: epochs are then counted, not planned
+
     def _print(self, text: str) -> None:
         self.close_bar()
         print(text, file=self.log, flush=True)
@@ -168,7 +170,10 @@ class _Reporter:
                 "lr": finite(event.learning_rate), "seconds": event.seconds,
                 "images_per_sec": event.images_per_sec,
             })
-            self._print(_epoch_line(event, top5=self.top5_note is None))
+            line = _epoch_line(event, top5=self.top5_note is None)
+            if self.budget is not None:  # "epoch 3/1000" would show the cap, not a plan
+                line = line.replace(f"/{event.epochs}", f" ({self.budget:g}-min budget)", 1)
+            self._print(line)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -200,6 +205,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # Text lines go to stderr in --json mode so that stdout stays machine-readable.
     log = sys.stderr if args.json else sys.stdout
     report = _Reporter(log)
+    report.budget = config.minutes
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -275,7 +281,7 @@ def add_parsers(sub) -> None:
         "train", help="train a network, or continue one with --resume RUN_DIR; one line per epoch",
         description="Train a network on a dataset. A new run needs --dataset and --arch; --resume RUN_DIR "
                     "continues an earlier run with the settings stored in its folder. On --resume, settings "
-                    "that shape the weights (--dataset, --arch, --option, --optimizer, --lr-schedule, "
+                    "that shape the weights (--dataset, --arch, --option, --optimizer, --lr-schedule, --ema, "
                     "--val-split, --seed, --limit, --format) come from the run and may only be repeated "
                     "unchanged; the others (--epochs to extend the run, --batch-size, --lr, --augment, "
                     "--label-smoothing, --early-stopping, --test-limit, --mixed-precision, --data-dir) "
