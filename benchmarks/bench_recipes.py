@@ -94,10 +94,8 @@ def split_pool(info, images, labels, holdout: int, seed: int, limit: int | None)
     """A Dataset whose training split is the pool minus ``holdout`` seeded images, and whose test split is them."""
     from workbench.core.datasets import Dataset
 
-    order = np.random.default_rng(seed).permutation(len(images))
-    held, kept = np.sort(order[:holdout]), np.sort(order[holdout:])
-    if limit:
-        kept = kept[:limit]
+    order = np.random.default_rng(seed).permutation(len(images))  # folder imports are sorted by class
+    held, kept = np.sort(order[:holdout]), np.sort(order[holdout:holdout + limit] if limit else order[holdout:])
     return Dataset(info, images[kept], labels[kept], images[held], labels[held])
 
 

@@ -92,7 +92,8 @@ def test_fitted_schedule_can_be_shortened_while_running():
     from workbench.core.training.optim import make_learning_rate
 
     schedule = make_learning_rate(TrainConfig(lr_schedule="one_cycle", learning_rate=1.0, epochs=10), 100)
-    assert float(schedule(999)) == pytest.approx(0.0, abs=1e-6) and float(schedule(199)) < 0.9  # 10 epochs x 100: still climbing
+    assert float(schedule(999)) == pytest.approx(0.0, abs=1e-6)  # 10 epochs x 100 steps
+    assert float(schedule(199)) < 0.9  # still climbing
     schedule.set_total_steps(200)
     assert float(schedule(199)) == pytest.approx(0.0, abs=1e-6) and float(schedule(49)) == pytest.approx(1.0)
 
@@ -129,3 +130,14 @@ def test_pipeline_does_not_flip_mnist_digits(tmp_path):
     from workbench.core.datasets import get_info
 
     assert get_info("cifar10").mirror_safe and not get_info("mnist").mirror_safe
+
+
+def test_limit_takes_a_random_subset_not_the_first_images_of_class_sorted_data():
+    from workbench.core.training.pipeline import split_indices
+
+    # A folder import lists its images class by class: 10 classes of 100 images each, in order.
+    labels = np.repeat(np.arange(10), 100)
+    train_idx, val_idx = split_indices(len(labels), 0.2, seed=0, limit=100)
+    assert len(train_idx) == 100 and len(val_idx) == 25
+    assert len(set(labels[train_idx])) == 10 and len(set(labels[val_idx])) >= 8
+    assert list(train_idx) == sorted(train_idx) and not set(train_idx) & set(val_idx)

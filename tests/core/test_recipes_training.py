@@ -58,7 +58,8 @@ def test_test_time_flip_changes_nothing_for_a_flip_invariant_model():
 
     from workbench.core.training.tta import flip_averaged_scores
 
-    # A 1x1 convolution and global average pooling make the network blind to mirroring: the averaged scores equal the plain ones.
+    # A 1x1 convolution and global average pooling make the network blind to mirroring:
+    # the flip-averaged scores equal the plain ones.
     inputs = keras.Input((8, 8, 3))
     x = keras.layers.Rescaling(1 / 255)(inputs)
     x = keras.layers.Conv2D(4, 1, activation="relu")(x)

@@ -11,8 +11,8 @@ LR_SCHEDULES = ("constant", "cosine", "step", "plateau", "one_cycle", "warmup_co
 MODEL_FORMATS = ("h5", "keras")
 MAX_CUTOUT = 64  # pixels; larger squares blank whole small images
 MAX_MINUTES = 7 * 24 * 60.0  # a week: beyond that a time budget is a typo
-MAX_SEED = 2**32 - 1
-BUDGET_EPOCH_CAP = 1000  # a time-budget run without its own epoch count: the clock decides, this bounds the plan  # NumPy's and TensorFlow's seeds are unsigned 32-bit numbers
+MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seeds are unsigned 32-bit numbers
+BUDGET_EPOCH_CAP = 1000  # a time-budget run with no epoch count of its own: the clock decides, this bounds it
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,13 @@ def split_indices(n: int, val_split: float, seed: int, limit: int | None) -> tup
 
     train_idx, val_idx = train_val_split(n, val_split, seed)
     if limit is not None and limit < len(train_idx):
-        train_idx = train_idx[:limit]
+        # A seeded random subset: the first sorted indices of class-sorted data (a folder import) are one class.
+        rng = np.random.default_rng(seed)
+        train_idx = np.sort(rng.permutation(train_idx)[:limit])
         if len(val_idx):
             # Keep the configured train/val ratio so a quick try does not validate on 10,000 images.
             n_val = max(1, int(round(limit * val_split / (1.0 - val_split))))
-            val_idx = val_idx[:n_val]
+            val_idx = np.sort(rng.permutation(val_idx)[:n_val])
     return train_idx, val_idx
 
 

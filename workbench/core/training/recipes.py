@@ -1,9 +1,9 @@
 """Recipes: named, documented sets of training settings a run starts from.
 
 A recipe fills a TrainConfig's fields (network, optimizer, schedule, batch size, augmentation, label
-smoothing, weight decay, weight averaging, test-time flip, float16 on a GPU); anything the user sets explicitly wins, and
-the run records both the recipe's name and every resolved setting in its config.json. The figures that
-justify each choice are in docs/RECIPES.md once measured (benchmarks/bench_recipes.py gives them).
+smoothing, weight decay, weight averaging, test-time flip, float16 on a GPU); anything the user sets
+explicitly wins, and the run records both the recipe's name and every resolved setting in its
+config.json. The measured figures go in the README's recipe table (benchmarks/bench_recipes.py).
 """
 
 from __future__ import annotations
