@@ -43,3 +43,27 @@ def test_history_and_overlays_use_their_wall_seconds_column(qtbot):
     assert plots.overlay_names == ["older-run"] and len(plots.plots["top1"].overlays) == 2
     xs = plots.plots["top1"].overlays[0].getData()[0]
     assert list(xs) == [1.0, 2.0]  # no wall time recorded: stays at its epochs
+
+
+def test_a_time_budget_run_shows_progress_in_time_and_plots_against_wall_time(qtbot):
+    from workbench.core.training.events import BatchProgress, EpochEnded, TrainingStarted
+    from workbench.gui.panels.training.panel import TrainingPanel
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.on_event(TrainingStarted(run_dir="/tmp/run", dataset="builtin", arch="simple_cnn", device="CPU",
+                                   params=1000, epochs=1000, initial_epoch=0, steps_per_epoch=4, train_images=64,
+                                   val_images=16, class_names=("a", "b", "c", "d", "e"), image_shape=(32, 32, 3),
+                                   augmentation="no augmentation", minutes=2.0))
+    view = panel  # the panel is the training view
+    assert view.wall_axis.isChecked() and view.plots.x_axis == "minutes"
+    panel.on_event(BatchProgress(epoch=0, batch=2, steps=4, loss=1.0, top1=0.5, top5=None,
+                                 images_per_sec=100.0, elapsed=30.0))
+    view._flush_batch_labels()
+    assert view.progress.value() == 250  # 30 s of a 120 s budget, not 2 batches of 4,000
+    assert "2-minute budget" in view.progress.format() and "/1000" not in view.progress.format()
+    assert view.eta_label.text() == "ETA 1:30"  # what is left of the budget
+    panel.on_event(EpochEnded(epoch=0, epochs=1000, loss=1.0, top1=0.5, top5=None, val_loss=1.1, val_top1=0.4,
+                              val_top5=None, learning_rate=1e-3, seconds=60.0, images_per_sec=64.0,
+                              wall_seconds=60.0))
+    assert view.plots.plots["top1"].epoch_x == [1.0]  # 60 s = 1 minute on the wall-time axis

@@ -254,7 +254,7 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         top5_note=top5_note(len(run.class_names)),
         probe_indices=run.probes.indices if run.probes else (),
         probe_labels=run.probes.labels if run.probes else (),
-        probe_images=run.probes.images if run.probes else None,
+        probe_images=run.probes.images if run.probes else None, minutes=config.minutes,
     ))
     try:
         if run.initial_epoch < config.epochs:  # else a crash hit the final save: only the files are left to write

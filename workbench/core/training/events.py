@@ -29,6 +29,7 @@ class TrainingStarted:
     probe_indices: tuple[int, ...] = ()
     probe_labels: tuple[int, ...] = ()
     probe_images: Any = field(default=None, compare=False, repr=False)  # read-only uint8 N x H x W x C
+    minutes: float | None = None  # a time budget: progress is then time, and ``epochs`` only a cap
 
 
 @dataclass(frozen=True)

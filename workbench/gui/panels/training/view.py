@@ -163,8 +163,11 @@ class TrainingView(QWidget):
     def show_started(self, e: TrainingStarted) -> None:
         self.started = e
         self.log_line(started_lines(e))
-        self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}")
+        self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}" if not e.minutes
+                                else f"epoch {e.initial_epoch + 1} · {e.minutes:g}-minute budget")
         self.plots.set_top5_note(e.top5_note)
+        if e.minutes:  # the epoch count is only a cap: plot against wall time, whose end is known
+            self.wall_axis.setChecked(True)
         self.plots.set_epoch_span(e.epochs)
         if e.probe_images is not None and len(e.probe_labels):
             self.probes.set_probes(e.probe_images, e.probe_labels, e.class_names)
@@ -192,7 +195,13 @@ class TrainingView(QWidget):
             return
         self._labels_at = time.monotonic()
         steps = max(1, e.steps)
-        if self.started is not None:
+        budget = self.started.minutes * 60 if self.started is not None and self.started.minutes else None
+        if budget:  # a time budget: progress is the time spent of it
+            self.progress.setValue(int(1000 * min(1.0, e.elapsed / budget)))
+            self.eta_label.setText(f"ETA {format_duration(max(0.0, budget - e.elapsed))}")
+            self.progress.setFormat(f"epoch {e.epoch + 1} · batch {e.batch}/{steps} · "
+                                    f"{self.started.minutes:g}-minute budget")
+        elif self.started is not None:
             first = self.started.initial_epoch
             total = max(1, (self.started.epochs - first) * steps)
             done = (e.epoch - first) * steps + e.batch
@@ -223,7 +232,7 @@ class TrainingView(QWidget):
                     f"<b>Probe images</b> after epoch {e.epoch + 1}: <b>{right} of {len(self.probes.true_labels)}</b> "
                     "right (green right, red wrong; hover for the true label)"
                 )
-        if self.started is not None:
+        if self.started is not None and not self.started.minutes:
             total = max(1, self.started.epochs - self.started.initial_epoch)
             self.progress.setValue(int(1000 * min(1.0, (e.epoch + 1 - self.started.initial_epoch) / total)))
 
