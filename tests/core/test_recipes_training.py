@@ -108,3 +108,22 @@ def test_time_budget_ends_by_the_deadline_with_the_rate_annealed_and_the_model_s
     assert Path(final.model_path).exists()
     print(f"time budget {minutes * 60:.0f} s: {len(rows)} epochs, training ended at {rows[-1]['wall_seconds']:.1f} s, "
           f"whole run {seconds:.1f} s, last lr {rows[-1]['lr']:.2e} (peak {peak:.2e})")
+
+
+def test_weight_average_warms_up_so_short_runs_do_not_average_the_initial_weights():
+    import keras
+
+    from workbench.core.training.optim import make_optimizer
+
+    optimizer = make_optimizer(TrainConfig(ema=0.99, optimizer="sgd", learning_rate=0.01), 10)
+    v = keras.Variable(np.ones(3, "float32"))
+    optimizer.build([v])
+    assert float(optimizer.ema_momentum) == pytest.approx(0.1)  # (1 + 0) / (10 + 0)
+    for _ in range(5):
+        optimizer.apply_gradients([(np.ones(3, "float32"), v)])
+    assert float(optimizer.ema_momentum) == pytest.approx(0.4)  # (1 + 5) / (10 + 5), below the 0.99 target
+    average = optimizer._model_variables_moving_average[0].numpy()
+    moved = 1.0 - v.numpy()[0]  # how far training moved the weight (0.05)
+    # Without the warm-up the average would still sit within 1 % of the move from the initial weight.
+    assert abs(average[0] - v.numpy()[0]) < 0.2 * moved
+    assert optimizer.get_config()["ema_momentum"] == 0.99

@@ -30,6 +30,41 @@ def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
     return float(config.learning_rate)  # constant, and plateau (reduced by a callback)
 
 
+EMA_WARMUP = 10.0  # the average's momentum is min(ema, (1 + t) / (EMA_WARMUP + t)) at step t (as tf.train's EMA)
+
+_warm_classes: dict[type, type] = {}
+
+
+def _with_ema_warmup(cls: type) -> type:
+    """``cls`` whose weight-average momentum grows from 0.1 to its target over the first steps.
+
+    Keras' average starts from the initial weights with the full momentum, so in a short run (a few
+    hundred steps at 0.99) the average is still mostly the random initial weights; TensorFlow's own
+    ExponentialMovingAverage warms up the same way (its ``num_updates``).
+    """
+    if cls not in _warm_classes:
+        class WarmAverage(cls):  # type: ignore[misc, valid-type]
+            @property
+            def ema_momentum(self) -> Any:
+                from keras import ops
+
+                if not hasattr(self, "_iterations"):  # during construction
+                    return self._ema_target
+                t = ops.cast(self.iterations, "float32")
+                return ops.minimum(self._ema_target, (1.0 + t) / (EMA_WARMUP + t))
+
+            @ema_momentum.setter
+            def ema_momentum(self, value: Any) -> None:
+                self._ema_target = float(value) if value is not None else 0.99
+
+            def get_config(self) -> dict[str, Any]:
+                return {**super().get_config(), "ema_momentum": self._ema_target}
+
+        WarmAverage.__name__ = cls.__name__
+        _warm_classes[cls] = WarmAverage
+    return _warm_classes[cls]
+
+
 def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> Any:
     import keras
 
@@ -37,15 +72,18 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> Any:
     common: dict[str, Any] = {"learning_rate": lr}
     if config.ema > 0:  # Keras keeps the average in the optimizer's variables: checkpoints and resumes carry it
         common.update(use_ema=True, ema_momentum=config.ema)
+    def make(cls: type, **kwargs: Any) -> Any:
+        return (_with_ema_warmup(cls) if config.ema > 0 else cls)(**kwargs, **common)
+
     if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(weight_decay=config.weight_decay or 0.004, **common)
+        return make(keras.optimizers.AdamW, weight_decay=config.weight_decay or 0.004)
     if config.weight_decay > 0:
         common["weight_decay"] = config.weight_decay
     if config.optimizer == "sgd":
-        return keras.optimizers.SGD(momentum=0.9, nesterov=True, **common)
+        return make(keras.optimizers.SGD, momentum=0.9, nesterov=True)
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(**common)
-    return keras.optimizers.Adam(**common)
+        return make(keras.optimizers.RMSprop)
+    return make(keras.optimizers.Adam)
 
 
 _smoothed_loss_class: Any = None
