@@ -24,7 +24,8 @@ RUN_OPTIONS = {
     "optimizer": "optimizer", "val_split": "val_split", "limit": "limit", "test_limit": "test_limit",
     "seed": "seed", "augment": "augment", "lr_schedule": "lr_schedule", "label_smoothing": "label_smoothing",
     "early_stopping": "early_stopping_patience", "mixed_precision": "mixed_precision", "format": "model_format",
-    "data_dir": "data_dir",
+    "data_dir": "data_dir", "weight_decay": "weight_decay", "cutout": "cutout", "ema": "ema",
+    "tta_flip": "tta_flip", "minutes": "minutes", "xla": "xla", "steps_per_execution": "steps_per_execution",
 }
 
 
@@ -75,11 +76,50 @@ def _resume_config(args: argparse.Namespace) -> Any:
 
 def _new_config(args: argparse.Namespace) -> Any:
     from workbench.core.training import TrainConfig
+    from workbench.core.training.recipes import apply_recipe, get_recipe
 
-    if args.dataset is None or args.arch is None:
-        raise CliError("A new run needs --dataset and --arch (or --resume RUN_DIR to continue an earlier run).")
+    recipe = None
+    if args.recipe is not None:
+        try:
+            recipe = get_recipe(args.recipe)
+        except ValueError as exc:
+            raise CliError(f"{str(exc).rstrip('.')}; `train --recipe help` describes them.") from None
+    arch = args.arch or (recipe.settings.get("arch") if recipe else None)
+    if args.dataset is None or arch is None:
+        needs = "--dataset and --arch" if recipe is None else ("--dataset" if arch else "--dataset and --arch "
+                                                               f"(recipe {recipe.name} fits any network)")
+        raise CliError(f"A new run needs {needs} (or --resume RUN_DIR to continue an earlier run).")
     given = {f: getattr(args, flag) for flag, f in RUN_OPTIONS.items() if getattr(args, flag) is not None}
-    return TrainConfig(**given, arch_options=_arch_options(args.arch, args.option), run_dir=args.out)
+    if args.option or recipe is None or args.arch is not None and args.arch != recipe.settings.get("arch", args.arch):
+        given["arch_options"] = _arch_options(arch, args.option)  # a recipe's options belong to its own network
+    if args.minutes is not None and args.epochs is None:
+        from workbench.core.training.config import BUDGET_EPOCH_CAP
+
+        given["epochs"] = BUDGET_EPOCH_CAP  # the time budget decides how many epochs
+    if recipe is None:
+        return TrainConfig(**given, run_dir=args.out)
+    return apply_recipe(recipe.name, {**given, "run_dir": args.out})
+
+
+def _recipe_lines() -> list[str]:
+    from workbench.core.training.recipes import RECIPES
+
+    lines = []
+    for recipe in RECIPES.values():
+        settings = ", ".join(f"{k}={v}" for k, v in recipe.settings.items())
+        lines += [f"{recipe.name}: {recipe.summary}", f"    why: {recipe.why}", f"    settings: {settings}"]
+    return lines
+
+
+def cmd_recipes(args: argparse.Namespace) -> int:
+    from workbench.core.training.recipes import BEST_RECIPE_FOR, recipe_table
+
+    if args.json:
+        emit_json({"recipes": recipe_table(), "best_recipe_for": dict(BEST_RECIPE_FOR)})
+        return 0
+    print("\n".join(_recipe_lines()))
+    print("best recipe per network: " + ", ".join(f"{a} -> {r}" for a, r in BEST_RECIPE_FOR.items()))
+    return 0
 
 
 class _Reporter:
@@ -92,6 +132,8 @@ class _Reporter:
         self.top5_note: str | None = None  # why top-5 is left out (5 classes or fewer), once the run says
         self.batch_size_reductions: list[dict[str, Any]] = []  # out-of-memory halvings, for --json
         self._bar: Progress | None = None
+
+    budget: float | None = None  # the run's time budget in minutes: epochs are then counted, not planned
 
     def _print(self, text: str) -> None:
         self.close_bar()
@@ -129,7 +171,10 @@ class _Reporter:
                 "lr": finite(event.learning_rate), "seconds": event.seconds,
                 "images_per_sec": event.images_per_sec,
             })
-            self._print(_epoch_line(event, top5=self.top5_note is None))
+            line = _epoch_line(event, top5=self.top5_note is None)
+            if self.budget is not None:  # "epoch 3/1000" would show the cap, not a plan
+                line = line.replace(f"/{event.epochs}", f" ({self.budget:g}-min budget)", 1)
+            self._print(line)
         elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
             self._print(sanitize(event.message))
             self.batch_size_reductions.append({"from_epoch": event.from_epoch + 1, "batch_size": event.batch_size,
@@ -143,7 +188,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.training.inputs import input_problem_for
     from workbench.core.training.session import check_run_folder
 
+    if args.recipe == "help":
+        return cmd_recipes(args)
     try:
+        if args.resume is not None and args.recipe is not None:
+            raise CliError("--resume continues with the settings stored in the run; leave --recipe out.")
         config = _resume_config(args) if args.resume is not None else _new_config(args)
         problem = input_problem_for(config)  # a network that cannot take the images: refused, nothing written
         if problem:
@@ -161,6 +210,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # Text lines go to stderr in --json mode so that stdout stays machine-readable.
     log = sys.stderr if args.json else sys.stdout
     report = _Reporter(log)
+    report.budget = config.minutes
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -190,8 +240,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if report.batch_size_reductions:
         result["batch_size_reductions"] = report.batch_size_reductions  # 1-based epochs, like "epochs"
     model = sanitize(getattr(final, "model_path", None), MAX_MESSAGE_CHARS)
+    trained_s = sum(e["seconds"] for e in report.epochs)
+    result["recipe"] = config.recipe or None
+    result["training_seconds"] = trained_s
     if isinstance(final, TrainingFinished):
         result["best_model_path"] = final.best_model_path
+        reached = _reached_line(report.epochs, final, trained_s)
+        if reached:
+            print(reached, file=log, flush=True)
         top5 = f"  top-5 {100 * final.test_top5:.2f}%" if final.test_top5 is not None and not report.top5_note else ""
         summary = (f"test top-1 {100 * final.test_top1:.2f}%{top5}"
                    if final.test_top1 is not None else "no test split evaluated")
@@ -207,6 +263,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_FAILED if isinstance(final, TrainingFailed) else 0
 
 
+def _reached_line(epochs: list[dict[str, Any]], final: Any, seconds: float) -> str | None:
+    """"reached X % after Y min": the last epoch's validation top-1 (the test's when there is no validation)."""
+    last = epochs[-1] if epochs else {}
+    value, what = last.get("val_top1"), "validation"
+    if value is None:
+        value, what = final.test_top1, "test"
+    if value is None:
+        return None
+    return f"reached {100 * value:.2f}% {what} top-1 after {seconds / 60:.1f} min of training"
+
+
 def _default(field: str) -> Any:
     """TrainConfig's default for ``field``, so the help text cannot drift from it."""
     from workbench.core.training import TrainConfig
@@ -215,18 +282,25 @@ def _default(field: str) -> Any:
 
 
 def add_parsers(sub) -> None:
-    from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS
+    from workbench.core.training.config import BUDGET_EPOCH_CAP, LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS
 
     p = sub.add_parser(
         "train", help="train a network, or continue one with --resume RUN_DIR; one line per epoch",
         description="Train a network on a dataset. A new run needs --dataset and --arch; --resume RUN_DIR "
                     "continues an earlier run with the settings stored in its folder. On --resume, settings "
-                    "that shape the weights (--dataset, --arch, --option, --optimizer, --lr-schedule, "
+                    "that shape the weights (--dataset, --arch, --option, --optimizer, --lr-schedule, --ema, "
                     "--val-split, --seed, --limit, --format) come from the run and may only be repeated "
                     "unchanged; the others (--epochs to extend the run, --batch-size, --lr, --augment, "
                     "--label-smoothing, --early-stopping, --test-limit, --mixed-precision, --data-dir) "
                     "may be changed.",
     )
+    p.add_argument("--recipe", metavar="NAME",
+                   help="start from a named recipe (report, fast, best, report_tuned); flags given explicitly "
+                        "override its settings; `--recipe help` describes them")
+    p.add_argument("--minutes", type=float,
+                   help="time budget instead of an epoch count: the schedule is fitted to the measured speed so "
+                        "the learning rate anneals by then, and the run ends at the last epoch that fits "
+                        f"(--epochs then only caps it; default cap {BUDGET_EPOCH_CAP})")
     p.add_argument("--dataset", help="dataset id (`datasets` lists them); required for a new run")
     p.add_argument("--arch", help="network architecture (`archs` lists them); required for a new run")
     p.add_argument("--option", action="append", metavar="NAME=VALUE",
@@ -254,6 +328,18 @@ def add_parsers(sub) -> None:
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE",
                    help="stop after this many epochs without a better validation top-1 (default: 0 = off)")
     p.add_argument("--mixed-precision", action="store_true", default=None, help="float16 compute on a GPU")
+    p.add_argument("--weight-decay", type=float, help="decoupled weight decay applied by the optimizer "
+                   "(default: 0 = none; AdamW then uses its own 0.004)")
+    p.add_argument("--cutout", type=int, metavar="PIXELS",
+                   help="blank one random square of this side per training image (default: 0 = off)")
+    p.add_argument("--ema", type=float, metavar="MOMENTUM",
+                   help="validate and save an exponential average of the weights, e.g. 0.99 (default: 0 = off)")
+    p.add_argument("--tta-flip", action="store_true", default=None,
+                   help="final test averages each image with its mirror image (mirror-safe datasets only)")
+    p.add_argument("--xla", action="store_true", default=None,
+                   help="compile the training step with XLA (measured: no gain on a 2-core CPU; try it on a GPU)")
+    p.add_argument("--steps-per-execution", type=int, metavar="N",
+                   help="training steps per call into TensorFlow; more helps small networks on a GPU (default: 1)")
     p.add_argument("--format", choices=MODEL_FORMATS, help=f"model file format (default: {_default('model_format')})")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="folder for a new run: new or empty (default: a new folder under ~/.cifar_workbench/runs)")
@@ -263,3 +349,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
     p.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
     p.set_defaults(func=cmd_train)
+    r = sub.add_parser("recipes", help="list the training recipes `train --recipe` takes, with their settings",
+                       description="The named recipes: what each sets and why, and the recipe that serves each "
+                                   "network best.")
+    r.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    r.set_defaults(func=cmd_recipes)

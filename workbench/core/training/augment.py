@@ -29,3 +29,19 @@ def crop_and_flip(images: Any, seed: int | None = None, *, flip: bool = True) ->
         return out
     flipped = tf.random.uniform([n], 0, 2, dtype=tf.int32, seed=None if seed is None else seed + 2) > 0
     return tf.where(flipped[:, None, None, None], tf.reverse(out, axis=[2]), out)
+
+
+def cutout(images: Any, size: int, seed: int | None = None) -> Any:
+    """Blank one random ``size`` x ``size`` square per image of an (N, H, W, C) uint8 batch (DeVries & Taylor
+    2017); the square's centre is anywhere in the image, so it may be cut off at the border."""
+    import tensorflow as tf
+
+    shape = tf.shape(images)
+    n, h, w = shape[0], shape[1], shape[2]
+    cy = tf.random.uniform([n, 1], 0, h, dtype=tf.int32, seed=seed)
+    cx = tf.random.uniform([n, 1], 0, w, dtype=tf.int32, seed=None if seed is None else seed + 3)
+    rows, cols = tf.range(h)[None, :], tf.range(w)[None, :]
+    in_rows = tf.abs(rows - cy) * 2 < size  # (N, H)
+    in_cols = tf.abs(cols - cx) * 2 < size  # (N, W)
+    blank = tf.logical_and(in_rows[:, :, None], in_cols[:, None, :])[..., None]
+    return tf.where(blank, tf.zeros_like(images), images)

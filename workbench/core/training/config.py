@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
-LR_SCHEDULES = ("constant", "cosine", "step", "plateau")
+LR_SCHEDULES = ("constant", "cosine", "step", "plateau", "one_cycle", "warmup_cosine")
 MODEL_FORMATS = ("h5", "keras")
+MAX_CUTOUT = 64  # pixels; larger squares blank whole small images
+MAX_MINUTES = 7 * 24 * 60.0  # a week: beyond that a time budget is a typo
 MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seeds are unsigned 32-bit numbers
+BUDGET_EPOCH_CAP = 1000  # a time-budget run with no epoch count of its own: the clock decides, this bounds it
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,14 @@ class TrainConfig:
     model_format: str = "h5"
     arch_options: dict[str, Any] = field(default_factory=dict)
     resume: bool = False  # continue run_dir from its last completed epoch
+    weight_decay: float = 0.0  # decoupled weight decay applied by the optimizer (0 = off)
+    cutout: int = 0  # side in pixels of one random square blanked per training image (0 = off)
+    ema: float = 0.0  # momentum of the weight average used to validate and save (0 = off; e.g. 0.99)
+    tta_flip: bool = False  # the final test averages predictions on each image and its mirror (mirror-safe data)
+    minutes: float | None = None  # time budget: the schedule is fitted to end by then (epochs become a cap)
+    recipe: str = ""  # name of the recipe the settings started from ("" = none); the fields are what ran
+    xla: bool = False  # compile training steps with XLA (measured: no gain on a 2-core CPU)
+    steps_per_execution: int = 1  # training steps per call into TensorFlow (more helps small steps on a GPU)
 
     def __post_init__(self) -> None:
         # The one validation path: an invalid TrainConfig cannot exist, so nobody checks one again.
@@ -70,6 +81,16 @@ class TrainConfig:
             out.append(f"The test limit must be 0 or more (got {self.test_limit}).")
         if not (0 <= self.seed <= MAX_SEED):
             out.append(f"The seed must be between 0 and {MAX_SEED} (got {self.seed}).")
+        if not (self.weight_decay >= 0):
+            out.append(f"Weight decay must be 0 or more (got {self.weight_decay}).")
+        if not (0 <= self.cutout <= MAX_CUTOUT):
+            out.append(f"Cutout must be between 0 (off) and {MAX_CUTOUT} pixels (got {self.cutout}).")
+        if not (0.0 <= self.ema < 1.0):
+            out.append(f"The weight-average momentum must be in [0, 1) (got {self.ema}); 0 switches it off.")
+        if self.minutes is not None and not (0 < self.minutes <= MAX_MINUTES):
+            out.append(f"The time budget must be more than 0 and at most {MAX_MINUTES:g} minutes (got {self.minutes}).")
+        if self.steps_per_execution < 1:
+            out.append(f"Steps per execution must be at least 1 (got {self.steps_per_execution}).")
         if self.model_format not in MODEL_FORMATS:
             out.append(f"Model format must be one of {', '.join(MODEL_FORMATS)} (got {self.model_format!r}).")
         return out

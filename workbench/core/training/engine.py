@@ -136,12 +136,17 @@ def _build(run: RunSession, setup: Any, num_classes: int, image_shape: tuple[int
             optimizer=make_optimizer(config, run.splits.steps_per_epoch),
             loss=make_loss(config, num_classes),
             metrics=metrics,
+            jit_compile=config.xla, steps_per_execution=config.steps_per_execution,
         )
         run.model = model
         if config.resume:
             run.best_weights = load_checkpoint(model, run.run_dir)["best_weights"]
             # A schedule's position counts this batch size's steps: the same after a changed batch size.
             model.optimizer.iterations.assign(run.initial_epoch * run.splits.steps_per_epoch)
+            if config.ema > 0:  # checkpoints are taken with the average swapped in (callbacks/averaging.py)
+                from workbench.core.training.callbacks.averaging import swap_average
+
+                swap_average(model)
             if config.lr_schedule == "constant":
                 model.optimizer.learning_rate = config.learning_rate  # the rate asked for now applies
 
@@ -205,11 +210,21 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
             "best_epoch": state.best_epoch,
         }, run.best_weights)
 
-    callbacks = [
-        BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed),
-        EpochRecorder(state, emit, history, epochs=config.epochs, snapshot=lambda: snapshot(run.model),
-                      save_checkpoint=save_checkpoint_for, probes=run.probes),
-    ]
+    take_snapshot = lambda: snapshot(run.model)  # noqa: E731
+    callbacks = [BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed)]
+    if config.ema > 0:
+        from workbench.core.training.callbacks.averaging import ValidateOnAverage, averaged_snapshot
+
+        callbacks.append(ValidateOnAverage())
+        take_snapshot = lambda: averaged_snapshot(run.model)  # noqa: E731
+    callbacks.append(EpochRecorder(state, emit, history, epochs=config.epochs, snapshot=take_snapshot,
+                                   save_checkpoint=save_checkpoint_for, probes=run.probes))
+    if config.minutes is not None:  # after the recorder: the last epoch is recorded before the run ends
+        from workbench.core.training.callbacks.time_budget import TimeBudget
+
+        run.time_budget = TimeBudget(config.minutes * 60, run.splits.steps_per_epoch, config.epochs,
+                                     getattr(run.model.optimizer, "_learning_rate", None))
+        callbacks.append(run.time_budget)
     monitor = "val_top1" if run.splits.val is not None else "top1"
     if config.early_stopping_patience > 0:
         run.early_stopper = EarlyStopper(state, config.early_stopping_patience, monitor=monitor)
@@ -251,7 +266,7 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         top5_note=top5_note(len(run.class_names)),
         probe_indices=run.probes.indices if run.probes else (),
         probe_labels=run.probes.labels if run.probes else (),
-        probe_images=run.probes.images if run.probes else None,
+        probe_images=run.probes.images if run.probes else None, minutes=config.minutes,
     ))
     try:
         if run.initial_epoch < config.epochs:  # else a crash hit the final save: only the files are left to write

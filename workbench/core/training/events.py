@@ -29,6 +29,7 @@ class TrainingStarted:
     probe_indices: tuple[int, ...] = ()
     probe_labels: tuple[int, ...] = ()
     probe_images: Any = field(default=None, compare=False, repr=False)  # read-only uint8 N x H x W x C
+    minutes: float | None = None  # a time budget: progress is then time, and ``epochs`` only a cap
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class EpochEnded:
     is_best: bool = False  # best validation (or training, when no validation) top-1 so far
     probe_predictions: tuple[int, ...] = ()  # predicted class of each probe image after this epoch
     probe_confidences: tuple[float, ...] = ()
+    wall_seconds: float | None = None  # since training started: plots can use wall time as x
 
 
 @dataclass(frozen=True)

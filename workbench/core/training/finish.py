@@ -46,7 +46,9 @@ def save_model_file(run: RunSession, stem: str) -> Path:
         arch=run.config.arch, fit=getattr(run.dataset_info, "fit", None),
         extra={"arch_options": dict(run.config.arch_options), "run_dir": str(run.run_dir),
                "epochs_completed": state.epochs_completed if state else 0,
-               "best_epoch": state.best_epoch if state else None},
+               "best_epoch": state.best_epoch if state else None, "recipe": run.config.recipe,
+               "tta_flip": bool(run.config.tta_flip and run.dataset_info is not None
+                                and run.dataset_info.mirror_safe)},
     )
 
 
@@ -88,6 +90,10 @@ def evaluate_test(run: RunSession) -> dict[str, float | None]:
     """Loss, top-1 and top-5 on the (possibly limited) test split; None values without test images."""
     if run.splits.test is None:
         return {"loss": None, "top1": None, "top5": None}
+    if run.config.tta_flip and run.dataset_info is not None and run.dataset_info.mirror_safe:
+        from workbench.core.training.tta import flip_averaged_scores
+
+        return flip_averaged_scores(run.model, run.splits.test)
     logs = run.model.evaluate(run.splits.test, verbose=0, return_dict=True)
     return {k: float(logs[k]) if k in logs else None for k in ("loss", "top1", "top5")}
 

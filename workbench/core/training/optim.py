@@ -9,6 +9,7 @@ from workbench.core.training.config import TrainConfig
 STEP_DROPS = ((0.5, 0.1), (0.75, 0.01))  # (fraction of the run, lr multiplier) for the "step" schedule
 PLATEAU_FACTOR = 0.2
 PLATEAU_PATIENCE = 3
+FITTED_SCHEDULES = ("one_cycle", "warmup_cosine")  # their length can be refitted to a time budget
 
 
 def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
@@ -16,6 +17,10 @@ def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
     import keras
 
     total = max(1, config.epochs * steps_per_epoch)
+    if config.lr_schedule in FITTED_SCHEDULES:
+        from workbench.core.training.schedules import make_fitted_schedule
+
+        return make_fitted_schedule(config.lr_schedule, config.learning_rate, total)
     if config.lr_schedule == "cosine":
         return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total)
     if config.lr_schedule == "step":
@@ -25,17 +30,60 @@ def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
     return float(config.learning_rate)  # constant, and plateau (reduced by a callback)
 
 
+EMA_WARMUP = 10.0  # the average's momentum is min(ema, (1 + t) / (EMA_WARMUP + t)) at step t (as tf.train's EMA)
+
+_warm_classes: dict[type, type] = {}
+
+
+def _with_ema_warmup(cls: type) -> type:
+    """``cls`` whose weight-average momentum grows from 0.1 to its target over the first steps.
+
+    Keras' average starts from the initial weights with the full momentum, so in a short run (a few
+    hundred steps at 0.99) the average is still mostly the random initial weights; TensorFlow's own
+    ExponentialMovingAverage warms up the same way (its ``num_updates``).
+    """
+    if cls not in _warm_classes:
+        class WarmAverage(cls):  # type: ignore[misc, valid-type]
+            @property
+            def ema_momentum(self) -> Any:
+                from keras import ops
+
+                if not hasattr(self, "_iterations"):  # during construction
+                    return self._ema_target
+                t = ops.cast(self.iterations, "float32")
+                return ops.minimum(self._ema_target, (1.0 + t) / (EMA_WARMUP + t))
+
+            @ema_momentum.setter
+            def ema_momentum(self, value: Any) -> None:
+                self._ema_target = float(value) if value is not None else 0.99
+
+            def get_config(self) -> dict[str, Any]:
+                return {**super().get_config(), "ema_momentum": self._ema_target}
+
+        WarmAverage.__name__ = cls.__name__
+        _warm_classes[cls] = WarmAverage
+    return _warm_classes[cls]
+
+
 def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> Any:
     import keras
 
     lr = make_learning_rate(config, steps_per_epoch)
-    if config.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=lr)
+    common: dict[str, Any] = {"learning_rate": lr}
+    if config.ema > 0:  # Keras keeps the average in the optimizer's variables: checkpoints and resumes carry it
+        common.update(use_ema=True, ema_momentum=config.ema)
+    def make(cls: type, **kwargs: Any) -> Any:
+        return (_with_ema_warmup(cls) if config.ema > 0 else cls)(**kwargs, **common)
+
     if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(learning_rate=lr)
-    return keras.optimizers.Adam(learning_rate=lr)
+        return make(keras.optimizers.AdamW, weight_decay=config.weight_decay or 0.004)
+    if config.weight_decay > 0:
+        common["weight_decay"] = config.weight_decay
+    if config.optimizer == "sgd":
+        return make(keras.optimizers.SGD, momentum=0.9, nesterov=True)
+    if config.optimizer == "rmsprop":
+        return make(keras.optimizers.RMSprop)
+    return make(keras.optimizers.Adam)
 
 
 _smoothed_loss_class: Any = None

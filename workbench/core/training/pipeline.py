@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.training.augment import crop_and_flip
+from workbench.core.training.augment import crop_and_flip, cutout
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,19 @@ def split_indices(n: int, val_split: float, seed: int, limit: int | None) -> tup
 
     train_idx, val_idx = train_val_split(n, val_split, seed)
     if limit is not None and limit < len(train_idx):
-        train_idx = train_idx[:limit]
+        # A seeded random subset: the first sorted indices of class-sorted data (a folder import) are one class.
+        rng = np.random.default_rng(seed)
+        train_idx = np.sort(rng.permutation(train_idx)[:limit])
         if len(val_idx):
             # Keep the configured train/val ratio so a quick try does not validate on 10,000 images.
             n_val = max(1, int(round(limit * val_split / (1.0 - val_split))))
-            val_idx = val_idx[:n_val]
+            val_idx = np.sort(rng.permutation(val_idx)[:n_val])
     return train_idx, val_idx
 
 
 def _batches(tf: Any, x: np.ndarray, y: np.ndarray, batch_size: int, *,
-             shuffle_seed: int | None = None, augment: bool = False, flip: bool = True) -> Any:
+             shuffle_seed: int | None = None, augment: bool = False, flip: bool = True,
+             cutout_size: int = 0) -> Any:
     n = len(x)
     with tf.device("/CPU:0"):  # the input pipeline runs on the host; only batches travel to a GPU
         images = tf.constant(np.ascontiguousarray(x))
@@ -55,6 +58,8 @@ def _batches(tf: Any, x: np.ndarray, y: np.ndarray, batch_size: int, *,
         xb = tf.gather(images, idx)
         if augment:
             xb = crop_and_flip(xb, flip=flip)
+        if cutout_size:
+            xb = cutout(xb, cutout_size)
         return xb, tf.gather(labels, idx)
 
     ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
@@ -65,7 +70,7 @@ def _batches(tf: Any, x: np.ndarray, y: np.ndarray, batch_size: int, *,
 
 
 def make_splits(data: Any, *, val_split: float, seed: int, batch_size: int, augment: bool,
-                limit: int | None = None, test_limit: int | None = None) -> Splits:
+                limit: int | None = None, test_limit: int | None = None, cutout_size: int = 0) -> Splits:
     """Train/validation/test pipelines from a loaded Dataset (x_* uint8 N x height x width x channels,
     ``data.image_shape``). Augmentation flips images only where the dataset is mirror-safe."""
     import tensorflow as tf
@@ -76,7 +81,7 @@ def make_splits(data: Any, *, val_split: float, seed: int, batch_size: int, augm
     # Gathering sorted indices reads a memory-mapped file front to back.
     x_train, y_train = data.x_train[train_idx], data.y_train[train_idx]
     train = _batches(tf, x_train, y_train, batch_size, shuffle_seed=seed, augment=augment,
-                     flip=data.info.mirror_safe)
+                     flip=data.info.mirror_safe, cutout_size=cutout_size)
     val = None
     if len(val_idx):
         val = _batches(tf, data.x_train[val_idx], data.y_train[val_idx], batch_size)

@@ -22,6 +22,7 @@ from typing import Any
 
 HISTORY_COLUMNS = (
     "epoch", "loss", "top1", "top5", "val_loss", "val_top1", "val_top5", "lr", "seconds", "images_per_sec",
+    "wall_seconds",  # since this session's training started: plots can use wall time as x
 )
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"

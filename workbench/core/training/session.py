@@ -35,7 +35,7 @@ __all__ = ["RunSession", "TrainingError", "RESUME_FIXED", "check_run_folder", "c
 # Settings a resumed run must share with its checkpoint: they shape the weights, the optimizer
 # slots, the train/validation split or the names of the files it leaves.
 RESUME_FIXED = ("dataset", "arch", "arch_options", "optimizer", "lr_schedule", "val_split", "seed", "limit",
-                "model_format")
+                "model_format", "ema")  # ema: the weight average lives in the optimizer's checkpointed variables
 
 
 @dataclass
@@ -50,6 +50,7 @@ class RunSession:
     device: str = ""
     state: Any = None  # callbacks.state.RunState once training has started
     early_stopper: Any = None
+    time_budget: Any = None  # the TimeBudget callback of a run with --minutes
     splits: Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # the checkpoint state being resumed
     restore_policy: Any = None  # Keras dtype policy to put back when the run ends

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from workbench.core.architectures import ARCHITECTURES, input_problem, resolve_options, shape_text
 from workbench.core.datasets import get_info, selectable_datasets
-from workbench.core.training.config import LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
+from workbench.core.training.config import BUDGET_EPOCH_CAP, LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
+from workbench.core.training.recipes import RECIPES, apply_recipe, edited_fields
 from workbench.gui.settings import SettingsReader
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.arch_options import ArchOptionsForm
@@ -46,7 +47,11 @@ _SCHEDULE_LABELS = {
     "cosine": "cosine decay",
     "step": "step decay",
     "plateau": "reduce on plateau",
+    "one_cycle": "one-cycle (up, then down to 0)",
+    "warmup_cosine": "warm-up + cosine to 0",
 }
+NO_RECIPE = ""  # the recipe chooser's "none": the form's own settings
+DEVICE_FIELDS = ("mixed_precision", "xla", "steps_per_execution")
 
 
 # arch, classes, image shape (h, w, c), options (sorted items)
@@ -157,6 +162,41 @@ class ExperimentPanel(QWidget):
         self.limit.setRange(0, 10_000_000)
         self.limit.setSingleStep(500)
         self.limit.setSpecialValueText("all images")
+        self.recipe = QComboBox()
+        self.recipe.addItem("none (the settings below)", NO_RECIPE)
+        for recipe in RECIPES.values():
+            self.recipe.addItem(recipe.name, recipe.name)
+            self.recipe.setItemData(self.recipe.count() - 1, f"{recipe.summary} {recipe.why}", 3)  # ToolTipRole
+        self.recipe.setToolTip("A named set of settings; choosing one fills the form, which stays editable")
+        self.recipe_note = QLabel()
+        self.recipe_note.setObjectName("hint")
+        self.recipe_note.setWordWrap(True)
+        self._recipe = NO_RECIPE  # the recipe the form was last filled from
+        # Hardware settings with no box in the form: kept from the recipe or run that filled it.
+        self._device_settings = {k: getattr(defaults, k) for k in DEVICE_FIELDS}
+        self.minutes = QDoubleSpinBox()
+        self.minutes.setRange(0.0, 7 * 24 * 60.0)
+        self.minutes.setDecimals(1)
+        self.minutes.setSpecialValueText("off (train for the epochs)")
+        self.minutes.setSuffix(" min")
+        self.minutes.setToolTip("Train for this long instead of an epoch count: the schedule is fitted to the "
+                                "measured speed so the learning rate anneals by the deadline")
+        self.weight_decay = QDoubleSpinBox()
+        self.weight_decay.setDecimals(5)
+        self.weight_decay.setRange(0.0, 1.0)
+        self.weight_decay.setSingleStep(1e-4)
+        self.weight_decay.setSpecialValueText("off")
+        self.cutout = QSpinBox()
+        self.cutout.setRange(0, 64)
+        self.cutout.setSuffix(" px")
+        self.cutout.setSpecialValueText("off")
+        self.ema = QDoubleSpinBox()
+        self.ema.setDecimals(4)
+        self.ema.setRange(0.0, 0.9999)
+        self.ema.setSingleStep(0.001)
+        self.ema.setSpecialValueText("off")
+        self.ema.setToolTip("Validate and save an exponential average of the weights (momentum per step)")
+        self.tta_flip = QCheckBox("average each test image with its mirror image")
         self.model_format = QComboBox()
         for fmt in MODEL_FORMATS:
             self.model_format.addItem({"h5": "HDF5 (.h5)", "keras": "Keras v3 (.keras)"}.get(fmt, fmt), fmt)
@@ -177,14 +217,21 @@ class ExperimentPanel(QWidget):
 
         hp_box = QGroupBox("Hyper-parameters")
         hp = QFormLayout(hp_box)
+        hp.addRow("&Recipe", self.recipe)
+        hp.addRow("", self.recipe_note)
         hp.addRow("&Epochs", self.epochs)
+        hp.addRow("&Time budget", self.minutes)
         hp.addRow("&Batch size", self.batch_size)
         hp.addRow("&Optimizer", self.optimizer)
         hp.addRow("&Learning rate", self._learning_rate_row())
         hp.addRow("LR &schedule", self.lr_schedule)
         hp.addRow("&Validation split", self.val_split)
         hp.addRow("Augmentation", self.augment)
+        hp.addRow("Cutout", self.cutout)
         hp.addRow("Label smoothing", self.label_smoothing)
+        hp.addRow("Weight decay", self.weight_decay)
+        hp.addRow("Weight averaging", self.ema)
+        hp.addRow("Test-time flip", self.tta_flip)
         hp.addRow("Early stopping", self.early_stopping)
         hp.addRow("Seed", self.seed)
         hp.addRow("Training images", self.limit)
@@ -205,6 +252,14 @@ class ExperimentPanel(QWidget):
         self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
         self._show_options(self.arch_name())
         self._update_labels()
+        self.recipe.activated.connect(self._on_recipe_chosen)
+        self.minutes.valueChanged.connect(lambda v: self.epochs.setEnabled(v == 0))
+        for signal in (self.epochs.valueChanged, self.batch_size.valueChanged, self.optimizer.currentIndexChanged,
+                       self.learning_rate.valueChanged, self.lr_schedule.currentIndexChanged,
+                       self.augment.toggled, self.label_smoothing.valueChanged, self.weight_decay.valueChanged,
+                       self.cutout.valueChanged, self.ema.valueChanged, self.tta_flip.toggled,
+                       self.minutes.valueChanged, self.arch_combo.currentIndexChanged, self.arch_options.changed):
+            signal.connect(self._update_recipe_note)
 
     @Slot()
     def _on_queue_clicked(self) -> None:
@@ -278,10 +333,17 @@ class ExperimentPanel(QWidget):
         if self._train_problem:
             raise ValueError(self._train_problem)
         limit = self.limit.value() or None
+        minutes = float(self.minutes.value()) or None
         return TrainConfig(
             dataset=self.dataset_id(),
             arch=self.arch_name(),
-            epochs=self.epochs.value(),
+            epochs=BUDGET_EPOCH_CAP if minutes else self.epochs.value(),
+            minutes=minutes,
+            recipe=self._recipe,
+            weight_decay=float(self.weight_decay.value()),
+            cutout=self.cutout.value(),
+            ema=float(self.ema.value()),
+            tta_flip=self.tta_flip.isChecked(),
             batch_size=self.batch_size.value(),
             optimizer=str(self.optimizer.currentData()),
             learning_rate=float(self.learning_rate.value()),
@@ -297,13 +359,20 @@ class ExperimentPanel(QWidget):
             runs_root=self.runs_root,
             model_format=str(self.model_format.currentData()),
             arch_options=self.options(),
+            **self._device_settings,
         )
 
     def set_config(self, config: TrainConfig) -> None:
         """Fill the form from a config (e.g. an earlier run's)."""
         self.set_dataset(config.dataset)
         self.set_arch(config.arch, dict(config.arch_options))
-        self.epochs.setValue(config.epochs)
+        self.minutes.setValue(config.minutes or 0.0)
+        if not config.minutes:
+            self.epochs.setValue(config.epochs)
+        self.weight_decay.setValue(config.weight_decay)
+        self.cutout.setValue(config.cutout)
+        self.ema.setValue(config.ema)
+        self.tta_flip.setChecked(config.tta_flip)
         self.batch_size.setValue(config.batch_size)
         _select(self.optimizer, config.optimizer)
         self.learning_rate.setValue(config.learning_rate)
@@ -315,6 +384,24 @@ class ExperimentPanel(QWidget):
         self.seed.setValue(config.seed)
         self.limit.setValue(config.limit or 0)
         _select(self.model_format, config.model_format)
+        self._device_settings = {k: getattr(config, k) for k in DEVICE_FIELDS}
+        self._recipe = config.recipe if config.recipe in RECIPES else NO_RECIPE
+        _select(self.recipe, self._recipe)
+        self._update_recipe_note()
+
+    def choose_recipe(self, name: str) -> None:
+        """Fill the form from recipe ``name`` (dataset, data limits and seed stay); the fields stay editable."""
+        base = self._base_config()
+        self.set_config(apply_recipe(name, {"minutes": base.minutes}, base=base) if name else base.replace(
+            recipe=NO_RECIPE))
+
+    def _base_config(self) -> TrainConfig:
+        """The form as a config even when the network cannot take the images (a recipe may fix that)."""
+        problem, self._train_problem = self._train_problem, ""
+        try:
+            return self.config()
+        finally:
+            self._train_problem = problem
 
     def param_count(self) -> int | None:
         return self._param_cache.get(self._param_key())
@@ -342,6 +429,13 @@ class ExperimentPanel(QWidget):
         s.setValue("lr_schedule", self.lr_schedule.currentData())
         s.setValue("model_format", self.model_format.currentData())
         s.setValue("augment", self.augment.isChecked())
+        s.setValue("recipe", self._recipe)
+        for key in ("minutes", "weight_decay", "ema"):
+            s.setValue(key, float(getattr(self, key).value()))
+        s.setValue("cutout", self.cutout.value())
+        s.setValue("tta_flip", self.tta_flip.isChecked())
+        for key, value in self._device_settings.items():
+            s.setValue(key, value)
         s.setValue("data_dir", self.data_dir or "")
         s.setValue("arch_options", json.dumps({k: v for k, v in self._options_by_arch.items() if v}))
         s.endGroup()
@@ -367,6 +461,16 @@ class ExperimentPanel(QWidget):
                                (self.model_format, "model_format")):
                 _select(combo, reader.value(key, combo.currentData(), choices=_items(combo)))
             self.augment.setChecked(reader.value("augment", self.augment.isChecked()))
+            for spin, key in ((self.minutes, "minutes"), (self.weight_decay, "weight_decay"), (self.ema, "ema")):
+                spin.setValue(reader.value(key, float(spin.value()), lo=spin.minimum(), hi=spin.maximum()))
+            self.cutout.setValue(reader.value("cutout", self.cutout.value(), lo=0, hi=self.cutout.maximum()))
+            self.tta_flip.setChecked(reader.value("tta_flip", self.tta_flip.isChecked()))
+            for key, value in list(self._device_settings.items()):
+                self._device_settings[key] = (reader.value(key, value) if isinstance(value, bool)
+                                              else reader.value(key, value, lo=1, hi=1024))
+            self._recipe = reader.value("recipe", NO_RECIPE, choices=_items(self.recipe))
+            _select(self.recipe, self._recipe)
+            self._update_recipe_note()
             self.data_dir = reader.value("data_dir", "") or None
         finally:
             s.endGroup()
@@ -405,6 +509,27 @@ class ExperimentPanel(QWidget):
         self.lr_finder.rate_chosen.connect(self.learning_rate.setValue)
         self.lr_finder.show()
 
+    def _on_recipe_chosen(self, index: int) -> None:
+        self.choose_recipe(str(self.recipe.itemData(index)))
+
+    @Slot()
+    def _update_recipe_note(self, *_args: Any) -> None:
+        for i in range(1, self.recipe.count()):  # only the chosen recipe can be "edited"
+            self.recipe.setItemText(i, str(self.recipe.itemData(i)))
+        if self._recipe == NO_RECIPE:
+            self.recipe_note.setText("")
+            return
+        try:
+            edited = edited_fields(self._base_config())
+        except ValueError:
+            edited = ["an invalid value"]
+        words = ", ".join(name.replace("_", " ") for name in edited)
+        self.recipe_note.setText(f"{self._recipe} (edited: {words})" if edited else
+                                 f"{self._recipe}: {RECIPES[self._recipe].summary}")
+        self.recipe.setItemText(self.recipe.findData(self._recipe), f"{self._recipe} (edited)" if edited
+                                else self._recipe)
+
+    @Slot(int)
     def _on_dataset_changed(self, _index: int) -> None:
         self._update_labels()
         self._request_param_count()

@@ -46,6 +46,7 @@ LIVE_BUDGET = 0.02
 MAX_LIVE_INTERVAL_S = 2.0
 # While live the y axis grows in steps instead of following every point: each new point used to move
 # the range, which re-laid out the axis and redrew its ticks on every redraw (a third of its cost).
+X_AXES = {"epoch": "epoch", "minutes": "wall time (minutes)"}  # x-axis choice -> axis label
 Y_HEADROOM = 0.12  # share of the data's span added beyond it when the range has to grow
 
 
@@ -178,7 +179,9 @@ class _MetricPlot:
 
 
 class TrainingPlots(pg.GraphicsLayoutWidget):
-    """Three side-by-side plots. x is in epochs (batch points at fractional epochs)."""
+    """Three side-by-side plots. x is in epochs (batch points at fractional epochs), or in minutes of
+    wall time since training started (``set_x_axis("minutes")``); each point keeps both, so switching
+    redraws what is there."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -191,6 +194,11 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             self.plots[metric] = _MetricPlot(item, metric)
         self._overlay_colors = itertools.cycle(OVERLAY_COLORS)
         self.overlay_names: list[str] = []
+        self.x_axis = "epoch"
+        # What is drawn, kept with both x values so a switch of axis can redraw it.
+        self._live: list[tuple] = []  # ("batch"|"epoch"|"test", epoch x, wall seconds or None, *values)
+        self._history: Mapping[str, Sequence[float]] | None = None
+        self._overlay_data: list[tuple[str, Mapping[str, Sequence[float]]]] = []
         self.top5_note: str | None = None  # why the top-5 plot stays empty (5 classes or fewer)
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / REFRESH_HZ))
@@ -240,8 +248,39 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self._timer.stop()
         self.refresh()
 
+    def set_x_axis(self, kind: str) -> None:
+        """Plot against "epoch" or "minutes" of wall time (points without a wall time stay at their epoch)."""
+        if kind not in X_AXES or kind == self.x_axis:
+            return
+        self.x_axis = kind
+        for p in self.plots.values():
+            p.plot.setLabel("bottom", X_AXES[kind])
+        overlays = list(self._overlay_data)
+        self.clear_overlays()
+        if self._history is not None:
+            self.set_history(self._history)
+        else:
+            live = list(self._live)
+            self._clear_curves()
+            for record in live:
+                getattr(self, f"add_{record[0]}" if record[0] != "test" else "set_test")(
+                    record[1], *record[3:], wall=record[2])
+            for p in self.plots.values():
+                p.plot.enableAutoRange(x=True)
+        for name, history in overlays:
+            self.add_overlay(name, history)
+        self.refresh()
+
+    def _x(self, epoch_x: float, wall: float | None) -> float:
+        return wall / 60.0 if self.x_axis == "minutes" and wall is not None else epoch_x
+
     def reset(self) -> None:
         """Drop the live curves (not named ``clear``: GraphicsLayoutWidget binds ``clear`` per instance)."""
+        self._live, self._history = [], None
+        self._clear_curves()
+
+    def _clear_curves(self) -> None:
+        self._live = []
         for p in self.plots.values():
             p.clear()
             p.plot.enableAutoRange(x=True)
@@ -259,9 +298,13 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     def set_epoch_span(self, epochs: int) -> None:
         """Fix the x axis to the planned epochs while a run is live: the axes then need no
-        re-layout for every new batch point, which keeps redraws (GUI-thread time) short."""
+        re-layout for every new batch point, which keeps redraws (GUI-thread time) short.
+        On a wall-time axis the run's length is not known in epochs: the axis follows the data."""
         for p in self.plots.values():
-            p.plot.enableAutoRange(x=False)
+            p.plot.enableAutoRange(x=self.x_axis != "epoch")
+            if self.x_axis != "epoch":
+                p.hold_y()
+                continue
             p.plot.setXRange(0, max(1, epochs), padding=0.02)
             p.hold_y()
             # grid lines are drawn by the axes across the whole plot, so every new batch point
@@ -275,14 +318,20 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             p.follow_y()
             p.plot.showGrid(x=True, y=True, alpha=0.25)
 
-    def add_batch(self, x: float, loss: float, top1: float, top5: float) -> None:
+    def add_batch(self, x: float, loss: float, top1: float, top5: float, wall: float | None = None) -> None:
+        """A batch point at epoch ``x`` (fractional), ``wall`` seconds after training started."""
+        self._live.append(("batch", x, wall, loss, top1, top5))
+        x = self._x(x, wall)
         for metric, value in (("loss", loss), ("top1", top1), ("top5", top5)):
             p = self.plots[metric]
             p.batch_x.append(x)
             p.batch_y.append(_scale(metric, value))
             p.batch_dirty = True
 
-    def add_epoch(self, x: float, train: Mapping[str, float | None], val: Mapping[str, float | None], is_best: bool) -> None:
+    def add_epoch(self, x: float, train: Mapping[str, float | None], val: Mapping[str, float | None], is_best: bool,
+                  wall: float | None = None) -> None:
+        self._live.append(("epoch", x, wall, train, val, is_best))
+        x = self._x(x, wall)
         for metric, p in self.plots.items():
             p.epoch_x.append(x)
             p.train_y.append(_scale(metric, train.get(metric)))
@@ -291,7 +340,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
                 p.best_x = x
             p.dirty = True
 
-    def set_test(self, x: float, values: Mapping[str, float | None]) -> None:
+    def set_test(self, x: float, values: Mapping[str, float | None], wall: float | None = None) -> None:
+        self._live.append(("test", x, wall, values))
+        x = self._x(x, wall)
         for metric, p in self.plots.items():
             if values.get(metric) is not None:
                 p.test = (x, _scale(metric, values.get(metric)))
@@ -300,13 +351,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
     def set_history(self, history: Mapping[str, Sequence[float]]) -> None:
         """Replace the live curves by a finished run's per-epoch history (columns: epoch, top1, val_top1, ...)."""
         self.reset()
+        self._history = history
         self.follow_data()
-        epochs = np.asarray(history.get("epoch", []), float)
-        n = len(epochs)
-        if n == 0:
-            n = max((len(v) for v in history.values()), default=0)
-            epochs = np.arange(n, dtype=float)
-        x = epochs + 1.0  # epoch k ends at x = k + 1
+        x, n = self._history_x(history)
         best_metric = "val_top1" if _has_values(history.get("val_top1")) else "top1"
         best = _nanargmax(history.get(best_metric))
         for metric, p in self.plots.items():
@@ -329,12 +376,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
     def add_overlay(self, name: str, history: Mapping[str, Sequence[float]]) -> None:
         """Draw another run's per-epoch train (dotted) and validation (solid) curves on all three plots."""
         color = next(self._overlay_colors)
+        self._overlay_data.append((name, history))
         name = short_run_name(name)
-        epochs = np.asarray(history.get("epoch", []), float)
-        n = len(epochs) or max((len(v) for v in history.values()), default=0)
-        if not len(epochs):
-            epochs = np.arange(n, dtype=float)
-        x = epochs + 1.0
+        x, n = self._history_x(history)
         for metric, p in self.plots.items():
             train = np.asarray([_scale(metric, v) for v in _column(history, metric, n)], float)
             val = np.asarray([_scale(metric, v) for v in _column(history, f"val_{metric}", n)], float)
@@ -347,6 +391,19 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
                 p.overlays.append(c2)
         self.overlay_names.append(name)
 
+    def _history_x(self, history: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, int]:
+        """(x of each epoch row, row count): epoch k ends at x = k + 1, or at its wall time in minutes
+        where the history has one (histories written before wall time was recorded keep epochs)."""
+        epochs = np.asarray(history.get("epoch", []), float)
+        n = len(epochs)
+        if n == 0:
+            n = max((len(v) for v in history.values()), default=0)
+            epochs = np.arange(n, dtype=float)
+        wall = np.asarray([np.nan if v is None else v for v in _column(history, "wall_seconds", n)], float)
+        if self.x_axis == "minutes" and n and np.isfinite(wall).all():
+            return wall / 60.0, n
+        return epochs + 1.0, n
+
     def clear_overlays(self) -> None:
         for p in self.plots.values():
             for item in p.overlays:
@@ -354,6 +411,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
                 p.legend.removeItem(item)
             p.overlays = []
         self.overlay_names = []
+        self._overlay_data = []
         self._overlay_colors = itertools.cycle(OVERLAY_COLORS)
 
     # --- export ---------------------------------------------------------------------------------

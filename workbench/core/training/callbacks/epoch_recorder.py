@@ -81,6 +81,7 @@ class EpochRecorder(Callback):
             "epoch": epoch, "loss": loss, "top1": _num(logs, "top1"), "top5": _num(logs, "top5"),
             "val_loss": val_loss, "val_top1": val_top1, "val_top5": _num(logs, "val_top5"),
             "lr": lr, "seconds": seconds, "images_per_sec": ips,
+            "wall_seconds": now - self.state.started,
         })
         if is_best:
             self.state.best_value = score
@@ -93,6 +94,7 @@ class EpochRecorder(Callback):
             top5=_num(logs, "top5"), val_loss=_num(logs, "val_loss"), val_top1=val_top1,
             val_top5=_num(logs, "val_top5"), learning_rate=lr, seconds=seconds, images_per_sec=ips,
             is_best=is_best, probe_predictions=predictions, probe_confidences=confidences,
+            wall_seconds=now - self.state.started,
         ))
 
     def _diverged(self, epoch: int, what: str, value: float) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -90,6 +91,11 @@ class TrainingView(QWidget):
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.plots = TrainingPlots()
+        self.wall_axis = QCheckBox("wall time on the x axis")
+        self.wall_axis.setToolTip("Plot against minutes since training started instead of epochs")
+        self.wall_axis.toggled.connect(lambda on: self.plots.set_x_axis("minutes" if on else "epoch"))
+        stats.addWidget(self.wall_axis)  # after the stretch: at the right end of the figures
+        self._last_wall: float | None = None  # wall time of the last epoch, for the test point
         # BatchProgress labels are coalesced: only the latest one is shown, at most every LABEL_INTERVAL_S
         # (each progress-bar/label repaint is GUI-thread time taken from the training thread)
         self._pending_batch: BatchProgress | None = None
@@ -157,8 +163,11 @@ class TrainingView(QWidget):
     def show_started(self, e: TrainingStarted) -> None:
         self.started = e
         self.log_line(started_lines(e))
-        self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}")
+        self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}" if not e.minutes
+                                else f"epoch {e.initial_epoch + 1} · {e.minutes:g}-minute budget")
         self.plots.set_top5_note(e.top5_note)
+        if e.minutes:  # the epoch count is only a cap: plot against wall time, whose end is known
+            self.wall_axis.setChecked(True)
         self.plots.set_epoch_span(e.epochs)
         if e.probe_images is not None and len(e.probe_labels):
             self.probes.set_probes(e.probe_images, e.probe_labels, e.class_names)
@@ -169,7 +178,7 @@ class TrainingView(QWidget):
 
     def show_batch(self, e: BatchProgress) -> None:
         steps = max(1, e.steps)
-        self.plots.add_batch(e.epoch + e.batch / steps, e.loss, e.top1, e.top5)
+        self.plots.add_batch(e.epoch + e.batch / steps, e.loss, e.top1, e.top5, wall=e.elapsed)
         self._pending_batch = e
         wait = LABEL_INTERVAL_S - (time.monotonic() - self._labels_at)
         if wait <= 0:
@@ -186,7 +195,13 @@ class TrainingView(QWidget):
             return
         self._labels_at = time.monotonic()
         steps = max(1, e.steps)
-        if self.started is not None:
+        budget = self.started.minutes * 60 if self.started is not None and self.started.minutes else None
+        if budget:  # a time budget: progress is the time spent of it
+            self.progress.setValue(int(1000 * min(1.0, e.elapsed / budget)))
+            self.eta_label.setText(f"ETA {format_duration(max(0.0, budget - e.elapsed))}")
+            self.progress.setFormat(f"epoch {e.epoch + 1} · batch {e.batch}/{steps} · "
+                                    f"{self.started.minutes:g}-minute budget")
+        elif self.started is not None:
             first = self.started.initial_epoch
             total = max(1, (self.started.epochs - first) * steps)
             done = (e.epoch - first) * steps + e.batch
@@ -204,8 +219,9 @@ class TrainingView(QWidget):
             float(e.epoch + 1),
             {"top1": e.top1, "top5": e.top5, "loss": e.loss},
             {"top1": e.val_top1, "top5": e.val_top5, "loss": e.val_loss},
-            e.is_best,
+            e.is_best, wall=e.wall_seconds,
         )
+        self._last_wall = e.wall_seconds
         self.log_line(epoch_line(e))
         if e.probe_predictions and len(self.probes.true_labels):
             self.probes.set_predictions(e.probe_predictions, e.probe_confidences or None)
@@ -216,7 +232,7 @@ class TrainingView(QWidget):
                     f"<b>Probe images</b> after epoch {e.epoch + 1}: <b>{right} of {len(self.probes.true_labels)}</b> "
                     "right (green right, red wrong; hover for the true label)"
                 )
-        if self.started is not None:
+        if self.started is not None and not self.started.minutes:
             total = max(1, self.started.epochs - self.started.initial_epoch)
             self.progress.setValue(int(1000 * min(1.0, (e.epoch + 1 - self.started.initial_epoch) / total)))
 
@@ -227,7 +243,7 @@ class TrainingView(QWidget):
         status = ""
         if isinstance(e, TrainingFinished):
             self.plots.set_test(float(e.epochs_completed), {"top1": e.test_top1, "top5": e.test_top5,
-                                                             "loss": e.test_loss})
+                                                             "loss": e.test_loss}, wall=self._last_wall)
             note = self.plots.top5_note
             self.result_label.setText(
                 f"Finished {e.epochs_completed} epochs in {elapsed} — test top-1 <b>{pct(e.test_top1)}</b> · "

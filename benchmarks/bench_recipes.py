@@ -1,0 +1,257 @@
+"""Each recipe (and each report network with its best recipe) trained on real CIFAR-10, against the
+network's compute ceiling: the README's recipe table. Runs unchanged on a CPU or a GPU.
+
+Data: the CIFAR-10 training JPEG tree (``../shared/data/cifar10-train-jpeg/``: the folder, or the
+``.tar.gz`` beside it, extracted once into ``--work``), imported with the workbench's folder import. All
+50,000 training images are pooled; ``--holdout`` of them (seeded) are held out and never trained on: the
+run's final evaluation is on them (with test-time flip where the recipe asks), so "held-out top-1" is a
+validation figure, not the CIFAR-10 test set's.
+
+Ceiling: the same network, compiled the same way, fed one constant in-memory batch for as many steps as
+one epoch of the run (at least 20; tracing and fit's start-up excluded), in the same process: what the compute alone
+allows. ``pipeline share`` = run images/s / ceiling images/s (1.0 = the input pipeline costs nothing).
+
+    python benchmarks/bench_recipes.py --minutes 20 --recipes report,fast         # the 20-minute CPU figures
+    python benchmarks/bench_recipes.py --minutes 1 --recipes fast                 # the GPU figure (<= 60 s)
+    python benchmarks/bench_recipes.py --networks all --epochs 30                 # every report net, best recipe
+    python benchmarks/bench_recipes.py --quick                                    # < 2 minutes, built-in data
+
+Prints a Markdown table (recipe, network, held-out top-1, training wall time, images/s, ceiling, share,
+machine) and writes every row as JSON to ``--json FILE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from shared_data import add_shared_argument, shared_data_dir  # noqa: E402
+
+QUICK_IMAGES = 160  # --quick: training images per run (built-in set), enough for two batches per epoch
+QUICK_HOLDOUT = 64
+CEILING_WARMUP_STEPS = 3  # constant-batch steps left out of the ceiling's timing (tracing, first allocations)
+CEILING_MIN_STEPS = 20  # fewer timed steps than this make the ceiling a noisy figure on a shared machine
+
+
+def load_pool(args: argparse.Namespace):
+    """(info, images, labels): every training image of the chosen data, as one pool to split."""
+    from workbench.core.datasets import load_dataset
+
+    if args.quick:
+        data = load_dataset("builtin")
+        return data.info, data.x_train, data.y_train
+    from workbench.core.datasets import DATASETS
+    from workbench.core.datasets.folder_import import import_folder
+
+    folder = Path(args.folder) if args.folder else _jpeg_tree(args)
+    result = import_folder(folder, size=32, color="rgb")
+    d = result.dataset
+    images = np.concatenate([d.x_train, d.x_test]) if len(d.x_test) else np.asarray(d.x_train)
+    labels = np.concatenate([d.y_train, d.y_test]) if len(d.y_test) else np.asarray(d.y_train)
+    if d.num_classes != 10:
+        sys.exit(f"{folder} has {d.num_classes} classes, not CIFAR-10's 10; give the CIFAR-10 JPEG tree.")
+    # The folder's class names are CIFAR-10's: train under CIFAR-10's description (mirror-safe, 10 classes).
+    return DATASETS["cifar10"], images, labels
+
+
+def _jpeg_tree(args: argparse.Namespace) -> Path:
+    shared = shared_data_dir(args.shared)
+    if shared is None:
+        sys.exit("No shared data folder: give --folder (a CIFAR-10 class-folder tree) or --shared DIR.")
+    base = shared / "cifar10-train-jpeg"
+    archive = base / "cifar10-train-jpeg.tar.gz"
+    trees = [p for p in base.iterdir() if p.is_dir()] if base.is_dir() else []
+    if trees:
+        return trees[0] if len(trees) == 1 else base
+    if not archive.is_file():
+        sys.exit(f"Neither a class-folder tree nor {archive} is there; give --folder.")
+    work = Path(args.work or Path(tempfile.gettempdir()) / "workbench-bench-cifar10")
+    marker = work / ".extracted"
+    if not marker.exists():
+        print(f"extracting {archive} into {work} (once)…", file=sys.stderr, flush=True)
+        work.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(work, filter="data")
+        marker.write_text("ok\n")
+    dirs = [p for p in work.iterdir() if p.is_dir()]
+    return dirs[0] if len(dirs) == 1 else work
+
+
+def split_pool(info, images, labels, holdout: int, seed: int, limit: int | None):
+    """A Dataset whose training split is the pool minus ``holdout`` seeded images, and whose test split is them."""
+    from workbench.core.datasets import Dataset
+
+    order = np.random.default_rng(seed).permutation(len(images))  # folder imports are sorted by class
+    held, kept = np.sort(order[:holdout]), np.sort(order[holdout:holdout + limit] if limit else order[holdout:])
+    return Dataset(info, images[kept], labels[kept], images[held], labels[held])
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """(recipe, network or None for the recipe's own) pairs to run."""
+    from workbench.core.architectures import REPORT_ARCHITECTURES
+    from workbench.core.training.recipes import RECIPES, best_recipe_for
+
+    runs: list[tuple[str, str | None]] = []
+    for name in [r for r in args.recipes.split(",") if r]:
+        if name not in RECIPES:
+            sys.exit(f"Unknown recipe {name!r}; choose from {', '.join(RECIPES)}.")
+        if RECIPES[name].settings.get("arch"):
+            runs.append((name, None))
+    nets = REPORT_ARCHITECTURES if args.networks == "all" else [n for n in args.networks.split(",") if n]
+    runs += [(best_recipe_for(net), net) for net in nets]
+    return runs
+
+
+def run_config(args: argparse.Namespace, recipe: str, arch: str | None, folder: Path):
+    from workbench.core.training.config import BUDGET_EPOCH_CAP
+    from workbench.core.training.recipes import apply_recipe
+
+    changes: dict = {"dataset": "cifar10", "val_split": 0.0, "seed": args.seed, "run_dir": str(folder)}
+    if arch:
+        changes["arch"] = arch
+    if args.minutes:
+        changes.update(minutes=args.minutes, epochs=args.epochs or BUDGET_EPOCH_CAP)
+    elif args.epochs:
+        changes["epochs"] = args.epochs
+    if args.batch_size:
+        changes["batch_size"] = args.batch_size
+    if args.quick:
+        changes.update(epochs=1, batch_size=32, minutes=None)
+    return apply_recipe(recipe, changes)
+
+
+def ceiling(config, image_shape, num_classes: int, steps: int) -> float:
+    """Images/s of the same network and compile settings on one constant in-memory batch (no input pipeline)."""
+    import keras
+    import tensorflow as tf
+
+    from workbench.core.architectures import build_model
+    from workbench.core.training.devices import configure_devices
+    from workbench.core.training.optim import make_loss, make_optimizer
+
+    setup = configure_devices(config.mixed_precision)
+    previous = keras.config.dtype_policy()
+    if setup.mixed_precision:
+        keras.config.set_dtype_policy("mixed_float16")
+    try:
+        with setup.strategy.scope():
+            model = build_model(config.arch, num_classes, input_shape=image_shape, **config.arch_options)
+            model.compile(optimizer=make_optimizer(config, max(1, steps)), loss=make_loss(config, num_classes),
+                          jit_compile=config.xla, steps_per_execution=config.steps_per_execution)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.integers(0, 256, (config.batch_size, *image_shape), dtype=np.uint8))
+    y = tf.constant(rng.integers(0, num_classes, config.batch_size).astype(np.int32))
+    batches = tf.data.Dataset.from_tensors((x, y)).repeat()
+    stamps: list[float] = []
+    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
+    steps = max(CEILING_MIN_STEPS, steps)
+    # Timed from the end of the warm-up steps to the last step: fit's own start-up is not compute.
+    model.fit(batches, steps_per_epoch=CEILING_WARMUP_STEPS + steps, epochs=1, verbose=0, callbacks=[clock])
+    return steps * config.batch_size / (stamps[-1] - stamps[CEILING_WARMUP_STEPS - 1])
+
+
+def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
+    import workbench.core.datasets as datasets
+    from workbench.core.training import EpochEnded, TrainingFinished, train
+
+    with tempfile.TemporaryDirectory(prefix="bench-recipes-") as tmp:
+        config = run_config(args, recipe, arch, Path(tmp) / "run")
+        epochs: list = []
+        original = datasets.load_dataset
+        datasets.load_dataset = lambda *a, **k: data  # the engine loads by id: hand it the pooled split
+        t0 = time.monotonic()
+        try:
+            final = train(config, lambda e: epochs.append(e) if isinstance(e, EpochEnded) else None)
+        finally:
+            datasets.load_dataset = original
+        total = time.monotonic() - t0
+    if not isinstance(final, TrainingFinished):
+        return {"recipe": recipe, "arch": config.arch, "error": getattr(final, "message", type(final).__name__)}
+    timed = epochs[1:] or epochs  # the first epoch traces the graph
+    ips = statistics.median(e.images_per_sec for e in timed)
+    steps = -(-len(data.x_train) // config.batch_size)
+    ceil = ceiling(config, tuple(data.image_shape), data.num_classes, steps)
+    return {
+        "recipe": recipe, "arch": config.arch, "holdout_top1": final.test_top1, "tta_flip": config.tta_flip,
+        "epochs": len(epochs), "train_seconds": sum(e.seconds for e in epochs), "run_seconds": total,
+        "images_per_sec": ips, "ceiling_images_per_sec": ceil, "pipeline_share": ips / ceil,
+        "train_images": len(data.x_train), "holdout_images": len(data.x_test), "minutes": config.minutes,
+        "batch_size": config.batch_size, "machine": machine,
+    }
+
+
+def machine_text() -> str:
+    from workbench.core.training.devices import probe_devices
+
+    return f"{probe_devices().description}, {platform.processor() or platform.machine()}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| recipe | network | held-out top-1 | epochs | training time | images/s | ceiling images/s | "
+             "pipeline share | machine |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['recipe']} | {r['arch']} | failed: {r['error']} | | | | | | |")
+            continue
+        lines.append(
+            f"| {r['recipe']} | {r['arch']} | {100 * r['holdout_top1']:.2f} % | {r['epochs']} | "
+            f"{r['train_seconds'] / 60:.1f} min | {r['images_per_sec']:,.0f} | {r['ceiling_images_per_sec']:,.0f} | "
+            f"{r['pipeline_share']:.2f} | {r['machine']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_shared_argument(parser)
+    parser.add_argument("--folder", help="a CIFAR-10 class-folder tree (default: the shared JPEG tree)")
+    parser.add_argument("--work", help="where the shared .tar.gz is extracted once (default: the temp folder)")
+    parser.add_argument("--recipes", default="report,fast,best", help="comma-separated recipes to run")
+    parser.add_argument("--networks", default="", help="report networks to run with their best recipe "
+                        "(comma-separated, or 'all')")
+    parser.add_argument("--minutes", type=float, help="time budget per run (default: each recipe's epochs)")
+    parser.add_argument("--epochs", type=int, help="epochs per run (with --minutes: the cap)")
+    parser.add_argument("--batch-size", type=int, help="override every recipe's batch size")
+    parser.add_argument("--holdout", type=int, default=5000, help="training images held out for the figure")
+    parser.add_argument("--limit", type=int, help="cap on training images (quick tries)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the hold-out split and the runs")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run in < 2 minutes: built-in data, one tiny epoch per recipe (and simple_cnn "
+                             "with its best recipe unless --networks says otherwise)")
+    parser.add_argument("--json", help="write every row as JSON to this file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.networks = args.networks or "simple_cnn"  # one report network keeps it under 2 minutes
+    info, images, labels = load_pool(args)
+    holdout = QUICK_HOLDOUT if args.quick else args.holdout
+    data = split_pool(info, images, labels, holdout, args.seed, QUICK_IMAGES if args.quick else args.limit)
+    machine = machine_text()
+    print(f"{len(data.x_train):,} training images, {len(data.x_test):,} held out; {machine}", flush=True)
+    rows = []
+    for recipe, arch in plan(args):
+        row = bench_one(args, recipe, arch, data, machine)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    return 1 if any("error" in r for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""benchmarks/bench_recipes.py --quick runs end to end on the built-in set, so the benchmark cannot rot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_recipes_quick_runs_and_reports_every_column(tmp_path):
+    out = tmp_path / "rows.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_recipes.py"), "--quick", "--recipes", "fast",
+         "--networks", "simple_cnn", "--json", str(out)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out.read_text())
+    assert [(r["recipe"], r["arch"]) for r in rows] == [("fast", "resnet20"), ("report_tuned", "simple_cnn")]
+    for row in rows:
+        assert 0 <= row["holdout_top1"] <= 1 and row["holdout_images"] == 64 and row["train_images"] == 160
+        assert row["images_per_sec"] > 0 and row["ceiling_images_per_sec"] > 0 and row["train_seconds"] > 0
+        assert row["pipeline_share"] == row["images_per_sec"] / row["ceiling_images_per_sec"]
+    assert rows[0]["tta_flip"] is True
+    assert "| fast | resnet20 |" in proc.stdout and "| report_tuned | simple_cnn |" in proc.stdout
