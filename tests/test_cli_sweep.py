@@ -98,7 +98,7 @@ def test_ray_missing_is_one_sentence():
 
 
 def test_time_budget_starts_no_trial_after_it_ends(tmp_path):
-    proc = run_cli("sweep", *TINY, "--grid", "lr=0.001,0.01", "--minutes", "0.000001", "--runs-root", tmp_path,
+    proc = run_cli("sweep", *TINY, "--grid", "lr=0.001,0.01", "--sweep-minutes", "0.000001", "--runs-root", tmp_path,
                    "--name", "late", "--json", timeout=120)
     assert proc.returncode == 1, proc.stderr[-2000:]  # nothing ran: a failure, not a usage error
     stored = json.loads((tmp_path / "late" / "sweep.json").read_text())

@@ -20,7 +20,7 @@ def make_run(root, name, spec, *, status="finished", top1=0.8, top5=0.97, finish
         "status": status, "test_top1": top1, "test_top5": top5, "epochs_completed": len(epoch_seconds),
         "finished_at": finished}))
     rows = [",".join(HISTORY_COLUMNS)] + [
-        ",".join([str(n), "1", "0.5", "0.9", "1", "0.5", "0.9", "0.001", str(s), "100"])
+        ",".join([str(n), "1", "0.5", "0.9", "1", "0.5", "0.9", "0.001", str(s), "100", str(sum(epoch_seconds[:n + 1]))])
         for n, s in enumerate(epoch_seconds)]
     (folder / "history.csv").write_text("\n".join(rows) + "\n")
     return folder

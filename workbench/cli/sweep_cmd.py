@@ -57,7 +57,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if problem:
             raise CliError(problem)
         spec, configs = make_spec(base, args.grid or [], args.random or [], trials=args.trials, seed=args.sweep_seed,
-                                  minutes=args.minutes)
+                                  minutes=args.sweep_minutes)
         asha = {"eta": args.asha_eta, "min_epochs": args.asha_min_epochs} if args.asha else None
         if args.ray is not None:
             from workbench.core.sweeps.ray_backend import ray_problem
@@ -112,7 +112,8 @@ def add_parsers(sub) -> None:
                    help="a number setting drawn uniformly from LO..HI (or evenly in log space with :log); repeatable")
     p.add_argument("--trials", type=int, metavar="N", help="random draws (per grid combination); needed with --random")
     p.add_argument("--sweep-seed", type=int, default=0, help="seed of the random draws (the runs keep --seed)")
-    p.add_argument("--minutes", type=float, help="time budget: no new trial starts after this many minutes")
+    p.add_argument("--sweep-minutes", type=float, metavar="M",
+                   help="the sweep's time budget: no new trial starts after this many minutes (--minutes is each run's own)")
     p.add_argument("--asha", action="store_true",
                    help="stop weak trials early (asynchronous successive halving, by validation top-1)")
     p.add_argument("--asha-eta", type=int, default=3, metavar="ETA",
