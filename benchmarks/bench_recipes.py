@@ -146,7 +146,7 @@ def ceiling(config, image_shape, num_classes: int, steps: int) -> float:
     setup = configure_devices(config.mixed_precision)
     previous = keras.config.dtype_policy()
     if setup.mixed_precision:
-        keras.config.set_dtype_policy("mixed_float16")
+        keras.config.set_dtype_policy(setup.precision)  # the run's own precision: float16 GPU, bfloat16 CPU
     try:
         with setup.strategy.scope():
             model = build_model(config.arch, num_classes, input_shape=image_shape, **config.arch_options)
@@ -183,6 +183,8 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
         total = time.monotonic() - t0
     if not isinstance(final, TrainingFinished):
         return {"recipe": recipe, "arch": config.arch, "error": getattr(final, "message", type(final).__name__)}
+    print(f"{recipe} / {config.arch}: held-out top-1 {100 * final.test_top1:.2f} % after {len(epochs)} epochs, "
+          f"{sum(e.seconds for e in epochs) / 60:.1f} min of training; measuring the ceiling…", flush=True)
     timed = epochs[1:] or epochs  # the first epoch traces the graph
     ips = statistics.median(e.images_per_sec for e in timed)
     steps = -(-len(data.x_train) // config.batch_size)

@@ -29,6 +29,7 @@ SMALLEST_SIDE = {
     "simple_cnn": 22,  # three (3x3 valid, 2x2 pool): 20 -> 10 -> 8 -> 4 -> 2 -> 1
     "resnet20": 1,  # same padding throughout
     "resnet_wide": 1,
+    "airnet": 9,  # 2x2 valid -> three 2x2 pools: 9-1=8 -> 4 -> 2 -> 1
 }
 SHRINKING = sorted(name for name, side in SMALLEST_SIDE.items() if side > 1)
 
@@ -40,7 +41,7 @@ def pixels(n, shape, seed=0):
 def last_spatial_layer(model):
     """The layer feeding the global pooling or the flatten: where the image is smallest."""
     rows = {row.name: row for row in layer_table(model)}
-    head = rows.get("gap") or rows["flatten"]
+    head = rows.get("gap") or rows.get("gmp") or rows["flatten"]
     return rows[head.inbound[0]]
 
 

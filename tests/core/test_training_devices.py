@@ -45,13 +45,35 @@ def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path):
     assert (tmp_path / "run" / "model.h5").exists()
 
 
-def test_single_device_uses_default_strategy():
-    from workbench.core.training.devices import configure_devices
+def test_single_device_uses_default_strategy(monkeypatch):
+    from workbench.core.training import devices
 
-    setup = configure_devices(mixed_precision=True)
+    monkeypatch.setattr(devices, "cpu_has_bfloat16", lambda: False)
+    setup = devices.configure_devices(mixed_precision=True)
     assert setup.replicas == 1 and not setup.gpu
-    assert setup.mixed_precision is False  # mixed precision is only applied on a GPU
-    assert setup.description.startswith("CPU (")
+    assert setup.mixed_precision is False and setup.precision == "float32"  # no native bfloat16: emulated is slower
+    assert setup.description.startswith("CPU (") and "mixed" not in setup.description
+
+
+def test_a_cpu_with_native_bfloat16_trains_in_mixed_bfloat16(monkeypatch):
+    from workbench.core.training import devices
+
+    monkeypatch.setattr(devices, "cpu_has_bfloat16", lambda: True)
+    setup = devices.configure_devices(mixed_precision=True)
+    assert setup.precision == "mixed_bfloat16" and setup.mixed_precision
+    assert "bfloat16 mixed precision" in setup.description
+    assert devices.configure_devices(mixed_precision=False).precision == "float32"
+
+
+def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path):
+    from workbench.core.training.devices import cpu_has_bfloat16
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 fma\n")
+    assert cpu_has_bfloat16(str(info))
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f fma\n")
+    assert not cpu_has_bfloat16(str(info))
+    assert not cpu_has_bfloat16(str(tmp_path / "missing"))
 
 
 def test_probe_says_which_device_and_why_not_a_gpu(monkeypatch):

@@ -242,7 +242,7 @@ def test_mixed_precision_path_trains_and_restores_policy(tmp_path, monkeypatch):
 
     def pretend_gpu(mixed_precision=False):
         setup = real(mixed_precision)
-        return devices.DeviceSetup(setup.description, setup.strategy, setup.replicas, setup.gpu, True)
+        return devices.DeviceSetup(setup.description, setup.strategy, setup.replicas, setup.gpu, True, "mixed_float16")
 
     monkeypatch.setattr(devices, "configure_devices", pretend_gpu)
     final, _ = run_collecting(quick(tmp_path, epochs=1, limit=64, mixed_precision=True))

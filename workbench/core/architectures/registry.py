@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from workbench.core.tf_import import ensure_tensorflow
 
-from . import report_nets, resnet
+from . import airnet, report_nets, resnet
 from .common import INPUT_SHAPE
 from .geometry import Shrink, as_shape, malformed_shape, min_side, size_problem
 
@@ -115,6 +115,18 @@ _SPECS = (
         {"width": 32, "blocks_per_stage": 3, "weight_decay": 1e-4, "dropout": 0.0},
         {"width": (4, 256), "blocks_per_stage": (1, 18), "weight_decay": (0.0, 0.1), "dropout": _DROPOUT},
         steps=resnet.RESNET_STEPS,
+    ),
+    ArchSpec(
+        "airnet",
+        "Airbench-style net (fast training)",
+        "After Jordan's airbench and Page's ResNet-9: a 2×2 stem, three conv-pool-BN groups (64/128/256 filters), "
+        "global max-pool, scaled linear head; ~1.2 M params. The fast recipe's network: most accuracy per minute "
+        "on a CPU or a GPU; images of 9×9 and up.",
+        airnet.build_airnet,
+        {"width1": 64, "width2": 128, "width3": 256, "weight_decay": 2.5e-4},
+        {"width1": _FILTERS, "width2": _FILTERS, "width3": _FILTERS, "weight_decay": (0.0, 0.1)},
+        steps=airnet.AIRNET_STEPS,
+        steps_why=airnet.AIRNET_WHY,
     ),
 )
 

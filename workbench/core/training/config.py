@@ -35,7 +35,7 @@ class TrainConfig:
     data_dir: str | None = None
     runs_root: str | None = None  # parent folder of run directories (None = default)
     run_dir: str | None = None  # explicit run directory (overrides runs_root)
-    mixed_precision: bool = False  # only applied when a GPU is present
+    mixed_precision: bool = False  # float16 on a GPU, bfloat16 on a CPU that computes it natively, else off
     model_format: str = "h5"
     arch_options: dict[str, Any] = field(default_factory=dict)
     resume: bool = False  # continue run_dir from its last completed epoch

