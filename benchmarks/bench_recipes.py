@@ -189,19 +189,34 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
     ips = statistics.median(e.images_per_sec for e in timed)
     steps = -(-len(data.x_train) // config.batch_size)
     ceil = ceiling(config, tuple(data.image_shape), data.num_classes, steps)
+    from workbench.core.training.devices import configure_devices
+
+    precision = configure_devices(config.mixed_precision).precision
     return {
         "recipe": recipe, "arch": config.arch, "holdout_top1": final.test_top1, "tta_flip": config.tta_flip,
         "epochs": len(epochs), "train_seconds": sum(e.seconds for e in epochs), "run_seconds": total,
         "images_per_sec": ips, "ceiling_images_per_sec": ceil, "pipeline_share": ips / ceil,
         "train_images": len(data.x_train), "holdout_images": len(data.x_test), "minutes": config.minutes,
-        "batch_size": config.batch_size, "machine": machine,
+        "batch_size": config.batch_size, "machine": machine, "precision": precision,
     }
 
 
 def machine_text() -> str:
     from workbench.core.training.devices import probe_devices
 
-    return f"{probe_devices().description}, {platform.processor() or platform.machine()}"
+    return f"{probe_devices().description}, {_cpu_model() or platform.processor() or platform.machine()}"
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), e.g. "AMD EPYC 9R14": what a CPU figure was measured on."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def table(rows: list[dict]) -> str:
@@ -214,7 +229,7 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['recipe']} | {r['arch']} | {100 * r['holdout_top1']:.2f} % | {r['epochs']} | "
             f"{r['train_seconds'] / 60:.1f} min | {r['images_per_sec']:,.0f} | {r['ceiling_images_per_sec']:,.0f} | "
-            f"{r['pipeline_share']:.2f} | {r['machine']} |")
+            f"{r['pipeline_share']:.2f} | {r['machine']}, {r.get('precision', 'float32')} |")
     return "\n".join(lines)
 
 

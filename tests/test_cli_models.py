@@ -178,3 +178,27 @@ def test_usage_errors_exit_2_before_any_model_is_loaded(models, tmp_path, args, 
     proc = run_cli(*args, timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith(message) and len(proc.stderr.strip().splitlines()) == 1  # TensorFlow never loaded
+
+
+def test_evaluate_flips_as_the_models_run_did_unless_told_not_to(tmp_path):
+    import keras
+
+    from workbench.core.datasets import get_info
+    from workbench.core.evaluation import FLIP_STEP
+    from workbench.core.modelio import save_model
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255), keras.layers.Flatten(),
+                              keras.layers.Dense(5, activation="softmax")])
+    path = tmp_path / "flipped.h5"
+    save_model(model, path, class_names=get_info("builtin").class_names, dataset_id="builtin",
+               extra={"tta_flip": True})
+    auto = run_cli("evaluate", path, "--dataset", "builtin", "--limit", "20", "--json")
+    assert auto.returncode == 0, auto.stderr[-2000:]
+    auto = strict_json(auto.stdout)
+    assert auto["tta_flip"] is True and FLIP_STEP in auto["steps"]
+    off = strict_json(run_cli("evaluate", path, "--dataset", "builtin", "--limit", "20", "--json",
+                              "--tta", "off").stdout)
+    assert off["tta_flip"] is False and FLIP_STEP not in off["steps"]
+    text = run_cli("evaluate", path, "--dataset", "builtin", "--limit", "20")
+    assert f"note: {FLIP_STEP} (the model's run measured itself so; --tta off to skip)." in text.stdout

@@ -132,7 +132,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.cli.progress import Progress
     from workbench.core.datasets import DatasetError, get_info, load_dataset
     from workbench.core.classify import fit_for, fit_warning
-    from workbench.core.evaluation import EvaluationError, evaluate, fit_steps
+    from workbench.core.evaluation import FLIP_STEP, EvaluationError, evaluate, fit_steps, flip_for
 
     _check_limit(args.limit)
     _check_model_path(args.model)
@@ -152,18 +152,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         steps = fit_steps(getattr(info, "image_shape", (32, 32, 3)), loaded.input_shape, fit)
     except EvaluationError as exc:
         raise CliError(f"{sanitize(Path(args.model).name)} cannot be evaluated on {args.dataset}: {exc}") from None
+    try:
+        flip = flip_for(loaded, bool(getattr(info, "mirror_safe", False)), args.tta)
+    except EvaluationError as exc:
+        raise CliError(str(exc)) from None
     if not args.json:
         _print_model_facts(loaded, args.model)
         _warn_fit(loaded, args.fit)
-        for step in steps:
+        for step in steps + ((FLIP_STEP + (" (the model's run measured itself so; --tta off to skip)"
+                                           if args.tta == "auto" else ""),) if flip else ()):
             print(f"note: {step}{f' (--fit {fit})' if step.startswith('resized') else ''}.")
     data = load_dataset(args.dataset, args.data_dir, download=args.download)
     x, y = data.x_test[: args.limit], data.y_test[: args.limit]
     with Progress("evaluating", len(y), unit="images") as bar:
-        result = evaluate(loaded, x, y, data.class_names, fit=fit, progress=lambda done, _: bar.update(done))
+        result = evaluate(loaded, x, y, data.class_names, fit=fit, flip=flip,
+                          progress=lambda done, _: bar.update(done))
     note = result.top5_note  # 5 classes or fewer: top-5 is always 100 %, so it is not reported
     if args.json:
-        facts = {"top1": result.top1, "top5": None if note else result.top5, "k": result.k, "n": result.n}
+        facts = {"top1": result.top1, "top5": None if note else result.top5, "k": result.k, "n": result.n,
+                 "tta_flip": flip}
         if note:
             facts["top5_note"] = note
         emit_json({**facts, "per_class_accuracy": result.per_class(), "steps": list(result.steps),
@@ -244,6 +251,9 @@ def add_parsers(sub) -> None:
             p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
             p.add_argument("--limit", type=int, help="evaluate only the first N test images (at least 1)")
             p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+            p.add_argument("--tta", choices=("auto", "on", "off"), default="auto",
+                           help="test-time flip: average each image with its mirror image (auto: as the "
+                                "model's training run measured its own figure, where images may be mirrored)")
         else:
             p.add_argument("images", nargs="+", help="image files, or folders whose images (searched "
                            "recursively, sorted) are classified; other files in folders are skipped")

@@ -185,15 +185,35 @@ def _fit_chunk(x: np.ndarray, shape: tuple[int, int, int], fit: str) -> np.ndarr
     return np.stack([fit_image(img, shape, fit=fit)[0] for img in x])
 
 
+TTA_CHOICES = ("auto", "on", "off")
+FLIP_STEP = "test-time flip: each image's probabilities averaged with its mirror image's"
+
+
+def flip_for(model: Any, mirror_safe: bool, choice: str = "auto") -> bool:
+    """Whether to average each image with its mirror: "auto" follows the model file (the run's own test
+    figure used it) where the dataset's images may be mirrored; "on"/"off" force it. A sentence
+    (EvaluationError) for "on" with images that mirroring changes (digits, text)."""
+    if choice not in TTA_CHOICES:
+        raise EvaluationError(f"Test-time flip must be one of {', '.join(TTA_CHOICES)}, not {choice!r}.")
+    if choice == "off":
+        return False
+    if choice == "on" and not mirror_safe:
+        raise EvaluationError("This dataset's images change meaning when mirrored (digits, letters), "
+                              "so test-time flip would lower the figure; leave it off.")
+    return bool(mirror_safe and (choice == "on" or getattr(model, "trained_with_flip_tta", False)))
+
+
 def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[str] | None = None, *,
              batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[int, int], None] | None = None,
-             cancel: Callable[[], bool] | None = None, fit: str | None = None) -> EvaluationResult:
+             cancel: Callable[[], bool] | None = None, fit: str | None = None,
+             flip: bool = False) -> EvaluationResult:
     """Evaluates a LoadedModel (or a Keras model of ours: raw 0..255 pixels in, probabilities out).
 
     `x` is uint8 N x H x W x C, `y` integer labels. Images of another size than the model's input are
     resized as `classify` does (`fit`: crop, pad or stretch; None = the model's recorded rule, else
     crop) and converted to its channels; the
-    result's `steps` say so. `progress(done, total)` is called after each batch; `cancel()` returning
+    result's `steps` say so; `flip` averages each image's probabilities with its mirror image's (see
+    `flip_for`), also said in `steps`. `progress(done, total)` is called after each batch; `cancel()` returning
     True stops with EvaluationError. Raises EvaluationError with a sentence for labels or images that
     do not fit the model, for a model whose outputs are not finite, and when the model fails to run.
     """
@@ -239,10 +259,14 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
             if cancel is not None and cancel():
                 raise EvaluationError("The evaluation was cancelled.")
             batch = _fit_chunk(x[i:i + chunk], target, fit) if resize else x[i:i + chunk]
-            parts.append(predict_checked(model, batch, batch_size=batch_size))
+            probs = predict_checked(model, batch, batch_size=batch_size)
+            if flip:  # the figure a run with test-time flip reported is only reproduced the same way
+                probs = (probs + predict_checked(model, np.ascontiguousarray(batch[:, :, ::-1]),
+                                                 batch_size=batch_size)) / 2
+            parts.append(probs)
             if progress is not None:
                 progress(min(i + chunk, len(x)), len(x))
     except PredictionError as exc:
         raise EvaluationError(str(exc)) from None
     probs = np.concatenate(parts)
-    return _result(names, y, probs, time.perf_counter() - start, steps)
+    return _result(names, y, probs, time.perf_counter() - start, steps + ((FLIP_STEP,) if flip else ()))

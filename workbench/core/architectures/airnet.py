@@ -55,7 +55,7 @@ def build_airnet(
     for i, filters in enumerate((width1, width2, width3), start=1):
         x = _group(x, filters, f"group{i}", weight_decay)
     x = layers.GlobalMaxPooling2D(name="gmp")(x)
-    x = layers.Dense(num_classes, use_bias=False, kernel_regularizer=l2(weight_decay), name="logits")(x)
-    x = layers.Rescaling(LOGIT_SCALE, name="logit_scale")(x)
+    x = layers.Dense(num_classes, use_bias=False, kernel_regularizer=l2(weight_decay), name="head")(x)
+    x = layers.Rescaling(LOGIT_SCALE, name="logits")(x)  # the scaled scores are the logits
     probs = layers.Activation("softmax", dtype="float32", name=OUTPUT_LAYER)(x)
     return keras.Model(inputs, probs, name="airnet")

@@ -125,6 +125,12 @@ class LoadedModel:
         return (self.info.metadata or {}).get("fit") if self.info else None
 
     @property
+    def trained_with_flip_tta(self) -> bool:
+        """Whether the file says the run's own test figure averaged each image with its mirror image."""
+        extra = (self.info.metadata or {}).get("extra") if self.info else None
+        return isinstance(extra, dict) and extra.get("tta_flip") is True
+
+    @property
     def name(self) -> str:
         return Path(self.path).name if self.path else "The model"
 

@@ -59,12 +59,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe(
         "report_tuned",
         "Any report network at its best, architecture unchanged: Adam one-cycle over 30 epochs, flip+translate, "
-        "label smoothing 0.1, test-time flip.",
+        "label smoothing 0.1, test-time flip, mixed precision where the hardware has it.",
         "The report's networks over-fit within 15 epochs (ARCHITECTURES.md); augmentation and a schedule "
         "that anneals to zero are the standard cure, keeping Adam (what they were built with) and their "
         "own regularisation.",
         {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 256, "epochs": 30, "lr_schedule": "one_cycle",
-         "augment": True, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True},
+         "augment": True, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True,
+         "mixed_precision": True},
     ),
 )}
 

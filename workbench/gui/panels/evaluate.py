@@ -63,7 +63,7 @@ class EvaluationRun:
 def run_evaluation(loaded, dataset_id: str, data_dir: str | None, limit: int, progress=None, cancel=None) -> EvaluationRun:
     """Worker thread: load the test split, evaluate, and compute the superclass view."""
     from workbench.core.datasets import load_dataset
-    from workbench.core.evaluation import evaluate
+    from workbench.core.evaluation import evaluate, flip_for
 
     ds = load_dataset(dataset_id, data_dir)
     if loaded.num_classes != ds.num_classes:
@@ -75,7 +75,8 @@ def run_evaluation(loaded, dataset_id: str, data_dir: str | None, limit: int, pr
     x = np.ascontiguousarray(ds.x_test[:stop])
     y = np.asarray(ds.y_test[:stop])
     should_stop = cancel.is_set if cancel is not None else None
-    result = evaluate(loaded, x, y, ds.class_names, progress=progress, cancel=should_stop)
+    flip = flip_for(loaded, bool(getattr(ds.info, "mirror_safe", False)))  # as the model's run measured itself
+    result = evaluate(loaded, x, y, ds.class_names, progress=progress, cancel=should_stop, flip=flip)
     coarse = result.superclass_result() if dataset_id == "cifar100" else None
     return EvaluationRun(dataset_id, result, coarse, x)
 
