@@ -20,10 +20,11 @@ def test_bench_recipes_quick_runs_and_reports_every_column(tmp_path):
         capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(out.read_text())
-    assert [(r["recipe"], r["arch"]) for r in rows] == [("fast", "resnet20"), ("report_tuned", "simple_cnn")]
+    assert [(r["recipe"], r["arch"]) for r in rows] == [("fast", "airnet"), ("report_tuned", "simple_cnn")]
     for row in rows:
         assert 0 <= row["holdout_top1"] <= 1 and row["holdout_images"] == 64 and row["train_images"] == 160
         assert row["images_per_sec"] > 0 and row["ceiling_images_per_sec"] > 0 and row["train_seconds"] > 0
         assert row["pipeline_share"] == row["images_per_sec"] / row["ceiling_images_per_sec"]
+        assert row["precision"] in ("float32", "mixed_bfloat16", "mixed_float16")
     assert rows[0]["tta_flip"] is True
-    assert "| fast | resnet20 |" in proc.stdout and "| report_tuned | simple_cnn |" in proc.stdout
+    assert "| fast | airnet |" in proc.stdout and "| report_tuned | simple_cnn |" in proc.stdout
