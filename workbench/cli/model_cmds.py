@@ -159,9 +159,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not args.json:
         _print_model_facts(loaded, args.model)
         _warn_fit(loaded, args.fit)
-        for step in steps + ((FLIP_STEP + (" (the model's run measured itself so; --tta off to skip)"
-                                           if args.tta == "auto" else ""),) if flip else ()):
+        for step in steps:
             print(f"note: {step}{f' (--fit {fit})' if step.startswith('resized') else ''}.")
+        if flip:
+            why = " (the model's run measured itself so; --tta off to skip)" if args.tta == "auto" else ""
+            print(f"note: {FLIP_STEP}{why}.")
     data = load_dataset(args.dataset, args.data_dir, download=args.download)
     x, y = data.x_test[: args.limit], data.y_test[: args.limit]
     with Progress("evaluating", len(y), unit="images") as bar:
@@ -237,6 +239,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub) -> None:
+    from workbench.core.evaluation import TTA_CHOICES
     from workbench.core.images import FIT_MODES
 
     for name, helptext, func in (
@@ -251,7 +254,7 @@ def add_parsers(sub) -> None:
             p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
             p.add_argument("--limit", type=int, help="evaluate only the first N test images (at least 1)")
             p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
-            p.add_argument("--tta", choices=("auto", "on", "off"), default="auto",
+            p.add_argument("--tta", choices=TTA_CHOICES, default="auto",
                            help="test-time flip: average each image with its mirror image (auto: as the "
                                 "model's training run measured its own figure, where images may be mirrored)")
         else:
