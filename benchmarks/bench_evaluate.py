@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.core.architectures import build_model
     from workbench.core.datasets import DATASETS
     from workbench.core.evaluation import evaluate
-    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.modelio.loaded_model import LoadedModel
 
     x, y, source = test_images(args.n, shared_data_dir(args.shared))
     model = build_model(args.arch, 10)

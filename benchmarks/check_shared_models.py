@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {root} holds no shared models and CIFAR-10 sample")
         return 0
     from workbench.core.evaluation import evaluate
-    from workbench.core.modelio.load import ModelLoadError, load_any_model, load_weights_into
+    from workbench.core.modelio.loaded_model import ModelLoadError
+    from workbench.core.modelio.open import load_any_model, load_weights_into
 
     x, y = read_test_batch(sample)
     print(f"CIFAR-10 sample: {len(x)} test images")

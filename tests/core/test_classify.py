@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _model(shape=(32, 32, 3), classes=10, nan=False):
     import keras
 
-    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.modelio.loaded_model import LoadedModel
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape), keras.layers.Rescaling(1 / 255.0), keras.layers.Conv2D(4, 3),
@@ -161,7 +161,7 @@ _PEAK_SCRIPT = """
 import resource, sys
 import keras
 from workbench.core.classify import classify_images
-from workbench.core.modelio.load import LoadedModel
+from workbench.core.modelio.loaded_model import LoadedModel
 model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D(),
                           keras.layers.Dense(10, activation="softmax")])
 loaded = LoadedModel.from_keras(model, [str(i) for i in range(10)])
@@ -232,7 +232,7 @@ def test_a_model_failing_inside_tensorflow_is_one_sentence(tmp_path):
     import keras
 
     from workbench.core.classify import classify_images
-    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.modelio.loaded_model import LoadedModel
     from workbench.core.predict_guard import PredictionError
 
     bad = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Embedding(10, 2),

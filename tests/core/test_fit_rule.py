@@ -28,7 +28,7 @@ def _photo_tree(root):
 def _model(shape, classes=2):
     import keras
 
-    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.modelio.loaded_model import LoadedModel
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape), keras.layers.Rescaling(1 / 255.0), keras.layers.Conv2D(2, 3),

@@ -14,9 +14,8 @@ import pytest
 
 from workbench.core.modelio.inspect import inspect_model_file
 from workbench.core.modelio.limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES
-from workbench.core.modelio.load import load_any_model
 from workbench.core.modelio.metadata import METADATA_ATTR, build_metadata, read_metadata
-from workbench.core.modelio.open import open_model
+from workbench.core.modelio.open import load_any_model, open_model
 
 
 def _peak_bytes(fn) -> int:

@@ -116,7 +116,7 @@ def test_antialiased_downscale_averages_fine_stripes():
 def loaded_model():
     import keras
 
-    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.modelio.loaded_model import LoadedModel
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255.0),

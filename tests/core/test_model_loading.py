@@ -16,14 +16,8 @@ import numpy as np
 import pytest
 
 from workbench.core.modelio.inspect import FULL_MODEL, KERAS3_WEIGHTS, WEIGHTS_ONLY, inspect_model_file
-from workbench.core.modelio.load import (
-    LoadedModel,
-    ModelInputError,
-    ModelLoadError,
-    detect_logits,
-    load_any_model,
-    load_weights_into,
-)
+from workbench.core.modelio.loaded_model import LoadedModel, ModelInputError, ModelLoadError, detect_logits
+from workbench.core.modelio.open import load_any_model, load_weights_into
 from workbench.core.modelio.preprocessing import (
     PRESETS,
     PreprocessingSpec,
@@ -403,7 +397,8 @@ def test_custom_layer_class_is_named(keras2, tmp_path):
 
 
 def test_importing_modelio_modules_does_not_import_tensorflow():
-    code = ("import sys; import workbench.core.modelio.load, workbench.core.modelio.inspect, "
+    code = ("import sys; import workbench.core.modelio.load, workbench.core.modelio.loaded_model, "
+            "workbench.core.modelio.guesses, workbench.core.modelio.open, workbench.core.modelio.inspect, "
             "workbench.core.images, workbench.core.classify, workbench.core.evaluation; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

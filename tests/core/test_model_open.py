@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from workbench.core.modelio.inspect import inspect_model_file
-from workbench.core.modelio.load import GUESSED_PREPROCESSING, ModelLoadError, load_any_model
-from workbench.core.modelio.open import NEEDS_ARCHITECTURE, open_model
+from workbench.core.modelio.loaded_model import GUESSED_PREPROCESSING, ModelLoadError
+from workbench.core.modelio.open import NEEDS_ARCHITECTURE, load_any_model, open_model
 
 SIZE = 12  # tiny images keep every model here fast
 

@@ -50,7 +50,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [CliError, ValueError, OSError]
     for module, name in (
         ("workbench.core.datasets", "DatasetError"),
-        ("workbench.core.modelio.load", "ModelLoadError"),
+        ("workbench.core.modelio.loaded_model", "ModelLoadError"),
         ("workbench.core.images", "ImageReadError"),
     ):
         try:

@@ -220,7 +220,7 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     import time
 
     from workbench.core.images import FIT_MODES, model_image_shape
-    from workbench.core.modelio.load import LoadedModel
+    from workbench.core.modelio.loaded_model import LoadedModel
     from workbench.core.predict_guard import PredictionError, predict_checked
 
     y = np.asarray(y).reshape(-1).astype(np.int64)

@@ -61,7 +61,7 @@ def tf_reason(exc: BaseException) -> str:
 
 def predict_checked(loaded: Any, x: np.ndarray, **kwargs: Any) -> np.ndarray:
     """``loaded.predict_proba(x)``, refusing non-finite outputs; any failure is a PredictionError sentence."""
-    from workbench.core.modelio.load import ModelInputError
+    from workbench.core.modelio.loaded_model import ModelInputError
 
     try:
         probs = loaded.predict_proba(x, **kwargs)

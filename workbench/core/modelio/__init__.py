@@ -6,8 +6,8 @@ Everything here imports without TensorFlow; loading pulls it in lazily.
 """
 
 from .inspect import ModelFileInfo, ModelInspectError, inspect_model_file
-from .load import LoadedModel, ModelInputError, ModelLoadError, detect_logits, load_any_model, load_weights_into
-from .open import NEEDS_ARCHITECTURE, NEEDS_TRUST, ModelOpening, open_model, suggest_architecture
+from .loaded_model import LoadedModel, ModelInputError, ModelLoadError, detect_logits
+from .open import NEEDS_ARCHITECTURE, NEEDS_TRUST, ModelOpening, load_any_model, load_weights_into, open_model, suggest_architecture
 from .metadata import METADATA_ATTR, METADATA_ENTRY, build_metadata, model_format, read_metadata, write_metadata
 from .preprocessing import (
     PRESETS,

@@ -5,6 +5,7 @@ loaded (`loaded`, with the preprocessing and class names it uses and why), or wh
 (`needs`: an architecture for a weights-only file, trust for Lambda code) and why (`message`, one
 sentence naming the file). Files that cannot be used give `needs == ""`, `loaded is None` and the
 reason in `message`; `require()` turns any of those into a ModelLoadError.
+`load_any_model` / `load_weights_into` are the same call for code that wants a model or an exception.
 """
 
 from __future__ import annotations
@@ -17,15 +18,8 @@ from typing import Any, Sequence
 
 from .inspect import FULL_MODEL, ModelFileInfo, ModelInspectError, image_input_problem, inspect_model_file
 from .limits import MAX_CONFIG_BYTES
-from .load import (
-    CHOSEN_PREPROCESSING,
-    CLASS_NAMES_GIVEN,
-    Choices,
-    LoadedModel,
-    ModelLoadError,
-    load_full_model,
-    load_weights,
-)
+from .load import lambda_refusal, load_full_model, load_weights
+from .loaded_model import CHOSEN_PREPROCESSING, CLASS_NAMES_GIVEN, Choices, LoadedModel, ModelLoadError
 
 NEEDS_ARCHITECTURE = "architecture"  # a weights-only file: which network do the numbers belong to?
 NEEDS_TRUST = "trust"  # Lambda layers with Python code: loading runs that code
@@ -92,9 +86,7 @@ def open_model(path: str | os.PathLike, *, trust: bool = False, architecture: An
                             message=_weights_only_message(name, suggestion))
     lambdas = info.lambda_layers if info.kind == FULL_MODEL else ()
     if lambdas and not trust:
-        return ModelOpening(path, info, needs=NEEDS_TRUST, message=(
-            f"{name} contains a Lambda layer with Python code ({', '.join(lambdas)}); "
-            "only load it if you trust its source (loading runs that code)."))
+        return ModelOpening(path, info, needs=NEEDS_TRUST, message=str(lambda_refusal(path, lambdas)))
     choices = Choices(preprocessing=preprocessing, preprocessing_reason=preprocessing_reason,
                       class_names=tuple(class_names) if class_names is not None else None,
                       class_names_source=class_names_source, dataset_id=dataset_id)
@@ -113,6 +105,32 @@ def open_model(path: str | os.PathLike, *, trust: bool = False, architecture: An
             return ModelOpening(path, info, needs=NEEDS_TRUST, message=text)
         return ModelOpening(path, info, message=text)
     return ModelOpening(path, info, loaded)
+
+
+def load_any_model(path, *, trust: bool = False, class_names: Sequence[str] | None = None,
+                   preprocessing=None, dataset_id: str | None = None, architecture=None) -> LoadedModel:
+    """Loads a model file for prediction (see `open_model`); raises ModelLoadError with one sentence.
+
+    `trust=True` allows Lambda layers that hold Python code (that code runs). `preprocessing` and
+    `class_names` override the file's metadata, the remembered choice and the guesses.
+    `architecture` (see `load_weights_into`) is used only when the file holds weights only.
+    """
+    return open_model(path, trust=trust, class_names=class_names, preprocessing=preprocessing,
+                      dataset_id=dataset_id, architecture=architecture).require()
+
+
+def load_weights_into(path, architecture, *, trust: bool = False, class_names: Sequence[str] | None = None,
+                      preprocessing=None, dataset_id: str | None = None, input_shape=None,
+                      **arch_options) -> LoadedModel:
+    """Loads a weights-only file into an architecture (see `open_model`); ModelLoadError with one sentence.
+
+    `architecture` is one of ours by name (built for the file's class count and for `input_shape`, else
+    the input size recorded in the file or the one its weights fit), a path to a JSON architecture
+    file (a Keras `to_json()`, any version), or a Keras model.
+    """
+    return open_model(path, architecture=architecture, trust=trust, class_names=class_names,
+                      preprocessing=preprocessing, dataset_id=dataset_id, arch_options=arch_options,
+                      input_shape=input_shape).require()
 
 
 def _weights_only_message(name: str, suggestion: str | None) -> str:

@@ -18,7 +18,7 @@ WARNING_COLOUR = "#a05a00"  # amber: a guess the user should check, not an error
 def test_set_for(loaded, current: str | None) -> str | None:
     """The dataset whose test images suit `loaded`: the one it was trained on, else `current` when its
     classes and image size fit, else the one whose images fit the model's input (28×28×1 -> MNIST)."""
-    from workbench.core.modelio.load import dataset_for_model, images_fit_input
+    from workbench.core.modelio.guesses import dataset_for_model, images_fit_input
 
     prefer = getattr(loaded, "dataset_id", None)
     own = known_info(prefer) if prefer not in DATASETS else None
