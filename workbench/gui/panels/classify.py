@@ -34,7 +34,7 @@ from workbench.core.classify import ClassifyResult, write_results_csv
 from workbench.core.datasets import DATASETS
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
-from workbench.gui.widgets.model_picker import IMAGE_FILTER, split_paths, urls_to_paths
+from workbench.gui.widgets.model_files import IMAGE_FILTER, split_paths, urls_to_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap, array_to_qimage
 from workbench.gui.widgets.rich_text import html_text

@@ -35,7 +35,7 @@ from workbench.core.datasets import DATASETS, get_info
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
-from workbench.gui.widgets.model_picker import split_paths
+from workbench.gui.widgets.model_files import split_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap
 from workbench.gui.widgets.rich_text import html_text

@@ -10,7 +10,7 @@ from workbench.core.datasets import DATASETS, known_info, selectable_datasets
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.combos import elide_combo
-from workbench.gui.widgets.model_picker import ModelSetupBox
+from workbench.gui.widgets.model_setup import ModelSetupBox
 from workbench.gui.widgets.rich_text import html_text
 
 WARNING_COLOUR = "#a05a00"  # amber: a guess the user should check, not an error
