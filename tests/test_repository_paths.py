@@ -8,7 +8,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # A repository path as docstrings, comments and the README cite one: `docs/DESIGN.md`, `benchmarks/bench_gui.py`.
-CITED = re.compile(r"(?<![\w/.~-])((?:docs|benchmarks|scripts|tests|workbench|\.ci)/[\w./-]*\w\.(?:py|md|qss|sh|png|toml))\b")
+CITED = re.compile(
+    r"(?<![\w/.~-])((?:docs|benchmarks|scripts|tests|workbench|resources|\.ci)/[\w./-]*\w\.(?:py|md|qss|sh|png|svg|toml|desktop))\b"
+)
 PLACEHOLDERS = ("NAME", "<", "*")
 
 

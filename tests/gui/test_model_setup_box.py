@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from tests.gui.conftest import LOAD_TIMEOUT  # noqa: E402
-from workbench.gui.widgets.model_picker import ModelSetupBox  # noqa: E402
+from workbench.gui.widgets.model_setup import ModelSetupBox  # noqa: E402
 
 
 @pytest.fixture()

@@ -27,7 +27,10 @@ def test_window_shown_without_tensorflow(tmp_path):
         window.show()
         shown = time.perf_counter() - t0
         print(json.dumps({"tf": "tensorflow" in sys.modules, "keras": "keras" in sys.modules,
-                          "visible": window.isVisible(), "seconds": shown}), flush=True)
+                          "visible": window.isVisible(), "seconds": shown,
+                          "icon": not window.windowIcon().isNull(),
+                          "icon_sizes": sorted(s.width() for s in window.windowIcon().availableSizes()),
+                          "style": app.styleSheet(), "desktop": app.desktopFileName()}), flush=True)
         app.processEvents()  # background work (and TensorFlow, on a worker) may start now
         window.shutdown()
         """
@@ -38,6 +41,9 @@ def test_window_shown_without_tensorflow(tmp_path):
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["visible"]
+    assert result["icon"] and result["icon_sizes"] == [48, 128, 256]  # resources/cifar-workbench-*.png
+    assert result["style"] == (ROOT / "resources" / "style.qss").read_text(encoding="utf-8")
+    assert result["desktop"] == "cifar-workbench"  # resources/cifar-workbench.desktop
     assert result["tf"] is False and result["keras"] is False
     assert result["seconds"] < 6.0  # 2 s on an idle machine; the test box is shared
 

@@ -29,7 +29,7 @@ from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.tasks import PanelTasks
-from workbench.gui.widgets.model_picker import MODEL_FILTER, split_paths
+from workbench.gui.widgets.model_files import MODEL_FILTER, split_paths
 from workbench.gui.wording import in_window_terms
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)

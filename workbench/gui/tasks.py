@@ -139,8 +139,6 @@ class PanelTasks(QObject):
         self._launch(worker, name, on_success, on_failure, on_progress, supersede)
         return worker
 
-    run_function = start  # the name the model picker's setup box uses
-
     def start_worker(self, worker: QObject, name: str) -> QThread:
         """Run a QObject worker with a ``run`` slot and a ``cancel_event`` (e.g. the TrainingWorker) on a new
         thread; its own signals go to receivers the caller connected (GUI-thread @Slot methods)."""

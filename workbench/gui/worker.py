@@ -12,12 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from workbench.gui.tasks import PanelTasks, TaskError
-
-# The names the model picker's setup box imports from here (kept until it imports PanelTasks itself).
-TaskRunner = PanelTasks
-__all__ = ["TaskError", "TaskRunner", "TrainingWorker"]
-
 
 class TrainingWorker(QObject):
     """Runs ``workbench.core.training.train`` in its thread; the engine calls ``_on_event`` there and the

@@ -34,9 +34,10 @@ from workbench.core.classify import ClassifyResult, write_results_csv
 from workbench.core.datasets import DATASETS
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
-from workbench.gui.widgets.model_picker import IMAGE_FILTER, split_paths, urls_to_paths
+from workbench.gui.widgets.model_files import IMAGE_FILTER, split_paths, urls_to_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap, array_to_qimage
+from workbench.gui.widgets.rich_text import html_text
 from workbench.gui.wording import in_window_terms
 
 TOP_K = 5
@@ -163,7 +164,7 @@ class ResultRow(QFrame):
 
         text = QVBoxLayout()
         text.setSpacing(4)
-        self.name_label = QLabel(f"<b>{_html(row.name)}</b>")
+        self.name_label = QLabel(f"<b>{html_text(row.name)}</b>")
         self.name_label.setToolTip(row.source)
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         text.addWidget(self.name_label)
@@ -171,7 +172,7 @@ class ResultRow(QFrame):
         self.error_label: QLabel | None = None
         self.steps_label: QLabel | None = None
         if row.error:
-            self.error_label = QLabel(f"⚠ {_html(row.error)}")
+            self.error_label = QLabel(f"⚠ {html_text(row.error)}")
             self.error_label.setWordWrap(True)
             self.error_label.setObjectName("rowError")
             self.error_label.setStyleSheet("color: #b00020;")
@@ -179,7 +180,7 @@ class ResultRow(QFrame):
         else:
             steps = tuple(getattr(row.result, "steps", ()) or ())
             if steps:  # what was done to the picture before the model saw it
-                self.steps_label = QLabel(f"<small>{_html('; '.join(steps))}</small>")
+                self.steps_label = QLabel(f"<small>{html_text('; '.join(steps))}</small>")
                 self.steps_label.setObjectName("rowSteps")
                 self.steps_label.setWordWrap(True)
                 self.steps_label.setStyleSheet("color: #555;")
@@ -187,7 +188,7 @@ class ResultRow(QFrame):
             if row.true_label is not None:
                 verdict = "✔" if row.top and row.top[0][0] == row.true_label else "✘"
                 colour = "#2ca02c" if verdict == "✔" else "#d62728"
-                tl = QLabel(f"true label: <b>{_html(row.true_label)}</b> <span style='color:{colour}'>{verdict}</span>")
+                tl = QLabel(f"true label: <b>{html_text(row.true_label)}</b> <span style='color:{colour}'>{verdict}</span>")
                 text.addWidget(tl)
             self.bars = ProbBars()
             self.bars.set_probabilities(row.top)
@@ -455,10 +456,6 @@ class ClassifyPanel(ModelPanel):
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
         self.status_changed.emit(text)
-
-
-def _html(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual look

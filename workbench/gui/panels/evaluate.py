@@ -35,9 +35,10 @@ from workbench.core.datasets import DATASETS, get_info
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
-from workbench.gui.widgets.model_picker import split_paths
+from workbench.gui.widgets.model_files import split_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap
+from workbench.gui.widgets.rich_text import html_text
 from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
 from workbench.gui.wording import in_window_terms
 
@@ -309,7 +310,7 @@ class EvaluatePanel(ModelPanel):
         wanted = test_set_for(loaded, self.dataset_combo.currentData())
         if wanted is not None:
             self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(wanted))
-        self.score_label.setText(_html(ready_text(loaded, "Model ready — press Evaluate.")))
+        self.score_label.setText(html_text(ready_text(loaded, "Model ready — press Evaluate.")))
         self._update_buttons()
         self.model_loaded.emit(loaded)
 
@@ -367,7 +368,7 @@ class EvaluatePanel(ModelPanel):
         self.progress.hide()
         self._update_buttons()
         message = in_window_terms(error.message)
-        self.score_label.setText(f"<span style='color:#b00020'>{_html(message)}</span>")
+        self.score_label.setText(f"<span style='color:#b00020'>{html_text(message)}</span>")
         self.evaluation_failed.emit(message)
 
     # ---- showing -----------------------------------------------------------------------------
@@ -390,9 +391,9 @@ class EvaluatePanel(ModelPanel):
         r = self.result
         names = r.class_names
         level = " (20 superclasses)" if self._show_coarse and self.run.coarse is not None else ""
-        top5 = (f"<i>{_html(r.top5_note)}</i>" if r.top5_note  # 5 classes or fewer: always 100 %
+        top5 = (f"<i>{html_text(r.top5_note)}</i>" if r.top5_note  # 5 classes or fewer: always 100 %
                 else f"Top-{r.k} <b>{r.top5 * 100:.2f} %</b>")
-        steps = "".join(f"<br><small>{_html(step)}.</small>" for step in r.steps)  # e.g. resized 32×32 to 28×28
+        steps = "".join(f"<br><small>{html_text(step)}.</small>" for step in r.steps)  # e.g. resized 32×32 to 28×28
         self.score_label.setText(
             f"Top-1 <b>{r.top1 * 100:.2f} %</b> &nbsp; {top5} &nbsp; "
             f"<small>{r.n:,} test images of {get_info(self.run.dataset_id).title}{level}, {r.seconds:.1f} s</small>"
@@ -497,10 +498,6 @@ class EvaluatePanel(ModelPanel):
         super().shutdown()
         if self.cell_dialog is not None:
             self.cell_dialog.close()
-
-
-def _html(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - manual look

@@ -10,7 +10,8 @@ from workbench.core.datasets import DATASETS, known_info, selectable_datasets
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.combos import elide_combo
-from workbench.gui.widgets.model_picker import ModelSetupBox
+from workbench.gui.widgets.model_setup import ModelSetupBox
+from workbench.gui.widgets.rich_text import html_text
 
 WARNING_COLOUR = "#a05a00"  # amber: a guess the user should check, not an error
 
@@ -55,17 +56,17 @@ def assumptions_html(loaded, class_names_choice: str = "") -> str:
     source = getattr(loaded, "class_names_source", None) or class_names_choice
     spec = getattr(loaded, "preprocessing", None)
     used = spec.describe() if hasattr(spec, "describe") else str(spec or "unknown")
-    line = f"<b>Preprocessing:</b> {_html(used)}"
+    line = f"<b>Preprocessing:</b> {html_text(used)}"
     if reason:
-        line += f" — {_html(reason)}"
+        line += f" — {html_text(reason)}"
     if guessed:
         line = (f"<span style='color:{WARNING_COLOUR}'>⚠ {line} (a guess: check it, and change it above if the "
                 "results look wrong)</span>")
     lines = [line]
     if source:
-        lines.append(f"<b>Class names:</b> {_html(source)}")
+        lines.append(f"<b>Class names:</b> {html_text(source)}")
     for warning in getattr(loaded, "warnings", None) or ():
-        lines.append(f"<span style='color:{WARNING_COLOUR}'>⚠ {_html(warning)}</span>")
+        lines.append(f"<span style='color:{WARNING_COLOUR}'>⚠ {html_text(warning)}</span>")
     return "<br>".join(lines)
 
 
@@ -142,6 +143,3 @@ class ModelPanel(QWidget):
         self.shutdown()
         super().closeEvent(event)
 
-
-def _html(text: str) -> str:
-    return sanitize(str(text), 1000).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -35,6 +35,7 @@ from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import BatchProgress, EpochEnded, TrainingFailed, TrainingStarted, TrainingStopped
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.report_table import ReportTable
+from workbench.gui.widgets.rich_text import html_text
 
 REFRESH_MS = 2000  # picks up `workbench queue add` from a terminal while the window is open
 COLUMNS = ("#", "Status", "Network", "Dataset", "Epochs", "Run folder / message")
@@ -196,7 +197,7 @@ class QueuePanel(QWidget):
 
     def _show_state(self, problem: str) -> None:
         if problem:
-            self.state_label.setText(f"<span style='color:#cf222e'>{_html(problem)}</span>")
+            self.state_label.setText(f"<span style='color:#cf222e'>{html_text(problem)}</span>")
             return
         waiting = sum(1 for i in self._state.items if i.status in ("queued", "stopped", "running"))
         if self._active and self._current:
@@ -210,7 +211,7 @@ class QueuePanel(QWidget):
             text = f"{waiting} waiting. Run queue trains them one after another."
         else:
             text = "The queue is empty. Add runs with “Add to queue” below the experiment settings."
-        self.state_label.setText(_html(text))
+        self.state_label.setText(html_text(text))
 
     def _update_buttons(self) -> None:
         row = self._selected_row()
@@ -419,10 +420,4 @@ class QueuePanel(QWidget):
     def shutdown(self) -> None:
         self._timer.stop()
         self.runner.release()
-
-
-def _html(text: str) -> str:
-    from html import escape
-
-    return escape(text)
 

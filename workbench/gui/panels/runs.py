@@ -37,6 +37,7 @@ from workbench.core.atomic_write import write_text_atomic
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.panels.sweep_view import SweepView
+from workbench.gui.widgets.rich_text import html_text
 from workbench.gui.widgets.run_compare import RunComparePlot
 from workbench.gui.widgets.run_table_model import RunTableModel
 
@@ -355,7 +356,7 @@ class RunsPanel(QWidget):
             self.diff_view.setHtml("<p><b>Same settings</b> in all selected runs.</p>")
             self.diff_text = ""
             return
-        esc = _html
+        esc = html_text
         head = "".join(f"<th align='left'>{esc(r.get('name'))}</th>" for r in rows)
         body = "".join(
             f"<tr><td><b>{esc(k)}</b></td>" + "".join(f"<td>{esc(run_table.cell_text(r, k))}</td>" for r in rows)
@@ -550,10 +551,6 @@ class RunsPanel(QWidget):
             self.overlay_requested.emit(details)
         elif action == "resume":
             self.resume_requested.emit(details[0])
-
-
-def _html(value: Any) -> str:
-    return (sanitize(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _read_runs(dirs: tuple[str, ...]) -> tuple[RunDetails, ...]:

@@ -7,6 +7,7 @@ call ``set_predictions`` after every epoch.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Sequence
 
@@ -16,6 +17,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.gui.widgets.qimage import array_to_pixmap
+from workbench.gui.widgets.rich_text import html_text
 
 BAR_COLOR = QColor(31, 119, 180)
 TOP_COLOR = QColor(44, 160, 44)
@@ -151,7 +153,7 @@ class ProbeStrip(QWidget):
             colour = "#2ca02c" if right else "#d62728"
             name = self._name(p)
             shown = QFontMetrics(text.font()).elidedText(name, Qt.TextElideMode.ElideRight, text.width() - 2)
-            text.setText(f"<span style='color:{colour}'>{_escape(shown)}</span>")
+            text.setText(f"<span style='color:{colour}'>{html_text(shown)}</span>")
             tip = f"true: {self._name(int(self.true_labels[i]))}\npredicted: {name}"
             if conf is not None and i < len(conf):
                 tip += f" ({conf[i] * 100:.1f} %)"
@@ -171,8 +173,7 @@ class ProbeStrip(QWidget):
 
     def shown_texts(self) -> list[str]:
         """The labels as drawn (a long class name is elided to fit under its image)."""
-        return [re.sub(r"<[^>]+>", "", t.text()).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-                for t in self._texts]
+        return [html.unescape(re.sub(r"<[^>]+>", "", t.text())) for t in self._texts]
 
     def predicted_names(self) -> list[str]:
         """The full predicted class name per probe ("" before the first ``set_predictions``)."""
@@ -182,10 +183,6 @@ class ProbeStrip(QWidget):
         if 0 <= index < len(self.class_names):
             return self.class_names[index]
         return str(index)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _demo() -> None:  # pragma: no cover - a quick look: python -m workbench.gui.widgets.prob_bars

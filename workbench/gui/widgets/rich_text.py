@@ -11,5 +11,6 @@ MAX_LINE_CHARS = 600
 
 
 def html_text(text: object) -> str:
-    """``text`` safe for a rich-text QLabel: each line sanitised and escaped, newlines as <br>."""
-    return "<br>".join(html.escape(sanitize(line, MAX_LINE_CHARS)) for line in str(text).split("\n"))
+    """Any value as text safe inside a rich-text element (not an attribute value): each line sanitised and
+    its & < > escaped (quotes stay readable), newlines as <br>. The GUI's one HTML escaper."""
+    return "<br>".join(html.escape(sanitize(line, MAX_LINE_CHARS), quote=False) for line in str(text).split("\n"))

@@ -105,6 +105,3 @@ class RunTableModel(QAbstractTableModel):
 
     def row_at(self, row: int) -> RunRow:
         return self.rows[row]
-
-    def index_of(self, run_dir: str) -> int:
-        return next((i for i, r in enumerate(self.rows) if r.run_dir == run_dir), -1)

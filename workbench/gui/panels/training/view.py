@@ -31,6 +31,7 @@ from workbench.core.training.events import (
 from workbench.gui.panels.training.text import epoch_line, format_duration, pct, started_lines
 from workbench.gui.widgets.plots import TrainingPlots
 from workbench.gui.widgets.prob_bars import ProbeStrip
+from workbench.gui.widgets.rich_text import html_text
 
 LABEL_INTERVAL_S = 0.5  # batch progress labels (progress bar, ETA, speed) update at most twice a second
 PROBE_COLUMNS = 13  # 25 probes in two rows: fits beside the log
@@ -247,7 +248,7 @@ class TrainingView(QWidget):
             note = self.plots.top5_note
             self.result_label.setText(
                 f"Finished {e.epochs_completed} epochs in {elapsed} — test top-1 <b>{pct(e.test_top1)}</b> · "
-                + (f"<i>{_html(note)}</i>" if note else f"top-5 <b>{pct(e.test_top5)}</b>")
+                + (f"<i>{html_text(note)}</i>" if note else f"top-5 <b>{pct(e.test_top5)}</b>")
             )
             self.log_line(
                 f"Finished after {e.epochs_completed} epochs: test top-1 {pct(e.test_top1)}"
@@ -268,7 +269,7 @@ class TrainingView(QWidget):
             status = "Stopped."
         elif isinstance(e, TrainingFailed):
             kind = "Training diverged" if e.diverged else "Training failed"
-            self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'><b>{kind}:</b> {_html(e.message)}</span>")
+            self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'><b>{kind}:</b> {html_text(e.message)}</span>")
             self.log_line(f"{kind}: {e.message}")
             if e.details:
                 self.log_line(e.details.rstrip())
@@ -279,7 +280,7 @@ class TrainingView(QWidget):
 
     def show_error(self, text: str) -> None:
         """A failure of the tab's own work (e.g. a save): in the result line, in red, and in the log."""
-        self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'>{_html(text)}</span>")
+        self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'>{html_text(text)}</span>")
         self.log_line(text)
 
     def clear_probes(self) -> None:
@@ -300,6 +301,3 @@ class TrainingView(QWidget):
     def log_text(self) -> str:
         return self.log.toPlainText()
 
-
-def _html(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
