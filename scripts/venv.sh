@@ -1,14 +1,18 @@
 # Sourced by run.sh and test.sh: make sure a virtual environment with the workbench installed exists.
 #
-# Installs only when the environment is missing or pyproject.toml changed since the last install (a stamp
-# in the environment holds pyproject's hash), so a launch after the first needs no network.
+# Installs only when the environment is missing or pyproject.toml or setup.py changed since the last install
+# (a stamp in the environment holds their hash), so a launch after the first needs no network.
 # PYTHON picks the interpreter (default python3), VENV the folder (default .venv).
 
 PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 
-_stamp_matches() {  # $1: a stamp name; true when it records the current pyproject.toml
-    [ "$(cat "$VENV/.workbench-installed-$1" 2>/dev/null)" = "$(sha256sum pyproject.toml | cut -d' ' -f1)" ]
+_install_digest() {  # what an install depends on: pyproject.toml and setup.py (the resources/ mapping)
+    cat pyproject.toml setup.py | sha256sum | cut -d' ' -f1
+}
+
+_stamp_matches() {  # $1: a stamp name; true when it records the current pyproject.toml and setup.py
+    [ "$(cat "$VENV/.workbench-installed-$1" 2>/dev/null)" = "$(_install_digest)" ]
 }
 
 ensure_venv() {  # $1: "app" (the workbench) or "test" (the workbench and its test extra)
@@ -31,5 +35,5 @@ ensure_venv() {  # $1: "app" (the workbench) or "test" (the workbench and its te
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -e "$target"
     rm -f "$VENV"/.workbench-installed-*  # an older install's stamps no longer describe what is there
-    sha256sum pyproject.toml | cut -d' ' -f1 > "$VENV/.workbench-installed-$kind"
+    _install_digest > "$VENV/.workbench-installed-$kind"
 }

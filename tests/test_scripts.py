@@ -36,7 +36,8 @@ def _run(script: str, venv: Path, *args: str, **env: str) -> subprocess.Complete
 
 
 def _stamp(venv: Path, kind: str, digest: str | None = None) -> None:
-    digest = digest or hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+    installed_from = (REPO / "pyproject.toml").read_bytes() + (REPO / "setup.py").read_bytes()
+    digest = digest or hashlib.sha256(installed_from).hexdigest()
     (venv / f".workbench-installed-{kind}").write_text(digest + "\n")
 
 
