@@ -55,7 +55,7 @@ def test_gui_sources_never_import_tensorflow():
     "module, cls",
     [
         ("workbench.gui.panels.experiment", "ExperimentPanel"),
-        ("workbench.gui.panels.dataset_browser", "DatasetBrowserPanel"),
+        ("workbench.gui.panels.dataset_browser.panel", "DatasetBrowserPanel"),
         ("workbench.gui.panels.model_view", "ModelViewPanel"),
         ("workbench.gui.panels.training", "TrainingPanel"),
         ("workbench.gui.panels.runs", "RunsPanel"),
