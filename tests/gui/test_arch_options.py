@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 
 from workbench.core.architectures import ARCHITECTURES
-from workbench.gui.panels.experiment import ExperimentPanel
+from workbench.gui.panels.experiment.panel import ExperimentPanel
 
 LONG = 300_000
 

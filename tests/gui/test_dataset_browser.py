@@ -7,7 +7,7 @@ import numpy as np
 from tests.core.cifar_fixtures import write_cifar10
 from tests.gui.conftest import wait_idle
 from workbench.core.datasets import DATASETS, load_dataset
-from workbench.gui.panels.dataset_browser import DatasetBrowserPanel
+from workbench.gui.panels.dataset_browser.panel import DatasetBrowserPanel
 
 LOAD_MS = 60_000
 

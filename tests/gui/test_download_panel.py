@@ -10,7 +10,7 @@ import pytest
 from tests.core.archive_server import ArchiveServer
 from tests.core.cifar_fixtures import file_md5, make_archive, write_cifar10
 from workbench.core.datasets import DATASETS
-from workbench.gui.panels.dataset_browser import DatasetBrowserPanel
+from workbench.gui.panels.dataset_browser.panel import DatasetBrowserPanel
 
 LOAD_MS = 60_000
 

@@ -11,7 +11,7 @@ from tests.gui.conftest import LONG
 
 
 def _panel(qtbot):
-    from workbench.gui.panels.experiment import ExperimentPanel
+    from workbench.gui.panels.experiment.panel import ExperimentPanel
 
     panel = ExperimentPanel()
     panel.auto_count_params = False

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSettings
 
 from workbench.core.training.config import BUDGET_EPOCH_CAP
 from workbench.core.training.recipes import apply_recipe
-from workbench.gui.panels.experiment import ExperimentPanel
+from workbench.gui.panels.experiment.panel import ExperimentPanel
 
 
 def _panel(qtbot) -> ExperimentPanel:

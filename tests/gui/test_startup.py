@@ -60,8 +60,8 @@ def test_gui_sources_never_import_tensorflow():
 @pytest.mark.parametrize(
     "module, cls",
     [
-        ("workbench.gui.panels.experiment", "ExperimentPanel"),
-        ("workbench.gui.panels.dataset_browser", "DatasetBrowserPanel"),
+        ("workbench.gui.panels.experiment.panel", "ExperimentPanel"),
+        ("workbench.gui.panels.dataset_browser.panel", "DatasetBrowserPanel"),
         ("workbench.gui.panels.model_view", "ModelViewPanel"),
         ("workbench.gui.panels.training", "TrainingPanel"),
         ("workbench.gui.panels.runs", "RunsPanel"),
@@ -90,7 +90,7 @@ def test_settings_are_remembered(qtbot, make_window, gui_settings):
 
 
 def test_defaults_follow_the_report(qtbot):
-    from workbench.gui.panels.experiment import ExperimentPanel
+    from workbench.gui.panels.experiment.panel import ExperimentPanel
 
     panel = ExperimentPanel()
     qtbot.addWidget(panel)

@@ -8,7 +8,7 @@ import pytest
 from tests.core.folder_fixtures import class_tree
 from tests.core.user_fixtures import MESSY_CLASSES, messy_tree, user_home  # noqa: F401
 from workbench.core.datasets import read_registry
-from workbench.gui.panels.dataset_browser import DatasetBrowserPanel
+from workbench.gui.panels.dataset_browser.panel import DatasetBrowserPanel
 from workbench.gui.widgets.import_dialog import ImportRequest
 
 LONG = 60_000

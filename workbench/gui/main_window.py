@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.panels.classify import ClassifyPanel
-from workbench.gui.panels.dataset_browser import DatasetBrowserPanel
+from workbench.gui.panels.dataset_browser.panel import DatasetBrowserPanel
 from workbench.gui.panels.evaluate import EvaluatePanel
-from workbench.gui.panels.experiment import ExperimentPanel, cpu_device_text
+from workbench.gui.panels.experiment.panel import ExperimentPanel
+from workbench.gui.panels.experiment.text import cpu_device_text
 from workbench.gui.panels.model_view import ModelViewPanel
 from workbench.gui.panels.queue import QueuePanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel

@@ -7,12 +7,12 @@ always opens and says which settings it ignored.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Collection
 
 from PySide6.QtCore import QSettings
 
+from workbench.gui.setting_values import checked_value
 from workbench.paths import workbench_home
 
 
@@ -24,34 +24,6 @@ def open_settings() -> QSettings:
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return QSettings(str(path), QSettings.Format.IniFormat)
-
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-
-
-def _convert(raw: Any, default: Any) -> Any:
-    """``raw`` as the type of ``default``; raises ValueError/TypeError/OverflowError when it is not one."""
-    if isinstance(default, bool):
-        text = str(raw).strip().lower()
-        if text not in _TRUE + _FALSE:
-            raise ValueError(raw)
-        return text in _TRUE
-    if isinstance(default, int):
-        number = float(raw)
-        if not math.isfinite(number) or number != int(number):
-            raise ValueError(raw)
-        return int(number)
-    if isinstance(default, float):
-        number = float(raw)
-        if not math.isfinite(number):
-            raise ValueError(raw)
-        return number
-    if isinstance(default, str):
-        if not isinstance(raw, str):
-            raise TypeError(raw)
-        return raw
-    return raw
 
 
 class SettingsReader:
@@ -68,18 +40,11 @@ class SettingsReader:
         s = self.settings
         if not s.contains(key):
             return default
-        raw = s.value(key)
         try:
-            value = _convert(raw, default)
-            if lo is not None and value < lo or hi is not None and value > hi:
-                raise ValueError(raw)
-            if choices is not None and value not in choices:
-                raise ValueError(raw)
-        except (TypeError, ValueError, OverflowError):
-            prefix = s.group()
-            self.rejected.append(f"{prefix}/{key}" if prefix else key)
+            return checked_value(s.value(key), default, lo=lo, hi=hi, choices=choices)
+        except ValueError:
+            self.reject(key)
             return default
-        return value
 
     def reject(self, key: str) -> None:
         """Note a setting the caller found unusable by its own check."""
