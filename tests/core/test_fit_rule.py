@@ -36,7 +36,7 @@ def _model(shape, classes=2):
     return LoadedModel.from_keras(model, ["cats", "dogs"])
 
 
-@pytest.mark.parametrize("fit", ["crop", "pad"])
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
 def test_imported_folder_records_its_resize_rule(tmp_path, monkeypatch, fit):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
     result = import_folder(_photo_tree(tmp_path / "photos"), size=32, color="rgb", fit=fit)
@@ -44,7 +44,7 @@ def test_imported_folder_records_its_resize_rule(tmp_path, monkeypatch, fit):
 
 
 @pytest.mark.parametrize("color", ["rgb", "grayscale"])
-@pytest.mark.parametrize("fit", ["crop", "pad"])
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
 def test_classify_feeds_exactly_the_imported_pixels(tmp_path, monkeypatch, fit, color):
     from workbench.core.classify import classify_images
 

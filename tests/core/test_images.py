@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from workbench.core.images.decode import decode_image
 from workbench.core.images.errors import ImageReadError
-from workbench.core.images.fit import fit_image
+from workbench.core.images.fit import DecodeTarget, fit_image
 from workbench.core.images.prepare import prepare_image
 
 
@@ -152,3 +154,66 @@ def test_classify_images_with_a_bad_file_in_the_batch(tmp_path, loaded_model):
     rows = list(csv.reader(open(tmp_path / "out.csv", encoding="utf-8")))
     assert rows[0][:4] == ["image", "error", "label_1", "probability_1"] and len(rows) == 4
     assert rows[2][1] and not rows[1][1]
+
+
+# ---- one decoder: the import, classify and evaluate give the same pixels --------------------------------
+
+def _saved(arr, fmt="PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(arr).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_an_in_memory_picture_is_fitted_as_its_file_is_decoded(fit, channels):
+    """evaluate and classify_arrays (fit_image) give the pixels the folder import (decode_image) makes of the
+    same picture saved losslessly, for every rule and both channel counts."""
+    rng = np.random.default_rng(5)
+    for h, w in ((30, 50), (50, 30), (64, 64), (7, 90), (24, 32)):
+        arr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        target = DecodeTarget(24, 32, channels, fit)
+        from_file = decode_image(_saved(arr), target)[0]
+        in_memory = fit_image(arr, (24, 32, channels), fit=fit)[0]
+        assert np.array_equal(in_memory, from_file), (h, w)
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
+def test_classify_prepares_a_file_exactly_as_the_import_decodes_it(tmp_path, fit):
+    """prepare_image (classify) and decode_image (the folder import) on one file: the same pixels, for a
+    rotated camera JPEG larger than needed, a 16-bit PNG and a transparent PNG."""
+    rng = np.random.default_rng(6)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    files = {
+        "camera.jpg": _saved(rng.integers(0, 256, (600, 900, 3), dtype=np.uint8), "JPEG", exif=exif, quality=85),
+        "deep.png": _saved(rng.integers(0, 65536, (40, 70), dtype=np.uint16)),
+        "clear.png": _saved(rng.integers(0, 256, (50, 40, 4), dtype=np.uint8), "PNG"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        for channels in (1, 3):
+            prepared = prepare_image(tmp_path / name, (24, 32, channels), fit=fit, preview_size=16)
+            imported, _ = decode_image(data, DecodeTarget(24, 32, channels, fit))
+            assert np.array_equal(prepared.model_input, imported), (name, channels)
+            assert max(prepared.preview.shape[:2]) == 16 and prepared.preview.shape[2] == 3
+    assert prepare_image(tmp_path / "camera.jpg", (24, 32, 3), fit=fit).original_size == (600, 900)  # upright
+
+
+def test_every_place_that_offers_a_resize_rule_offers_the_same_ones():
+    """FIT_MODES is the one list: the CLI's --fit of datasets add, classify and evaluate, the datasets
+    registry and a model file's metadata take exactly these, and older files' crop and pad stay readable."""
+    from workbench.cli import build_parser
+    from workbench.core.images.fit import FIT_MODES
+    from workbench.core.modelio.metadata import build_metadata, clean_metadata
+
+    assert FIT_MODES == ("crop", "pad", "stretch")
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    datasets_add = commands["datasets"]._subparsers._group_actions[0].choices["add"]
+    for command in (datasets_add, commands["classify"], commands["evaluate"]):
+        [fit] = [a for a in command._actions if "--fit" in a.option_strings]
+        assert tuple(fit.choices) == FIT_MODES, command.prog
+    for rule in FIT_MODES:
+        meta = build_metadata(class_names=["a", "b"], dataset_id="mine", fit=rule)
+        assert clean_metadata(meta, "m.h5")[0]["fit"] == rule
