@@ -106,9 +106,9 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
     in batches of up to PREDICT_BATCH or every FLUSH_AFTER_S. `cancel()` is checked before each file
     and each result: once it returns True, nothing more is yielded. `fit` None uses the model's
     recorded rule (see `fit_for`). `preview_size` > 0 adds a small copy of each picture (for showing
-    it); `keep_inputs=False` drops `model_input` from the results (for long runs that only report labels). Raises ClassifyError when
-    the model cannot take images, NonFiniteOutputError when its outputs are NaN/inf, PredictionError
-    when the model fails to run.
+    it); `keep_inputs=False` drops `model_input` from the results (for long runs that only report
+    labels). Raises ClassifyError when the model cannot take images, NonFiniteOutputError when its
+    outputs are NaN/inf, PredictionError when the model fails to run.
     """
     shape = input_shape_for_images(loaded)
     fit = fit_for(loaded, fit)

@@ -85,7 +85,8 @@ def colour_steps(mode: str, transparent: bool, channels: int) -> list[str]:
         steps.append(f"scaled {DEEP_MODES[mode]}-bit pixels to 8 bits")
     gray = mode in GRAY_MODES
     if channels == 1 and not gray:
-        steps.append(f"converted {'colour' if mode in _COLOUR_MODES else mode} to grayscale (the model takes 1 channel)")
+        shown = "colour" if mode in _COLOUR_MODES else mode
+        steps.append(f"converted {shown} to grayscale (the model takes 1 channel)")
     elif channels == 3 and gray:
         steps.append("repeated the grayscale picture in 3 channels (the model takes RGB)")
     elif channels == 3 and mode not in _COLOUR_MODES:
