@@ -86,7 +86,6 @@ def worker(kind: str, tree: Path) -> None:
         print(json.dumps({"seconds": seconds, "cpu_s": _cpu_s() - cpu, "images": n,
                           "peak_above_baseline_mb": _peak_mb() - baseline}))
         return
-    from workbench.core.datasets import image_decode
     from workbench.core.datasets.folder_import import decode_workers, import_folder
 
     baseline = _rss_mb()
@@ -96,6 +95,7 @@ def worker(kind: str, tree: Path) -> None:
     cpu = _cpu_s() - cpu
     d = result.dataset
     from workbench.core.datasets.folder_scan import scan_folder
+    from workbench.core.images import jpeg_fast
 
     start = time.perf_counter()
     scan_folder(tree)  # the part of a reload that checks the folder is unchanged (one stat per file)
@@ -103,7 +103,7 @@ def worker(kind: str, tree: Path) -> None:
     print(json.dumps({"seconds": seconds, "cpu_s": cpu, "scan_s": scan_s, "images": len(d.x_train) + len(d.x_test),
                       "from_cache": result.from_cache,
                       "peak_above_baseline_mb": _peak_mb() - baseline, "workers": decode_workers(),
-                      "decoder": "simplejpeg" if image_decode.simplejpeg else "Pillow (simplejpeg not installed)",
+                      "decoder": "simplejpeg" if jpeg_fast.simplejpeg else "Pillow (simplejpeg not installed)",
                       "skipped": len(result.skipped), "leaks": len(result.leaks),
                       "train": len(d.x_train), "test": len(d.x_test)}))
 

@@ -61,7 +61,7 @@ def test_add_json_has_skipped_count_and_split_sizes(env, tmp_path):
     (["add", "ok", "{root}/nope"], "does not exist"),
     (["add", "ok", "{root}", "--size", "0"], "--size must be 1 to"),
     (["add", "ok", "{root}", "--size", "big"], "--size must be N"),
-    (["add", "ok", "{root}", "--fit", "stretch"], "invalid choice"),
+    (["add", "ok", "{root}", "--fit", "squash"], "invalid choice"),
     (["remove", "never-added"], "no user dataset"),
 ])
 def test_usage_errors_exit_2_and_write_nothing(env, tmp_path, args, words):

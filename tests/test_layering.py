@@ -17,6 +17,8 @@ def _modules_after(statement: str) -> set[str]:
     "module",
     [
         "workbench.core.datasets",
+        "workbench.core.images",
+        "workbench.core.images.prepare",
         "workbench.core.architectures",
         "workbench.core.training",
         "workbench.core.modelio",

@@ -106,7 +106,7 @@ def test_images_of_another_size_are_fitted_as_classify_does(model_and_data):
     """A 28×28 grayscale model on 32×32 RGB images: resized and converted, and the result says so."""
     import keras
 
-    from workbench.core.images import fit_image
+    from workbench.core.images.fit import fit_image
 
     model, x, y = model_and_data
     small = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Rescaling(1 / 255.0), keras.layers.Conv2D(4, 3),

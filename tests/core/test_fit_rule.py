@@ -36,7 +36,7 @@ def _model(shape, classes=2):
     return LoadedModel.from_keras(model, ["cats", "dogs"])
 
 
-@pytest.mark.parametrize("fit", ["crop", "pad"])
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
 def test_imported_folder_records_its_resize_rule(tmp_path, monkeypatch, fit):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
     result = import_folder(_photo_tree(tmp_path / "photos"), size=32, color="rgb", fit=fit)
@@ -44,7 +44,7 @@ def test_imported_folder_records_its_resize_rule(tmp_path, monkeypatch, fit):
 
 
 @pytest.mark.parametrize("color", ["rgb", "grayscale"])
-@pytest.mark.parametrize("fit", ["crop", "pad"])
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
 def test_classify_feeds_exactly_the_imported_pixels(tmp_path, monkeypatch, fit, color):
     from workbench.core.classify import classify_images
 
@@ -73,7 +73,8 @@ def test_metadata_records_the_rule_and_drops_a_bad_one():
         build_metadata(class_names=["a", "b"], dataset_id="mine", fit="squash")
     clean, problems = clean_metadata({**meta, "fit": "squash"}, "m.h5")
     assert "fit" not in clean and problems == (
-        'The workbench metadata in m.h5 has a fit that is neither "crop" nor "pad", so its resize rule was ignored.',)
+        'The workbench metadata in m.h5 has a fit that is not one of crop, pad, stretch, so its resize rule was '
+        'ignored.',)
     assert clean_metadata(meta, "m.h5")[0]["fit"] == "pad"
     # Converting a file (its metadata passed back as `extra`) keeps one top-level rule, not a copy in extra.
     again = build_metadata(class_names=["a", "b"], dataset_id="mine", fit=meta["fit"], extra=meta)

@@ -1,4 +1,5 @@
-"""One image file to dataset pixels: every mode, EXIF rotation, crop or pad, fast path = general path."""
+"""One image file to pixels (workbench.core.images.decode): every mode, EXIF rotation, crop, pad or stretch,
+fast path = general path."""
 
 import io
 
@@ -7,9 +8,12 @@ import pytest
 from PIL import Image
 
 from tests.core.folder_fixtures import noise, png_claiming_size, save, solid
-from workbench.core.datasets.image_decode import (
-    DecodeTarget, ImageSkipped, _decode_general, _decode_plain_jpeg, decode_image, read_image_bytes,
-)
+from workbench.core.images import decode, jpeg_fast
+from workbench.core.images.decode import _decode_general, decode_image
+from workbench.core.images.errors import ImageSkipped
+from workbench.core.images.fit import DecodeTarget
+from workbench.core.images.jpeg_fast import decode_plain_jpeg
+from workbench.core.images.read import read_image_bytes
 
 RGB8 = DecodeTarget(8, 8, 3, "crop")
 GRAY8 = DecodeTarget(8, 8, 1, "crop")
@@ -73,12 +77,10 @@ def test_crop_keeps_the_centre_and_pad_adds_black_bars():
 @pytest.fixture(params=["simplejpeg", "pillow"])
 def jpeg_backend(request, monkeypatch):
     """Each fast-path decoder in turn: simplejpeg (when installed) and Pillow's decoder object."""
-    from workbench.core.datasets import image_decode
-
     if request.param == "simplejpeg":
         pytest.importorskip("simplejpeg")
     else:
-        monkeypatch.setattr(image_decode, "simplejpeg", None)
+        monkeypatch.setattr(jpeg_fast, "simplejpeg", None)
     return request.param
 
 
@@ -92,14 +94,14 @@ def test_fast_jpeg_path_gives_exactly_the_general_path_pixels(mode, jpeg_backend
         data = _encoded(noise((16, 16), seed, mode), "JPEG", quality=80, **options)
         target = DecodeTarget(16, 16, 3 if mode == "RGB" else 1, "crop")
         fast = np.zeros((16, 16, target.channels), np.uint8)
-        gray = _decode_plain_jpeg(data, target, fast)
+        gray = decode_plain_jpeg(data, target, fast)
         assert gray is not None, "the fast path should take a plain JPEG at the target size"
         general = _decode_general(data, target)
         assert np.array_equal(fast, general[0]) and gray == general[1]
     # Grayscale JPEG into RGB: the same as Pillow's L -> RGB conversion.
     data = _encoded(noise((16, 16), 9, "L"), "JPEG")
     fast = np.zeros((16, 16, 3), np.uint8)
-    assert _decode_plain_jpeg(data, DecodeTarget(16, 16, 3, "crop"), fast) is True
+    assert decode_plain_jpeg(data, DecodeTarget(16, 16, 3, "crop"), fast) is True
     assert np.array_equal(fast, _decode_general(data, DecodeTarget(16, 16, 3, "crop"))[0])
 
 
@@ -127,10 +129,8 @@ def test_large_photos_are_decoded_at_reduced_size(tmp_path):
     pixels, _ = decode_image(read_image_bytes(str(photo)), DecodeTarget(24, 24, 3, "crop"))
     assert pixels.shape == (24, 24, 3)
     # The codec's 1/8 reduction leaves 300×200; the general path must have asked for it.
-    from workbench.core.datasets import image_decode
-
     with Image.open(photo) as img:
-        image_decode._draft(img, DecodeTarget(24, 24, 3, "crop"), swapped=False)
+        decode._draft(img, DecodeTarget(24, 24, 3, "crop"), swapped=False)
         assert img.size == (300, 200)
 
 
@@ -171,8 +171,6 @@ def test_a_read_with_the_scanned_size_is_exact_and_falls_back_when_the_file_chan
 
 
 def test_the_remembered_jpeg_header_gives_what_a_fresh_walk_gives():
-    from workbench.core.datasets import image_decode
-
     exif = Image.Exif()
     exif[0x0112] = 6
     files = [_encoded(noise((16, 16), 1), "JPEG"), _encoded(noise((16, 16), 2), "JPEG"),
@@ -181,8 +179,8 @@ def test_the_remembered_jpeg_header_gives_what_a_fresh_walk_gives():
              _encoded(noise((16, 16), 7), "JPEG")]
     fresh = []
     for data in files:
-        image_decode._last_header = (b"", None)
-        fresh.append(image_decode._jpeg_header(data))
-    remembered = [image_decode._jpeg_header(data) for data in files + files[::-1]]
+        jpeg_fast._last_header = (b"", None)
+        fresh.append(jpeg_fast._jpeg_header(data))
+    remembered = [jpeg_fast._jpeg_header(data) for data in files + files[::-1]]
     assert remembered == fresh + fresh[::-1]
     assert fresh[0] == fresh[1] == (16, 16, 3) and fresh[2] is None and fresh[3] == (12, 16, 3)

@@ -199,7 +199,7 @@ def test_folders_that_cannot_be_imported_say_why_in_one_sentence(tmp_path):
     with pytest.raises(DatasetError, match="one class folder only \\('dataset'\\)"):
         import_folder(tmp_path / "one level too high")
     with pytest.raises(DatasetError, match="fit must be"):
-        import_folder(tmp_path / "junk", fit="stretch")
+        import_folder(tmp_path / "junk", fit="squash")
     for bad in (0, 2000, "32", (32,), (32, 32, 3), True, 32.0):
         with pytest.raises(DatasetError, match="image size must be"):
             import_folder(tmp_path / "junk", size=bad)

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.core.images import ImageReadError, fit_to_input, read_image, read_images
+from workbench.core.images.decode import decode_image
+from workbench.core.images.errors import ImageReadError
+from workbench.core.images.fit import DecodeTarget, fit_image
+from workbench.core.images.prepare import prepare_image
+
+
+def read_image(path):
+    """The whole picture as the model of its own size is fed it (RGB): nothing resized."""
+    with Image.open(path) as img:
+        w, h = img.size
+    return prepare_image(path, (h, w, 3)).model_input
+
+
+def fit_to_input(image, shape, fit="crop"):
+    return fit_image(image, shape, fit=fit)[0]
 
 
 def _check_rgb(arr, shape):
@@ -65,22 +80,14 @@ def test_palette_gif_with_transparency(tmp_path):
 def test_not_an_image_and_missing_file(tmp_path):
     (tmp_path / "notes.png").write_text("this is text, not pixels")
     with pytest.raises(ImageReadError, match="notes.png is not an image"):
-        read_image(tmp_path / "notes.png")
+        prepare_image(tmp_path / "notes.png", (32, 32, 3))
     with pytest.raises(ImageReadError, match="There is no file"):
-        read_image(tmp_path / "nothing.png")
+        prepare_image(tmp_path / "nothing.png", (32, 32, 3))
     truncated = tmp_path / "cut.png"
     Image.fromarray(np.zeros((50, 50, 3), np.uint8)).save(truncated)
     truncated.write_bytes(truncated.read_bytes()[:60])
-    with pytest.raises(ImageReadError, match="cut.png"):
-        read_image(truncated)
-
-
-def test_batch_reading_keeps_going(tmp_path):
-    Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(tmp_path / "ok.png")
-    (tmp_path / "bad.jpg").write_bytes(b"\x00" * 10)
-    results = read_images([tmp_path / "bad.jpg", tmp_path / "ok.png"])
-    assert [r.ok for r in results] == [False, True]
-    assert "bad.jpg" in results[0].error and results[1].image.shape == (5, 5, 3)
+    with pytest.raises(ImageReadError, match="^cut.png is damaged or truncated"):
+        prepare_image(truncated, (32, 32, 3))
 
 
 def test_fit_to_input_tiny_huge_and_grayscale_model():
@@ -93,8 +100,10 @@ def test_fit_to_input_tiny_huge_and_grayscale_model():
     out = fit_to_input(huge, (32, 32, 3))
     _check_rgb(out, (32, 32, 3))
     assert out[:, :13].max() <= 3 and out[:, 19:].min() >= 252  # Lanczos rings a little at the edge
-    huge[:, :500, 0] = 255  # a red band that the centre crop (500 columns each side) removes
-    assert fit_to_input(huge, (32, 32, 3))[:, 0, 0].max() <= 3
+    huge[:, :500, 0] = 255  # a red band that the centre crop (500 columns each side) removes; the resize
+    # filter reaches a little past the crop into the outer column only (as Pillow's ImageOps.fit)
+    cropped = fit_to_input(huge, (32, 32, 3))
+    assert cropped[:, 1:13, 0].max() <= 3 and cropped[:, 0, 0].max() <= 25
     stretched = fit_to_input(huge, (32, 32, 3), fit="stretch")
     assert stretched[:, 0, 0].min() >= 250 and stretched[:, 19:].min() >= 252
     gray = fit_to_input(np.full((40, 40, 3), [255, 0, 0], np.uint8), (28, 28, 1))
@@ -145,3 +154,66 @@ def test_classify_images_with_a_bad_file_in_the_batch(tmp_path, loaded_model):
     rows = list(csv.reader(open(tmp_path / "out.csv", encoding="utf-8")))
     assert rows[0][:4] == ["image", "error", "label_1", "probability_1"] and len(rows) == 4
     assert rows[2][1] and not rows[1][1]
+
+
+# ---- one decoder: the import, classify and evaluate give the same pixels --------------------------------
+
+def _saved(arr, fmt="PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(arr).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_an_in_memory_picture_is_fitted_as_its_file_is_decoded(fit, channels):
+    """evaluate and classify_arrays (fit_image) give the pixels the folder import (decode_image) makes of the
+    same picture saved losslessly, for every rule and both channel counts."""
+    rng = np.random.default_rng(5)
+    for h, w in ((30, 50), (50, 30), (64, 64), (7, 90), (24, 32)):
+        arr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        target = DecodeTarget(24, 32, channels, fit)
+        from_file = decode_image(_saved(arr), target)[0]
+        in_memory = fit_image(arr, (24, 32, channels), fit=fit)[0]
+        assert np.array_equal(in_memory, from_file), (h, w)
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad", "stretch"])
+def test_classify_prepares_a_file_exactly_as_the_import_decodes_it(tmp_path, fit):
+    """prepare_image (classify) and decode_image (the folder import) on one file: the same pixels, for a
+    rotated camera JPEG larger than needed, a 16-bit PNG and a transparent PNG."""
+    rng = np.random.default_rng(6)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    files = {
+        "camera.jpg": _saved(rng.integers(0, 256, (600, 900, 3), dtype=np.uint8), "JPEG", exif=exif, quality=85),
+        "deep.png": _saved(rng.integers(0, 65536, (40, 70), dtype=np.uint16)),
+        "clear.png": _saved(rng.integers(0, 256, (50, 40, 4), dtype=np.uint8), "PNG"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        for channels in (1, 3):
+            prepared = prepare_image(tmp_path / name, (24, 32, channels), fit=fit, preview_size=16)
+            imported, _ = decode_image(data, DecodeTarget(24, 32, channels, fit))
+            assert np.array_equal(prepared.model_input, imported), (name, channels)
+            assert max(prepared.preview.shape[:2]) == 16 and prepared.preview.shape[2] == 3
+    assert prepare_image(tmp_path / "camera.jpg", (24, 32, 3), fit=fit).original_size == (600, 900)  # upright
+
+
+def test_every_place_that_offers_a_resize_rule_offers_the_same_ones():
+    """FIT_MODES is the one list: the CLI's --fit of datasets add, classify and evaluate, the datasets
+    registry and a model file's metadata take exactly these, and older files' crop and pad stay readable."""
+    from workbench.cli import build_parser
+    from workbench.core.images.fit import FIT_MODES
+    from workbench.core.modelio.metadata import build_metadata, clean_metadata
+
+    assert FIT_MODES == ("crop", "pad", "stretch")
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    datasets_add = commands["datasets"]._subparsers._group_actions[0].choices["add"]
+    for command in (datasets_add, commands["classify"], commands["evaluate"]):
+        [fit] = [a for a in command._actions if "--fit" in a.option_strings]
+        assert tuple(fit.choices) == FIT_MODES, command.prog
+    for rule in FIT_MODES:
+        meta = build_metadata(class_names=["a", "b"], dataset_id="mine", fit=rule)
+        assert clean_metadata(meta, "m.h5")[0]["fit"] == rule

@@ -399,7 +399,8 @@ def test_custom_layer_class_is_named(keras2, tmp_path):
 def test_importing_modelio_modules_does_not_import_tensorflow():
     code = ("import sys; import workbench.core.modelio.load, workbench.core.modelio.loaded_model, "
             "workbench.core.modelio.guesses, workbench.core.modelio.open, workbench.core.modelio.inspect, "
-            "workbench.core.images, workbench.core.classify, workbench.core.evaluation; "
+            "workbench.core.images.prepare, workbench.core.images.decode, workbench.core.classify, "
+            "workbench.core.evaluation; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False False", out.stderr[-1000:]

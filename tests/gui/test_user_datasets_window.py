@@ -67,6 +67,8 @@ def test_the_dialog_suggests_the_folder_name_and_refuses_a_taken_one(qtbot, pane
     root = messy_tree(tmp_path / "Holiday")
     dialog = panel.ask_and_import(str(root))
     assert dialog.name_edit.text() == "Holiday" and dialog.request().size is None and dialog.request().fit == "crop"
+    offered = tuple(dialog.fit_combo.itemData(i) for i in range(dialog.fit_combo.count()))
+    assert offered == ("crop", "pad", "stretch")  # the core's FIT_MODES, each rule the import applies
     dialog.name_edit.setText("cifar10")
     dialog.accept()
     assert dialog.isVisible() and "built-in" in dialog.problem.text()

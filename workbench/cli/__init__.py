@@ -51,7 +51,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     for module, name in (
         ("workbench.core.datasets", "DatasetError"),
         ("workbench.core.modelio.loaded_model", "ModelLoadError"),
-        ("workbench.core.images", "ImageReadError"),
+        ("workbench.core.images.errors", "ImageReadError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))

@@ -204,6 +204,8 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub) -> None:
+    from workbench.core.images.fit import FIT_MODES
+
     p = sub.add_parser("datasets", help="list datasets (built-in and yours), add or remove your own image collections",
                        description="Without an action: list the built-in datasets and whether they are on disk, "
                                    "then your own. `datasets add NAME PATH` imports a folder of class folders "
@@ -228,8 +230,8 @@ def add_parsers(sub) -> None:
                                                   "(default: the images' typical size, longer side at most 64)")
     a.add_argument("--color", choices=("rgb", "grayscale"),
                    help="colour of the imported images (default: grayscale only if every image is)")
-    a.add_argument("--fit", choices=("crop", "pad"), default="crop",
-                   help="how images of another aspect ratio fit: centre-crop, or pad with black bars")
+    a.add_argument("--fit", choices=FIT_MODES, default="crop",
+                   help="how images of another aspect ratio fit: centre-crop, pad with black bars, or stretch")
     a.add_argument("--show-skipped", action="store_true", help="list every skipped file with its reason")
     a.add_argument("--json", action="store_true",
                    help="print one line of JSON (with the skipped count and split sizes)")

@@ -200,7 +200,8 @@ def _row(r) -> dict[str, Any]:
 def cmd_classify(args: argparse.Namespace) -> int:
     from workbench.cli.progress import Progress
     from workbench.core.classify import classify_images, fit_warning, input_shape_for_images
-    from workbench.core.images import ImageReadError, collect_image_files
+    from workbench.core.images.errors import ImageReadError
+    from workbench.core.images.find import collect_image_files
 
     if args.top < 1:
         raise CliError(f"--top must be at least 1 (got {args.top}).")
@@ -240,7 +241,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     from workbench.core.evaluation import TTA_CHOICES
-    from workbench.core.images import FIT_MODES
+    from workbench.core.images.fit import FIT_MODES
 
     for name, helptext, func in (
         ("evaluate", "top-1/top-5 and per-class accuracy of a model on a test split", cmd_evaluate),

@@ -19,8 +19,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from workbench.core.atomic_write import write_text_atomic
-from workbench.core.datasets.image_decode import DecodeTarget, ImageSkipped, decode_image
-from workbench.core.images import FIT_WORDS, ImageReadError, fit_image, model_image_shape, prepare_image
+from workbench.core.images.errors import ImageReadError
+from workbench.core.images.fit import FIT_WORDS, fit_image, model_image_shape
+from workbench.core.images.prepare import prepare_image
 from workbench.core.predict_guard import PredictionError, predict_checked
 
 # Fitted inputs predicted together: one model call per image is several times slower.
@@ -86,15 +87,6 @@ def fit_warning(loaded, fit: str | None) -> str | None:
             "training.")
 
 
-def _import_fitter(data: bytes, shape: tuple[int, int, int], fit: str) -> np.ndarray:
-    """The folder import's own decoder: a model trained on an imported folder is fed exactly the pixels
-    the import made of the same file."""
-    try:
-        return decode_image(data, DecodeTarget(*shape, fit))[0]
-    except ImageSkipped as exc:
-        raise ImageReadError(str(exc)) from None
-
-
 def _with_predictions(loaded, pending: list[ClassifyResult], k: int) -> list[ClassifyResult]:
     """`pending` results (with model_input set) completed with their top-k from one batched prediction."""
     if not pending:
@@ -109,14 +101,14 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
                   cancel: Callable[[], bool] | None = None) -> Iterator[ClassifyResult]:
     """One ClassifyResult per path, in order, as soon as it is known.
 
-    Files are decoded one at a time and shrunk at once (bounded memory, see `images.prepare_image`);
-    fitted inputs are predicted in batches of up to PREDICT_BATCH or every FLUSH_AFTER_S.
-    `cancel()` is checked before each file and each result: once it returns True, nothing more is yielded.
-    `fit` None uses the model's recorded rule (see `fit_for`); crop and pad decode as the folder import
-    does, so the pixels equal the imported ones. `preview_size` > 0 adds a small copy of each picture (for showing it); `keep_inputs=False` drops
-    `model_input` from the results (for long runs that only report labels). Raises ClassifyError when
-    the model cannot take images, NonFiniteOutputError when its outputs are NaN/inf, PredictionError
-    when the model fails to run.
+    Files are decoded one at a time and shrunk at once (bounded memory, see `images.prepare.prepare_image`)
+    by the folder import's decoder, so the pixels equal the imported ones; fitted inputs are predicted
+    in batches of up to PREDICT_BATCH or every FLUSH_AFTER_S. `cancel()` is checked before each file
+    and each result: once it returns True, nothing more is yielded. `fit` None uses the model's
+    recorded rule (see `fit_for`). `preview_size` > 0 adds a small copy of each picture (for showing
+    it); `keep_inputs=False` drops `model_input` from the results (for long runs that only report
+    labels). Raises ClassifyError when the model cannot take images, NonFiniteOutputError when its
+    outputs are NaN/inf, PredictionError when the model fails to run.
     """
     shape = input_shape_for_images(loaded)
     fit = fit_for(loaded, fit)
@@ -147,8 +139,7 @@ def iter_classify(loaded, paths: Iterable[str | os.PathLike], *, top: int = 5, f
             started = time.monotonic()  # a batch's wait includes decoding its first file
         path = os.fspath(p)
         try:
-            prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size, fitter=_import_fitter,
-                                     fit_note=note)
+            prepared = prepare_image(path, shape, fit=fit, preview_size=preview_size, fit_note=note)
             buffered.append(ClassifyResult(path, (), None, prepared.model_input, prepared.steps,
                                            prepared.original_size, prepared.preview))
         except ImageReadError as exc:

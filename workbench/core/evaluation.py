@@ -158,7 +158,8 @@ def fit_steps(image_shape: Sequence[int], model_shape: Sequence, fit: str = "cro
     """What evaluating images of `image_shape` (h, w, c) with a model taking `model_shape` does to them,
     in words (empty when they fit as they are). Raises EvaluationError when images cannot feed the model.
     Known before any image is loaded, so callers can check and tell the user first."""
-    from workbench.core.images import FIT_WORDS, ImageReadError, model_image_shape
+    from workbench.core.images.errors import ImageReadError
+    from workbench.core.images.fit import FIT_WORDS, model_image_shape
 
     ih, iw, ic = (tuple(image_shape) + (3,))[:3]
     model_shape = tuple(model_shape)
@@ -180,7 +181,7 @@ def fit_steps(image_shape: Sequence[int], model_shape: Sequence, fit: str = "cro
 
 
 def _fit_chunk(x: np.ndarray, shape: tuple[int, int, int], fit: str) -> np.ndarray:
-    from workbench.core.images import fit_image
+    from workbench.core.images.fit import fit_image
 
     return np.stack([fit_image(img, shape, fit=fit)[0] for img in x])
 
@@ -219,7 +220,7 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     """
     import time
 
-    from workbench.core.images import FIT_MODES, model_image_shape
+    from workbench.core.images.fit import FIT_MODES, model_image_shape
     from workbench.core.modelio.loaded_model import LoadedModel
     from workbench.core.predict_guard import PredictionError, predict_checked
 

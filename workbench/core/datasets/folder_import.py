@@ -22,14 +22,18 @@ from typing import Callable
 
 import numpy as np
 
+from workbench.core.images.colour import COLOR_MODES
+from workbench.core.images.decode import decode_image, probe_image
+from workbench.core.images.errors import ImageSkipped
+from workbench.core.images.fit import FIT_MODES, FITTED_WORDS, DecodeTarget
+from workbench.core.images.read import read_image_bytes
+
 from .dataset import Dataset
 from .errors import DatasetError
 from .folder_cache import (PIXELS, folder_cache_dir, listing_key, load_folder_cache, open_pixels, pixel_store,
                            save_folder_cache)
 from .folder_leakage import Leak, find_leaks
 from .folder_scan import LAYOUT_SPLIT_FOLDERS, FolderScan, SkippedFile, scan_folder
-from .image_decode import (COLOR_MODES, FIT_MODES, DecodeTarget, ImageSkipped, decode_image,
-                           probe_image, read_image_bytes)
 from .registry import DatasetInfo
 
 # Longest side of the default size: the workbench's networks are small CNNs made for 32×32; 64
@@ -69,15 +73,15 @@ class ImportSettings:
     height: int
     width: int
     color: str  # "rgb" or "grayscale"
-    fit: str  # "crop" (centre-crop to the aspect ratio) or "pad" (letterbox with black)
+    fit: str  # one of images.fit.FIT_MODES: "crop" (centre-crop to the aspect ratio), "pad" (letterbox), "stretch"
 
     @property
     def channels(self) -> int:
         return 1 if self.color == "grayscale" else 3
 
     def describe(self) -> str:
-        how = "centre-cropped" if self.fit == "crop" else "padded with black bars"
-        return f"{self.width}×{self.height} {'grayscale' if self.channels == 1 else 'RGB'}, {how} to fit"
+        return (f"{self.width}×{self.height} {'grayscale' if self.channels == 1 else 'RGB'}, "
+                f"{FITTED_WORDS[self.fit]} to fit")
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def import_folder(root: str | os.PathLike, *, size: int | tuple[int, int] | None
 
     ``size``: an int for square images or (height, width); None = the folder's median size with its
     longer side capped at DEFAULT_MAX_SIDE. ``color``: "rgb" or "grayscale"; None = grayscale only if
-    every image is. ``fit``: "crop" or "pad". Raises DatasetError with one sentence for a folder
+    every image is. ``fit``: "crop", "pad" or "stretch". Raises DatasetError with one sentence for a folder
     that cannot be imported, ImportCancelled when ``cancel`` is set.
     """
     requested = _requested(size, color, fit)
@@ -202,7 +206,7 @@ def _build(scan: FolderScan, requested: dict, key: str, folder: Path, progress: 
 
 def _requested(size, color, fit) -> dict:
     if fit not in FIT_MODES:
-        raise DatasetError(f"The fit must be {' or '.join(FIT_MODES)}, not {fit!r}.")
+        raise DatasetError(f"The fit must be one of {', '.join(FIT_MODES)}, not {fit!r}.")
     if color is not None and color not in COLOR_MODES:
         raise DatasetError(f"The colour must be {' or '.join(COLOR_MODES)}, not {color!r}.")
     if size is not None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.core.files import NotARegularFileError, check_regular_file
-from workbench.core.images import IMAGE_SUFFIXES as _IMAGE_SUFFIXES
+from workbench.core.images.find import IMAGE_SUFFIXES as _IMAGE_SUFFIXES
+from workbench.core.images.read import MAX_IMAGE_FILE_BYTES
 
 from .errors import DatasetError
 
@@ -24,9 +25,6 @@ MAX_FOLDER_FILES = 2_000_000
 # Subfolder levels below a class folder: real collections nest a few levels (year/month/day);
 # deeper trees are usually a link loop or something that is not a photo collection.
 MAX_FOLDER_DEPTH = 32
-# Largest image file read: a 100-megapixel camera JPEG is about 50 MB, a 24-megapixel 16-bit TIFF
-# about 144 MB; every decoding worker holds one file's bytes at a time.
-MAX_IMAGE_FILE_BYTES = 160 * 2**20
 
 SPLIT_TRAIN = "train"
 # Names accepted for the test split beside train/, in order of preference.

@@ -157,7 +157,8 @@ def _count(raw: dict, key: str) -> int:
 
 def _entry(raw) -> UserDataset:
     from .folder_import import MAX_SIDE
-    from .image_decode import COLOR_MODES, FIT_MODES
+    from workbench.core.images.colour import COLOR_MODES
+    from workbench.core.images.fit import FIT_MODES
 
     if not isinstance(raw, dict):
         raise ValueError("an entry is not an object")

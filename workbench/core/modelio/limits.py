@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.core.images import MAX_MODEL_INPUT_PIXELS
+from workbench.core.images.fit import MAX_MODEL_INPUT_PIXELS
 
 # A Keras architecture JSON is kilobytes to a few MB (ResNet-152: ~0.3 MB); 32 MiB leaves room for
 # giant graphs while keeping json.loads (about 10x the text in memory) far below 1 GB.

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from workbench.core.files import check_regular_file
+from workbench.core.images.fit import FIT_MODES
 from workbench.core.text import sanitize
 
 from .limits import MAX_CLASS_NAMES, MAX_METADATA_BYTES
@@ -23,9 +24,6 @@ METADATA_FORMAT = 1
 # Keys build_metadata writes itself; anything else lives under "extra".
 _OWN_KEYS = ("format", "class_names", "dataset", "preprocessing", "input_shape", "fit", "output", "arch",
              "workbench_version")
-# How images of another shape were fitted to the input when the training set was imported (the folder
-# import's rules); classify and evaluate apply the same one. Absent for fixed-size official sets.
-FIT_RULES = ("crop", "pad")
 H5_SUFFIXES = (".h5", ".hdf5")
 KERAS_SUFFIXES = (".keras",)
 
@@ -54,8 +52,10 @@ def build_metadata(
         "workbench_version": __version__,
     }
     if fit is not None:
-        if fit not in FIT_RULES:
-            raise ValueError(f"The resize rule must be one of {', '.join(FIT_RULES)}, not {fit!r}.")
+        # How the training set's images of another shape were fitted (one of FIT_MODES); classify and
+        # evaluate apply the same rule. Absent for fixed-size official sets.
+        if fit not in FIT_MODES:
+            raise ValueError(f"The resize rule must be one of {', '.join(FIT_MODES)}, not {fit!r}.")
         meta["fit"] = fit
     extra = _flat_extra(extra)
     if extra:
@@ -196,10 +196,10 @@ def clean_metadata(meta: Any, source: str) -> tuple[dict[str, Any] | None, tuple
             drop("input shape", "an input_shape that is not a list of positive whole numbers")
     fit = meta.get("fit")
     if fit is not None:
-        if fit in FIT_RULES:
+        if fit in FIT_MODES:
             clean["fit"] = fit
         else:
-            drop("resize rule", "a fit that is neither \"crop\" nor \"pad\"")
+            drop("resize rule", f"a fit that is not one of {', '.join(FIT_MODES)}")
     output = meta.get("output")
     if output is not None:
         if output in ("probabilities", "logits"):

@@ -9,10 +9,13 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from workbench.core.datasets import DatasetError, find_user_dataset
 from workbench.core.datasets.user_datasets import check_name, default_name
+from workbench.core.images.fit import FIT_MODES
 from workbench.core.text import sanitize
 
 # Sizes offered besides "automatic": the networks' native 32, and a few larger squares.
 SIZE_CHOICES = (32, 48, 64, 96, 128)
+# How each of the core's resize rules is offered, in its order.
+FIT_CHOICES = {"crop": "centre-crop to the shape", "pad": "pad with black bars", "stretch": "stretch to the shape"}
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ class ImportDialog(QDialog):
         self.color_combo.addItem("RGB colour", "rgb")
         self.color_combo.addItem("grayscale", "grayscale")
         self.fit_combo = QComboBox()
-        self.fit_combo.addItem("centre-crop to the shape", "crop")
-        self.fit_combo.addItem("pad with black bars", "pad")
+        for fit in FIT_MODES:
+            self.fit_combo.addItem(FIT_CHOICES[fit], fit)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b00020;")
