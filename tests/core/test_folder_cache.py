@@ -12,7 +12,8 @@ import pytest
 
 from tests.core.folder_fixtures import class_tree, noise, save
 from workbench.core.datasets.folder_cache import RECORD_FILE
-from workbench.core.datasets.folder_import import ImportCancelled, import_folder
+from workbench.core.datasets.errors import ImportCancelled
+from workbench.core.datasets.folder_import import import_folder
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from .dataset import Dataset
-from .errors import DatasetError
+from .errors import DatasetError, ImportCancelled
 from .folder_cache import (PIXELS, folder_cache_dir, listing_key, load_folder_cache, open_pixels, pixel_store,
                            save_folder_cache)
 from .folder_leakage import Leak, find_leaks
@@ -56,10 +56,6 @@ CHUNK_FILES = 64
 Progress = Callable[[int, int], None]
 
 log = logging.getLogger(__name__)
-
-
-class ImportCancelled(DatasetError):
-    """The caller set the cancel event; nothing was cached."""
 
 
 @dataclass(frozen=True)

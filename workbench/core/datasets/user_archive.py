@@ -27,7 +27,7 @@ from workbench.core.files import check_regular_file
 from workbench.core.text import sanitize
 from workbench.paths import user_cache_dir
 
-from .errors import DatasetError
+from .errors import DatasetError, ImportCancelled
 from .extract import Refused, WriteFailed, copy_capped, checked_member, fallback_data_filter, has_data_filter
 
 # Suffixes read as archives (lower case); anything else given as a dataset path must be a folder.
@@ -124,8 +124,6 @@ def tree_root(folder: Path) -> Path:
 
 def _stopped(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        from .folder_import import ImportCancelled
-
         raise ImportCancelled("The import was cancelled; nothing was saved.")
 
 
