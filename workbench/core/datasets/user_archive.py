@@ -5,12 +5,15 @@ names, nothing outside the target, no links, devices or pipes, sizes capped befo
 writing); the caps are sized for photo collections instead of CIFAR's eight files. Unpacking goes
 into a temp folder in the user cache and becomes ``user_cache_dir()/archives/<name>-<digest>`` by
 one rename, so a refused or cancelled archive leaves nothing behind. The user's archive is never
-written to; the unpacked copy is keyed on the archive's path, size and mtime.
+written to; the unpacked copy is keyed on the archive's path, size, mtime and content (SHA-256: a
+copy that kept its size and mtime is still seen as changed), and a record beside it
+(``<copy>.json``) says which archive it came from, so ``cache_space.prune_caches`` can tell a stale copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,6 +30,7 @@ from workbench.core.files import check_regular_file
 from workbench.core.text import sanitize
 from workbench.paths import user_cache_dir
 
+from .atomic import write_bytes_atomic
 from .errors import DatasetError, ImportCancelled
 from .extract import Refused, WriteFailed, copy_capped, checked_member, fallback_data_filter, has_data_filter
 
@@ -50,12 +54,32 @@ def is_archive(path: str | os.PathLike) -> bool:
 
 
 def unpacked_folder(archive: Path) -> Path:
-    """Where ``archive`` (its current size and mtime) is unpacked; exists once unpacking finished."""
-    st = archive.stat()
-    key = f"{archive.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    """Where ``archive`` (its current size, mtime and content) is unpacked; exists once unpacking finished."""
+    return user_cache_dir() / "archives" / _copy_name(archive, archive_record(archive))
+
+
+def archive_record(archive: Path) -> dict:
+    """What identifies ``archive`` now: resolved path, size, mtime and SHA-256 of its bytes (OSError if unreadable)."""
+    resolved = archive.resolve()
+    st = resolved.stat()
+    memo = (str(resolved), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    if memo not in _hashes:  # ctime and inode change with any write, so an unchanged memo means unchanged bytes
+        h = hashlib.sha256()
+        with open(resolved, "rb") as f:
+            while chunk := f.read(2**20):
+                h.update(chunk)
+        _hashes[memo] = h.hexdigest()
+    return {"archive": str(resolved), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": _hashes[memo]}
+
+
+_hashes: dict[tuple, str] = {}
+
+
+def _copy_name(archive: Path, record: dict) -> str:
+    key = f"{record['archive']}|{record['size']}|{record['mtime_ns']}|{record['sha256']}"
     digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", archive.name)[:40] or "archive"
-    return user_cache_dir() / "archives" / f"{readable}-{digest}"
+    return f"{readable}-{digest}"
 
 
 def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = None,
@@ -68,7 +92,8 @@ def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = No
     archive = Path(archive).expanduser()
     try:
         check_regular_file(archive, "archive")
-        target = unpacked_folder(archive)
+        record = archive_record(archive)
+        target = user_cache_dir() / "archives" / _copy_name(archive, record)
     except OSError as exc:
         raise DatasetError(f"{exc.strerror or exc}.") from None
     if target.is_dir():
@@ -99,19 +124,24 @@ def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = No
         except OSError:
             if not target.is_dir():  # else another process finished first
                 raise
+        try:  # ensure_ascii: an archive path that is not UTF-8 reads back as the same bytes
+            write_bytes_atomic(target.with_name(target.name + ".json"), json.dumps(record).encode("ascii"))
+        except OSError:
+            pass  # without its record the copy still works; prune then treats it as stale
         return tree_root(target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def remove_unpacked(folder: Path) -> None:
-    """Delete an unpacked copy, but only one that lives in our archives cache."""
+    """Delete an unpacked copy (and its record), but only one that lives in our archives cache."""
     archives = (user_cache_dir() / "archives").resolve()
     folder = Path(folder).resolve()
     while folder.parent != archives and folder != folder.parent:
         folder = folder.parent
     if folder.parent == archives:
         shutil.rmtree(folder, ignore_errors=True)
+        folder.with_name(folder.name + ".json").unlink(missing_ok=True)
 
 
 def tree_root(folder: Path) -> Path:
