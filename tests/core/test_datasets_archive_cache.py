@@ -71,3 +71,41 @@ def test_same_size_and_mtime_but_other_content_is_seen(user_home, tmp_path):
     os.utime(archive, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert (load_dataset("mine").x_train != first).any()
     remove_user_dataset("mine")
+
+
+
+def test_prune_removes_what_nothing_uses_and_says_what_it_freed(user_home, tmp_path, monkeypatch):
+    from workbench.core.datasets.cache_space import cache_usage, prune_caches
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    archive = _archive(tmp_path, {"a": 3, "b": 3})
+    add_user_dataset("mine", archive)
+    old_copy = cached_archives(tmp_path)
+    _archive(tmp_path, {"a": 3, "b": 3, "c": 3})
+    load_dataset("mine")  # unpacks the changed archive: the first copy is stale now
+    gone = class_tree(tmp_path / "gone", {"a": 3, "b": 3}, size=(8, 8))
+    load_dataset(str(gone))
+    import shutil
+    shutil.rmtree(gone)  # its decoded cache is of no use now
+    old = tmp_path / "keras" / "datasets" / "workbench-cache" / "cifar-10-batches-py"
+    old.mkdir(parents=True)
+    (old / "x_train.npy").write_bytes(b"\0" * 50_000)
+    (old / "key.json").write_text("{}")
+    theirs = tmp_path / "data" / "workbench-cache"
+    theirs.mkdir(parents=True)
+    (theirs / "photo.jpg").write_bytes(b"not ours")
+
+    before = cache_usage()
+    listed = prune_caches((tmp_path / "data",), dry_run=True)
+    assert cache_usage() == before and all(p.path.exists() for p in listed)
+    paths = {p.path for p in listed}
+    assert set(old_copy) <= paths and old.parent in paths and theirs not in paths
+    assert any("changed" in p.why for p in listed) and any("gone" in p.why for p in listed)
+    pruned = prune_caches((tmp_path / "data",))
+    assert {p.path for p in pruned} == paths and not any(p.path.exists() for p in pruned)
+    in_cache = sum(p.bytes for p in pruned if Path(os.environ["WORKBENCH_CACHE"]) in p.path.parents)
+    assert in_cache > 0 and cache_usage() <= before - in_cache
+    assert sum(p.bytes for p in pruned if p.path == old.parent) >= 50_000
+    assert (theirs / "photo.jpg").exists() and archive.exists()
+    assert load_dataset("mine").num_classes == 3  # what is in use stays
+    assert prune_caches() == []

@@ -110,13 +110,17 @@ def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = No
                 _unpack_zip(archive, tmp / "tree", progress, cancel)
             else:
                 _unpack_tar(archive, tmp / "tree", progress, cancel)
+        except _Encrypted as exc:
+            raise DatasetError(f"{shown} is password-protected ({sanitize(exc, 200)} is encrypted), which the "
+                               "workbench cannot unpack; unpack it yourself and add the folder.") from None
         except Refused as exc:
             raise DatasetError(f"{shown} was not unpacked: {sanitize(exc, 400)}; nothing was written "
                                "(make the archive again from the image folders alone).") from None
         except WriteFailed as exc:
             raise DatasetError(f"Unpacking {shown} into {target.parent} failed ({exc}); nothing was left "
                                "behind (free some space or import the folder itself).") from None
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as exc:
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError, RuntimeError,
+                NotImplementedError) as exc:  # zipfile says "unsupported compression" with the last two
             raise DatasetError(f"{shown} is not a readable .zip, .tar or .tar.gz archive "
                                f"({sanitize(exc, 200)}).") from None
         try:
@@ -208,9 +212,15 @@ def _unpack_zip(archive: Path, dest: Path, progress: Progress | None, cancel: th
                     progress(n, len(infos))
 
 
+class _Encrypted(Refused):
+    """A zip entry needs a password (the message is the entry's name)."""
+
+
 def _check_zip_entry(info: zipfile.ZipInfo, dest: str) -> None:
-    """The tar checks, for a zip entry: relative, inside ``dest``, a plain file or folder, capped."""
+    """The tar checks, for a zip entry: relative, inside ``dest``, a plain file or folder, capped, not encrypted."""
     name = info.filename
+    if info.flag_bits & 0x1:  # bit 0: encrypted; zipfile would raise RuntimeError asking for a password
+        raise _Encrypted(repr(sanitize(name, 120)))
     if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or re.match(r"^[A-Za-z]:", name):
         raise Refused(f"it holds {name!r}, an absolute path")
     if "\\" in name or ".." in PurePosixPath(name).parts:
