@@ -2,12 +2,14 @@
 
 ``add_user_dataset(name, path)`` imports a folder of class folders (or a .zip/.tar/.tar.gz of one,
 unpacked safely into the user cache) right away and remembers it with its import settings. After
-that the name works wherever a built-in id does, and so does a plain path (``resolve``). The file changes under a lock (one read-modify-write at a
-time, across processes), is written atomically, and only after the text about to be written has been
-read back to the same entries, so any name a file system allows round-trips: paths that are not
-UTF-8 are stored as JSON ``\\udcXX`` escapes (Python's surrogateescape), which read back to the same
-bytes. It is read with a size cap and field checks: a damaged or hostile file means "no user
-datasets" and one warning, never a crash, and a write never replaces it: it is kept aside first.
+that the name works wherever a built-in id does, and so does a plain path (``resolve``).
+
+The file changes under a lock (one read-modify-write at a time, across processes), is written
+atomically, and only after the text about to be written has been read back to the same entries, so
+any name a file system allows round-trips: paths that are not UTF-8 are stored as JSON ``\\udcXX``
+escapes (Python's surrogateescape), which read back to the same bytes. It is read with a size cap
+and field checks: a damaged or hostile file means "no user datasets" and one warning, never a
+crash, and a write never replaces it: it is kept aside first.
 """
 
 from __future__ import annotations
