@@ -122,7 +122,7 @@ def test_cache_space_is_shown_and_prune_reports_bytes(env, tmp_path):
     tree = class_tree(tmp_path / "t", {"a": 3, "b": 3}, size=(8, 8))
     assert run_cli(env, "datasets", "add", "mine", targz_of(tree, tmp_path / "set.tar.gz", "set")).returncode == 0
     listing = run_cli(env, "datasets")
-    assert "Caches:" in listing.stdout and "MB in" in listing.stdout and "datasets prune" in listing.stdout
+    assert "Caches:" in listing.stdout and "B in" in listing.stdout and "datasets prune" in listing.stdout
     assert run_cli(env, "datasets", "remove", "mine").returncode == 0
     stale = tmp_path / "keras-data" / "workbench-cache" / "cifar-10-batches-py"
     stale.mkdir(parents=True)

@@ -61,7 +61,11 @@ def _print_cache_space() -> None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1e6:,.1f} MB"
+    """Bytes in the unit that shows them best: 36 KB, 945.3 MB, 8.0 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}" if unit != "KB" else f"{n / scale:,.0f} KB"
+    return f"{n:,} bytes"
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:
@@ -74,11 +78,14 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         emit_json({"dry_run": args.dry_run, "freed_bytes": freed,
                    "caches": [{"path": str(p.path), "bytes": p.bytes, "why": p.why} for p in pruned]})
         return 0
+    if not pruned:
+        print("No cache to prune: every cache is in use.")
+        return 0
     for p in pruned:
         print(f"{_mb(p.bytes):>12}  {sanitize(p.path, 300)}  ({p.why})")
     verb = "would free" if args.dry_run else "freed"
     print(f"{len(pruned)} cache{'s' * (len(pruned) != 1)}, {verb} {freed:,} bytes ({_mb(freed)})"
-          + (" — run without --dry-run to remove them." if args.dry_run and pruned else "."))
+          + (" — run without --dry-run to remove them." if args.dry_run else "."))
     return 0
 
 
