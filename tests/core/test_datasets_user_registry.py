@@ -114,3 +114,17 @@ def test_two_concurrent_adds_of_one_name_one_wins(user_home, tmp_path):
     assert added == 10  # each of the ten names exactly once; the other tries were refused
     assert sum(out.count("refused") for out in outs) == 30
     assert len(read_registry().datasets) == 11
+
+
+def test_a_file_an_older_version_wrote_with_raw_bytes_is_read_and_rewritten(user_home, tmp_path):
+    add_user_dataset("first", _tree(tmp_path / "plain"))
+    add_user_dataset("second", _tree(tmp_path / "other"))
+    # What the older version wrote for a path with the byte \xff: the raw byte, not UTF-8.
+    raw = registry_path().read_bytes().replace(b"/plain", b"/pl\xffin")
+    os.rename(tmp_path / "plain", os.fsdecode(os.fsencode(str(tmp_path)) + b"/pl\xffin"))
+    registry_path().write_bytes(raw)
+    assert list(read_registry().datasets) == ["first", "second"]
+    add_user_dataset("third", _tree(tmp_path / "third"))
+    assert list(read_registry().datasets) == ["first", "second", "third"]
+    assert os.fsencode(read_registry().datasets["first"].source).endswith(b"/pl\xffin")
+    registry_path().read_bytes().decode("ascii")

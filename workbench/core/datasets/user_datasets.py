@@ -422,8 +422,10 @@ def remove_user_dataset(name: str) -> UserDataset:
         drop(user_datasets())
     update_registry(drop)
     entry = removed[0]
-    if entry.is_archive:
-        remove_unpacked(Path(entry.folder))
+    if entry.is_archive:  # the copy made when added, and the one of the archive as it is now
+        for folder in {Path(entry.folder), entry_folder(entry)}:
+            if not _in_use(folder):
+                remove_unpacked(folder)
     return entry
 
 
