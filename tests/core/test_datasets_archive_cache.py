@@ -109,3 +109,29 @@ def test_prune_removes_what_nothing_uses_and_says_what_it_freed(user_home, tmp_p
     assert (theirs / "photo.jpg").exists() and archive.exists()
     assert load_dataset("mine").num_classes == 3  # what is in use stays
     assert prune_caches() == []
+
+
+
+def test_an_unchanged_archive_is_not_hashed_again_by_the_next_process(user_home, tmp_path):
+    import hashlib
+    import subprocess
+    import sys
+
+    archive = _archive(tmp_path, {"a": 3, "b": 3})
+    add_user_dataset("mine", archive)
+    code = ("import os, sys\n"
+            "from pathlib import Path\n"
+            "from workbench.core.datasets import user_archive as ua\n"
+            "st = Path(sys.argv[1]).resolve().stat()\n"
+            "state = {'archive': str(Path(sys.argv[1]).resolve()), 'size': st.st_size, 'mtime_ns': st.st_mtime_ns,\n"
+            "         'ctime_ns': st.st_ctime_ns, 'ino': st.st_ino, 'dev': st.st_dev}\n"
+            "print(ua._recorded_hash(state))\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    run = subprocess.run([sys.executable, "-c", code, str(archive)], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == hashlib.sha256(archive.read_bytes()).hexdigest()
+    os.utime(archive)  # touched: ctime changes, so the recorded hash no longer applies
+    run = subprocess.run([sys.executable, "-c", code, str(archive)], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.stdout.strip() == "None"

@@ -59,17 +59,40 @@ def unpacked_folder(archive: Path) -> Path:
 
 
 def archive_record(archive: Path) -> dict:
-    """What identifies ``archive`` now: resolved path, size, mtime and SHA-256 of its bytes (OSError if unreadable)."""
+    """What identifies ``archive`` now: resolved path, size, mtime and SHA-256 of its bytes (OSError if unreadable).
+
+    The hash is taken once per state of the file: ctime and inode change with any write (and cannot be
+    set back), so a record beside an unpacked copy with the same ones already holds the right hash.
+    """
     resolved = archive.resolve()
     st = resolved.stat()
-    memo = (str(resolved), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-    if memo not in _hashes:  # ctime and inode change with any write, so an unchanged memo means unchanged bytes
-        h = hashlib.sha256()
-        with open(resolved, "rb") as f:
-            while chunk := f.read(2**20):
-                h.update(chunk)
-        _hashes[memo] = h.hexdigest()
-    return {"archive": str(resolved), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": _hashes[memo]}
+    state = {"archive": str(resolved), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+             "ctime_ns": st.st_ctime_ns, "ino": st.st_ino, "dev": st.st_dev}
+    memo = tuple(state.values())
+    if memo not in _hashes:
+        _hashes[memo] = _recorded_hash(state) or _sha256(resolved)
+    return {**state, "sha256": _hashes[memo]}
+
+
+def _recorded_hash(state: dict) -> str | None:
+    for path in (user_cache_dir() / "archives").glob("*.json"):
+        try:
+            record = json.loads(path.read_bytes()[:4096])
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and all(record.get(k) == v for k, v in state.items()):
+            sha = record.get("sha256")
+            if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha):
+                return sha
+    return None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(2**20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 _hashes: dict[tuple, str] = {}
