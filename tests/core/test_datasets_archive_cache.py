@@ -34,9 +34,10 @@ def cached_archives(tmp_path: Path) -> list[Path]:
 def test_a_refused_archive_import_leaves_no_copy(user_home, tmp_path):
     archive = zero_pngs(tmp_path / "zeros.tar.gz")
     for _ in range(2):  # a retry must not leave a second copy either
-        with pytest.raises(DatasetError):
+        with pytest.raises(DatasetError) as refused:
             add_user_dataset("zeros", archive)
         assert cached_archives(tmp_path) == []
+        assert str(archive) in str(refused.value) and "archives" not in str(refused.value)
     with pytest.raises(DatasetError):
         load_dataset(str(archive))  # a plain path (train --dataset PATH) as well
     assert cached_archives(tmp_path) == []

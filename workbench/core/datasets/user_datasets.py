@@ -344,9 +344,11 @@ def import_path(path: str | os.PathLike, *, size=None, color=None, fit: str = "c
     folder = unpack_archive(path, cancel=cancel)
     try:
         return import_folder(folder, size=size, color=color, fit=fit, progress=progress, cancel=cancel)
-    except (DatasetError, OSError):
+    except (DatasetError, OSError) as exc:
         if fresh and not _in_use(folder):
             remove_unpacked(folder)  # a refused archive leaves no copy in the cache
+        if type(exc) is DatasetError and str(folder) in str(exc):  # name the user's archive, not our deleted copy
+            raise DatasetError(str(exc).replace(str(folder), f"the archive {sanitize(path, 300)}")) from None
         raise
 
 
