@@ -102,3 +102,42 @@ def test_train_on_a_path_then_evaluate_by_name(env, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     facts = json.loads(proc.stdout)
     assert facts["n"] == 10 and 0.0 <= facts["top1"] <= 1.0  # 20 % of 48 held out
+
+
+def test_refusals_are_one_sentence(env, tmp_path):
+    from tests.core.user_fixtures import encrypted_zip
+
+    for args, words in ((("E", encrypted_zip(tmp_path / "e.zip")), "password-protected"),
+                        (("X", "/"), "root of the file system")):
+        proc = run_cli(env, "datasets", "add", *args)
+        assert proc.returncode == 1 and words in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr and "Errno" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "home" / "datasets.json").exists()
+
+
+def test_cache_space_is_shown_and_prune_reports_bytes(env, tmp_path):
+    from tests.core.user_fixtures import targz_of
+
+    tree = class_tree(tmp_path / "t", {"a": 3, "b": 3}, size=(8, 8))
+    assert run_cli(env, "datasets", "add", "mine", targz_of(tree, tmp_path / "set.tar.gz", "set")).returncode == 0
+    listing = run_cli(env, "datasets")
+    assert "Caches:" in listing.stdout and "B in" in listing.stdout and "datasets prune" in listing.stdout
+    assert run_cli(env, "datasets", "remove", "mine").returncode == 0
+    stale = tmp_path / "keras-data" / "workbench-cache" / "cifar-10-batches-py"
+    stale.mkdir(parents=True)
+    (stale / "x_train.npy").write_bytes(b"\0" * 100_000)
+    dry = run_cli(env, "datasets", "prune", "--dry-run", "--json", "--data-dir", tmp_path / "keras-data")
+    facts = json.loads(dry.stdout)
+    assert dry.returncode == 0 and facts["dry_run"] and facts["freed_bytes"] >= 100_000 and stale.exists()
+    proc = run_cli(env, "datasets", "prune", "--data-dir", tmp_path / "keras-data")
+    assert proc.returncode == 0 and f"freed {facts['freed_bytes']:,} bytes" in proc.stdout and not stale.exists()
+
+
+def test_adding_over_an_unreadable_registry_says_where_it_was_kept(env, tmp_path):
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "datasets.json").write_bytes(b"{half a file")
+    proc = run_cli(env, "datasets", "add", "pets", messy_tree(tmp_path / "p"))
+    kept = list((tmp_path / "home").glob("datasets.json.unreadable-*"))
+    assert proc.returncode == 0 and len(kept) == 1 and kept[0].read_bytes() == b"{half a file"
+    assert str(kept[0]) in proc.stderr

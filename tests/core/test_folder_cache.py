@@ -6,13 +6,15 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.core.folder_fixtures import class_tree, noise, save
 from workbench.core.datasets.folder_cache import RECORD_FILE
-from workbench.core.datasets.folder_import import ImportCancelled, import_folder
+from workbench.core.datasets.errors import ImportCancelled
+from workbench.core.datasets.folder_import import import_folder
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +152,46 @@ def test_the_first_import_already_hands_out_the_cache_read_only(tmp_path):
     assert isinstance(first.dataset.x_train, np.memmap) and not first.dataset.x_train.flags.writeable
     assert not list(first.cache_folder.glob(".pixels.*"))  # no temp file left
     _same(first, import_folder(root))
+
+
+FULL_DISK = r"""
+import os, sys
+from pathlib import Path
+cache, root = Path(sys.argv[1]), Path(sys.argv[2])
+os.environ["WORKBENCH_CACHE"] = str(cache)
+from workbench.core.datasets.folder_cache import folder_cache_dir
+from workbench.core.datasets.folder_import import _requested, import_folder
+
+folder = folder_cache_dir(root, _requested(64, None, "crop"))
+folder.mkdir(parents=True)
+# What a write that met a full disk leaves: the pixels renamed into place, no record.
+(folder / "pixels.npy").write_bytes(b"\1" * (40 * 64 * 64 * 3 + 128))
+st = os.statvfs(cache)
+with open(cache / "filler", "wb") as f:  # the disk now has room for half of one more pixels file
+    f.write(b"\0" * (st.f_bavail * st.f_frsize - 60 * 4096))
+result = import_folder(root, size=64)
+print("cached" if result.cache_folder is not None else "uncached")
+print("reloaded" if import_folder(root, size=64).from_cache else "decoded again")
+"""
+
+
+def test_a_partial_cache_left_by_a_full_disk_does_not_block_the_next_one(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare to mount a small file system")
+    root = class_tree(tmp_path / "imgs", {"a": 20, "b": 20}, size=(64, 64))
+    mount = tmp_path / "small"
+    mount.mkdir()
+    script = tmp_path / "full_disk.py"
+    script.write_text(FULL_DISK)
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    shell = f'mount -t tmpfs -o size=1m tmpfs "{mount}" && exec "{sys.executable}" "{script}" "{mount}" "{root}"'
+    proc = subprocess.run([*ns, "sh", "-c", shell], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])))
+    if "mount" in proc.stderr and proc.returncode != 0 and "Traceback" not in proc.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["cached", "reloaded"], proc.stderr

@@ -124,8 +124,9 @@ def test_a_registry_that_is_a_fifo_does_not_hang(user_home):
     assert read_registry().warning is not None
 
 
-def test_adding_over_a_damaged_registry_replaces_it(user_home, tmp_path):
+def test_adding_over_a_damaged_registry_keeps_it_aside(user_home, tmp_path):
     registry_path().parent.mkdir(parents=True, exist_ok=True)
     registry_path().write_bytes(b"{broken")
     add_user_dataset("fresh", messy_tree(tmp_path / "p"))
     assert list(read_registry().datasets) == ["fresh"] and read_registry().warning is None
+    assert [p.read_bytes() for p in registry_path().parent.glob("datasets.json.unreadable-*")] == [b"{broken"]

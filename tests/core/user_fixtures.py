@@ -77,3 +77,18 @@ def user_home(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     monkeypatch.setenv("WORKBENCH_CACHE", str(cache))
     return home
+
+
+def encrypted_zip(archive: Path) -> Path:
+    """A .zip whose entries are marked encrypted (bit 0 of each header's flags), as `zip -P` makes them."""
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("set/a/x.png", b"x" * 10)
+        zf.writestr("set/b/y.png", b"y" * 10)
+    data = bytearray(archive.read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            data[start + flags_at] |= 0x1
+            start += 4
+    archive.write_bytes(bytes(data))
+    return archive

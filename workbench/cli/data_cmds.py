@@ -20,6 +20,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         return _cmd_add(args)
     if getattr(args, "action", None) == "remove":
         return _cmd_remove(args)
+    if getattr(args, "action", None) == "prune":
+        return _cmd_prune(args)
     rows = dataset_summaries(args.data_dir)
     registry = read_registry()  # an unusable file is logged once, in one sentence, and lists none
     user_rows = [{
@@ -38,6 +40,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         print(f"{row['id']:<16} {image:>8} {row['classes']:>7} {row['train_size']:>7} {row['test_size']:>7}  {mark}")
     if not user_rows:
         print("Your datasets: none yet (add a folder of class folders with `datasets add NAME PATH`).")
+        _print_cache_space()
         return 0
     print(f"{'your datasets':<24} {'image':>9} {'classes':>7} {'train':>7} {'test':>7}  from")
     for row in user_rows:
@@ -45,6 +48,44 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         gone = "" if row["available"] else "  (missing)"
         print(f"{sanitize(row['id']):<24} {image:>9} {row['classes']:>7} {row['train_size']:>7} "
               f"{row['test_size']:>7}  {sanitize(row['source'], 200)}{gone}")
+    _print_cache_space()
+    return 0
+
+
+def _print_cache_space() -> None:
+    from workbench.core.datasets.cache_space import cache_usage
+    from workbench.paths import user_cache_dir
+
+    print(f"Caches: {_mb(cache_usage())} in {sanitize(user_cache_dir(), 300)} "
+          "(`datasets prune` removes those nothing uses any more).")
+
+
+def _mb(n: int) -> str:
+    """Bytes in the unit that shows them best: 36 KB, 945.3 MB, 8.0 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}" if unit != "KB" else f"{n / scale:,.0f} KB"
+    return f"{n:,} bytes"
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    from workbench.core.datasets.cache_space import prune_caches
+
+    dirs = (Path(args.data_dir).expanduser(),) if args.data_dir else ()
+    pruned = prune_caches(dirs, dry_run=args.dry_run)
+    freed = sum(p.bytes for p in pruned)
+    if args.json:
+        emit_json({"dry_run": args.dry_run, "freed_bytes": freed,
+                   "caches": [{"path": str(p.path), "bytes": p.bytes, "why": p.why} for p in pruned]})
+        return 0
+    if not pruned:
+        print("No cache to prune: every cache is in use.")
+        return 0
+    for p in pruned:
+        print(f"{_mb(p.bytes):>12}  {sanitize(p.path, 300)}  ({p.why})")
+    verb = "would free" if args.dry_run else "freed"
+    print(f"{len(pruned)} cache{'s' * (len(pruned) != 1)}, {verb} {freed:,} bytes ({_mb(freed)})"
+          + (" — run without --dry-run to remove them." if args.dry_run else "."))
     return 0
 
 
@@ -88,27 +129,13 @@ def _cmd_add(args: argparse.Namespace) -> int:
     with bar:  # ends the progress line, so an error starts on its own line
         result = add_user_dataset(name, args.path, size=size, color=args.color, fit=args.fit, progress=progress)
     if args.json:
-        emit_json(import_facts(result))
+        from workbench.core.datasets.import_summary import import_summary
+
+        emit_json(import_summary(result))
         return 0
     for line in import_report(result, show_skipped=args.show_skipped):
         print(line)
     return 0
-
-
-def import_facts(result) -> dict:
-    """The --json form of an import: sizes, settings, where the test split came from, what was left out."""
-    d = result.dataset
-    return {
-        "name": d.info.id, "folder": str(result.root), "classes": list(d.class_names),
-        "image_shape": list(d.image_shape), "color": result.settings.color, "fit": result.settings.fit,
-        "defaults": list(result.defaults), "train_size": int(len(d.y_train)), "test_size": int(len(d.y_test)),
-        "train_counts": list(result.train_counts), "test_counts": list(result.test_counts),
-        "split": result.split.source, "split_note": result.split.describe(),
-        "skipped": len(result.skipped), "skipped_files": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-        "empty_classes": list(result.empty_classes),
-        "leaks": [{"train": leak.train_path, "test": leak.test_path, "match": leak.match} for leak in result.leaks],
-        "from_cache": result.from_cache,
-    }
 
 
 # Lines of skipped files and leaks printed before "… and N more" (the full list with --show-skipped / --json).
@@ -141,7 +168,7 @@ def import_report(result, *, show_skipped: bool = False) -> list[str]:
     else:
         lines.append("  skipped: none")
     if result.leaks:
-        lines.append(f"  leakage: {len(result.leaks):,} test images are also in train (same {result.leaks[0].match}):")
+        lines.append(f"  leakage: {len(result.leaks):,} test images are also in train ({result.leaks[0].match}):")
         lines += [f"    test {sanitize(leak.test_path, 200)} = train {sanitize(leak.train_path, 200)}"
                   for leak in result.leaks[:SHOWN_LEAKS]]
         if len(result.leaks) > SHOWN_LEAKS:
@@ -216,8 +243,9 @@ def add_parsers(sub) -> None:
                         "or fashion-mnist/ or its four .gz files); the Keras cache is always searched")
     p.add_argument("--json", action="store_true", help="print one line of JSON instead of a table")
     p.set_defaults(func=cmd_datasets, action=None)
-    actions = p.add_subparsers(dest="action", metavar="{add,remove}",
-                               help="add NAME PATH: import and remember a collection; remove NAME: forget it")
+    actions = p.add_subparsers(dest="action", metavar="{add,remove,prune}",
+                               help="add NAME PATH: import and remember a collection; remove NAME: forget it; "
+                                    "prune: remove unused caches")
     a = actions.add_parser("add",
                            help="import a folder of class folders (or an archive of one) and remember it by name",
                            description="Import PATH now (decode every image once, with progress, into a cache) "
@@ -241,6 +269,15 @@ def add_parsers(sub) -> None:
     r.add_argument("name", metavar="NAME", help="the name given to `datasets add`")
     r.add_argument("--json", action="store_true", help="print one line of JSON")
     r.set_defaults(func=cmd_datasets)
+    pr = actions.add_parser("prune", help="remove caches nothing uses any more and say how many bytes that freed",
+                            description="Remove the caches whose dataset, folder or archive is gone or has "
+                                        "changed, parts left by failed writes, and old workbench-cache/ folders "
+                                        "beside the data (the Keras cache and --data-dir). Your own files are "
+                                        "never touched.")
+    pr.add_argument("--dry-run", action="store_true", help="only list what would be removed and the bytes it frees")
+    pr.add_argument("--data-dir", metavar="DIR", help="also look for an old workbench-cache/ folder in DIR")
+    pr.add_argument("--json", action="store_true", help="print one line of JSON")
+    pr.set_defaults(func=cmd_datasets)
 
     p = sub.add_parser("download", help="download a dataset (official archive or files, checksum verified)")
     p.add_argument("dataset", help="dataset id: cifar10, cifar100, cifar100-coarse, mnist or fashion_mnist")

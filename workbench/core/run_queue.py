@@ -11,7 +11,6 @@ a run starts.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -22,16 +21,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from workbench.core.file_lock import lock_fd
 from workbench.core.files import open_regular_file
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.lock import LOCK_FILE
 from workbench.core.training.rundir import CHECKPOINT_DIR, new_run_dir, write_json_atomic
 from workbench.paths import default_runs_root, workbench_home
-
-try:
-    import fcntl
-except ImportError:  # not Linux/macOS: no cross-process lock, one window at a time by convention
-    fcntl = None
 
 QUEUE_FILE = "queue.json"
 EDIT_LOCK = "queue.json.lock"
@@ -150,22 +145,10 @@ def _unwritable(folder: Path, exc: OSError) -> QueueError:
 
 
 def _lock_fd(path: Path, blocking: bool) -> int | None:
-    """An fd holding an exclusive flock on ``path``; None when ``blocking`` is False and another holds it."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        return lock_fd(path, blocking)
     except OSError as exc:
         raise _unwritable(path.parent, exc) from None
-    if fcntl is None:
-        return fd
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            os.close(fd)
-            return None
-        return fd  # a file system without flock: go on unlocked
-    return fd
 
 
 @contextlib.contextmanager

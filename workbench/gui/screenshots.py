@@ -78,7 +78,7 @@ def dataset_problem(dataset_id: str, data_dir: str | None) -> str | None:
     ``data_dir`` for the built-in ones) cannot be shown, as one sentence in CLI terms; None when it can."""
     from workbench.core.datasets import DATASETS, dataset_available, find_user_dataset
     from workbench.core.datasets.user_archive import is_archive
-    from workbench.core.datasets.user_datasets import looks_like_path, path_of
+    from workbench.core.datasets.resolve import looks_like_path, path_of
 
     if dataset_id not in DATASETS:
         if find_user_dataset(dataset_id) is not None:

@@ -10,10 +10,11 @@ from .download import MIRROR_ENV, download_dataset
 from .errors import DatasetError, DatasetNotFound, DownloadCancelled, UnsafePickleError
 from .loading import dataset_available, dataset_summaries, load_dataset
 from .locate import dataset_location, locate_dataset, search_roots
-from .registry import DATASETS, DatasetInfo, get_info
+from .registry import DATASETS, DatasetInfo
+from .resolve import DatasetChoice, get_info, known_info, selectable_datasets
 from .split import train_val_split
-from .user_datasets import (DatasetChoice, UserDataset, add_user_dataset, find_user_dataset, known_info,
-                            read_registry, remove_user_dataset, selectable_datasets, user_datasets)
+from .user_datasets import (UserDataset, add_user_dataset, find_user_dataset, read_registry, remove_user_dataset,
+                            user_datasets)
 
 __all__ = [
     "DATASETS",

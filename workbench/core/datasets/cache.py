@@ -126,8 +126,7 @@ def save_cache(source_folder: Path, file_names: tuple[str, ...], arrays: dict[st
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        # Drop the record first: a crash mid-write then leaves a cache that no reader trusts.
-        (folder / RECORD_FILE).unlink(missing_ok=True)
+        _drop_arrays(folder)  # an outdated or half-written cache must not hold the room the new one needs
         described = {}
         for name, array in arrays.items():
             save_npy_atomic(folder / f"{name}.npy", array)
@@ -136,7 +135,18 @@ def save_cache(source_folder: Path, file_names: tuple[str, ...], arrays: dict[st
                   "names": {k: list(v) for k, v in names.items()}}
         write_bytes_atomic(folder / RECORD_FILE, json.dumps(record, indent=1).encode())
     except OSError as exc:
+        _drop_arrays(folder)  # a part without its record is never read, only in the way (a full disk)
         log.warning("Could not write the dataset cache in %s (%s); the data is read from %s each time.",
                     folder, exc.strerror or exc, source_folder)
         return None
     return folder
+
+
+def _drop_arrays(folder: Path) -> None:
+    """Delete the record (first: a crash then leaves a cache no reader trusts) and the arrays."""
+    try:
+        (folder / RECORD_FILE).unlink(missing_ok=True)
+        for path in folder.glob("*.npy"):
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -24,7 +24,8 @@ from workbench.paths import keras_datasets_dir
 from .atomic import folder_writable
 from .errors import DatasetError, DownloadCancelled
 from .extract import extract_archive
-from .registry import DatasetInfo, SourceFile, get_info
+from .registry import DatasetInfo, SourceFile
+from .resolve import get_info
 
 MIRROR_ENV = "WORKBENCH_CIFAR_MIRROR"
 CHUNK_BYTES = 256 * 1024

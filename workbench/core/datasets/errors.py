@@ -44,3 +44,7 @@ class UnsafePickleError(DatasetError):
 
 class DownloadCancelled(DatasetError):
     """The caller's cancel flag was set while a download was running."""
+
+
+class ImportCancelled(DatasetError):
+    """The caller set the cancel event while importing images; nothing was cached or remembered."""

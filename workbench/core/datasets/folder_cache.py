@@ -72,6 +72,7 @@ def pixel_store(folder: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, Path 
     if folder_writable(folder):
         tmp = None
         try:
+            drop_cache_files(folder)  # a half-written or outdated cache must not hold the room the new one needs
             folder.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=".pixels.", suffix=".npy.tmp", dir=folder)
             os.close(fd)
@@ -109,10 +110,22 @@ def save_folder_cache(folder: Path, key: str, arrays: dict[str, np.ndarray], met
         record = {"format": CACHE_FORMAT, "key": key, "arrays": described, "meta": meta}
         write_bytes_atomic(folder / RECORD_FILE, json.dumps(record).encode("utf-8", "surrogateescape"))
     except (OSError, ValueError) as exc:
+        drop_cache_files(folder)  # a part without its record is never read, only in the way (a full disk)
         log.warning("Could not write the image cache in %s (%s); the folder is decoded again next time.",
                     folder, getattr(exc, "strerror", None) or exc)
         return False
     return True
+
+
+def drop_cache_files(folder: Path) -> None:
+    """Delete a cache's record and arrays (a reader that has them mapped keeps its mapping); temp files
+    of a write in progress are left to their writer."""
+    try:
+        (folder / RECORD_FILE).unlink(missing_ok=True)  # first: no reader trusts what follows
+        for path in folder.glob("*.npy"):
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def open_pixels(folder: Path) -> np.ndarray:

@@ -29,7 +29,7 @@ from workbench.core.images.fit import FIT_MODES, FITTED_WORDS, DecodeTarget
 from workbench.core.images.read import read_image_bytes
 
 from .dataset import Dataset
-from .errors import DatasetError
+from .errors import DatasetError, ImportCancelled
 from .folder_cache import (PIXELS, folder_cache_dir, listing_key, load_folder_cache, open_pixels, pixel_store,
                            save_folder_cache)
 from .folder_leakage import Leak, find_leaks
@@ -62,10 +62,6 @@ Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
 
 
-class ImportCancelled(DatasetError):
-    """The caller set the cancel event; nothing was cached."""
-
-
 @dataclass(frozen=True)
 class ImportSettings:
     """How every image was made to fit: size, colour and the aspect-ratio rule."""
@@ -88,7 +84,7 @@ class ImportSettings:
 class SplitInfo:
     """Where the test images came from: the folder's own test/ (or val/) folder, or held out by us."""
 
-    source: str  # "folder" or "held out"
+    source: str  # "folder", "held out", or "none" (too few images in every class to hold one out)
     test_folder: str | None = None
     fraction: float | None = None
     seed: int | None = None
@@ -96,6 +92,9 @@ class SplitInfo:
     def describe(self) -> str:
         if self.source == "folder":
             return f"test images from the folder's {self.test_folder}/ folder"
+        if self.source == "none":
+            return ("no image was held out for testing (too few usable images in each class); add a test/ folder "
+                    "or more images to measure accuracy")
         return (f"{self.fraction:.0%} of each class held out for testing (stratified, seed {self.seed}); "
                 "the folder has no test/ or val/ folder")
 
@@ -182,13 +181,16 @@ def _build(scan: FolderScan, requested: dict, key: str, folder: Path, progress: 
             store, tmp = _pixel_store(scan, rows, settings, folder)
             decoded = _decode_all(scan, rows, settings, store, progress, cancel)
         is_test = _settle_split(scan, rows, planned_test, decoded.ok, split)
+        if split.source == "held out" and not is_test[decoded.ok].any():
+            split = SplitInfo("none")  # every class was too small: say so, not "20 % held out"
         result = _assemble(scan, rows, is_test, decoded, settings, defaults, split, folder)
         if cancel is not None and cancel.is_set():
             raise ImportCancelled(f"The import of {scan.root} was cancelled; nothing was saved.")
         if tmp is not None:
             used = len(result.train_files) + len(result.test_files)
             arrays = _cache_arrays(result, scan.train + scan.test)
-            saved = save_folder_cache(folder, key, arrays, _meta(result), (store, tmp, used))
+            meta = {**_meta(result), "root": str(scan.root.resolve()), "requested": requested}  # for prune_caches
+            saved = save_folder_cache(folder, key, arrays, meta, (store, tmp, used))
     finally:
         if tmp is not None and not saved:
             tmp.unlink(missing_ok=True)  # cancelled or failed: no half-made cache is left behind

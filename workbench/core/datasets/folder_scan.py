@@ -74,6 +74,9 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
         raise DatasetError(f"{root} cannot be read ({exc.strerror}).") from None
     if not stat.S_ISDIR(st.st_mode):
         raise DatasetError(f"{root} is not a folder; choose a folder that holds one folder per class.")
+    if root.resolve() == Path(root.resolve().anchor):  # its top folders (bin, usr, …) are no classes
+        raise DatasetError(f"{root} is the root of the file system, not a folder of class folders; choose the "
+                           "folder that holds one folder per class.")
     walker = _Walker(root)
     top_dirs = walker.top_level("")
     layout, test_folder = _layout(root, top_dirs)
@@ -174,7 +177,13 @@ class _Walker:
             return []
         subfolders = []
         try:
-            names = os.listdir(fd)
+            try:
+                names = os.listdir(fd)
+            except OSError as exc:  # opened but not listable (a folder with -r, some /proc entries)
+                if not rel:
+                    raise DatasetError(f"{self.root} cannot be read ({exc.strerror}).") from None
+                self.skip(prefix, f"the folder cannot be read ({exc.strerror})")
+                return []
             if len(self.listing) + len(self.skipped) + len(names) > MAX_FOLDER_FILES:
                 raise DatasetError(f"{self.root} holds more than {MAX_FOLDER_FILES:,} files; import a smaller folder.")
             names.sort()

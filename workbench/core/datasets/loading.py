@@ -14,7 +14,8 @@ from .download import download_dataset
 from .errors import DatasetError, DatasetNotFound
 from .locate import dataset_location, locate_dataset
 from .mnist_files import read_idx_folder, read_mnist_npz
-from .registry import DATASETS, DatasetInfo, get_info
+from .registry import DATASETS, DatasetInfo
+from .resolve import available, get_info, open_spec
 
 # Which label array and which meta names each CIFAR id uses (CIFAR-100 ids share one folder).
 _LABELS = {
@@ -93,8 +94,6 @@ def load_dataset(dataset_id: str, data_dir=None, *, download: bool = False, prog
     Raises DatasetNotFound, DatasetError (names the bad file) or DownloadCancelled.
     """
     if dataset_id not in DATASETS:  # a user dataset's name or an image folder / archive
-        from .user_datasets import open_spec
-
         return open_spec(str(dataset_id), progress=progress, cancel=cancel).dataset
     info = get_info(dataset_id)
     if info.layout == "generated":
@@ -114,8 +113,6 @@ def load_dataset(dataset_id: str, data_dir=None, *, download: bool = False, prog
 def dataset_available(dataset_id: str, data_dir=None) -> bool:
     """True when ``load_dataset`` would succeed without downloading (a folder or archive is there)."""
     if dataset_id not in DATASETS:
-        from .user_datasets import available
-
         return available(str(dataset_id))
     info = get_info(dataset_id)
     return info.layout == "generated" or dataset_location(dataset_id, data_dir) is not None

@@ -20,7 +20,8 @@ from .atomic import folder_writable
 from .errors import DatasetError, DatasetNotFound
 from .extract import extract_archive, missing_files
 from .mnist_files import IDX_FILES
-from .registry import DatasetInfo, get_info
+from .registry import DatasetInfo
+from .resolve import get_info
 
 
 _ZIP_MAGIC = b"PK\x03\x04"

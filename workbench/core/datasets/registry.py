@@ -1,6 +1,7 @@
 """What each dataset is: id, title, class names, image shape, sizes and where its official files live.
 
 Everything here is known before any data is downloaded, so the GUI and CLI can show it offline.
+``resolve.get_info`` looks up these ids, the user's dataset names and paths.
 """
 
 from __future__ import annotations
@@ -132,14 +133,3 @@ DATASETS: dict[str, DatasetInfo] = {
     ),
 }
 
-
-def get_info(dataset_id: str) -> DatasetInfo:
-    """The entry for a built-in id, a user dataset's name or an image folder / archive path.
-
-    An unknown one raises DatasetError listing the choices.
-    """
-    if dataset_id in DATASETS:
-        return DATASETS[dataset_id]
-    from .user_datasets import info_for  # user datasets import this module
-
-    return info_for(str(dataset_id))

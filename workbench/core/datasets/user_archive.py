@@ -5,12 +5,15 @@ names, nothing outside the target, no links, devices or pipes, sizes capped befo
 writing); the caps are sized for photo collections instead of CIFAR's eight files. Unpacking goes
 into a temp folder in the user cache and becomes ``user_cache_dir()/archives/<name>-<digest>`` by
 one rename, so a refused or cancelled archive leaves nothing behind. The user's archive is never
-written to; the unpacked copy is keyed on the archive's path, size and mtime.
+written to; the unpacked copy is keyed on the archive's path, size, mtime and content (SHA-256: a
+copy that kept its size and mtime is still seen as changed), and a record beside it
+(``<copy>.json``) says which archive it came from, so ``cache_space.prune_caches`` can tell a stale copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,7 +30,8 @@ from workbench.core.files import check_regular_file
 from workbench.core.text import sanitize
 from workbench.paths import user_cache_dir
 
-from .errors import DatasetError
+from .atomic import write_bytes_atomic
+from .errors import DatasetError, ImportCancelled
 from .extract import Refused, WriteFailed, copy_capped, checked_member, fallback_data_filter, has_data_filter
 
 # Suffixes read as archives (lower case); anything else given as a dataset path must be a folder.
@@ -50,12 +54,55 @@ def is_archive(path: str | os.PathLike) -> bool:
 
 
 def unpacked_folder(archive: Path) -> Path:
-    """Where ``archive`` (its current size and mtime) is unpacked; exists once unpacking finished."""
-    st = archive.stat()
-    key = f"{archive.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    """Where ``archive`` (its current size, mtime and content) is unpacked; exists once unpacking finished."""
+    return user_cache_dir() / "archives" / _copy_name(archive, archive_record(archive))
+
+
+def archive_record(archive: Path) -> dict:
+    """What identifies ``archive`` now: resolved path, size, mtime and SHA-256 of its bytes (OSError if unreadable).
+
+    The hash is taken once per state of the file: ctime and inode change with any write (and cannot be
+    set back), so a record beside an unpacked copy with the same ones already holds the right hash.
+    """
+    resolved = archive.resolve()
+    st = resolved.stat()
+    state = {"archive": str(resolved), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+             "ctime_ns": st.st_ctime_ns, "ino": st.st_ino, "dev": st.st_dev}
+    memo = tuple(state.values())
+    if memo not in _hashes:
+        _hashes[memo] = _recorded_hash(state) or _sha256(resolved)
+    return {**state, "sha256": _hashes[memo]}
+
+
+def _recorded_hash(state: dict) -> str | None:
+    for path in (user_cache_dir() / "archives").glob("*.json"):
+        try:
+            record = json.loads(path.read_bytes()[:4096])
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and all(record.get(k) == v for k, v in state.items()):
+            sha = record.get("sha256")
+            if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha):
+                return sha
+    return None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(2**20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_hashes: dict[tuple, str] = {}
+
+
+def _copy_name(archive: Path, record: dict) -> str:
+    key = f"{record['archive']}|{record['size']}|{record['mtime_ns']}|{record['sha256']}"
     digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", archive.name)[:40] or "archive"
-    return user_cache_dir() / "archives" / f"{readable}-{digest}"
+    return f"{readable}-{digest}"
 
 
 def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = None,
@@ -68,7 +115,8 @@ def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = No
     archive = Path(archive).expanduser()
     try:
         check_regular_file(archive, "archive")
-        target = unpacked_folder(archive)
+        record = archive_record(archive)
+        target = user_cache_dir() / "archives" / _copy_name(archive, record)
     except OSError as exc:
         raise DatasetError(f"{exc.strerror or exc}.") from None
     if target.is_dir():
@@ -85,13 +133,17 @@ def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = No
                 _unpack_zip(archive, tmp / "tree", progress, cancel)
             else:
                 _unpack_tar(archive, tmp / "tree", progress, cancel)
+        except _Encrypted as exc:
+            raise DatasetError(f"{shown} is password-protected ({sanitize(exc, 200)} is encrypted), which the "
+                               "workbench cannot unpack; unpack it yourself and add the folder.") from None
         except Refused as exc:
             raise DatasetError(f"{shown} was not unpacked: {sanitize(exc, 400)}; nothing was written "
                                "(make the archive again from the image folders alone).") from None
         except WriteFailed as exc:
             raise DatasetError(f"Unpacking {shown} into {target.parent} failed ({exc}); nothing was left "
                                "behind (free some space or import the folder itself).") from None
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as exc:
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError, RuntimeError,
+                NotImplementedError) as exc:  # zipfile says "unsupported compression" with the last two
             raise DatasetError(f"{shown} is not a readable .zip, .tar or .tar.gz archive "
                                f"({sanitize(exc, 200)}).") from None
         try:
@@ -99,19 +151,24 @@ def unpack_archive(archive: str | os.PathLike, *, progress: Progress | None = No
         except OSError:
             if not target.is_dir():  # else another process finished first
                 raise
+        try:  # ensure_ascii: an archive path that is not UTF-8 reads back as the same bytes
+            write_bytes_atomic(target.with_name(target.name + ".json"), json.dumps(record).encode("ascii"))
+        except OSError:
+            pass  # without its record the copy still works; prune then treats it as stale
         return tree_root(target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def remove_unpacked(folder: Path) -> None:
-    """Delete an unpacked copy, but only one that lives in our archives cache."""
+    """Delete an unpacked copy (and its record), but only one that lives in our archives cache."""
     archives = (user_cache_dir() / "archives").resolve()
     folder = Path(folder).resolve()
     while folder.parent != archives and folder != folder.parent:
         folder = folder.parent
     if folder.parent == archives:
         shutil.rmtree(folder, ignore_errors=True)
+        folder.with_name(folder.name + ".json").unlink(missing_ok=True)
 
 
 def tree_root(folder: Path) -> Path:
@@ -124,8 +181,6 @@ def tree_root(folder: Path) -> Path:
 
 def _stopped(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        from .folder_import import ImportCancelled
-
         raise ImportCancelled("The import was cancelled; nothing was saved.")
 
 
@@ -180,9 +235,15 @@ def _unpack_zip(archive: Path, dest: Path, progress: Progress | None, cancel: th
                     progress(n, len(infos))
 
 
+class _Encrypted(Refused):
+    """A zip entry needs a password (the message is the entry's name)."""
+
+
 def _check_zip_entry(info: zipfile.ZipInfo, dest: str) -> None:
-    """The tar checks, for a zip entry: relative, inside ``dest``, a plain file or folder, capped."""
+    """The tar checks, for a zip entry: relative, inside ``dest``, a plain file or folder, capped, not encrypted."""
     name = info.filename
+    if info.flag_bits & 0x1:  # bit 0: encrypted; zipfile would raise RuntimeError asking for a password
+        raise _Encrypted(repr(sanitize(name, 120)))
     if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or re.match(r"^[A-Za-z]:", name):
         raise Refused(f"it holds {name!r}, an absolute path")
     if "\\" in name or ".." in PurePosixPath(name).parts:

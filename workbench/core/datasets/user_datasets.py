@@ -2,34 +2,45 @@
 
 ``add_user_dataset(name, path)`` imports a folder of class folders (or a .zip/.tar/.tar.gz of one,
 unpacked safely into the user cache) right away and remembers it with its import settings. After
-that the name works wherever a built-in id does (``resolve`` / ``load_spec`` / ``info_for``), and
-so does a plain path. The file is written atomically and read with a size cap and field checks:
-a damaged or hostile file means "no user datasets" and one warning, never a crash.
+that the name works wherever a built-in id does, and so does a plain path (``resolve``).
+
+The file changes under a lock (one read-modify-write at a time, across processes), is written
+atomically, and only after the text about to be written has been read back to the same entries, so
+any name a file system allows round-trips: paths that are not UTF-8 are stored as JSON ``\\udcXX``
+escapes (Python's surrogateescape), which read back to the same bytes. It is read with a size cap
+and field checks: a damaged or hostile file means "no user datasets" and one warning, never a
+crash, and a write never replaces it: it is kept aside first.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import re
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from workbench.core.file_lock import locked
 from workbench.core.files import NotARegularFileError, open_regular_file
 from workbench.core.text import sanitize
 from workbench.paths import workbench_home
 
 from .atomic import write_bytes_atomic
-from .errors import DatasetError, DatasetNotFound
+from .errors import DatasetError, DatasetNotFound, ImportCancelled
 from .registry import DATASETS, DatasetInfo
-from .user_archive import is_archive, remove_unpacked, unpack_archive
+from .user_archive import is_archive, remove_unpacked, tree_root, unpack_archive, unpacked_folder
 
 REGISTRY_FILE = "datasets.json"
+LOCK_FILE = "datasets.json.lock"
+# A file that could not be read is renamed to this (plus a UTC time) before a new list is written.
+KEPT_SUFFIX = ".unreadable-"
 REGISTRY_FORMAT = 1
 # A few hundred entries with class lists are tens of KB; a bigger file is not ours.
 MAX_REGISTRY_BYTES = 4 * 2**20
@@ -40,10 +51,10 @@ MAX_NAME_CHARS = 60
 # Classes recorded per dataset (CIFAR-100 has 100; a folder with more class folders is rare but allowed).
 MAX_CLASSES = 10_000
 MAX_PATH_CHARS = 4096
+# A class name is a folder name (at most 255 bytes) with bytes that are not UTF-8 shown as \xNN: 4 characters each.
+MAX_CLASS_CHARS = 4 * 255
 # Letters and digits of any script, spaces and a little punctuation: safe in menus, file names and the CLI.
 _NAME_CHARS = re.compile(r"[^\W_][\w .()+-]*\Z")
-# What "folder:<path>" ids (import_folder's) start with.
-FOLDER_PREFIX = "folder:"
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
@@ -82,49 +93,112 @@ class Registry(NamedTuple):
     warning: str | None  # one sentence when the file was unusable (then ``datasets`` is empty)
 
 
-class DatasetChoice(NamedTuple):
-    """One selectable dataset for a list: the id to pass around, its description, and whose it is."""
-
-    id: str
-    info: DatasetInfo
-    user: bool
-    source: str | None  # a user dataset's folder or archive
-
-
 def registry_path() -> Path:
     return workbench_home() / REGISTRY_FILE
 
 
 # --- reading and writing the file -------------------------------------------------------------------
+class _Unreadable(Exception):
+    """The file's content is not a registry we wrote (``args[0]`` says why); safe to keep aside."""
+
+
 def read_registry() -> Registry:
     """The remembered datasets; an absent file is none, an unusable one is none plus a warning."""
     path = registry_path()
     try:
+        return Registry(_load(path), None)
+    except _Unreadable as exc:
+        return _unusable(path, str(exc))
+    except OSError as exc:
+        return _unusable(path, exc.strerror or str(exc))
+
+
+def _load(path: Path) -> dict[str, UserDataset]:
+    """The entries in ``path`` ({} when absent); _Unreadable for bad content, OSError when it cannot be read."""
+    try:
         with open_regular_file(path, "datasets file") as f:  # a FIFO put there must not hang every list
             data = f.read(MAX_REGISTRY_BYTES + 1)
     except FileNotFoundError:
-        return Registry({}, None)
-    except OSError as exc:
-        return _unusable(path, "it is not a regular file" if isinstance(exc, NotARegularFileError)
-                         else exc.strerror or str(exc))
+        return {}
+    except NotARegularFileError:
+        raise _Unreadable("it is not a regular file") from None
     if len(data) > MAX_REGISTRY_BYTES:
-        return _unusable(path, f"it is larger than {MAX_REGISTRY_BYTES // 2**20} MB")
+        raise _Unreadable(f"it is larger than {MAX_REGISTRY_BYTES // 2**20} MB")
     try:
-        doc = json.loads(data.decode("utf-8"))
-        return Registry(_parse(doc), None)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        return _unusable(path, f"it is not JSON ({sanitize(exc, 80)})")
-    except (ValueError, TypeError, KeyError) as exc:
-        return _unusable(path, sanitize(exc, 160).rstrip("."))
+        # surrogateescape: files written before paths were escaped hold their raw bytes; read them back as such.
+        doc = json.loads(data.decode("utf-8", "surrogateescape"))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise _Unreadable(f"it is not JSON ({sanitize(exc, 80)})") from None
+    try:
+        return _parse(doc)
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        raise _Unreadable(sanitize(exc, 160).rstrip(".")) from None
 
 
 def _unusable(path: Path, why: str) -> Registry:
     warning = (f"Your saved datasets in {sanitize(path, 300)} could not be read ({why}), so none are listed; "
-               "add them again (the file is replaced when you do).")
+               "the file is kept aside, never overwritten, when you next add one.")
     if warning not in _warned:  # once per process: every list and load reads the file
         _warned.add(warning)
         log.warning(warning)
     return Registry({}, warning)
+
+
+def update_registry(change: Callable[[dict[str, UserDataset]], dict[str, UserDataset]]) -> None:
+    """Apply ``change`` to the remembered datasets as one locked read-modify-write.
+
+    ``change`` may raise DatasetError to refuse (nothing is written). A file that cannot be parsed is
+    renamed aside first (a warning names where), never overwritten; one that cannot be read at all,
+    or new entries that would not read back exactly, raise DatasetError and write nothing.
+    """
+    path = registry_path()
+    try:
+        with locked(path.with_name(LOCK_FILE)):
+            try:
+                datasets = _load(path)
+            except _Unreadable as exc:
+                kept = _keep_aside(path)
+                log.warning("Your saved datasets in %s could not be read (%s); that file was kept as %s and a "
+                            "new list started.", sanitize(path, 300), exc, sanitize(kept, 300))
+                datasets = {}
+            write_bytes_atomic(path, _checked_text(change(dict(datasets))))
+    except OSError as exc:
+        raise DatasetError(f"Your datasets cannot be saved in {sanitize(path.parent, 300)} "
+                           f"({exc.strerror or exc}); make that folder writable or set WORKBENCH_HOME to one "
+                           "that is.") from None
+
+
+def _keep_aside(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for n in range(1000):
+        kept = path.with_name(f"{path.name}{KEPT_SUFFIX}{stamp}" + (f"-{n}" if n else ""))
+        if not os.path.lexists(kept):  # under the lock: no other writer races for the name
+            os.rename(path, kept)
+            return kept
+    raise FileExistsError(errno.EEXIST, "too many unreadable copies kept aside", str(path))
+
+
+def _checked_text(datasets: dict[str, UserDataset]) -> bytes:
+    """The file's bytes for ``datasets``, refused (DatasetError) unless they read back to the same entries."""
+    rows = [{
+        "name": d.name, "source": d.source, "folder": d.folder,
+        "size": list(d.size) if d.size else None, "color": d.color, "fit": d.fit,
+        "classes": list(d.class_names), "train_size": d.train_size, "test_size": d.test_size,
+        "image_shape": list(d.image_shape), "added": d.added,
+    } for d in datasets.values()]
+    # ensure_ascii: a path's undecodable bytes (lone surrogates) become \udcXX escapes, valid UTF-8 on disk.
+    data = json.dumps({"format": REGISTRY_FORMAT, "datasets": rows}, ensure_ascii=True, indent=1).encode("ascii")
+    try:
+        if len(data) > MAX_REGISTRY_BYTES:
+            raise ValueError(f"the list would be larger than {MAX_REGISTRY_BYTES // 2**20} MB")
+        same = _parse(json.loads(data)) == datasets
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DatasetError(f"Your datasets cannot be saved as they are ({sanitize(exc, 200).rstrip('.')}); "
+                           "nothing was written.") from None
+    if not same:
+        raise DatasetError("Your datasets cannot be saved as they are (an entry would not read back the same); "
+                           "nothing was written.")
+    return data
 
 
 def _parse(doc) -> dict[str, UserDataset]:
@@ -143,8 +217,12 @@ def _parse(doc) -> dict[str, UserDataset]:
 
 def _text(raw: dict, key: str, limit: int = MAX_PATH_CHARS) -> str:
     value = raw[key]
-    if not isinstance(value, str) or not value or len(value) > limit:
+    if not isinstance(value, str) or not value or len(value) > limit or "\0" in value:
         raise ValueError(f"its entry has a bad {key!r}")
+    try:
+        os.fsencode(value)  # a lone surrogate outside \udc80-\udcff names no file: every stat would raise
+    except UnicodeError:
+        raise ValueError(f"its entry has a bad {key!r}") from None
     return value
 
 
@@ -179,7 +257,7 @@ def _entry(raw) -> UserDataset:
         raise ValueError(f"the entry {name!r} has a bad fit")
     classes = raw.get("classes")
     if not (isinstance(classes, list) and 1 <= len(classes) <= MAX_CLASSES
-            and all(isinstance(c, str) and 0 < len(c) <= 255 for c in classes)):
+            and all(isinstance(c, str) and 0 < len(c) <= MAX_CLASS_CHARS for c in classes)):
         raise ValueError(f"the entry {name!r} has bad class names")
     shape = raw.get("image_shape")
     if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(s, int) and not isinstance(s, bool)
@@ -191,19 +269,6 @@ def _entry(raw) -> UserDataset:
         _count(raw, "train_size"), _count(raw, "test_size"), (shape[0], shape[1], shape[2]),
         _text(raw, "added", 64),
     )
-
-
-def _write(datasets: dict[str, UserDataset]) -> None:
-    rows = [{
-        "name": d.name, "source": d.source, "folder": d.folder,
-        "size": list(d.size) if d.size else None, "color": d.color, "fit": d.fit,
-        "classes": list(d.class_names), "train_size": d.train_size, "test_size": d.test_size,
-        "image_shape": list(d.image_shape), "added": d.added,
-    } for d in datasets.values()]
-    path = registry_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"format": REGISTRY_FORMAT, "datasets": rows}, ensure_ascii=False, indent=1)
-    write_bytes_atomic(path, text.encode("utf-8", "surrogateescape"))
 
 
 # --- names ------------------------------------------------------------------------------------------
@@ -242,7 +307,7 @@ def default_name(path: str | os.PathLike) -> str:
     return base
 
 
-# --- what the rest of the workbench calls ------------------------------------------------------------
+# --- remembered datasets ---------------------------------------------------------------------------
 def user_datasets() -> dict[str, UserDataset]:
     """The remembered datasets by name (none, with a logged warning, when the file is unusable)."""
     return read_registry().datasets
@@ -254,40 +319,17 @@ def find_user_dataset(name: str) -> UserDataset | None:
     return next((d for n, d in user_datasets().items() if n.casefold() == wanted), None)
 
 
-def selectable_datasets() -> list[DatasetChoice]:
-    """Every dataset a list in the window or CLI offers: the built-in ones, then the user's by name."""
-    rows = [DatasetChoice(k, info, False, None) for k, info in DATASETS.items()]
-    rows += [DatasetChoice(d.name, d.info(), True, d.source) for d in user_datasets().values()]
-    return rows
-
-
-def known_info(spec) -> DatasetInfo | None:
-    """DatasetInfo of a built-in id or a remembered name, None otherwise; never imports (for lists and labels)."""
-    if spec in DATASETS:
-        return DATASETS[spec]
-    entry = find_user_dataset(spec) if isinstance(spec, str) else None
-    return entry.info() if entry is not None else None
-
-
-def looks_like_path(spec: str) -> bool:
-    """Whether a --dataset value is meant as a folder or archive rather than a name."""
-    return (spec.startswith(FOLDER_PREFIX) or os.sep in spec or "/" in spec or spec.startswith("~")
-            or is_archive(spec) or os.path.isdir(spec))
-
-
-def path_of(spec: str) -> Path:
-    return Path(spec[len(FOLDER_PREFIX):] if spec.startswith(FOLDER_PREFIX) else spec).expanduser()
-
-
-def _unknown(spec: str) -> DatasetError:
-    names = ", ".join(list(DATASETS) + list(user_datasets()))
-    return DatasetError(f"Unknown dataset {sanitize(spec, 120)!r}; --dataset must be one of {names}, or the path "
-                        "of an image folder or a .zip/.tar/.tar.gz archive of one.")
+def _taken(name: str) -> DatasetError:
+    return DatasetError(f"There is already a dataset called {sanitize(name)!r}; choose another name or "
+                        "remove that one first.")
 
 
 def import_path(path: str | os.PathLike, *, size=None, color=None, fit: str = "crop",
                 progress: Progress | None = None, cancel: threading.Event | None = None):
-    """ImportResult for a folder of class folders or an archive of one (unpacked into the user cache)."""
+    """ImportResult for a folder of class folders or an archive of one (unpacked into the user cache).
+
+    An archive unpacked for this call is deleted again when its import is refused or cancelled.
+    """
     from .folder_import import import_folder
 
     path = Path(path).expanduser()
@@ -295,27 +337,47 @@ def import_path(path: str | os.PathLike, *, size=None, color=None, fit: str = "c
         raise DatasetNotFound(f"{sanitize(path, 300)} does not exist; give a folder of class folders or an "
                               "archive of one.")
     if path.is_dir():
-        folder = path
-    elif is_archive(path):
-        folder = unpack_archive(path, cancel=cancel)
-    else:
+        return import_folder(path, size=size, color=color, fit=fit, progress=progress, cancel=cancel)
+    if not is_archive(path):
         raise DatasetError(f"{sanitize(path, 300)} is neither a folder nor a .zip, .tar or .tar.gz archive; give a "
                            "folder of class folders or an archive of one.")
-    return import_folder(folder, size=size, color=color, fit=fit, progress=progress, cancel=cancel)
+    fresh = not _unpacked_exists(path)
+    folder = unpack_archive(path, cancel=cancel)
+    try:
+        return import_folder(folder, size=size, color=color, fit=fit, progress=progress, cancel=cancel)
+    except (DatasetError, OSError) as exc:
+        if fresh and not _in_use(folder):
+            remove_unpacked(folder)  # a refused archive leaves no copy in the cache
+        if type(exc) is DatasetError and str(folder) in str(exc):  # name the user's archive, not our deleted copy
+            raise DatasetError(str(exc).replace(str(folder), f"the archive {sanitize(path, 300)}")) from None
+        raise
+
+
+def _unpacked_exists(archive: Path) -> bool:
+    try:
+        return unpacked_folder(archive).is_dir()
+    except OSError:
+        return False  # unpack_archive says why in its own sentence
+
+
+def _in_use(folder: Path) -> bool:
+    """Whether a remembered dataset was imported from ``folder`` (an unpacked archive copy)."""
+    folder = Path(folder).absolute()
+    return any(folder == Path(d.folder) or folder in Path(d.folder).parents for d in user_datasets().values())
 
 
 def add_user_dataset(name: str, path: str | os.PathLike, *, size=None, color=None, fit: str = "crop",
                      progress: Progress | None = None, cancel: threading.Event | None = None):
     """Import ``path`` now and remember it as ``name``; returns the ImportResult (its dataset named ``name``).
 
-    Raises DatasetError (bad name, name taken, unreadable folder or archive) or ImportCancelled;
-    a refused or cancelled add writes nothing to the registry.
+    Raises DatasetError (bad name, name taken, unreadable folder or archive, a registry that cannot be
+    saved) or ImportCancelled; a refused or cancelled add writes nothing to the registry.
     """
     name = check_name(name)
     if find_user_dataset(name) is not None:
-        raise DatasetError(f"There is already a dataset called {sanitize(name)!r}; choose another name or "
-                           "remove that one first.")
+        raise _taken(name)
     source = Path(path).expanduser().absolute()
+    fresh = is_archive(source) and source.is_file() and not _unpacked_exists(source)
     result = import_path(source, size=size, color=color, fit=fit, progress=progress, cancel=cancel)
     info = result.dataset.info
     entry = UserDataset(
@@ -324,14 +386,21 @@ def add_user_dataset(name: str, path: str | os.PathLike, *, size=None, color=Non
         info.train_size, info.test_size, tuple(info.image_shape),
         datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    if cancel is not None and cancel.is_set():  # cancelled after the last image: still nothing remembered
-        from .folder_import import ImportCancelled
 
-        raise ImportCancelled("The import was cancelled; nothing was saved.")
-    registry = read_registry()
-    datasets = dict(registry.datasets)
-    datasets[name] = entry
-    _write(datasets)
+    def add(datasets: dict[str, UserDataset]) -> dict[str, UserDataset]:
+        if cancel is not None and cancel.is_set():  # cancelled after the last image: still nothing remembered
+            raise ImportCancelled("The import was cancelled; nothing was saved.")
+        if any(n.casefold() == name.casefold() for n in datasets):  # added by another process meanwhile
+            raise _taken(name)
+        datasets[name] = entry
+        return datasets
+
+    try:
+        update_registry(add)
+    except DatasetError:
+        if fresh and not _in_use(result.root):
+            remove_unpacked(result.root)
+        raise
     return replace(result, dataset=replace(result.dataset, info=entry.info()))
 
 
@@ -341,65 +410,57 @@ def _pair(size) -> tuple[int, int]:
 
 def remove_user_dataset(name: str) -> UserDataset:
     """Forget ``name`` (and delete its unpacked archive copy); the user's own files are never touched."""
-    entry = find_user_dataset(name)
-    if entry is None:
-        raise DatasetError(f"There is no user dataset called {sanitize(name)!r}; "
-                           f"yours are: {', '.join(user_datasets()) or 'none yet'}.")
-    datasets = {k: v for k, v in user_datasets().items() if k != entry.name}
-    _write(datasets)
-    if entry.is_archive:
-        remove_unpacked(Path(entry.folder))
+    wanted = unicodedata.normalize("NFC", str(name)).strip().casefold()
+    removed: list[UserDataset] = []
+
+    def drop(datasets: dict[str, UserDataset]) -> dict[str, UserDataset]:
+        entry = next((d for n, d in datasets.items() if n.casefold() == wanted), None)
+        if entry is None:
+            raise DatasetError(f"There is no user dataset called {sanitize(name)!r}; "
+                               f"yours are: {', '.join(datasets) or 'none yet'}.")
+        removed.append(entry)
+        return {k: v for k, v in datasets.items() if k != entry.name}
+
+    if find_user_dataset(name) is None:  # checked before locking, so a wrong name never rewrites the file
+        drop(user_datasets())
+    update_registry(drop)
+    entry = removed[0]
+    if entry.is_archive:  # the copy made when added, and the one of the archive as it is now
+        for folder in {Path(entry.folder), entry_folder(entry)}:
+            if not _in_use(folder):
+                remove_unpacked(folder)
     return entry
+
+
+def entry_folder(entry: UserDataset) -> Path:
+    """The folder to import for ``entry``: an archive's copy unpacked from its current content (a changed
+    archive is unpacked again), or the remembered copy when the archive is gone."""
+    if entry.is_archive and Path(entry.source).is_file():
+        try:
+            folder = unpacked_folder(Path(entry.source))
+        except OSError:
+            return Path(entry.folder)
+        return tree_root(folder) if folder.is_dir() else folder
+    return Path(entry.folder)
 
 
 def open_user_dataset(entry: UserDataset, *, progress: Progress | None = None,
                       cancel: threading.Event | None = None):
     """ImportResult of a remembered dataset (from the cache when the folder is unchanged), named by it."""
-    folder = Path(entry.folder)
+    folder = entry_folder(entry)
     if entry.is_archive and not folder.is_dir():
-        # The unpacked copy was cleared from the cache: unpack the user's archive again.
-        return import_path(entry.source, size=entry.size, color=entry.color, fit=entry.fit,
-                           progress=progress, cancel=cancel)
-    if not folder.is_dir():
+        # Not unpacked yet (the archive changed, or its copy was cleared from the cache): unpack it again.
+        result = import_path(entry.source, size=entry.size, color=entry.color, fit=entry.fit,
+                             progress=progress, cancel=cancel)
+    elif not folder.is_dir():
         raise DatasetNotFound(f"The folder {sanitize(folder, 300)} of your dataset {entry.name!r} is gone; put it "
                               "back, or remove the dataset and add it again from where it is now.")
-    from .folder_import import import_folder
+    else:
+        from .folder_import import import_folder
 
-    result = import_folder(folder, size=entry.size, color=entry.color, fit=entry.fit, progress=progress,
-                           cancel=cancel)
+        result = import_folder(folder, size=entry.size, color=entry.color, fit=entry.fit, progress=progress,
+                               cancel=cancel)
     info = replace(entry.info(), class_names=result.dataset.info.class_names,
                    num_classes=result.dataset.info.num_classes, train_size=result.dataset.info.train_size,
                    test_size=result.dataset.info.test_size, image_shape=result.dataset.info.image_shape)
     return replace(result, dataset=replace(result.dataset, info=info))
-
-
-def open_spec(spec: str, *, progress: Progress | None = None, cancel: threading.Event | None = None):
-    """ImportResult for a user dataset name or a path (DatasetError naming the choices otherwise)."""
-    entry = find_user_dataset(spec)
-    if entry is not None:
-        return open_user_dataset(entry, progress=progress, cancel=cancel)
-    if looks_like_path(spec):
-        path = path_of(spec)
-        remembered = next((d for d in user_datasets().values() if Path(d.source) == path.absolute()), None)
-        if remembered is not None:  # the user's settings for that folder, not the defaults
-            return open_user_dataset(remembered, progress=progress, cancel=cancel)
-        return import_path(path, progress=progress, cancel=cancel)
-    raise _unknown(spec)
-
-
-def info_for(spec: str) -> DatasetInfo:
-    """DatasetInfo of a user dataset name (from the registry, instant) or a path (imports it, cached)."""
-    entry = find_user_dataset(spec)
-    if entry is not None:
-        return entry.info()
-    if looks_like_path(spec):
-        return open_spec(spec).dataset.info
-    raise _unknown(spec)
-
-
-def available(spec: str) -> bool:
-    """Whether ``spec`` (a user dataset or a path) can be loaded without fetching anything."""
-    entry = find_user_dataset(spec)
-    if entry is not None:
-        return Path(entry.folder).is_dir() or Path(entry.source).exists()
-    return looks_like_path(spec) and path_of(spec).exists()

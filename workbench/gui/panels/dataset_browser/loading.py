@@ -38,7 +38,7 @@ def load_for_browser(dataset_id: str, data_dir: str | None) -> LoadedData:
     from workbench.core.datasets import load_dataset
 
     if dataset_id not in DATASETS:  # the user's own: keep what the import found (skipped files, split, leaks)
-        from workbench.core.datasets.user_datasets import open_spec
+        from workbench.core.datasets.resolve import open_spec
 
         result = open_spec(dataset_id)
         return _loaded(dataset_id, result.dataset, result)
