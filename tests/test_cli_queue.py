@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from workbench.cli import main
-from workbench.core.run_queue import RunQueue
+from workbench.core.runs.queue import RunQueue
 from workbench.core.training.rundir import read_history
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from workbench.cli import main
-from workbench.core.run_fixtures import write_run
+from tests.core.run_fixtures import write_run
 
 
 @pytest.fixture

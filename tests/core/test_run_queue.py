@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from workbench.core.run_queue import QueueError, QueueRunner, RunQueue, plan_config, queue_running, read_queue
+from workbench.core.runs.queue import QueueError, RunQueue, queue_running, read_queue
+from workbench.core.runs.queue_runner import QueueRunner, plan_config
 from workbench.core.training import TrainConfig, TrainingFailed, TrainingFinished, TrainingStopped
 
 TINY = dict(dataset="builtin", arch="embedded_cnn", epochs=1, batch_size=64, limit=128, test_limit=64)
@@ -99,7 +100,7 @@ def test_hostile_queue_files_are_refused_in_one_sentence_and_clear_repairs_them(
 
 
 def test_oversized_and_fifo_queue_files_are_refused_without_reading_them(queue, monkeypatch):
-    from workbench.core import run_queue
+    from workbench.core.runs import queue as run_queue
 
     queue.path.parent.mkdir(parents=True)
     monkeypatch.setattr(run_queue, "MAX_QUEUE_BYTES", 1000)

@@ -9,11 +9,15 @@ import time
 
 import pytest
 
+from tests.core.run_fixtures import write_run
 from workbench.core.atomic_write import write_text_atomic
-
-from workbench.core import run_meta, run_table, run_trash
-from workbench.core.run_fixtures import write_run
-from workbench.core.run_table import FilterError, filter_rows, load_table, settings_diff, sort_rows
+from workbench.core.runs import export as run_export
+from workbench.core.runs import meta as run_meta
+from workbench.core.runs import table as run_table
+from workbench.core.runs import trash as run_trash
+from workbench.core.runs.filters import FilterError, filter_rows, sort_rows
+from workbench.core.runs.table import load_table, settings_diff
+from workbench.core.training import rundir
 from workbench.core.training.lock import RunLock
 
 
@@ -107,7 +111,7 @@ def test_huge_meta_and_history_are_skipped_with_a_note(three):
     (three / "a" / "meta.json").write_text('{"note": "' + "x" * (run_meta.MAX_META_BYTES + 10) + '"}')
     with open(three / "b" / "history.csv", "a") as f:
         line = "1,1,1,1,1,1,1,1,1,1\n"
-        f.write(line * (run_table.MAX_HISTORY_BYTES // len(line) + 10))
+        f.write(line * (rundir.MAX_HISTORY_BYTES // len(line) + 10))
     start = time.perf_counter()
     table = load_table(three)
     assert time.perf_counter() - start < 1.0
@@ -120,7 +124,7 @@ def test_huge_meta_and_history_are_skipped_with_a_note(three):
 def test_history_under_the_byte_cap_but_with_too_many_epochs_is_skipped_fast(three):
     line = "1,1,1,1,1,1,1,1,1,1\n"  # short rows pack many epochs into the byte cap
     with open(three / "a" / "history.csv", "a") as f:
-        f.write(line * (run_table.MAX_HISTORY_BYTES // len(line) - 100))
+        f.write(line * (rundir.MAX_HISTORY_BYTES // len(line) - 100))
     start = time.perf_counter()
     row = run_table.read_row(three / "a")
     assert time.perf_counter() - start < 1.0
@@ -168,11 +172,11 @@ def test_exports_are_strict_and_sanitised(three, tmp_path):
     run_meta.set_name(three / "a", "=HYPERLINK(\"x\")|pipe")
     rows = load_table(three).rows
     columns = ["name", "arch", "test_top1", "params"]
-    text = run_table.to_csv(rows, columns)
+    text = run_export.to_csv(rows, columns)
     parsed = list(csv.reader(io.StringIO(text)))
     assert parsed[0] == columns and parsed[1][0].startswith("'=")
     assert float(parsed[1][2]) == pytest.approx(0.79)
-    md = run_table.to_markdown(rows, columns)
+    md = run_export.to_markdown(rows, columns)
     assert md.splitlines()[0] == "| Name | arch | Test top-1 | Parameters |"
     assert "\\|pipe" in md and "79.0 %" in md and "274,042" in md
     assert all(line.count(" | ") == 3 for line in md.splitlines() if line.startswith("| "))

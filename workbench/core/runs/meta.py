@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workbench.core.atomic_write import write_json_atomic
 from workbench.core.files import check_regular_file
 from workbench.core.text import sanitize
-from workbench.core.training.rundir import write_json_atomic
 
 META_FILE = "meta.json"
 MAX_META_BYTES = 64 * 1024  # a name, a few tags and a note fit easily; a bigger file is not ours

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from workbench.core.training.errors import TrainingError
 from workbench.core.training.lock import RunLock
-from workbench.core.training.rundir import CONFIG_FILE, write_json_atomic
+from workbench.core.atomic_write import write_json_atomic
+from workbench.core.training.rundir import CONFIG_FILE
 
 TRASH_DIR = ".trash"  # hidden, so run listings skip it
 TRASH_NOTE = ".workbench-trash.json"  # inside a trashed run: where it came from
@@ -63,7 +64,6 @@ def find_trashed(root: str | os.PathLike, name: str) -> Path:
         if Path(entry["path"]).name == name:
             return Path(entry["path"])
     raise TrashError(f"There is no deleted run called {name!r} in {trash}; see `runs trash` for the list.")
-    return newest[1]
 
 
 def list_trash(root: str | os.PathLike) -> list[dict]:
