@@ -183,3 +183,57 @@ def test_exports_are_strict_and_sanitised(three, tmp_path):
     out = tmp_path / "out.md"
     write_text_atomic(out, md)
     assert out.read_text() == md
+
+
+def _with_config_text(root, folder, text: bytes):
+    run = write_run(root, folder)
+    (run / "config.json").write_bytes(text)
+    return run
+
+
+@pytest.mark.parametrize("key", ['=HYPERLINK("http://x","y")', "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1",
+                                 " =1+1"])
+def test_csv_neutralises_formulas_in_headers_and_cells(tmp_path, key):
+    write_run(tmp_path, "plain")
+    write_run(tmp_path, "a", config={"learning_rate": 0.01, key: key})
+    table = load_table(tmp_path)
+    (column,) = set(table.setting_keys) - set(next(r for r in table.rows if r.get("folder") == "plain").settings)
+    text = run_export.to_csv([r for r in table.rows if r.get("folder") == "a"], ["name", column])
+    header, row = list(csv.reader(io.StringIO(text)))
+    for cell in (header[1], row[1]):
+        assert cell.lstrip()[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
+
+
+def test_one_config_with_many_keys_does_not_widen_the_table(tmp_path):
+    write_run(tmp_path, "a", config={"learning_rate": 0.01})
+    write_run(tmp_path, "wide", config={"learning_rate": 0.02, **{f"k{i}": i for i in range(40_000)},
+                                        "arch_options": {f"o{i}": i for i in range(5_000)}})
+    table = load_table(tmp_path)
+    known = {"learning_rate", "arch", "batch_size", "epochs"}
+    assert known <= set(table.setting_keys)
+    assert len(run_table.all_columns(table)) <= 60 + run_table.MAX_OTHER_SETTINGS * 2 + 20
+    assert len(run_table.default_columns(table)) < 200
+    wide = next(r for r in table.rows if r.get("folder") == "wide")
+    assert any("settings the workbench does not know" in n and "left out" in n for n in wide.notes), wide.notes
+    assert len(run_export.to_csv(table.rows, run_table.all_columns(table)).splitlines()[0].split(",")) < 400
+
+
+def test_a_config_with_one_bad_byte_is_listed_with_the_reason(tmp_path):
+    write_run(tmp_path, "good")
+    _with_config_text(tmp_path, "bad", b'{"config": {"arch": "resnet20\xff"}, "started": "x"}')
+    table = load_table(tmp_path)
+    bad = next((r for r in table.rows if r.get("folder") == "bad"), None)
+    assert bad is not None, [r.get("folder") for r in table.rows]
+    assert any("not UTF-8" in n and "config.json" in n for n in bad.notes), bad.notes
+    assert bad.get("status") == "finished" and bad.get("test_top1") is not None  # what could be read is shown
+
+
+def test_many_runs_with_their_own_keys_are_capped_over_the_table(tmp_path):
+    for n in range(6):
+        write_run(tmp_path, f"r{n}", config={f"mine{n}_{i}": i for i in range(run_table.MAX_OTHER_SETTINGS)})
+    table = load_table(tmp_path)
+    others = [k for k in table.setting_keys if k.startswith("mine")]
+    assert len(others) == run_table.MAX_OTHER_COLUMNS < 6 * run_table.MAX_OTHER_SETTINGS
+    assert any("only in --json" in n for n in table.notes)
+    assert "learning_rate" in table.setting_keys
+    assert not set(run_table.default_columns(table)) - set(run_table.all_columns(table)) - {"name"}

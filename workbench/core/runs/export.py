@@ -25,19 +25,25 @@ def cell_text(row: RunRow, key: str) -> str:
     return sanitize(value)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so as a formula
+
+
 def _csv_cell(value: Any) -> Any:
+    """A CSV cell: text sanitised, and quoted with ' when it (or its first non-blank) starts a formula."""
     if isinstance(value, str):
-        value = sanitize(value, 2000)
-        if value[:1] in ("=", "+", "-", "@"):  # a spreadsheet would run it as a formula
-            value = "'" + value
+        text = sanitize(value, 2000)
+        if value[:1] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS:
+            text = "'" + text
+        return text
     return "" if value is None else value
 
 
 def to_csv(rows: list[RunRow], columns: list[str]) -> str:
-    """Raw values (accuracies as fractions) with the column keys as the header."""
+    """Raw values (accuracies as fractions) with the column keys as the header; header and cells alike
+    are neutralised where a spreadsheet would take them for a formula (a config key can be anything)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([_csv_cell(k) for k in columns])
     for row in rows:
         writer.writerow([_csv_cell(row.values.get(k)) for k in columns])
     return buf.getvalue()

@@ -9,6 +9,7 @@ damaged is skipped and the row says so in ``notes``. 1,000 runs load in well und
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -20,12 +21,18 @@ from workbench.core.runs.meta import read_meta
 from workbench.core.sweeps.folder import SWEEP_FILE, SweepFolderError, read_sweep
 from workbench.core.text import MAX_SHOWN_CHARS, sanitize
 from workbench.core.training.checkpoint import checkpoint_path
+from workbench.core.training.config import TrainConfig
 from workbench.core.training.rundir import read_history
 
 MAX_RUNS = 20000  # folders read from one root; a larger root is listed up to here with a note
 
 # Config keys that say where a run lives, not how it trained: never settings, never in a diff.
 NOT_SETTINGS = frozenset({"runs_root", "run_dir", "resume"})
+KNOWN_SETTINGS = frozenset(f.name for f in dataclasses.fields(TrainConfig))  # the workbench's own settings
+# Settings a run may add beyond the workbench's own (an unknown key, or a nested dict's keys past this many):
+# a config.json with 40,000 keys must not widen every table and export to 40,000 columns.
+MAX_OTHER_SETTINGS = 50
+MAX_OTHER_COLUMNS = 200  # such settings over the whole table; the rest stay in --json, not in columns
 
 # Result columns in the order the table shows them, with their titles.
 RESULT_TITLES: dict[str, str] = {
@@ -76,17 +83,31 @@ def title(key: str) -> str:
     return RESULT_TITLES.get(key) or LABEL_TITLES.get(key) or key
 
 
-def _settings(config: dict[str, Any]) -> dict[str, Any]:
-    """Flat settings: nested dicts (architecture options, a recipe) become ``outer.inner`` keys."""
+def _settings(config: dict[str, Any], where: Path, notes: list[str]) -> dict[str, Any]:
+    """Flat settings: nested dicts (architecture options, a recipe) become ``outer.inner`` keys.
+
+    The workbench's own settings always; at most MAX_OTHER_SETTINGS others, with a note saying how many
+    were left out."""
     out: dict[str, Any] = {}
+    others = dropped = 0
     for key, value in config.items():
         if not isinstance(key, str) or key in NOT_SETTINGS:
             continue
+        known = key in KNOWN_SETTINGS
         if isinstance(value, dict):
-            for inner, v in value.items():
-                out[f"{key}.{_text(inner, 60)}"] = _plain(v)
+            items = ((f"{key}.{_text(inner, 60)}", v) for inner, v in value.items())
         else:
-            out[_text(key, 60)] = _plain(value)
+            items = iter(((_text(key, 60), value),))
+        for n, (name, v) in enumerate(items):
+            if not known or n >= MAX_OTHER_SETTINGS:
+                if others >= MAX_OTHER_SETTINGS:
+                    dropped += 1
+                    continue
+                others += 1
+            out[name] = _plain(v)
+    if dropped:
+        notes.append(f"{where} holds {others + dropped} settings the workbench does not know; the first "
+                     f"{MAX_OTHER_SETTINGS} are shown and {dropped} were left out.")
     return out
 
 
@@ -118,7 +139,7 @@ def read_row(run_dir: str | os.PathLike, sweep: str | None = None, trial: str | 
         return None
     run_dir, data, result, history = run.path, run.stored, run.result, run.history
     notes = list(run.notes)
-    settings = _settings(run.config or {})
+    settings = _settings(run.config or {}, run_dir / "config.json", notes)
     meta, why = read_meta(run_dir)
     if why:
         notes.append(why)
@@ -220,10 +241,22 @@ def load_table(root: str | os.PathLike) -> RunTable:
         elif trials:
             rows.extend(trials)
     rows.sort(key=lambda r: (str(r.get("started")), r.get("folder")), reverse=True)
+    keys = _setting_keys(rows, notes)
+    return RunTable(rows, tuple(notes), keys)
+
+
+def _setting_keys(rows: list[RunRow], notes: list[str]) -> tuple[str, ...]:
+    """The union of the rows' settings, the workbench's own first seen, others capped at MAX_OTHER_COLUMNS."""
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row.settings))
-    return RunTable(rows, tuple(notes), tuple(keys))
+    others = [k for k in keys if k.split(".", 1)[0] not in KNOWN_SETTINGS]
+    if len(others) <= MAX_OTHER_COLUMNS:
+        return tuple(keys)
+    notes.append(f"The runs hold {len(others)} settings the workbench does not know; the first "
+                 f"{MAX_OTHER_COLUMNS} are columns, the rest are only in --json.")
+    left_out = set(others[MAX_OTHER_COLUMNS:])
+    return tuple(k for k in keys if k not in left_out)
 
 
 _MISSING = object()
@@ -243,7 +276,8 @@ def settings_diff(rows: Iterable[RunRow]) -> list[str]:
 
 def default_columns(table: RunTable) -> list[str]:
     """Name, dataset, architecture, the settings that differ, then the main results."""
-    diff = [k for k in settings_diff(table.rows) if k not in DEFAULT_LEAD]
+    columns = set(table.setting_keys)
+    diff = [k for k in settings_diff(table.rows) if k not in DEFAULT_LEAD and k in columns]
     # Tags only once someone tagged; the sweep and trial only when the table holds a sweep's trials.
     labels = [k for k in ("sweep", "trial", "tags") if any(r.values.get(k) for r in table.rows)]
     return list(DEFAULT_LEAD) + labels + diff + list(DEFAULT_RESULTS)
