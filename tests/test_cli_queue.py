@@ -108,3 +108,31 @@ def test_a_killed_queue_run_resumes_its_run_from_the_checkpoint(home, tmp_path, 
     assert stored["resumed"] and stored["resumed"][0]["from_epoch"] >= 1
     assert [r["epoch"] for r in read_history(folder)] == [0, 1, 2]
     assert json.loads((folder / "result.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("epochs", 1.5, "epochs is 1.5, not a whole number"),
+    ("epochs", True, "epochs is true, not a whole number"),
+    ("epochs", 1e18, "epochs is 1e+18, not a whole number"),
+    ("epochs", 10**18, "epochs is 1000000000000000000, more than 1,000,000,000"),
+    ("batch_size", "64", "batch_size is '64', not a whole number"),
+    ("learning_rate", float("nan"), "learning_rate is NaN, not a finite number"),
+    ("augment", 1, "augment is 1, not true or false"),
+])
+def test_a_hand_edited_queue_item_with_a_bad_number_is_one_sentence(home, capsys, field, value, words):
+    assert main(["queue", "add", *TINY]) == 0
+    assert main(["queue", "add", *TINY, "--seed", "3"]) == 0
+    path = home / "queue.json"
+    data = json.loads(path.read_text())
+    data["items"][1]["config"][field] = value
+    path.write_text(json.dumps(data))
+    before = path.read_bytes()
+    capsys.readouterr()
+    for command in (["queue", "list"], ["queue", "add", *TINY], ["queue", "run"]):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: The queue file") and f"item 2's {words}" in err and "\n" not in err, err
+    assert path.read_bytes() == before  # a refused command writes nothing
+    assert main(["queue", "clear"]) == 0
+    assert "kept as" in capsys.readouterr().out
+    assert (home / "queue.json.broken").read_bytes() == before and _ids(capsys) == []

@@ -158,9 +158,11 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
-    state = _edit(lambda: _queue().clear(finished_only=args.finished))
+    queue = _queue()
+    state = _edit(lambda: queue.clear(finished_only=args.finished))
     kept = f"; {len(state.items)} item(s) kept" if state.items else ""
-    print(("cleared the finished items" if args.finished else "cleared the queue") + kept)
+    aside = f"; the unreadable queue file was kept as {queue.set_aside}" if queue.set_aside else ""
+    print(("cleared the finished items" if args.finished else "cleared the queue") + kept + aside)
     return 0
 
 

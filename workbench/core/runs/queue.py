@@ -10,8 +10,10 @@ and is resumed from its checkpoint the next time the queue runs (runs.queue_runn
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
+import math
 import os
 import re
 import secrets
@@ -22,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 from workbench.core.atomic_write import write_json_atomic
 from workbench.core.files import open_regular_file
+from workbench.core.text import sanitize
 from workbench.core.training.config import TrainConfig
 from workbench.paths import workbench_home
 
@@ -75,8 +78,37 @@ def queue_path(home: str | os.PathLike | None = None) -> Path:
 
 
 def _broken(path: Path, why: str) -> QueueError:
-    return QueueError(f"The queue file {path} is not a valid queue ({why}); "
-                      "run `workbench queue clear` to start an empty one.")
+    return QueueError(f"The queue file {path} is not a valid queue ({why}); fix that item in the file, or run "
+                      "`workbench queue clear` to set the file aside and start an empty queue.")
+
+
+MAX_WHOLE_NUMBER = 10**9  # epochs, batch size, limits: beyond a billion a queued number is a typo or a plant
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+
+
+def _value_problem(key: str, value: Any) -> str:
+    """Why a queued setting has the wrong type or size for its field ("" when it fits)."""
+    kind = _FIELD_TYPES.get(key)
+    if kind is None or (value is None and kind.endswith("| None")):
+        return ""  # unknown keys are ignored by TrainConfig.from_dict; None where None is allowed
+    shown = sanitize(json.dumps(value) if isinstance(value, (bool, int, float)) else repr(value), 40)
+    if kind.startswith("int"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{key} is {shown}, not a whole number"
+        if abs(value) > MAX_WHOLE_NUMBER:
+            return f"{key} is {shown}, more than {MAX_WHOLE_NUMBER:,}"
+    elif kind.startswith("float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{key} is {shown}, not a number"
+        if not math.isfinite(value):
+            return f"{key} is {shown}, not a finite number"
+    elif kind.startswith("bool") and not isinstance(value, bool):
+        return f"{key} is {shown}, not true or false"
+    elif kind.startswith("str") and not isinstance(value, str):
+        return f"{key} is {shown}, not text"
+    elif kind.startswith("dict") and not isinstance(value, dict):
+        return f"{key} is {shown}, not an object"
+    return ""
 
 
 def _item_from(raw: Any, path: Path, index: int) -> QueueItem:
@@ -90,6 +122,9 @@ def _item_from(raw: Any, path: Path, index: int) -> QueueItem:
         raise _broken(path, f"{where} has an unknown status")
     if not isinstance(raw.get("config"), dict):
         raise _broken(path, f"{where} has no settings")
+    problem = next((p for p in (_value_problem(k, v) for k, v in raw["config"].items()) if p), "")
+    if problem:
+        raise _broken(path, f"{where}'s {problem}")
     try:
         config = TrainConfig.from_dict(raw["config"])
     except (TypeError, ValueError) as exc:
@@ -182,6 +217,7 @@ class RunQueue:
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = queue_path(path)
+        self.set_aside: Path | None = None  # where clear() kept a broken queue file
 
     def state(self) -> QueueState:
         return read_queue(self.path)
@@ -228,7 +264,8 @@ class RunQueue:
     def clear(self, finished_only: bool = False) -> QueueState:
         """Drop every item (or only done/failed ones); a running item of a live runner stays.
 
-        Also the way out of a broken queue file: it is replaced by an empty queue.
+        Also the way out of a broken queue file: it is kept aside as ``queue.json.broken[-N]`` (``set_aside``
+        says where) and replaced by an empty queue, so a hand edit gone wrong is never lost.
         """
         live = queue_running(self.path)
 
@@ -242,9 +279,23 @@ class RunQueue:
                 state = read_queue(self.path)
             except QueueError:
                 state = QueueState()
+                self.set_aside = self._set_aside()
             new = replace(state, items=tuple(i for i in state.items if keep(i)))
             write_queue(new, self.path)
             return new
+
+    def _set_aside(self) -> Path | None:
+        for n in range(1, 1000):
+            aside = self.path.with_name(QUEUE_FILE + ".broken" + ("" if n == 1 else f"-{n}"))
+            try:
+                os.link(self.path, aside)  # never replaces an earlier copy
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise QueueError(f"The broken queue file {self.path} could not be kept aside "
+                                 f"({exc.strerror or exc}), so it was left as it is.") from None
+            return aside
+        return None
 
     def set_paused(self, paused: bool) -> QueueState:
         return self._change(lambda s: replace(s, paused=paused))
