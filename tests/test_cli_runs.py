@@ -115,3 +115,28 @@ def test_sweep_trials_show_their_sweep_and_filter_by_it(root, capsys):
 def test_without_sweeps_no_sweep_column(root, capsys):
     assert main(["runs", "--root", str(root)]) == 0
     assert "Sweep" not in capsys.readouterr().out.splitlines()[0]
+
+
+def test_a_linked_run_is_refused_alike_by_tag_note_rename_and_delete(root, tmp_path, capsys):
+    outside = write_run(tmp_path / "elsewhere", "real")
+    (root / "linked").symlink_to(outside)
+    before = sorted(p.name for p in outside.iterdir())
+    errors = []
+    for argv in (["tag", "linked", "best"], ["note", "linked", "hi"], ["rename", "linked", "x"],
+                 ["delete", "linked"]):
+        assert main(["runs", *argv, "--root", str(root)]) == 2, argv
+        errors.append(capsys.readouterr().err.strip())
+    assert len(set(errors)) == 1, errors  # the same sentence from every action
+    assert errors[0].startswith("error: ") and "symbolic link" in errors[0] and "\n" not in errors[0]
+    assert "no config.json" not in errors[0]
+    assert sorted(p.name for p in outside.iterdir()) == before  # nothing written outside the root
+    assert (root / "linked").is_symlink() and not (root / ".trash").exists()
+
+
+def test_a_linked_meta_json_is_not_written_through(root, tmp_path, capsys):
+    target = tmp_path / "victim.txt"
+    target.write_text("keep me")
+    (root / "r1" / "meta.json").symlink_to(target)
+    assert main(["runs", "tag", "r1", "best", "--root", str(root)]) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    assert target.read_text() == "keep me"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.core.text import sanitize
 from workbench.core.training.rundir import CONFIG_FILE, RESULT_FILE, read_history, read_json
 
 FINAL_STATUSES = ("finished", "stopped", "failed")
@@ -44,6 +45,22 @@ def finite_number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def link_refusal(run_dir: str | os.PathLike) -> str:
+    """Why a run folder that is a symbolic link may not be labelled or deleted ("" when it is a real folder).
+
+    A link in the runs folder can point anywhere: writing meta.json or moving the folder through it would
+    change files outside the runs folder, so labels and deletion refuse it with this one sentence."""
+    path = Path(run_dir)
+    if not path.is_symlink():
+        return ""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "somewhere else"
+    return (f"{path} is a symbolic link (to {sanitize(target, 200)}), not a run folder of its own; runs are "
+            "labelled and deleted only where they really are, so give the folder it points to.")
 
 
 def is_run_folder(path: str | os.PathLike) -> bool:

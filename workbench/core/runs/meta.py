@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.core.atomic_write import write_json_atomic
 from workbench.core.files import check_regular_file
+from workbench.core.runs.folder import link_refusal
 from workbench.core.text import sanitize
 
 META_FILE = "meta.json"
@@ -100,8 +101,14 @@ def read_meta(run_dir: str | os.PathLike) -> tuple[RunMeta, str]:
 
 
 def write_meta(run_dir: str | os.PathLike, meta: RunMeta) -> None:
+    refusal = link_refusal(run_dir)
+    if refusal:
+        raise MetaError(refusal)
     if not (Path(run_dir) / "config.json").is_file():
         raise MetaError(f"{run_dir} is not a run folder (it has no config.json); choose a run from `runs`.")
+    if (Path(run_dir) / META_FILE).is_symlink():
+        raise MetaError(f"{Path(run_dir) / META_FILE} is a symbolic link, so the labels were not written "
+                        "through it; remove the link first.")
     write_json_atomic(Path(run_dir) / META_FILE, {"name": meta.name, "tags": list(meta.tags), "note": meta.note})
 
 
