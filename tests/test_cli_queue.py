@@ -136,3 +136,44 @@ def test_a_hand_edited_queue_item_with_a_bad_number_is_one_sentence(home, capsys
     assert main(["queue", "clear"]) == 0
     assert "kept as" in capsys.readouterr().out
     assert (home / "queue.json.broken").read_bytes() == before and _ids(capsys) == []
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["with --out", "without --out"])
+def test_a_queue_run_killed_before_its_first_epoch_starts_again_in_its_folder(home, tmp_path, capsys, named):
+    """SIGKILL `queue run` after the run wrote config.json but before its first epoch ended: the next
+    `queue run` starts the run again in the same folder (docs/QUEUE.md), instead of 'already holds a run'."""
+    out = tmp_path / "named-run"
+    assert main(["queue", "add", "--dataset", "builtin", "--arch", "embedded_cnn", "--epochs", "1",
+                 "--batch-size", "16", "--limit", "4096", "--test-limit", "64",
+                 *(["--out", str(out)] if named else [])]) == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO), "WORKBENCH_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, str(REPO / "main.py"), "queue", "run"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            item = RunQueue().state().items[0]
+            folder = Path(item.run_dir) if item.run_dir else None
+            if folder and (folder / "config.json").exists():
+                break
+            assert proc.poll() is None, "the queue ended before it could be killed"
+            time.sleep(0.02)
+        else:
+            pytest.fail("the run never wrote its config.json")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert read_history(folder) == [] and not (folder / "checkpoint" / "last.h5").exists()  # before epoch 1
+    assert RunQueue().state().items[0].status == "running"
+    if named:
+        assert folder == out
+    capsys.readouterr()
+    assert main(["queue", "run"]) == 0
+    item = RunQueue().state().items[0]
+    assert item.status == "done", item.message
+    assert Path(item.run_dir) == folder and [r["epoch"] for r in read_history(folder)] == [0]
+    assert json.loads((folder / "result.json").read_text())["status"] == "finished"
+    runs = folder.parent
+    assert named or [p.name for p in runs.iterdir() if not p.name.startswith(".")] == [folder.name]  # no orphan

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,24 +21,56 @@ from workbench.core.runs.queue import (
 )
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.lock import LOCK_FILE
-from workbench.core.training.rundir import new_run_dir
+from workbench.core.training.errors import TrainingError
+from workbench.core.training.lock import LOCK_FILE, RunLock
+from workbench.core.training.rundir import new_run_dir, read_history
 from workbench.paths import default_runs_root
 
 def _has_checkpoint(run_dir: str | None) -> bool:
     return bool(run_dir) and checkpoint_path(run_dir).is_file()
 
 
+def _unstarted(item: QueueItem) -> bool:
+    """True when the queue started ``item`` in its folder and the run died before finishing an epoch there."""
+    if item.status not in ("running", "stopped") or not item.run_dir or _has_checkpoint(item.run_dir):
+        return False
+    folder = Path(item.run_dir)
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    notes: list[str] = []
+    return not read_history(folder, notes) and not notes  # an unreadable history is never thrown away
+
+
+def _empty_for_restart(folder: str) -> None:
+    """Remove what a run killed before its first epoch wrote (config.json, logs, an empty history), under
+    the folder's run lock so that a run writing there now is never touched (TrainingError then)."""
+    lock = RunLock.acquire(Path(folder))
+    try:
+        for entry in list(os.scandir(folder)):
+            if entry.name == LOCK_FILE:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.remove(entry.path)
+    finally:
+        lock.release()
+
+
 def plan_config(item: QueueItem) -> tuple[TrainConfig, str]:
-    """The config to train ``item`` with, and its run folder: a resume where an interrupted run left an epoch.
+    """The config to train ``item`` with, and its run folder: a resume where an interrupted run left an epoch,
+    the same folder started again where it died before its first epoch (docs/QUEUE.md).
 
     A new run's folder is created here, before training, so that a crash leaves it recorded in the queue.
     """
     config = item.config
     if item.status in ("running", "stopped") and _has_checkpoint(item.run_dir):
         return config.replace(resume=True, run_dir=item.run_dir, runs_root=None), item.run_dir
+    if _unstarted(item):
+        _empty_for_restart(item.run_dir)
+        return config.replace(run_dir=item.run_dir), item.run_dir
     if config.run_dir:
-        return config, config.run_dir  # the user named the folder; an interrupted start begins it again there
+        return config, config.run_dir
     folder = new_run_dir(config.runs_root or default_runs_root(), config.dataset, config.arch)
     return config.replace(run_dir=str(folder)), str(folder)
 
@@ -110,6 +143,9 @@ class QueueRunner:
             config, run_dir = plan_config(item)
         except OSError as exc:  # the runs folder cannot be created: this item fails, the next may work
             self._finish(item, "failed", None, f"Could not create a run folder: {exc}")
+            return None
+        except TrainingError as exc:  # another process writes in the folder it was started in
+            self._finish(item, "failed", item.run_dir, str(exc))
             return None
         running = replace(item, status="running", run_dir=run_dir, message="")
         self.queue._update(item.id, status="running", run_dir=run_dir, message="")
