@@ -140,3 +140,17 @@ def test_a_linked_meta_json_is_not_written_through(root, tmp_path, capsys):
     assert main(["runs", "tag", "r1", "best", "--root", str(root)]) == 2
     assert "symbolic link" in capsys.readouterr().err
     assert target.read_text() == "keep me"
+
+
+def test_a_run_folder_named_with_a_non_utf8_byte_lists_and_exports(root, tmp_path, capsys):
+    import os
+
+    bad = write_run(root, os.fsdecode(b"bad\xffrun"))
+    (bad / "config.json").write_bytes(b'{"config": {"arch": "x\xff"}}')
+    assert main(["runs", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "bad?run" in out and "not UTF-8 text" in out
+    out.encode("utf-8")  # printable as UTF-8: no raw byte reaches the terminal
+    for flag, name in (("--csv", "o.csv"), ("--markdown", "o.md")):
+        assert main(["runs", "--root", str(root), flag, str(tmp_path / name)]) == 0
+        assert "bad?run" in (tmp_path / name).read_text(encoding="utf-8")

@@ -47,6 +47,12 @@ def finite_number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def valid_utf8(text: str) -> str:
+    """``text`` with each lone surrogate (a non-UTF-8 byte of a folder name, a \\udc80 escape in a JSON file)
+    shown as "?", so a table cell can always be printed and written as UTF-8."""
+    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+
+
 def link_refusal(run_dir: str | os.PathLike) -> str:
     """Why a run folder that is a symbolic link may not be labelled or deleted ("" when it is a real folder).
 
@@ -83,4 +89,5 @@ def read_run_folder(run_dir: str | os.PathLike, history: bool = True) -> RunFold
     stored = stored if isinstance(stored, dict) else {}
     result = read_json(run_dir / RESULT_FILE, notes)
     rows = read_history(run_dir, notes) if history else []
-    return RunFolder(run_dir, stored, result if isinstance(result, dict) else {}, rows, tuple(notes))
+    shown = tuple(valid_utf8(n) for n in notes)  # a path with a non-UTF-8 byte is still printable
+    return RunFolder(run_dir, stored, result if isinstance(result, dict) else {}, rows, shown)
