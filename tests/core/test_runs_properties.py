@@ -177,3 +177,21 @@ def test_exports_keep_their_shape_and_never_start_a_formula(scratch, names, sett
     assert len(lines) == len(names) + 2
     cells = [len(line.replace("\\\\", "").replace("\\|", "").split("|")) for line in lines]
     assert len(set(cells)) == 1  # no cell breaks out of its column
+
+
+def test_concurrent_queue_writers_lose_nothing(tmp_path):
+    """Four processes adding five items each at once: all twenty are there (the edit lock holds)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "queue.json"
+    code = ("import sys; from workbench.core.runs.queue import RunQueue; "
+            "from workbench.core.training.config import TrainConfig; q = RunQueue(sys.argv[1]); "
+            "[q.add(TrainConfig(dataset='builtin', arch='embedded_cnn', epochs=1), label=f'{sys.argv[2]}-{i}') "
+            "for i in range(5)]")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(n)], env=env) for n in range(4)]
+    assert all(p.wait(120) == 0 for p in procs)
+    labels = sorted(i.label for i in read_queue(path).items)
+    assert labels == sorted(f"{n}-{i}" for n in range(4) for i in range(5))
