@@ -10,7 +10,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from workbench.core.runs.folder import finite_number, read_run_folder
+from workbench.core.runs.folder import RunFolder, finite_number, read_run_folder
 from workbench.core.training.checkpoint import read_checkpoint_state
 from workbench.core.training.config import TrainConfig
 
@@ -56,9 +56,10 @@ def _best(history: list[dict[str, float | None]]) -> tuple[float | None, float |
     return best
 
 
-def summarize_run(run_dir: str | os.PathLike) -> RunSummary | None:
-    """A summary of one run folder, or None when it is not a readable run."""
-    folder = read_run_folder(run_dir)
+def summarize_run(run_dir: str | os.PathLike, folder: RunFolder | None = None) -> RunSummary | None:
+    """A summary of one run folder (``folder``: the same folder read already), or None when it is not a
+    readable run."""
+    folder = folder or read_run_folder(run_dir)
     if folder is None or folder.config is None:
         return None
     run_dir, config, result, history = folder.path, folder.config, folder.result, folder.history

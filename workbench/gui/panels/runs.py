@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.atomic_write import write_text_atomic
 from workbench.core.runs import export as run_export
 from workbench.core.runs import filters as run_filters
 from workbench.core.runs import meta as run_meta
 from workbench.core.runs import table as run_table
 from workbench.core.runs import trash as run_trash
-from workbench.core.atomic_write import write_text_atomic
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.panels.sweep_view import SweepView
@@ -78,7 +78,7 @@ def read_run(run_dir: str) -> RunDetails:
     folder = read_run_folder(run_dir)
     history = tuple(dict(r) for r in folder.history) if folder else ()
     result = folder.result if folder and folder.result else None
-    return RunDetails(run_dir, history, load_run_config(run_dir), result, summarize_run(run_dir))
+    return RunDetails(run_dir, history, load_run_config(run_dir), result, summarize_run(run_dir, folder))
 
 
 class RunsPanel(QWidget):
