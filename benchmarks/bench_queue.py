@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from workbench.core.run_queue import QueueRunner, RunQueue  # noqa: E402
+from workbench.core.runs.queue import RunQueue  # noqa: E402
+from workbench.core.runs.queue_runner import QueueRunner  # noqa: E402
 from workbench.core.training import TrainConfig, TrainingStarted, train  # noqa: E402
 
 FINAL = ("TrainingFinished", "TrainingStopped", "TrainingFailed")

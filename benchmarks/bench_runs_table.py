@@ -3,7 +3,7 @@
     python benchmarks/bench_runs_table.py [--runs 1000] [--repeats 5]
 
 Targets (absolute): open (load_table) <= 1 s; each sort or filter <= 100 ms. The runs are written by
-workbench.core.run_fixtures (config.json, history.csv of 10-30 epochs, result.json), as a real run
+tests/core/run_fixtures.py (config.json, history.csv of 10-30 epochs, result.json), as a real run
 lays them out. The median of the repeats counts; the first open runs on a cold page cache only if
 the files were just written, so it is reported separately.
 """
@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.core.run_fixtures import write_many  # noqa: E402
-from workbench.core.run_table import default_columns, filter_rows, load_table, sort_rows  # noqa: E402
+from tests.core.run_fixtures import write_many  # noqa: E402
+from workbench.core.runs.filters import filter_rows, sort_rows  # noqa: E402
+from workbench.core.runs.table import default_columns, load_table  # noqa: E402
 
 OPEN_TARGET_S = 1.0
 SORT_FILTER_TARGET_S = 0.1

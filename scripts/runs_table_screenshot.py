@@ -5,8 +5,8 @@
 import os, sys, tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["WORKBENCH_HOME"] = tempfile.mkdtemp(prefix="rs-home-")
-from workbench.core.run_fixtures import write_run
-from workbench.core import run_meta
+from tests.core.run_fixtures import write_run
+from workbench.core.runs import meta as run_meta
 root = tempfile.mkdtemp(prefix="rs-runs-")
 specs = [("resnet20", 0.1, 128, True, 0.91), ("resnet20", 0.01, 128, True, 0.88), ("resnet20", 0.1, 256, False, 0.86),
          ("simple_cnn", 0.001, 128, False, 0.72), ("simple_cnn", 0.003, 128, True, 0.76), ("resnet_wide", 0.01, 128, True, 0.89),

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from workbench.cli import main
-from workbench.core.run_fixtures import write_run
+from tests.core.run_fixtures import write_run
 
 
 @pytest.fixture
@@ -115,3 +115,42 @@ def test_sweep_trials_show_their_sweep_and_filter_by_it(root, capsys):
 def test_without_sweeps_no_sweep_column(root, capsys):
     assert main(["runs", "--root", str(root)]) == 0
     assert "Sweep" not in capsys.readouterr().out.splitlines()[0]
+
+
+def test_a_linked_run_is_refused_alike_by_tag_note_rename_and_delete(root, tmp_path, capsys):
+    outside = write_run(tmp_path / "elsewhere", "real")
+    (root / "linked").symlink_to(outside)
+    before = sorted(p.name for p in outside.iterdir())
+    errors = []
+    for argv in (["tag", "linked", "best"], ["note", "linked", "hi"], ["rename", "linked", "x"],
+                 ["delete", "linked"]):
+        assert main(["runs", *argv, "--root", str(root)]) == 2, argv
+        errors.append(capsys.readouterr().err.strip())
+    assert len(set(errors)) == 1, errors  # the same sentence from every action
+    assert errors[0].startswith("error: ") and "symbolic link" in errors[0] and "\n" not in errors[0]
+    assert "no config.json" not in errors[0]
+    assert sorted(p.name for p in outside.iterdir()) == before  # nothing written outside the root
+    assert (root / "linked").is_symlink() and not (root / ".trash").exists()
+
+
+def test_a_linked_meta_json_is_not_written_through(root, tmp_path, capsys):
+    target = tmp_path / "victim.txt"
+    target.write_text("keep me")
+    (root / "r1" / "meta.json").symlink_to(target)
+    assert main(["runs", "tag", "r1", "best", "--root", str(root)]) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+
+
+def test_a_run_folder_named_with_a_non_utf8_byte_lists_and_exports(root, tmp_path, capsys):
+    import os
+
+    bad = write_run(root, os.fsdecode(b"bad\xffrun"))
+    (bad / "config.json").write_bytes(b'{"config": {"arch": "x\xff"}}')
+    assert main(["runs", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "bad?run" in out and "not UTF-8 text" in out
+    out.encode("utf-8")  # printable as UTF-8: no raw byte reaches the terminal
+    for flag, name in (("--csv", "o.csv"), ("--markdown", "o.md")):
+        assert main(["runs", "--root", str(root), flag, str(tmp_path / name)]) == 0
+        assert "bad?run" in (tmp_path / name).read_text(encoding="utf-8")

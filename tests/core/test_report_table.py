@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from workbench.cli import main
-from workbench.core.report_table import DASH, REPORT_RUNS, report_runs, report_table, table_markdown
-from workbench.core.run_queue import RunQueue
+from workbench.core.runs.report_table import DASH, REPORT_RUNS, report_runs, report_table, table_markdown
+from workbench.core.runs.queue import RunQueue
 from workbench.core.training.rundir import HISTORY_COLUMNS
 
 

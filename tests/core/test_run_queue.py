@@ -8,8 +8,10 @@ import threading
 
 import pytest
 
-from workbench.core.run_queue import QueueError, QueueRunner, RunQueue, plan_config, queue_running, read_queue
+from workbench.core.runs.queue import QueueError, RunQueue, queue_running, read_queue
+from workbench.core.runs.queue_runner import QueueRunner, plan_config
 from workbench.core.training import TrainConfig, TrainingFailed, TrainingFinished, TrainingStopped
+from workbench.core.training.lock import LOCK_FILE
 
 TINY = dict(dataset="builtin", arch="embedded_cnn", epochs=1, batch_size=64, limit=128, test_limit=64)
 
@@ -99,7 +101,7 @@ def test_hostile_queue_files_are_refused_in_one_sentence_and_clear_repairs_them(
 
 
 def test_oversized_and_fifo_queue_files_are_refused_without_reading_them(queue, monkeypatch):
-    from workbench.core import run_queue
+    from workbench.core.runs import queue as run_queue
 
     queue.path.parent.mkdir(parents=True)
     monkeypatch.setattr(run_queue, "MAX_QUEUE_BYTES", 1000)
@@ -191,8 +193,14 @@ def test_plan_config_resumes_only_where_a_checkpoint_exists(queue, tmp_path):
     from dataclasses import replace
 
     crashed = replace(item, status="running", run_dir=folder)  # died before its first epoch ended
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        f.write("{}")  # what the killed start wrote
+    config, again = plan_config(crashed)
+    assert not config.resume and again == folder and set(os.listdir(folder)) <= {LOCK_FILE}  # same folder, again
+    with open(os.path.join(folder, "history.csv"), "w") as f:
+        f.write("epoch,loss\n0,1.0\n")  # an epoch ended: that folder is never emptied
     config, other = plan_config(crashed)
-    assert not config.resume and other != folder  # nothing to resume: started again in a fresh folder
+    assert not config.resume and other != folder and os.path.exists(os.path.join(folder, "history.csv"))
     os.makedirs(os.path.join(folder, "checkpoint"))
     open(os.path.join(folder, "checkpoint", "last.h5"), "wb").close()
     config, same = plan_config(crashed)

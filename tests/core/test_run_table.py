@@ -9,11 +9,15 @@ import time
 
 import pytest
 
+from tests.core.run_fixtures import write_run
 from workbench.core.atomic_write import write_text_atomic
-
-from workbench.core import run_meta, run_table, run_trash
-from workbench.core.run_fixtures import write_run
-from workbench.core.run_table import FilterError, filter_rows, load_table, settings_diff, sort_rows
+from workbench.core.runs import export as run_export
+from workbench.core.runs import meta as run_meta
+from workbench.core.runs import table as run_table
+from workbench.core.runs import trash as run_trash
+from workbench.core.runs.filters import FilterError, filter_rows, sort_rows
+from workbench.core.runs.table import load_table, settings_diff
+from workbench.core.training import rundir
 from workbench.core.training.lock import RunLock
 
 
@@ -107,7 +111,7 @@ def test_huge_meta_and_history_are_skipped_with_a_note(three):
     (three / "a" / "meta.json").write_text('{"note": "' + "x" * (run_meta.MAX_META_BYTES + 10) + '"}')
     with open(three / "b" / "history.csv", "a") as f:
         line = "1,1,1,1,1,1,1,1,1,1\n"
-        f.write(line * (run_table.MAX_HISTORY_BYTES // len(line) + 10))
+        f.write(line * (rundir.MAX_HISTORY_BYTES // len(line) + 10))
     start = time.perf_counter()
     table = load_table(three)
     assert time.perf_counter() - start < 1.0
@@ -120,7 +124,7 @@ def test_huge_meta_and_history_are_skipped_with_a_note(three):
 def test_history_under_the_byte_cap_but_with_too_many_epochs_is_skipped_fast(three):
     line = "1,1,1,1,1,1,1,1,1,1\n"  # short rows pack many epochs into the byte cap
     with open(three / "a" / "history.csv", "a") as f:
-        f.write(line * (run_table.MAX_HISTORY_BYTES // len(line) - 100))
+        f.write(line * (rundir.MAX_HISTORY_BYTES // len(line) - 100))
     start = time.perf_counter()
     row = run_table.read_row(three / "a")
     assert time.perf_counter() - start < 1.0
@@ -168,14 +172,68 @@ def test_exports_are_strict_and_sanitised(three, tmp_path):
     run_meta.set_name(three / "a", "=HYPERLINK(\"x\")|pipe")
     rows = load_table(three).rows
     columns = ["name", "arch", "test_top1", "params"]
-    text = run_table.to_csv(rows, columns)
+    text = run_export.to_csv(rows, columns)
     parsed = list(csv.reader(io.StringIO(text)))
     assert parsed[0] == columns and parsed[1][0].startswith("'=")
     assert float(parsed[1][2]) == pytest.approx(0.79)
-    md = run_table.to_markdown(rows, columns)
+    md = run_export.to_markdown(rows, columns)
     assert md.splitlines()[0] == "| Name | arch | Test top-1 | Parameters |"
     assert "\\|pipe" in md and "79.0 %" in md and "274,042" in md
     assert all(line.count(" | ") == 3 for line in md.splitlines() if line.startswith("| "))
     out = tmp_path / "out.md"
     write_text_atomic(out, md)
     assert out.read_text() == md
+
+
+def _with_config_text(root, folder, text: bytes):
+    run = write_run(root, folder)
+    (run / "config.json").write_bytes(text)
+    return run
+
+
+@pytest.mark.parametrize("key", ['=HYPERLINK("http://x","y")', "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1",
+                                 " =1+1"])
+def test_csv_neutralises_formulas_in_headers_and_cells(tmp_path, key):
+    write_run(tmp_path, "plain")
+    write_run(tmp_path, "a", config={"learning_rate": 0.01, key: key})
+    table = load_table(tmp_path)
+    (column,) = set(table.setting_keys) - set(next(r for r in table.rows if r.get("folder") == "plain").settings)
+    text = run_export.to_csv([r for r in table.rows if r.get("folder") == "a"], ["name", column])
+    header, row = list(csv.reader(io.StringIO(text)))
+    for cell in (header[1], row[1]):
+        assert cell.lstrip()[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
+
+
+def test_one_config_with_many_keys_does_not_widen_the_table(tmp_path):
+    write_run(tmp_path, "a", config={"learning_rate": 0.01})
+    write_run(tmp_path, "wide", config={"learning_rate": 0.02, **{f"k{i}": i for i in range(40_000)},
+                                        "arch_options": {f"o{i}": i for i in range(5_000)}})
+    table = load_table(tmp_path)
+    known = {"learning_rate", "arch", "batch_size", "epochs"}
+    assert known <= set(table.setting_keys)
+    assert len(run_table.all_columns(table)) <= 60 + run_table.MAX_OTHER_SETTINGS * 2 + 20
+    assert len(run_table.default_columns(table)) < 200
+    wide = next(r for r in table.rows if r.get("folder") == "wide")
+    assert any("settings the workbench does not know" in n and "left out" in n for n in wide.notes), wide.notes
+    assert len(run_export.to_csv(table.rows, run_table.all_columns(table)).splitlines()[0].split(",")) < 400
+
+
+def test_a_config_with_one_bad_byte_is_listed_with_the_reason(tmp_path):
+    write_run(tmp_path, "good")
+    _with_config_text(tmp_path, "bad", b'{"config": {"arch": "resnet20\xff"}, "started": "x"}')
+    table = load_table(tmp_path)
+    bad = next((r for r in table.rows if r.get("folder") == "bad"), None)
+    assert bad is not None, [r.get("folder") for r in table.rows]
+    assert any("not UTF-8" in n and "config.json" in n for n in bad.notes), bad.notes
+    assert bad.get("status") == "finished" and bad.get("test_top1") is not None  # what could be read is shown
+
+
+def test_many_runs_with_their_own_keys_are_capped_over_the_table(tmp_path):
+    for n in range(6):
+        write_run(tmp_path, f"r{n}", config={f"mine{n}_{i}": i for i in range(run_table.MAX_OTHER_SETTINGS)})
+    table = load_table(tmp_path)
+    others = [k for k in table.setting_keys if k.startswith("mine")]
+    assert len(others) == run_table.MAX_OTHER_COLUMNS < 6 * run_table.MAX_OTHER_SETTINGS
+    assert any("only in --json" in n for n in table.notes)
+    assert "learning_rate" in table.setting_keys
+    assert not set(run_table.default_columns(table)) - set(run_table.all_columns(table)) - {"name"}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbench.core import run_table
-from workbench.core.run_fixtures import write_run
-from workbench.core.run_table import filter_rows, load_table
+from tests.core.run_fixtures import write_run
+from workbench.core.runs import table as run_table
+from workbench.core.runs.filters import filter_rows
+from workbench.core.runs.table import load_table
 from workbench.core.sweeps import folder as sweep_folder
 
 

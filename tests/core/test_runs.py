@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from workbench.core.runs import list_runs, load_run_config, read_history, summarize_run
+from workbench.core.runs.summary import list_runs, load_run_config, summarize_run
 from workbench.core.training import TrainConfig
-from workbench.core.training.rundir import HISTORY_COLUMNS
+from workbench.core.training.rundir import HISTORY_COLUMNS, read_history
 
 
 def make_run(root, name, *, started, history_rows, result=None, partial_line=None, config=None):

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.core.runs import read_history, summarize_run
+from workbench.core.runs.summary import summarize_run
+from workbench.core.training.rundir import read_history
 from workbench.core.training import (
     BatchProgress,
     EpochEnded,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.core.runs import read_history
+from workbench.core.training.rundir import read_history
 from workbench.core.training import BatchSizeReduced, EpochEnded, TrainConfig, TrainingFailed, TrainingFinished, train
 from workbench.core.training.callbacks.fault import SIMULATE_OOM_ENV
 from workbench.core.training.oom import MIN_BATCH_SIZE

@@ -77,7 +77,7 @@ def test_pipeline_keeps_uint8_and_covers_every_image_once():
 
 
 def test_history_writer_appends_and_truncates_on_resume(tmp_path):
-    from workbench.core.runs import read_history
+    from workbench.core.training.rundir import read_history
 
     writer = HistoryWriter(tmp_path / "history.csv")
     for epoch in range(3):

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from workbench.core.runs import read_history
+from workbench.core.training.rundir import read_history
 from workbench.core.training import (
     BatchProgress,
     EpochEnded,

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from tests.gui.conftest import LONG, save_shot, wait_idle
-from workbench.core.run_queue import RunQueue
+from workbench.core.runs.queue import RunQueue
 from workbench.core.training import TrainConfig
 
 TINY = dict(dataset="builtin", epochs=1, batch_size=64, limit=128, test_limit=64)

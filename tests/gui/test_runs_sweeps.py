@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QDialog
 
 from tests.core.test_run_table_sweeps import write_sweep_folder
-from workbench.core.run_fixtures import write_run
+from tests.core.run_fixtures import write_run
 from workbench.gui.panels.runs import RunsPanel
 from workbench.gui.panels.sweep_view import SweepView
 

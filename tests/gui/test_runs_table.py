@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
-from workbench.core.run_fixtures import write_many, write_run
+from tests.core.run_fixtures import write_many, write_run
 from workbench.gui.panels.runs import RunsPanel
 from workbench.gui.widgets.run_table_model import RunTableModel
 

@@ -20,13 +20,13 @@ MAX_CELL_CHARS = 60  # a run folder or message cut to this in the text listing (
 
 
 def _queue() -> Any:
-    from workbench.core.run_queue import RunQueue
+    from workbench.core.runs.queue import RunQueue
 
     return RunQueue()
 
 
 def _state() -> Any:
-    from workbench.core.run_queue import QueueError
+    from workbench.core.runs.queue import QueueError
 
     try:
         return _queue().state()
@@ -35,7 +35,7 @@ def _state() -> Any:
 
 
 def _edit(fn: Any) -> Any:
-    from workbench.core.run_queue import QueueError
+    from workbench.core.runs.queue import QueueError
 
     try:
         return fn()
@@ -94,7 +94,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from workbench.cli.train_cmd import _Reporter
-    from workbench.core.run_queue import QueueError, QueueRunner
+    from workbench.core.runs.queue import QueueError
+    from workbench.core.runs.queue_runner import QueueRunner
 
     stop = threading.Event()
     log = sys.stderr if args.json else sys.stdout
@@ -157,9 +158,11 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
-    state = _edit(lambda: _queue().clear(finished_only=args.finished))
+    queue = _queue()
+    state = _edit(lambda: queue.clear(finished_only=args.finished))
     kept = f"; {len(state.items)} item(s) kept" if state.items else ""
-    print(("cleared the finished items" if args.finished else "cleared the queue") + kept)
+    aside = f"; the unreadable queue file was kept as {queue.set_aside}" if queue.set_aside else ""
+    print(("cleared the finished items" if args.finished else "cleared the queue") + kept + aside)
     return 0
 
 
@@ -170,7 +173,7 @@ def cmd_pause(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from workbench.core.report_table import report_runs
+    from workbench.core.runs.report_table import report_runs
 
     extra = {"data_dir": args.data_dir} if args.data_dir else {}
     entries = [(spec.config(**extra), spec.label) for spec in report_runs(args.dataset)]
@@ -183,7 +186,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_report_table(args: argparse.Namespace) -> int:
-    from workbench.core.report_table import COLUMNS, report_table, table_markdown
+    from workbench.core.runs.report_table import COLUMNS, report_table, table_markdown
 
     rows = report_table(dataset=args.dataset)
     if args.json:

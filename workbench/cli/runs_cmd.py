@@ -31,7 +31,8 @@ def _run_dir(args: argparse.Namespace) -> Path:
 
 
 def _table(args: argparse.Namespace):
-    from workbench.core import run_table
+    from workbench.core.runs import filters as run_filters
+    from workbench.core.runs import table as run_table
 
     root = _root(args)
     if args.root and not root.is_dir():
@@ -39,13 +40,13 @@ def _table(args: argparse.Namespace):
     table = run_table.load_table(root)
     known = run_table.all_columns(table)
     try:
-        rows = run_table.filter_rows(table.rows, args.filter or [], known)
-    except run_table.FilterError as exc:
+        rows = run_filters.filter_rows(table.rows, args.filter or [], known)
+    except run_filters.FilterError as exc:
         raise CliError(f"--filter: {exc}") from None
     if args.sort:
         if args.sort not in known:
             raise CliError(f"--sort {args.sort!r} is not a column; choose one of: {', '.join(known)}.")
-        rows = run_table.sort_rows(rows, args.sort, descending=args.desc)
+        rows = run_filters.sort_rows(rows, args.sort, descending=args.desc)
     if args.columns:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
         unknown = [c for c in columns if c not in known]
@@ -60,7 +61,8 @@ def _table(args: argparse.Namespace):
 def cmd_runs(args: argparse.Namespace) -> int:
     if args.action:
         return args.action_func(args)
-    from workbench.core import run_table
+    from workbench.core.runs import export as run_export
+    from workbench.core.runs import table as run_table
     from workbench.core.atomic_write import write_text_atomic
     from workbench.core.text import sanitize
 
@@ -71,7 +73,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         path = Path(args.csv or args.markdown)
         if not path.parent.is_dir():
             raise CliError(f"{path.parent} is not a folder; choose where to write the export.")
-        text = run_table.to_csv(rows, columns) if args.csv else run_table.to_markdown(rows, columns)
+        text = run_export.to_csv(rows, columns) if args.csv else run_export.to_markdown(rows, columns)
         write_text_atomic(path, text)
         print(f"Wrote {len(rows)} runs to {path}.")
         return 0
@@ -84,7 +86,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"No runs in {_root(args)}" + (" match the filters." if args.filter else "."))
         return 0
     cells = [[run_table.title(c) for c in columns]]
-    cells += [[sanitize(run_table.cell_text(r, c), MAX_CELL_CHARS) for c in columns] for r in rows]
+    cells += [[sanitize(run_export.cell_text(r, c), MAX_CELL_CHARS) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     for row in cells:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -96,7 +98,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def _labels(fn):
     def run(args: argparse.Namespace) -> int:
-        from workbench.core.run_meta import MetaError
+        from workbench.core.runs.meta import MetaError
 
         try:
             meta = fn(_run_dir(args), args)
@@ -111,25 +113,25 @@ def _labels(fn):
 
 
 def _tag(run_dir: Path, args: argparse.Namespace):
-    from workbench.core import run_meta
+    from workbench.core.runs import meta as run_meta
 
     return run_meta.remove_tag(run_dir, args.tag) if args.remove else run_meta.add_tag(run_dir, args.tag)
 
 
 def _note(run_dir: Path, args: argparse.Namespace):
-    from workbench.core import run_meta
+    from workbench.core.runs import meta as run_meta
 
     return run_meta.set_note(run_dir, args.text)
 
 
 def _rename(run_dir: Path, args: argparse.Namespace):
-    from workbench.core import run_meta
+    from workbench.core.runs import meta as run_meta
 
     return run_meta.set_name(run_dir, args.name)
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from workbench.core.run_trash import TrashError, delete_run
+    from workbench.core.runs.trash import TrashError, delete_run
 
     try:
         target = delete_run(_run_dir(args))
@@ -143,7 +145,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from workbench.core.run_trash import TrashError, find_trashed, restore_run
+    from workbench.core.runs.trash import TrashError, find_trashed, restore_run
 
     # A sweep's trial was trashed inside its sweep folder: SWEEP/trial-001 looks in SWEEP/.trash.
     sweep, _, name = args.run.rpartition("/")
@@ -162,7 +164,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _trash(args: argparse.Namespace) -> int:
-    from workbench.core.run_trash import list_trash
+    from workbench.core.runs.trash import list_trash
 
     entries = list_trash(_root(args))
     if args.json:

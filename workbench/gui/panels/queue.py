@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.run_queue import QueueError, QueueItem, QueueRunner, QueueState, RunQueue
+from workbench.core.runs.queue import QueueError, QueueItem, QueueState, RunQueue
+from workbench.core.runs.queue_runner import QueueRunner
 from workbench.core.text import sanitize
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import BatchProgress, EpochEnded, TrainingFailed, TrainingStarted, TrainingStopped
@@ -46,7 +47,7 @@ STATUS_COLOUR = {"running": "#1f6feb", "done": "#1a7f37", "failed": "#cf222e", "
 
 def _report_rows(runs_root: str | None) -> list:
     """Worker-thread function: the report table from the run folders."""
-    from workbench.core.report_table import report_table
+    from workbench.core.runs.report_table import report_table
 
     return report_table(runs_root)
 
@@ -289,7 +290,7 @@ class QueuePanel(QWidget):
                    "Cleared the finished items." if finished_only else "Cleared the queue.")
 
     def queue_report(self, dataset: str = "both") -> None:
-        from workbench.core.report_table import report_runs
+        from workbench.core.runs.report_table import report_runs
 
         where = {"runs_root": self.runs_root} if self.runs_root else {}
         entries = [(spec.config(**where), spec.label) for spec in report_runs(dataset)]

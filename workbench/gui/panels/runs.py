@@ -3,7 +3,6 @@ rename, delete with Undo, export; the selection's curves and settings diff below
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core import run_meta, run_table, run_trash
 from workbench.core.atomic_write import write_text_atomic
+from workbench.core.runs import export as run_export
+from workbench.core.runs import filters as run_filters
+from workbench.core.runs import meta as run_meta
+from workbench.core.runs import table as run_table
+from workbench.core.runs import trash as run_trash
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.panels.sweep_view import SweepView
@@ -62,26 +65,21 @@ class RunDetails:
     """One run read for display: its summary, per-epoch history rows, config and result."""
 
     run_dir: str
-    history: tuple  # dict rows from core.runs.read_history
+    history: tuple  # dict rows from core.training.rundir.read_history
     config: Any  # TrainConfig or None
     result: dict | None
-    summary: Any = None  # core.runs.RunSummary or None
+    summary: Any = None  # core.runs.summary.RunSummary or None
 
 
 def read_run(run_dir: str) -> RunDetails:
-    from workbench.core.runs import load_run_config, read_history, summarize_run
+    """Worker-thread function: the run as the core's one run-folder reader sees it (capped, never raises)."""
+    from workbench.core.runs.folder import read_run_folder
+    from workbench.core.runs.summary import load_run_config, summarize_run
 
-    history = tuple(dict(r) for r in read_history(run_dir))
-    return RunDetails(run_dir, history, load_run_config(run_dir), _read_json(Path(run_dir) / "result.json"),
-                      summarize_run(run_dir))
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    folder = read_run_folder(run_dir)
+    history = tuple(dict(r) for r in folder.history) if folder else ()
+    result = folder.result if folder and folder.result else None
+    return RunDetails(run_dir, history, load_run_config(run_dir), result, summarize_run(run_dir, folder))
 
 
 class RunsPanel(QWidget):
@@ -291,7 +289,7 @@ class RunsPanel(QWidget):
             exprs = text.split()
         try:
             self.model.set_filters(exprs)
-        except run_table.FilterError as exc:
+        except run_filters.FilterError as exc:
             self._set_status(f"Filter: {exc}", error=True)
             return
         self._set_status(f"{self.model.rowCount()} of {len(self.rows)} runs shown")
@@ -359,7 +357,7 @@ class RunsPanel(QWidget):
         esc = html_text
         head = "".join(f"<th align='left'>{esc(r.get('name'))}</th>" for r in rows)
         body = "".join(
-            f"<tr><td><b>{esc(k)}</b></td>" + "".join(f"<td>{esc(run_table.cell_text(r, k))}</td>" for r in rows)
+            f"<tr><td><b>{esc(k)}</b></td>" + "".join(f"<td>{esc(run_export.cell_text(r, k))}</td>" for r in rows)
             + "</tr>" for k in diff)
         self.diff_view.setHtml(f"<p><b>Settings that differ</b></p><table cellspacing='0' cellpadding='3' "
                                f"border='1'><tr><th></th>{head}</tr>{body}</table>")
@@ -493,7 +491,7 @@ class RunsPanel(QWidget):
     def export(self, path: str, kind: str) -> None:
         """Write the rows shown, with the columns shown, as CSV or Markdown."""
         rows, columns = list(self.model.rows), self.columns()
-        text = run_table.to_csv(rows, columns) if kind == "csv" else run_table.to_markdown(rows, columns)
+        text = run_export.to_csv(rows, columns) if kind == "csv" else run_export.to_markdown(rows, columns)
         try:
             write_text_atomic(path, text)
         except OSError as exc:

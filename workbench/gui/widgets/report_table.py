@@ -1,4 +1,4 @@
-"""The course report's results table: our finished runs beside the report's own figures (core/report_table.py)."""
+"""The course report's results table: our finished runs beside the report's own figures (core/runs/report_table.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from workbench.core.report_table import COLUMNS, ReportRow
+from workbench.core.runs.report_table import COLUMNS, ReportRow
 from workbench.core.text import sanitize
 
 REPORT_SHADE = QColor(238, 242, 248)  # the report's own columns, set apart from ours

@@ -1,5 +1,5 @@
 """A QAbstractTableModel over the core's runs-table rows: the rows shown are the loaded rows,
-filtered and sorted by the core (workbench.core.run_table), so the window and ``main.py runs`` agree.
+filtered and sorted by the core (workbench.core.runs), so the window and ``main.py runs`` agree.
 """
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from workbench.core.run_table import RunRow, cell_text, filter_rows, sort_rows, title
+from workbench.core.runs.export import cell_text
+from workbench.core.runs.filters import filter_rows, sort_rows
+from workbench.core.runs.table import RunRow, title
 
 _Index = QModelIndex | QPersistentModelIndex
 NUMERIC_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

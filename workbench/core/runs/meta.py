@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from workbench.core.atomic_write import write_json_atomic
 from workbench.core.files import check_regular_file
+from workbench.core.runs.folder import link_refusal, valid_utf8
 from workbench.core.text import sanitize
-from workbench.core.training.rundir import write_json_atomic
 
 META_FILE = "meta.json"
 MAX_META_BYTES = 64 * 1024  # a name, a few tags and a note fit easily; a bigger file is not ours
@@ -44,7 +45,7 @@ def check_tag(tag: str) -> str:
 
 
 def check_name(name: str) -> str:
-    name = sanitize(name.strip(), MAX_NAME_CHARS + 1)
+    name = valid_utf8(sanitize(name.strip(), MAX_NAME_CHARS + 1))
     if len(name) > MAX_NAME_CHARS:
         raise MetaError(f"The name is longer than {MAX_NAME_CHARS} characters; choose a shorter one.")
     return name
@@ -52,7 +53,7 @@ def check_name(name: str) -> str:
 
 def check_note(note: str) -> str:
     # Keep line breaks in a note, drop every other control character.
-    lines = [sanitize(line, MAX_NOTE_CHARS + 1) for line in note.strip().splitlines()]
+    lines = [valid_utf8(sanitize(line, MAX_NOTE_CHARS + 1)) for line in note.strip().splitlines()]
     note = "\n".join(lines)
     if len(note) > MAX_NOTE_CHARS:
         raise MetaError(f"The note is longer than {MAX_NOTE_CHARS} characters; shorten it.")
@@ -93,15 +94,21 @@ def read_meta(run_dir: str | os.PathLike) -> tuple[RunMeta, str]:
     if not isinstance(note, str):
         note = ""
         problems.append("note")
-    meta = RunMeta(sanitize(name, MAX_NAME_CHARS), tuple(tags), "\n".join(
-        sanitize(line, MAX_NOTE_CHARS) for line in note.splitlines())[:MAX_NOTE_CHARS])
+    meta = RunMeta(valid_utf8(sanitize(name, MAX_NAME_CHARS)), tuple(tags), valid_utf8("\n".join(
+        sanitize(line, MAX_NOTE_CHARS) for line in note.splitlines())[:MAX_NOTE_CHARS]))
     why = f"{path} has invalid {', '.join(sorted(set(problems)))}, which were ignored." if problems else ""
     return meta, why
 
 
 def write_meta(run_dir: str | os.PathLike, meta: RunMeta) -> None:
+    refusal = link_refusal(run_dir)
+    if refusal:
+        raise MetaError(refusal)
     if not (Path(run_dir) / "config.json").is_file():
         raise MetaError(f"{run_dir} is not a run folder (it has no config.json); choose a run from `runs`.")
+    if (Path(run_dir) / META_FILE).is_symlink():
+        raise MetaError(f"{Path(run_dir) / META_FILE} is a symbolic link, so the labels were not written "
+                        "through it; remove the link first.")
     write_json_atomic(Path(run_dir) / META_FILE, {"name": meta.name, "tags": list(meta.tags), "note": meta.note})
 
 

@@ -7,14 +7,12 @@ under the runs folder whose settings are exactly those (so a quick --limit try n
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from workbench.core.runs.folder import RunFolder, finite_number, read_run_folder
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.rundir import CONFIG_FILE, RESULT_FILE, read_history, read_json
 
 # The report's settings (ARCHITECTURES.md, first paragraph); TrainConfig's defaults follow them too.
 REPORT_SETTINGS = {"epochs": 30, "batch_size": 256, "optimizer": "adam", "learning_rate": 1e-3,
@@ -119,12 +117,6 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _finite(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        return None
-    return float(v)
-
-
 def _matches(config: dict[str, Any], spec: ReportRun) -> bool:
     if config.get("dataset") != spec.dataset or config.get("arch") != spec.arch:
         return False
@@ -134,14 +126,14 @@ def _matches(config: dict[str, Any], spec: ReportRun) -> bool:
     return options == spec.options
 
 
-def _row_from(spec: ReportRun, run_dir: Path, stored: dict[str, Any], result: dict[str, Any]) -> ReportRow:
-    seconds = [r["seconds"] for r in read_history(run_dir) if r.get("seconds") is not None]
-    params = stored.get("params")
-    epochs = result.get("epochs_completed")
+def _row_from(spec: ReportRun, run: RunFolder) -> ReportRow:
+    seconds = [r["seconds"] for r in run.history if r.get("seconds") is not None]
+    params = run.stored.get("params")
+    epochs = run.result.get("epochs_completed")
     return ReportRow(
-        spec=spec, run_dir=str(run_dir),
+        spec=spec, run_dir=str(run.path),
         params=params if isinstance(params, int) and not isinstance(params, bool) else None,
-        top1=_finite(result.get("test_top1")), top5=_finite(result.get("test_top5")),
+        top1=finite_number(run.result.get("test_top1")), top5=finite_number(run.result.get("test_top5")),
         epochs=epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None,
         seconds=sum(seconds) if seconds else None,
     )
@@ -161,17 +153,14 @@ def report_table(runs_root: str | os.PathLike | None = None, dataset: str = "bot
     except OSError:
         entries = []
     for entry in entries:
-        stored = read_json(Path(entry.path) / CONFIG_FILE)
-        result = read_json(Path(entry.path) / RESULT_FILE)
-        if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
-            continue
-        if not isinstance(result, dict) or result.get("status") != "finished":
+        run = read_run_folder(entry.path, history=False)
+        if run is None or run.config is None or run.status != "finished":
             continue
         for n, spec in enumerate(specs):
-            if _matches(stored["config"], spec):
-                when = str(result.get("finished_at", ""))
+            if _matches(run.config, spec):
+                when = str(run.result.get("finished_at", ""))
                 if n not in best or when >= best[n][0]:
-                    best[n] = (when, _row_from(spec, Path(entry.path), stored, result))
+                    best[n] = (when, _row_from(spec, read_run_folder(entry.path) or run))
     return [best[n][1] if n in best else ReportRow(spec=s) for n, s in enumerate(specs)]
 
 

@@ -1,7 +1,7 @@
-"""Earlier training runs on disk: a summary per run folder and its per-epoch history.
+"""One run's summary (status, epochs, best and test accuracy, resumable) and the config it started with.
 
-Reads only JSON and CSV (no TensorFlow). Broken or half-written folders are skipped or read as
-far as they go; nothing here raises for a damaged run.
+Reads through runs.folder (no TensorFlow; h5py for the checkpoint's epoch). Broken or half-written
+folders are skipped or read as far as they go; nothing here raises for a damaged run.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from workbench.core.training.config import TrainConfig
-from workbench.core.training.rundir import CONFIG_FILE, RESULT_FILE, read_history, read_json
+from workbench.core.runs.folder import RunFolder, finite_number, read_run_folder
 from workbench.core.training.checkpoint import read_checkpoint_state
+from workbench.core.training.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -35,20 +34,13 @@ class RunSummary:
     message: str = ""
 
 
-def _number(value: object) -> float | None:
-    """A finite float from result.json, or None (a damaged file may hold anything)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def load_run_config(run_dir: str | os.PathLike) -> TrainConfig | None:
     """The TrainConfig a run was started with (to repeat or resume it), or None if unreadable."""
-    data = read_json(Path(run_dir) / CONFIG_FILE)
-    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+    folder = read_run_folder(run_dir, history=False)
+    if folder is None or folder.config is None:
         return None
     try:
-        return TrainConfig.from_dict(data["config"])
+        return TrainConfig.from_dict(folder.config)
     except (TypeError, ValueError):
         return None
 
@@ -64,21 +56,18 @@ def _best(history: list[dict[str, float | None]]) -> tuple[float | None, float |
     return best
 
 
-def summarize_run(run_dir: str | os.PathLike) -> RunSummary | None:
-    """A summary of one run folder, or None when it is not a readable run."""
-    run_dir = Path(run_dir)
-    data = read_json(run_dir / CONFIG_FILE)
-    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+def summarize_run(run_dir: str | os.PathLike, folder: RunFolder | None = None) -> RunSummary | None:
+    """A summary of one run folder (``folder``: the same folder read already), or None when it is not a
+    readable run."""
+    folder = folder or read_run_folder(run_dir)
+    if folder is None or folder.config is None:
         return None
-    config = data["config"]
-    result = read_json(run_dir / RESULT_FILE)
-    result = result if isinstance(result, dict) else {}
-    history = read_history(run_dir)
+    run_dir, config, result, history = folder.path, folder.config, folder.result, folder.history
     best_top1, best_top5 = _best(history)
     epochs_planned = config.get("epochs") if isinstance(config.get("epochs"), int) else 0
     checkpoint = read_checkpoint_state(run_dir)
     epochs_done = max(len(history), checkpoint["epoch"] + 1 if checkpoint else 0)
-    status = result.get("status") if result.get("status") in ("finished", "stopped", "failed") else "incomplete"
+    status = folder.status
     return RunSummary(
         run_dir=str(run_dir),
         name=run_dir.name,
@@ -89,9 +78,9 @@ def summarize_run(run_dir: str | os.PathLike) -> RunSummary | None:
         epochs_planned=epochs_planned,
         best_val_top1=best_top1,
         best_val_top5=best_top5,
-        test_top1=_number(result.get("test_top1")),
-        test_top5=_number(result.get("test_top5")),
-        started=str(data.get("started", "")),
+        test_top1=finite_number(result.get("test_top1")),
+        test_top5=finite_number(result.get("test_top5")),
+        started=str(folder.stored.get("started", "")),
         model_path=result.get("model_path") if isinstance(result.get("model_path"), str) else None,
         resumable=checkpoint is not None and status != "finished",
         message=str(result.get("message", "")),

@@ -11,9 +11,11 @@ import os
 import time
 from pathlib import Path
 
+from workbench.core.runs.folder import link_refusal
 from workbench.core.training.errors import TrainingError
 from workbench.core.training.lock import RunLock
-from workbench.core.training.rundir import CONFIG_FILE, write_json_atomic
+from workbench.core.atomic_write import write_json_atomic
+from workbench.core.training.rundir import CONFIG_FILE
 
 TRASH_DIR = ".trash"  # hidden, so run listings skip it
 TRASH_NOTE = ".workbench-trash.json"  # inside a trashed run: where it came from
@@ -35,7 +37,10 @@ def _free_name(folder: Path, name: str) -> Path:
 def delete_run(run_dir: str | os.PathLike) -> Path:
     """Move ``run_dir`` into ``<its root>/.trash/`` and return where it went."""
     run_dir = Path(run_dir)
-    if run_dir.is_symlink() or not (run_dir / CONFIG_FILE).is_file():
+    refusal = link_refusal(run_dir)
+    if refusal:
+        raise TrashError(refusal)
+    if not (run_dir / CONFIG_FILE).is_file():
         raise TrashError(f"{run_dir} is not a run folder (it has no config.json); choose a run from `runs`.")
     try:
         lock = RunLock.acquire(run_dir)  # held while moving: no run can start writing here meanwhile
@@ -63,7 +68,6 @@ def find_trashed(root: str | os.PathLike, name: str) -> Path:
         if Path(entry["path"]).name == name:
             return Path(entry["path"])
     raise TrashError(f"There is no deleted run called {name!r} in {trash}; see `runs trash` for the list.")
-    return newest[1]
 
 
 def list_trash(root: str | os.PathLike) -> list[dict]:

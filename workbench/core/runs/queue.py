@@ -1,32 +1,32 @@
-"""A persisted queue of training runs: ``workbench_home()/queue.json`` and the runner that works it off.
+"""A persisted queue of training runs: ``workbench_home()/queue.json``, its items and their edits.
 
 Every change is a read-modify-write under a short OS lock (``queue.json.lock``) and lands with an
 atomic replace, so a CLI ``queue add`` and a window running the queue never lose each other's edits.
 The runner holds a second OS lock (``queue.run.lock``) for as long as it runs: flock dies with the
 process, so an item still marked "running" while nobody holds that lock was left by a dead process
-and is resumed from its checkpoint the next time the queue runs. Qt-free; TensorFlow loads only when
-a run starts.
+and is resumed from its checkpoint the next time the queue runs (runs.queue_runner). Qt-free, no TensorFlow.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import math
 import os
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from workbench.core.file_lock import lock_fd
+from workbench.core.atomic_write import write_json_atomic
+from workbench.core.file_lock import lock_fd as _os_lock_fd
 from workbench.core.files import open_regular_file
+from workbench.core.text import sanitize
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.lock import LOCK_FILE
-from workbench.core.training.rundir import CHECKPOINT_DIR, new_run_dir, write_json_atomic
-from workbench.paths import default_runs_root, workbench_home
+from workbench.paths import workbench_home
 
 QUEUE_FILE = "queue.json"
 EDIT_LOCK = "queue.json.lock"
@@ -38,7 +38,6 @@ MAX_MESSAGE_CHARS = 2000  # a failure sentence with two long paths in it
 STATUSES = ("queued", "running", "done", "failed", "stopped")
 PENDING = ("running", "stopped", "queued")  # what the runner still has to do, in list order
 _ID = re.compile(r"^[0-9a-f]{4,32}$")
-CHECKPOINT_DATA = "last.h5"  # checkpoint/last.h5: a run with it has an epoch to resume from
 
 
 class QueueError(Exception):
@@ -74,8 +73,37 @@ def queue_path(home: str | os.PathLike | None = None) -> Path:
 
 
 def _broken(path: Path, why: str) -> QueueError:
-    return QueueError(f"The queue file {path} is not a valid queue ({why}); "
-                      "run `workbench queue clear` to start an empty one.")
+    return QueueError(f"The queue file {path} is not a valid queue ({why}); fix that item in the file, or run "
+                      "`workbench queue clear` to set the file aside and start an empty queue.")
+
+
+MAX_WHOLE_NUMBER = 10**9  # epochs, batch size, limits: beyond a billion a queued number is a typo or a plant
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+
+
+def _value_problem(key: str, value: Any) -> str:
+    """Why a queued setting has the wrong type or size for its field ("" when it fits)."""
+    kind = _FIELD_TYPES.get(key)
+    if kind is None or (value is None and kind.endswith("| None")):
+        return ""  # unknown keys are ignored by TrainConfig.from_dict; None where None is allowed
+    shown = sanitize(json.dumps(value) if isinstance(value, (bool, int, float)) else repr(value), 40)
+    if kind.startswith("int"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{key} is {shown}, not a whole number"
+        if abs(value) > MAX_WHOLE_NUMBER:
+            return f"{key} is {shown}, more than {MAX_WHOLE_NUMBER:,}"
+    elif kind.startswith("float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{key} is {shown}, not a number"
+        if not math.isfinite(value):
+            return f"{key} is {shown}, not a finite number"
+    elif kind.startswith("bool") and not isinstance(value, bool):
+        return f"{key} is {shown}, not true or false"
+    elif kind.startswith("str") and not isinstance(value, str):
+        return f"{key} is {shown}, not text"
+    elif kind.startswith("dict") and not isinstance(value, dict):
+        return f"{key} is {shown}, not an object"
+    return ""
 
 
 def _item_from(raw: Any, path: Path, index: int) -> QueueItem:
@@ -89,6 +117,9 @@ def _item_from(raw: Any, path: Path, index: int) -> QueueItem:
         raise _broken(path, f"{where} has an unknown status")
     if not isinstance(raw.get("config"), dict):
         raise _broken(path, f"{where} has no settings")
+    problem = next((p for p in (_value_problem(k, v) for k, v in raw["config"].items()) if p), "")
+    if problem:
+        raise _broken(path, f"{where}'s {problem}")
     try:
         config = TrainConfig.from_dict(raw["config"])
     except (TypeError, ValueError) as exc:
@@ -144,16 +175,17 @@ def _unwritable(folder: Path, exc: OSError) -> QueueError:
                       "make that folder writable or set WORKBENCH_HOME to one that is.")
 
 
-def _lock_fd(path: Path, blocking: bool) -> int | None:
+def lock_fd(path: Path, blocking: bool) -> int | None:
+    """An fd holding an exclusive flock on ``path``; None when ``blocking`` is False and another holds it."""
     try:
-        return lock_fd(path, blocking)
+        return _os_lock_fd(path, blocking)
     except OSError as exc:
         raise _unwritable(path.parent, exc) from None
 
 
 @contextlib.contextmanager
 def _editing(path: Path) -> Iterator[None]:
-    fd = _lock_fd(path.with_name(EDIT_LOCK), blocking=True)  # held only for a read-modify-write: milliseconds
+    fd = lock_fd(path.with_name(EDIT_LOCK), blocking=True)  # held only for a read-modify-write: milliseconds
     try:
         yield
     finally:
@@ -169,6 +201,7 @@ class RunQueue:
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = queue_path(path)
+        self.set_aside: Path | None = None  # where clear() kept a broken queue file
 
     def state(self) -> QueueState:
         return read_queue(self.path)
@@ -215,7 +248,8 @@ class RunQueue:
     def clear(self, finished_only: bool = False) -> QueueState:
         """Drop every item (or only done/failed ones); a running item of a live runner stays.
 
-        Also the way out of a broken queue file: it is replaced by an empty queue.
+        Also the way out of a broken queue file: it is kept aside as ``queue.json.broken[-N]`` (``set_aside``
+        says where) and replaced by an empty queue, so a hand edit gone wrong is never lost.
         """
         live = queue_running(self.path)
 
@@ -229,21 +263,26 @@ class RunQueue:
                 state = read_queue(self.path)
             except QueueError:
                 state = QueueState()
+                self.set_aside = self._set_aside()
             new = replace(state, items=tuple(i for i in state.items if keep(i)))
             write_queue(new, self.path)
             return new
 
+    def _set_aside(self) -> Path | None:
+        for n in range(1, 1000):
+            aside = self.path.with_name(QUEUE_FILE + ".broken" + ("" if n == 1 else f"-{n}"))
+            try:
+                os.link(self.path, aside)  # never replaces an earlier copy
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise QueueError(f"The broken queue file {self.path} could not be kept aside "
+                                 f"({exc.strerror or exc}), so it was left as it is.") from None
+            return aside
+        return None
+
     def set_paused(self, paused: bool) -> QueueState:
         return self._change(lambda s: replace(s, paused=paused))
-
-    def requeue(self, item_id: str) -> QueueState:
-        """A failed or stopped item goes back to "queued" (a stopped one still resumes its folder)."""
-        def change(s: QueueState) -> QueueState:
-            item = self._require(s, item_id)
-            status = "stopped" if item.status == "stopped" else "queued"
-            run_dir = item.run_dir if item.status == "stopped" else None
-            return _with(s, replace(item, status=status, run_dir=run_dir, message=""))
-        return self._change(change)
 
     def _update(self, item_id: str, **changes: Any) -> QueueState:
         def change(s: QueueState) -> QueueState:
@@ -258,149 +297,8 @@ def _with(state: QueueState, item: QueueItem) -> QueueState:
 
 def queue_running(path: str | os.PathLike | None = None) -> bool:
     """True while some process (this one included) holds the runner lock of this queue."""
-    fd = _lock_fd(queue_path(path).with_name(RUN_LOCK), blocking=False)
+    fd = lock_fd(queue_path(path).with_name(RUN_LOCK), blocking=False)
     if fd is None:
         return True
     os.close(fd)
     return False
-
-
-def _has_checkpoint(run_dir: str | None) -> bool:
-    return bool(run_dir) and (Path(run_dir) / CHECKPOINT_DIR / CHECKPOINT_DATA).is_file()
-
-
-def plan_config(item: QueueItem) -> tuple[TrainConfig, str]:
-    """The config to train ``item`` with, and its run folder: a resume where an interrupted run left an epoch.
-
-    A new run's folder is created here, before training, so that a crash leaves it recorded in the queue.
-    """
-    config = item.config
-    if item.status in ("running", "stopped") and _has_checkpoint(item.run_dir):
-        return config.replace(resume=True, run_dir=item.run_dir, runs_root=None), item.run_dir
-    if config.run_dir:
-        return config, config.run_dir  # the user named the folder; an interrupted start begins it again there
-    folder = new_run_dir(config.runs_root or default_runs_root(), _safe(config.dataset), _safe(config.arch))
-    return config.replace(run_dir=str(folder)), str(folder)
-
-
-def _drop_empty(folder: str) -> bool:
-    """Remove the folder created for a run that wrote nothing into it; True when it is gone."""
-    path = Path(folder)
-    with contextlib.suppress(OSError):
-        if path.is_dir() and not any(n != LOCK_FILE for n in os.listdir(path)):
-            with contextlib.suppress(FileNotFoundError):
-                (path / LOCK_FILE).unlink()
-            path.rmdir()
-    return not path.exists()
-
-
-def _safe(name: str) -> str:
-    """A dataset or network name as a folder-name part (a dataset may be a path)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).name)[:40] or "run"
-
-
-_FINAL_STATUS = {"TrainingFinished": "done", "TrainingStopped": "stopped", "TrainingFailed": "failed"}
-
-
-@dataclass
-class QueueRunner:
-    """Works off the queue, one run at a time, through the core ``train`` (same engine, same events).
-
-    ``on_event(event)`` gets every engine event; ``on_item(item)`` each item as its status changes.
-    ``stop`` ends the current run after its batch (the item resumes next time) and then the runner.
-    """
-
-    queue: RunQueue
-    on_event: Callable[[Any], None] | None = None
-    on_item: Callable[[QueueItem], None] | None = None
-    stop: threading.Event = field(default_factory=threading.Event)
-    train_fn: Callable[..., Any] | None = None  # the engine's train; tests may count calls through it
-    _lock: int | None = field(default=None, init=False, repr=False)  # the runner lock's fd while held
-
-    def run(self) -> list[QueueItem]:
-        """Run until the queue is empty, paused or stopped; return the items run, in their final state.
-
-        QueueError when another window or process is running this queue already.
-        """
-        self.acquire()
-        try:
-            return self._loop()
-        finally:
-            self.release()
-
-    def acquire(self) -> None:
-        """Take the runner lock for this queue (QueueError when another window or process holds it)."""
-        if self._lock is not None:
-            return
-        fd = _lock_fd(self.queue.path.with_name(RUN_LOCK), blocking=False)
-        if fd is None:
-            raise QueueError("The queue is already running in another window or process; "
-                             "wait for it, or pause it there.")
-        self._lock = fd
-
-    def release(self) -> None:
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
-
-    def next_item(self) -> QueueItem | None:
-        """The next item to run (an interrupted one first, in list order), or None when empty or paused."""
-        state = self.queue.state()
-        if state.paused:
-            return None
-        return next((i for i in state.items if i.status in PENDING), None)
-
-    def begin(self, item: QueueItem) -> tuple[QueueItem, TrainConfig] | None:
-        """Mark ``item`` running with its run folder; the config to train it with (None: it failed already)."""
-        try:
-            config, run_dir = plan_config(item)
-        except OSError as exc:  # the runs folder cannot be created: this item fails, the next may work
-            self._finish(item, "failed", None, f"Could not create a run folder: {exc}")
-            return None
-        running = replace(item, status="running", run_dir=run_dir, message="")
-        self.queue._update(item.id, status="running", run_dir=run_dir, message="")
-        self._tell(running)
-        return running, config
-
-    def end(self, item: QueueItem, config: TrainConfig, final: Any) -> QueueItem:
-        """Record the engine's final event for ``item``: done, failed (the queue goes on) or stopped."""
-        status = _FINAL_STATUS.get(type(final).__name__, "failed")
-        message = getattr(final, "message", "") if status == "failed" else ""
-        if status == "stopped":
-            message = "Stopped; it resumes from its last completed epoch when the queue runs again."
-        run_dir = item.run_dir or ""
-        folder = getattr(final, "run_dir", None) or (run_dir if run_dir and Path(run_dir).is_dir() else None)
-        if status == "failed" and not config.resume and run_dir != item.config.run_dir and _drop_empty(run_dir):
-            folder = None  # a run refused at start leaves no folder behind, like a refused `train`
-        return self._finish(item, status, folder, message)
-
-    def _loop(self) -> list[QueueItem]:
-        train = self.train_fn
-        if train is None:
-            from workbench.core.training.engine import train
-        done: list[QueueItem] = []
-        while not self.stop.is_set():
-            item = self.next_item()
-            if item is None:
-                break
-            started = self.begin(item)
-            if started is None:
-                done.append(replace(item, status="failed"))
-                continue
-            item, config = started
-            done.append(self.end(item, config, train(config, self._event, self.stop)))
-        return done
-
-    def _finish(self, item: QueueItem, status: str, run_dir: str | None, message: str) -> QueueItem:
-        self.queue._update(item.id, status=status, run_dir=run_dir, message=message[:MAX_MESSAGE_CHARS])
-        final = replace(item, status=status, run_dir=run_dir, message=message[:MAX_MESSAGE_CHARS])
-        self._tell(final)
-        return final
-
-    def _event(self, event: Any) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
-
-    def _tell(self, item: QueueItem) -> None:
-        if self.on_item is not None:
-            self.on_item(item)
