@@ -54,3 +54,25 @@ def test_the_contracts_live_in_one_file():
     assert "[tool.importlinter" not in (root / "pyproject.toml").read_text(encoding="utf-8")
     config = (root / ".importlinter").read_text(encoding="utf-8")
     assert config.count("type = layers") >= 3
+
+
+def _layers(config: str, container: str) -> list[str]:
+    """The layer names of the layers contract over ``container`` in .importlinter."""
+    section = config.split(f"containers =\n    {container}\n", 1)[1].split("\n\n", 1)[0]
+    names = section.split("layers =", 1)[1].split()
+    return [name for name in names if name != "|"]
+
+
+@pytest.mark.parametrize("package", ["core", "gui", "core.modelio", "core.images"])
+def test_every_module_sits_in_a_layer(package):
+    """A module the layers contract does not name is checked by nothing: each new module joins a layer."""
+    root = Path(__file__).resolve().parents[1]
+    config = (root / ".importlinter").read_text(encoding="utf-8")
+    container = f"workbench.{package}"
+    if f"containers =\n    {container}\n" not in config:
+        pytest.skip(f"{container} has no layers contract of its own")
+    folder = root / "workbench" / Path(*package.split("."))
+    modules = {p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    modules |= {p.name for p in folder.iterdir() if (p / "__init__.py").exists()}
+    missing = modules - set(_layers(config, container))
+    assert not missing, f"not in the layers contract of {container}: {sorted(missing)}"
