@@ -60,7 +60,15 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _text_streams() -> None:
+    """A file name's non-UTF-8 bytes reach the terminal escaped, never raw, even where a print forgot printable()."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _text_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -69,9 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the terminal
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", None)  # a sweep's StopSignal: SIGTERM or SIGHUP, taken like Ctrl+C
+        print(f"stopped by {exc.name}" if signum else "interrupted", file=sys.stderr)
+        return 128 + signum if signum else 130
     except _known_errors() as exc:
         if args.debug:
             raise
