@@ -62,9 +62,11 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 def _text_streams() -> None:
     """A file name's non-UTF-8 bytes reach the terminal escaped, never raw, even where a print forgot printable()."""
+    from workbench.core.text import PRINTABLE_ERRORS
+
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors=PRINTABLE_ERRORS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
