@@ -60,6 +60,15 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _sentence(exc: BaseException) -> str:
+    """The error as one sentence; an OSError's raw "[Errno 13] Permission denied: '/x'" is reworded."""
+    if isinstance(exc, OSError) and exc.strerror and str(exc).startswith("[Errno"):
+        from workbench.paths import os_error_sentence
+
+        return os_error_sentence(exc)
+    return str(exc)
+
+
 def _text_streams() -> None:
     """A file name's non-UTF-8 bytes reach the terminal escaped, never raw, even where a print forgot printable()."""
     from workbench.core.text import PRINTABLE_ERRORS
@@ -87,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         hint = getattr(exc, "cli_hint", "")  # e.g. DatasetNotFound: how to fetch it, in CLI terms
-        print(f"error: {exc}{' ' + hint if hint else ''}", file=sys.stderr)
+        print(f"error: {_sentence(exc)}{' ' + hint if hint else ''}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, CliError) else EXIT_FAILED
     except Exception as exc:  # a bug: still one sentence, the traceback only on request
         if args.debug:
