@@ -65,6 +65,7 @@ def _size(text: str | None) -> int | tuple[int, int] | None:
 
 def _cmd_add(args: argparse.Namespace) -> int:
     from workbench.core.datasets import DatasetError, add_user_dataset, find_user_dataset
+    from workbench.core.datasets.import_summary import import_summary
     from workbench.core.datasets.user_datasets import check_name
 
     try:
@@ -88,27 +89,11 @@ def _cmd_add(args: argparse.Namespace) -> int:
     with bar:  # ends the progress line, so an error starts on its own line
         result = add_user_dataset(name, args.path, size=size, color=args.color, fit=args.fit, progress=progress)
     if args.json:
-        emit_json(import_facts(result))
+        emit_json(import_summary(result))
         return 0
     for line in import_report(result, show_skipped=args.show_skipped):
         print(line)
     return 0
-
-
-def import_facts(result) -> dict:
-    """The --json form of an import: sizes, settings, where the test split came from, what was left out."""
-    d = result.dataset
-    return {
-        "name": d.info.id, "folder": str(result.root), "classes": list(d.class_names),
-        "image_shape": list(d.image_shape), "color": result.settings.color, "fit": result.settings.fit,
-        "defaults": list(result.defaults), "train_size": int(len(d.y_train)), "test_size": int(len(d.y_test)),
-        "train_counts": list(result.train_counts), "test_counts": list(result.test_counts),
-        "split": result.split.source, "split_note": result.split.describe(),
-        "skipped": len(result.skipped), "skipped_files": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-        "empty_classes": list(result.empty_classes),
-        "leaks": [{"train": leak.train_path, "test": leak.test_path, "match": leak.match} for leak in result.leaks],
-        "from_cache": result.from_cache,
-    }
 
 
 # Lines of skipped files and leaks printed before "… and N more" (the full list with --show-skipped / --json).
