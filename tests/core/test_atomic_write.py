@@ -9,6 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.core.atomic_write import NotAFileError, write_bytes_atomic, write_text_atomic
 
@@ -110,3 +112,33 @@ def test_a_device_is_refused_never_replaced(tmp_path, name):
 
 def test_a_refused_write_is_an_oserror_callers_already_handle(tmp_path):
     assert issubclass(NotAFileError, OSError)
+
+
+_NAME_BYTES = st.binary(min_size=1, max_size=60).filter(lambda b: b"/" not in b and b"\0" not in b
+                                                       and b not in (b".", b"..", b"neighbour"))
+
+
+@settings(max_examples=50, deadline=None)
+@given(name=_NAME_BYTES, old=st.binary(max_size=2048), new=st.binary(max_size=4096),
+       mode=st.sampled_from([0o600, 0o640, 0o644, 0o664, 0o444, 0o755]), via_link=st.booleans())
+def test_any_name_bytes_and_mode_round_trip_and_nothing_else_is_touched(tmp_path_factory, name, old, new, mode,
+                                                                        via_link):
+    folder = tmp_path_factory.mktemp("aw")
+    target = os.path.join(os.fsencode(folder), name)
+    with open(target, "wb") as f:
+        f.write(old)
+    os.chmod(target, mode)
+    neighbour = folder / "neighbour"
+    neighbour.write_bytes(b"keep")
+    written = target
+    if via_link:
+        written = os.path.join(os.fsencode(folder), b"link-to-" + name[:40])
+        if os.path.lexists(written):
+            return
+        os.symlink(target, written)
+    write_bytes_atomic(os.fsdecode(written), new)
+    with open(target, "rb") as f:
+        assert f.read() == new
+    assert stat.S_IMODE(os.stat(target).st_mode) == mode and os.path.islink(written) == via_link
+    assert neighbour.read_bytes() == b"keep"
+    assert sorted(os.listdir(os.fsencode(folder))) == sorted({name, b"neighbour", os.path.basename(written)})
