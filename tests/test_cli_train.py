@@ -97,7 +97,7 @@ def test_every_train_option_has_help():
 
 
 def test_batch_progress_bar_on_a_terminal_only():
-    from workbench.cli.train_cmd import _Reporter
+    from workbench.cli.train_report import TrainReporter
     from workbench.core.training import BatchProgress, EpochEnded
 
     batches = [BatchProgress(epoch=0, batch=b, steps=4, loss=1.0, top1=0.5, top5=1.0, images_per_sec=100.0,
@@ -106,7 +106,7 @@ def test_batch_progress_bar_on_a_terminal_only():
                        learning_rate=1e-3, seconds=1.0, images_per_sec=100.0)
     for tty in (True, False):
         stream = io.StringIO()
-        report = _Reporter(stream, tty=tty)
+        report = TrainReporter(stream, tty=tty)
         for event in (*batches, ended):
             report(event)
         text = stream.getvalue()

@@ -7,8 +7,11 @@ WORKBENCH_HOME (settings, runs; default ~/.cifar_workbench), WORKBENCH_CACHE or 
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def workbench_home() -> Path:
@@ -34,3 +37,22 @@ def user_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "cifar-workbench"
+
+
+def os_error_sentence(exc: OSError) -> str:
+    """One sentence for a failed file operation, naming the file and what to do (never "[Errno 13] ...").
+
+    A folder of the workbench's own home points at WORKBENCH_HOME, which moves it.
+    """
+    where = exc.filename if exc.filename is not None else "a file"
+    why = exc.strerror or type(exc).__name__
+    if exc.errno not in _NOT_WRITABLE:
+        return f"{where}: {why}."
+    home = workbench_home()
+    try:
+        in_home = Path(os.path.abspath(where)).is_relative_to(os.path.abspath(home))
+    except (TypeError, ValueError):
+        in_home = False
+    what = (f"make {home} writable, or set WORKBENCH_HOME to a folder you can write to" if in_home
+            else "choose a place you can write to")
+    return f"{where} cannot be written ({why}); {what}."

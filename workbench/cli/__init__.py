@@ -60,7 +60,26 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _sentence(exc: BaseException) -> str:
+    """The error as one sentence; an OSError's raw "[Errno 13] Permission denied: '/x'" is reworded."""
+    if isinstance(exc, OSError) and exc.strerror and str(exc).startswith("[Errno"):
+        from workbench.paths import os_error_sentence
+
+        return os_error_sentence(exc)
+    return str(exc)
+
+
+def _text_streams() -> None:
+    """A file name's non-UTF-8 bytes reach the terminal escaped, never raw, even where a print forgot printable()."""
+    from workbench.core.text import PRINTABLE_ERRORS
+
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=PRINTABLE_ERRORS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _text_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -69,14 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the terminal
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", None)  # a sweep's StopSignal: SIGTERM or SIGHUP, taken like Ctrl+C
+        print(f"stopped by {exc.name}" if signum else "interrupted", file=sys.stderr)
+        return 128 + signum if signum else 130
     except _known_errors() as exc:
         if args.debug:
             raise
         hint = getattr(exc, "cli_hint", "")  # e.g. DatasetNotFound: how to fetch it, in CLI terms
-        print(f"error: {exc}{' ' + hint if hint else ''}", file=sys.stderr)
+        print(f"error: {_sentence(exc)}{' ' + hint if hint else ''}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, CliError) else EXIT_FAILED
     except Exception as exc:  # a bug: still one sentence, the traceback only on request
         if args.debug:

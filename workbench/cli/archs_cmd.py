@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from workbench.cli.common import CliError, emit_json
 
@@ -39,24 +38,6 @@ def cmd_archs(args: argparse.Namespace) -> int:
             print(" " * 32 + "options: " + ", ".join(f"{k}={v:g}" for k, v in row["options"].items()))
     print("Change an option with `train --option NAME=VALUE` (repeatable).")
     return 0
-
-
-def _arch_options(arch: str, pairs: list[str] | None) -> dict[str, Any]:
-    """``["dropout=0.3", "width=32"]`` -> checked, converted options for ``arch``."""
-    from workbench.core.architectures import get_arch, resolve_options
-
-    raw: dict[str, str] = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise CliError(f"--option needs NAME=VALUE (got {pair!r}).")
-        raw[name.strip()] = value.strip()
-    try:
-        resolved = resolve_options(arch, **raw)
-        defaults = get_arch(arch).options
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    return {k: resolved[k] for k in raw if resolved[k] != defaults[k]}
 
 
 def add_parsers(sub) -> None:

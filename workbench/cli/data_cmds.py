@@ -106,6 +106,7 @@ def _size(text: str | None) -> int | tuple[int, int] | None:
 
 def _cmd_add(args: argparse.Namespace) -> int:
     from workbench.core.datasets import DatasetError, add_user_dataset, find_user_dataset
+    from workbench.core.datasets.import_summary import import_summary
     from workbench.core.datasets.user_datasets import check_name
 
     try:
@@ -129,8 +130,6 @@ def _cmd_add(args: argparse.Namespace) -> int:
     with bar:  # ends the progress line, so an error starts on its own line
         result = add_user_dataset(name, args.path, size=size, color=args.color, fit=args.fit, progress=progress)
     if args.json:
-        from workbench.core.datasets.import_summary import import_summary
-
         emit_json(import_summary(result))
         return 0
     for line in import_report(result, show_skipped=args.show_skipped):

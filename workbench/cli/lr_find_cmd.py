@@ -8,8 +8,8 @@ import math
 import sys
 from typing import Any
 
-from workbench.cli.archs_cmd import _arch_options
 from workbench.cli.common import CliError, emit_json
+from workbench.cli.config_args import arch_options, given_options
 from workbench.cli.progress import Progress
 
 # Flag -> TrainConfig field of the training settings that shape the sweep.
@@ -48,9 +48,8 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
 
     if args.dataset is None or args.arch is None:
         raise CliError("lr-find needs --dataset and --arch.")
-    given = {f: getattr(args, flag) for flag, f in SWEEP_OPTIONS.items() if getattr(args, flag) is not None}
     try:
-        config = TrainConfig(**given, arch_options=_arch_options(args.arch, args.option))
+        config = TrainConfig(**given_options(args, SWEEP_OPTIONS), arch_options=arch_options(args.arch, args.option))
     except ValueError as exc:
         raise CliError(str(exc)) from None
     problem = sweep_problem(config, args.start, args.end, args.steps)

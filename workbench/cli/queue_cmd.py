@@ -44,14 +44,14 @@ def _edit(fn: Any) -> Any:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from workbench.cli.train_cmd import _new_config, _resume_config
+    from workbench.cli.config_args import new_config, resume_config
     from workbench.core.datasets import DatasetError
     from workbench.core.training.errors import TrainingError
     from workbench.core.training.inputs import input_problem_for
     from workbench.core.training.session import check_run_folder
 
     try:
-        config = _resume_config(args) if args.resume is not None else _new_config(args)
+        config = resume_config(args) if args.resume is not None else new_config(args)
         problem = input_problem_for(config)
         if problem:
             raise CliError(problem)
@@ -93,13 +93,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from workbench.cli.train_cmd import _Reporter
+    from workbench.cli.train_report import TrainReporter
     from workbench.core.runs.queue import QueueError
     from workbench.core.runs.queue_runner import QueueRunner
 
     stop = threading.Event()
     log = sys.stderr if args.json else sys.stdout
-    report = _Reporter(log)
+    report = TrainReporter(log)
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:

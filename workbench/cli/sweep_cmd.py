@@ -7,12 +7,9 @@ import sys
 from typing import Any
 
 from workbench.cli import train_cmd
-from workbench.cli.archs_cmd import _arch_options
 from workbench.cli.common import EXIT_FAILED, CliError, emit_json
+from workbench.cli.config_args import RUN_OPTIONS, arch_options, checked_minutes, given_options
 from workbench.core.text import sanitize
-
-RANK_COLUMNS = ("best_val_top1", "test_top1", "epochs", "seconds", "status")
-
 
 def _pct(value: Any) -> str:
     return f"{100 * value:5.1f}%" if isinstance(value, (int, float)) else "   -  "
@@ -37,16 +34,27 @@ def _base_config(args: argparse.Namespace) -> Any:
 
     if args.dataset is None or args.arch is None:
         raise CliError("A sweep needs --dataset and --arch.")
-    given = {f: getattr(args, flag) for flag, f in train_cmd.RUN_OPTIONS.items() if getattr(args, flag) is not None}
-    return TrainConfig(**given, arch_options=_arch_options(args.arch, args.option), runs_root=None)
+    checked_minutes(args.minutes, "--minutes")
+    return TrainConfig(**given_options(args), arch_options=arch_options(args.arch, args.option), runs_root=None)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    try:
+        return _sweep(args)
+    finally:
+        if args.ray is not None and "workbench.core.sweeps.ray_backend" in sys.modules:
+            from workbench.core.sweeps.ray_backend import disconnect
+
+            disconnect()  # also after a refusal that came once connected: no instance or temp folder left
+
+
+def _sweep(args: argparse.Namespace) -> int:
     from workbench.core.sweeps.runner import new_sweep, run_sweep
     from workbench.core.sweeps.spec import make_spec
     from workbench.core.training.inputs import input_problem_for
     from workbench.paths import default_runs_root
 
+    checked_minutes(args.sweep_minutes, "--sweep-minutes")
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be at least 1 (got {args.workers}).")
     if args.workers is not None and args.ray is not None:
@@ -105,7 +113,7 @@ def add_parsers(sub) -> None:
     )
     # The same run options as `train`, with the same help: one place defines them.
     for action in train_options._actions:
-        if action.dest in train_cmd.RUN_OPTIONS or action.dest == "option":
+        if action.dest in RUN_OPTIONS or action.dest == "option":
             p._add_action(action)
     p.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="a setting and the values to try (repeatable)")
     p.add_argument("--random", action="append", metavar="NAME=LO:HI[:log]",

@@ -7,99 +7,12 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Any
 
-from workbench.cli.archs_cmd import _arch_options
 from workbench.cli.common import EXIT_FAILED, CliError, emit_json, finite
-from workbench.cli.progress import Progress
+from workbench.cli.config_args import new_config, resume_config
+from workbench.cli.train_report import MAX_MESSAGE_CHARS, TrainReporter
 from workbench.core.text import sanitize
-
-# Longest error message we print: enough for any of our sentences with two long paths in them.
-MAX_MESSAGE_CHARS = 2000
-
-# Flag -> TrainConfig field for the options a run is made of. Their parser default is None, so that a
-# flag the user gave can be told from one left out: a resumed run takes what was left out from its folder.
-RUN_OPTIONS = {
-    "dataset": "dataset", "arch": "arch", "epochs": "epochs", "batch_size": "batch_size", "lr": "learning_rate",
-    "optimizer": "optimizer", "val_split": "val_split", "limit": "limit", "test_limit": "test_limit",
-    "seed": "seed", "augment": "augment", "lr_schedule": "lr_schedule", "label_smoothing": "label_smoothing",
-    "early_stopping": "early_stopping_patience", "mixed_precision": "mixed_precision", "format": "model_format",
-    "data_dir": "data_dir", "weight_decay": "weight_decay", "cutout": "cutout", "ema": "ema",
-    "tta_flip": "tta_flip", "minutes": "minutes", "xla": "xla", "steps_per_execution": "steps_per_execution",
-}
-
-
-def _epoch_line(event: Any, top5: bool = True) -> str:
-    """One epoch's figures; `top5=False` leaves top-5 out (5 classes or fewer: it is always 100 %)."""
-    def pct(v: float | None) -> str:
-        return "   -  " if v is None else f"{100 * v:5.1f}%"
-
-    val = ""
-    if event.val_top1 is not None:
-        val = f"  val loss {event.val_loss:.4f} top1 {pct(event.val_top1)}"
-        val += f" top5 {pct(event.val_top5)}" if top5 else ""
-    best = "  *best" if event.is_best else ""
-    return (
-        f"epoch {event.epoch + 1:>3}/{event.epochs}  loss {event.loss:.4f} top1 {pct(event.top1)}"
-        + (f" top5 {pct(event.top5)}" if top5 else "")
-        + f"{val}  lr {event.learning_rate:.2e}  {event.seconds:.1f}s {event.images_per_sec:,.0f} img/s{best}"
-    )
-
-
-def _flag(field: str) -> str:
-    flag = next(f for f, name in RUN_OPTIONS.items() if name == field) if field != "arch_options" else "option"
-    return "--" + flag.replace("_", "-")
-
-
-def _resume_config(args: argparse.Namespace) -> Any:
-    """The stored config of ``--resume RUN_DIR`` with the flags given now; contradicting flags are refused."""
-    from workbench.core.training.errors import TrainingError
-    from workbench.core.training.session import RESUME_FIXED, stored_run_config
-
-    if args.out is not None and args.out != args.resume:
-        raise CliError("--resume names the run folder already; leave --out out (or give the same folder).")
-    try:
-        stored = stored_run_config(args.resume)
-    except TrainingError as exc:
-        raise CliError(str(exc)) from None
-    given = {f: getattr(args, flag) for flag, f in RUN_OPTIONS.items() if getattr(args, flag) is not None}
-    if args.option:
-        given["arch_options"] = _arch_options(stored.arch, args.option)
-    for field in RESUME_FIXED:
-        if field in given and given[field] != getattr(stored, field):
-            raise CliError(
-                f"The run in {args.resume} was trained with {_flag(field)} {getattr(stored, field)!r}, "
-                f"so it must go on with it; leave {_flag(field)} out to keep it."
-            )
-    return stored.replace(**given, resume=True, run_dir=args.resume, runs_root=None)
-
-
-def _new_config(args: argparse.Namespace) -> Any:
-    from workbench.core.training import TrainConfig
-    from workbench.core.training.recipes import apply_recipe, get_recipe
-
-    recipe = None
-    if args.recipe is not None:
-        try:
-            recipe = get_recipe(args.recipe)
-        except ValueError as exc:
-            raise CliError(f"{str(exc).rstrip('.')}; `train --recipe help` describes them.") from None
-    arch = args.arch or (recipe.settings.get("arch") if recipe else None)
-    if args.dataset is None or arch is None:
-        needs = "--dataset and --arch" if recipe is None else ("--dataset" if arch else "--dataset and --arch "
-                                                               f"(recipe {recipe.name} fits any network)")
-        raise CliError(f"A new run needs {needs} (or --resume RUN_DIR to continue an earlier run).")
-    given = {f: getattr(args, flag) for flag, f in RUN_OPTIONS.items() if getattr(args, flag) is not None}
-    if args.option or recipe is None or args.arch is not None and args.arch != recipe.settings.get("arch", args.arch):
-        given["arch_options"] = _arch_options(arch, args.option)  # a recipe's options belong to its own network
-    if args.minutes is not None and args.epochs is None:
-        from workbench.core.training.config import BUDGET_EPOCH_CAP
-
-        given["epochs"] = BUDGET_EPOCH_CAP  # the time budget decides how many epochs
-    if recipe is None:
-        return TrainConfig(**given, run_dir=args.out)
-    return apply_recipe(recipe.name, {**given, "run_dir": args.out})
-
 
 def _recipe_lines() -> list[str]:
     from workbench.core.training.recipes import RECIPES
@@ -122,65 +35,6 @@ def cmd_recipes(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Reporter:
-    """Turns training events into terminal output: a batch bar on a TTY, one line per epoch everywhere."""
-
-    def __init__(self, log: TextIO, tty: bool | None = None) -> None:
-        self.log = log
-        self.tty = log.isatty() if tty is None else tty
-        self.epochs: list[dict[str, Any]] = []
-        self.top5_note: str | None = None  # why top-5 is left out (5 classes or fewer), once the run says
-        self.batch_size_reductions: list[dict[str, Any]] = []  # out-of-memory halvings, for --json
-        self._bar: Progress | None = None
-
-    budget: float | None = None  # the run's time budget in minutes: epochs are then counted, not planned
-
-    def _print(self, text: str) -> None:
-        self.close_bar()
-        print(text, file=self.log, flush=True)
-
-    def close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def __call__(self, event: Any) -> None:
-        from workbench.core.training import BatchProgress, BatchSizeReduced, EpochEnded, TrainingStarted
-
-        if isinstance(event, TrainingStarted):
-            resumed = f", resuming after epoch {event.initial_epoch}" if event.initial_epoch else ""
-            self._print(
-                f"training {sanitize(event.arch)} ({event.params:,} parameters) on {sanitize(event.dataset)}: "
-                f"{event.train_images} train / {event.val_images} validation images, {event.device}{resumed}"
-            )
-            self._print(f"run directory: {sanitize(event.run_dir, MAX_MESSAGE_CHARS)}")
-            self.top5_note = event.top5_note
-            shape = "×".join(str(d) for d in event.image_shape)
-            self._print(f"images {shape}, {event.augmentation}"
-                        + (f"; {event.top5_note}, so it is not reported" if event.top5_note else ""))
-        elif isinstance(event, BatchProgress) and self.tty:
-            if self._bar is None:
-                self._bar = Progress(f"epoch {event.epoch + 1}", event.steps, unit="batches",
-                                     stream=self.log, tty=True)
-            self._bar.update(event.batch)
-        elif isinstance(event, EpochEnded):
-            self.epochs.append({
-                "epoch": event.epoch + 1, "loss": finite(event.loss), "top1": finite(event.top1),
-                "top5": None if self.top5_note else finite(event.top5), "val_loss": finite(event.val_loss),
-                "val_top1": finite(event.val_top1), "val_top5": None if self.top5_note else finite(event.val_top5),
-                "lr": finite(event.learning_rate), "seconds": event.seconds,
-                "images_per_sec": event.images_per_sec,
-            })
-            line = _epoch_line(event, top5=self.top5_note is None)
-            if self.budget is not None:  # "epoch 3/1000" would show the cap, not a plan
-                line = line.replace(f"/{event.epochs}", f" ({self.budget:g}-min budget)", 1)
-            self._print(line)
-        elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
-            self._print(sanitize(event.message))
-            self.batch_size_reductions.append({"from_epoch": event.from_epoch + 1, "batch_size": event.batch_size,
-                                               "learning_rate": event.learning_rate})
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.training import TrainingFailed, TrainingFinished, TrainingStopped, train
     from workbench.core.datasets import DatasetError
@@ -193,11 +47,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         if args.resume is not None and args.recipe is not None:
             raise CliError("--resume continues with the settings stored in the run; leave --recipe out.")
-        config = _resume_config(args) if args.resume is not None else _new_config(args)
+        config = resume_config(args) if args.resume is not None else new_config(args)
         problem = input_problem_for(config)  # a network that cannot take the images: refused, nothing written
         if problem:
             raise CliError(problem)
         check_run_folder(config)  # a folder we may not use is a usage error, refused before any work
+        imported = _import_summary(config.dataset)
     except (ValueError, TrainingError, DatasetError) as exc:
         raise CliError(str(exc)) from None
     if args.download:
@@ -209,7 +64,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     stop = threading.Event()
     # Text lines go to stderr in --json mode so that stdout stays machine-readable.
     log = sys.stderr if args.json else sys.stdout
-    report = _Reporter(log)
+    report = TrainReporter(log)
     report.budget = config.minutes
     previous = signal.getsignal(signal.SIGINT)
 
@@ -235,6 +90,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                               "test_top1": finite(getattr(final, "test_top1", None)),
                               "test_top5": None if report.top5_note else finite(getattr(final, "test_top5", None)),
                               "epochs": report.epochs}
+    if imported is not None:
+        result["import"] = imported  # what `datasets add --json` says about the same folder
     if report.top5_note:
         result["top5_note"] = report.top5_note  # why every top5 above is null
     if report.batch_size_reductions:
@@ -261,6 +118,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result)
     return EXIT_FAILED if isinstance(final, TrainingFailed) else 0
+
+
+def _import_summary(dataset: str) -> dict[str, Any] | None:
+    """For --dataset PATH (a folder or archive of images): the import's summary, with its skipped files, leaks
+    and split; one line of it on the terminal. None for a built-in or named dataset."""
+    from workbench.core.datasets import DATASETS
+    from workbench.core.datasets.import_summary import import_summary
+    from workbench.core.datasets.user_datasets import find_user_dataset, looks_like_path, open_spec
+
+    if dataset in DATASETS or find_user_dataset(dataset) is not None or not looks_like_path(dataset):
+        return None
+    result = open_spec(dataset)  # imported once: train then loads the same cache
+    print(f"imported {sanitize(result.root, MAX_MESSAGE_CHARS)}: {result.summary()}; split: "
+          f"{result.split.describe()}", file=sys.stderr, flush=True)
+    return import_summary(result)
 
 
 def _reached_line(epochs: list[dict[str, Any]], final: Any, seconds: float) -> str | None:

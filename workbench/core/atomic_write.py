@@ -1,32 +1,92 @@
 """Atomic file writes, the one way the workbench replaces a file: write a temp file beside it, then
 ``os.replace`` it into place, so a reader sees the old or the new file, never a part (a failed or
-interrupted write leaves no temp file behind)."""
+interrupted write leaves no temp file behind).
+
+A file we write may not be ours to replace: a symlink is written through (its target is replaced, in
+the target's folder), an existing file keeps its permissions (a new one gets the usual umask mode),
+and a device, FIFO, socket or folder is refused with ``NotAFileError`` before anything is written.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+
+
+class NotAFileError(OSError):
+    """The path names something other than a regular file (a device, FIFO, socket or folder); one sentence."""
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux says it (os.umask would race other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_target(path: str | os.PathLike) -> tuple[Path, os.stat_result | None]:
+    """The file a write to ``path`` replaces (symlinks followed) and its stat (None when it does not exist yet).
+
+    Raises NotAFileError when that is not a regular file.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return target, None
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
+        linked = os.path.abspath(path) != str(target)
+        shown = f"{path} (a link to {target})" if linked else str(path)
+        raise NotAFileError(f"{shown} is {kind}, not a file; choose a file path to write to (nothing was written).")
+    return target, info
+
+
+def _copy_mode(fd: int, existing: os.stat_result | None) -> None:
+    """The replaced file's mode and owner, or the umask's mode for a new file (mkstemp's 600 is for the temp file)."""
+    if existing is None:
+        os.fchmod(fd, 0o666 & ~_umask())
+        return
+    os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+    if hasattr(os, "fchown") and (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+        try:
+            os.fchown(fd, existing.st_uid, existing.st_gid)  # root writing a user's file leaves it theirs
+        except OSError:
+            pass
+
 
 @contextmanager
 def atomic_file(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[BinaryIO]:
-    """A binary file to write; it becomes ``path`` when the block ends without an error.
+    """A binary file to write; it becomes ``path`` (or the file ``path`` links to) when the block ends
+    without an error.
 
     ``fsync`` forces the data to disk before the rename (records a crash must not lose).
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    target, existing = write_target(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            _copy_mode(f.fileno(), existing)
             yield f
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.remove(tmp)

@@ -1,12 +1,16 @@
-"""The facts of one image-folder import as plain JSON-able data: what `datasets add --json` prints and
-what a training result can carry (`train --dataset PATH --json`), so both say the same thing."""
+"""What a user should know about an image-folder import, as plain data for JSON output."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 
-def import_summary(result) -> dict:
-    """The --json form of an ImportResult: name, sizes, settings, where the test split came from, what was
-    skipped (with reasons), class folders left out, and train/test leaks."""
+if TYPE_CHECKING:
+    from .folder_import import ImportResult
+
+
+def import_summary(result: ImportResult) -> dict[str, Any]:
+    """An import as plain data (`datasets add --json`, `train --json`): sizes, settings, where the test split
+    came from, what was left out (skipped files, empty class folders) and test images also in train."""
     d = result.dataset
     return {
         "name": d.info.id, "folder": str(result.root), "classes": list(d.class_names),

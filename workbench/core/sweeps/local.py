@@ -2,7 +2,8 @@
 
 ``concurrent.futures.ProcessPoolExecutor`` with spawn (TensorFlow does not survive fork); each worker
 pins itself to one GPU before TensorFlow loads. ASHA's rung records live in a manager dict shared by
-the workers, so the early-stopping rule sees every trial wherever it runs.
+the workers, so the early-stopping rule sees every trial wherever it runs. Workers and the manager die
+with this process (``processes.die_with_parent``); the parent stops them by a flag on Ctrl+C, SIGTERM or SIGHUP.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import concurrent.futures as futures
 import multiprocessing
 import os
 import shutil
-import signal
 import subprocess
 import time
+from multiprocessing.managers import SyncManager
 from typing import Any, Callable
 
 from workbench.core.sweeps.asha import AshaRungs
+from workbench.core.sweeps.processes import die_with_parent, ignore_terminal_signals
 
 _GPU_QUERY_TIMEOUT_S = 10  # nvidia-smi answers in well under a second; a hung driver must not hang the sweep
 
@@ -37,8 +39,14 @@ def local_devices() -> list[str | None]:
     return ids or [None]
 
 
-def _pin_worker(devices: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the parent, which stops trials by flag
+def _child_of(parent_pid: int) -> None:
+    """The manager's start: it dies with the sweep and leaves terminal signals to it."""
+    die_with_parent(parent_pid)
+    ignore_terminal_signals()
+
+
+def _pin_worker(devices: Any, parent_pid: int) -> None:
+    _child_of(parent_pid)  # Ctrl+C and a closed terminal reach the parent, which stops trials by flag
     device = devices.get()
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device  # before TensorFlow loads in this worker
@@ -65,12 +73,15 @@ def run_local(trials: list[tuple[str, dict[str, Any]]], on_result: Callable[[str
     """Run ``(trial id, config dict)`` pairs; ``on_result`` is called in this process as each ends.
 
     Returns the ids of trials never started (``deadline``, a ``time.monotonic()`` value, passed).
-    Ctrl+C stops the running trials after their current batch (they keep their models) and starts no more.
+    Ctrl+C (or SIGTERM, SIGHUP as StopSignal) stops the running trials after their current batch (they keep
+    their models) and starts no more.
     """
     devices = local_devices()
     count = max(1, min(workers or len(devices), len(trials)))
     context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager:
+    manager = SyncManager(ctx=context)
+    manager.start(_child_of, (os.getpid(),))
+    with manager:
         device_queue = manager.Queue()
         for i in range(count):
             device_queue.put(devices[i % len(devices)])
@@ -78,7 +89,7 @@ def run_local(trials: list[tuple[str, dict[str, Any]]], on_result: Callable[[str
         pending = list(trials)
         running: dict[futures.Future, str] = {}
         with futures.ProcessPoolExecutor(count, mp_context=context, initializer=_pin_worker,
-                                         initargs=(device_queue,)) as pool:
+                                         initargs=(device_queue, os.getpid())) as pool:
             try:
                 while pending or running:
                     while pending and len(running) < count and (deadline is None or time.monotonic() < deadline):

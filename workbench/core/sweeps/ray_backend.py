@@ -4,17 +4,26 @@ Ray is an optional extra (``pip install 'cifar-workbench[cluster]'``). Each Tune
 ``run_trial`` as a local worker and trains into its ``trial-NNN`` folder of the sweep folder; Tune's own
 files go to ``<sweep>/ray`` (``storage_path``). ASHA is Ray's ASHAScheduler with the same rungs.
 On a cluster of several machines the sweep folder must be on storage every node sees (Ray's own rule
-for ``storage_path`` since Ray 2.7).
+for ``storage_path`` since Ray 2.7). A ``local`` instance keeps its session files in a temp folder of ours
+(not /tmp/ray) and its auth token in the environment (not ~/.ray); ``disconnect`` removes what it made.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import secrets
+import shutil
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 TUNE_DIR = "ray"  # Tune's experiment folder inside the sweep folder
+# Ray puts Unix sockets under its temp folder, and a socket path may not exceed 107 bytes.
+_MAX_TEMP_BASE_CHARS = 40
+_made: list[Path] = []  # folders a local instance created, removed by disconnect()
 
 
 def ray_problem() -> str | None:
@@ -35,13 +44,44 @@ def connect(address: str) -> None:
 
     if ray.is_initialized():
         return
+    options: dict[str, Any] = {}
+    if address == "local":
+        options["_temp_dir"] = str(_own_temp_dir())
     try:
         ray.init(address=None if address == "local" else address, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
+                 log_to_driver=False, configure_logging=False, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
+        disconnect()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConnectionError(f"Could not reach the Ray instance at {address} ({first[:200]}); check --ray "
                               "(host:port of `ray start --head`) or use --ray local.") from None
+
+
+def _own_temp_dir() -> Path:
+    """A new temp folder for a local instance's session (and, in the environment, its auth token).
+
+    Without a token Ray writes one to ~/.ray/auth_token; an existing ~/.ray is the user's and left alone.
+    """
+    base = tempfile.gettempdir()
+    folder = Path(tempfile.mkdtemp(prefix="wb-ray-", dir=base if len(base) <= _MAX_TEMP_BASE_CHARS else "/tmp"))
+    _made.append(folder)
+    home_ray = Path.home() / ".ray"
+    if not home_ray.exists():
+        _made.append(home_ray)  # whatever Ray leaves there despite the token below was made by this run
+    if not any(os.environ.get(k) for k in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE")):
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)  # token auth as Ray's default, kept off the disk
+    return folder
+
+
+def disconnect() -> None:
+    """Leave (or stop, for ``local``) the Ray instance and remove the folders a local one created; safe twice."""
+    ray = sys.modules.get("ray")  # never imported: nothing was started
+    try:
+        if ray is not None and ray.is_initialized():
+            ray.shutdown()
+    finally:
+        while _made:
+            shutil.rmtree(_made.pop(), ignore_errors=True)
 
 
 def _tune_trial(params: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None:
@@ -113,4 +153,4 @@ def run_ray(jobs: list[tuple[str, dict[str, Any]]], on_result: Callable[[str, di
         )
         tuner.fit()
     finally:
-        ray.shutdown()  # also an instance joined by cmd_sweep's connect(): this process is done with it
+        disconnect()  # also an instance joined by cmd_sweep's connect(): this process is done with it

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from workbench.core.sweeps.asha import rung_epochs
 from workbench.core.sweeps.folder import METRIC, claim_sweep_folder, ranked, trial_id, write_sweep
+from workbench.core.sweeps.processes import stop_signals_as_interrupt
 from workbench.core.sweeps.spec import SweepSpec, trial_settings
 from workbench.core.training.config import TrainConfig
 
@@ -38,7 +39,11 @@ def new_sweep(spec: SweepSpec, configs: list[TrainConfig], root: str | Path, nam
 def run_sweep(folder: Path, data: dict[str, Any], configs: list[TrainConfig],
               on_trial: Callable[[dict[str, Any]], None] | None = None,
               ray_address: str | None = None, workers: int | None = None) -> list[dict[str, Any]]:
-    """Run every trial, recording each result in sweep.json as it ends; returns the trials ranked best first."""
+    """Run every trial, recording each result in sweep.json as it ends; returns the trials ranked best first.
+
+    Ctrl+C, SIGTERM and SIGHUP stop the running trials (each ``stopped``, its model kept), mark the others
+    ``skipped``, record ``stopped_by`` in sweep.json and raise KeyboardInterrupt (a StopSignal for a signal).
+    """
     by_id = {t["id"]: t for t in data["trials"]}
     minutes = data["spec"].get("minutes")
     deadline = time.monotonic() + 60 * minutes if minutes else None
@@ -51,14 +56,18 @@ def run_sweep(folder: Path, data: dict[str, Any], configs: list[TrainConfig],
 
     jobs = [(t["id"], c.to_dict()) for t, c in zip(data["trials"], configs)]
     try:
-        if ray_address is None:
-            from workbench.core.sweeps.local import run_local
+        with stop_signals_as_interrupt():
+            if ray_address is None:
+                from workbench.core.sweeps.local import run_local
 
-            run_local(jobs, on_result, asha=data["asha"], deadline=deadline, workers=workers)
-        else:
-            from workbench.core.sweeps.ray_backend import run_ray
+                run_local(jobs, on_result, asha=data["asha"], deadline=deadline, workers=workers)
+            else:
+                from workbench.core.sweeps.ray_backend import run_ray
 
-            run_ray(jobs, on_result, folder, ray_address, asha=data["asha"], deadline=deadline)
+                run_ray(jobs, on_result, folder, ray_address, asha=data["asha"], deadline=deadline)
+    except KeyboardInterrupt as exc:
+        data["stopped_by"] = getattr(exc, "name", "Ctrl+C")
+        raise
     finally:
         for trial in data["trials"]:
             if trial["status"] == "pending":

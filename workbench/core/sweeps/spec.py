@@ -36,10 +36,6 @@ class Axis:
     high: float | None = None
     log: bool = False
 
-    @property
-    def is_random(self) -> bool:
-        return self.low is not None
-
 
 @dataclass(frozen=True)
 class SweepSpec:
@@ -196,8 +192,8 @@ def make_spec(base: TrainConfig, grid: list[str], random_: list[str], trials: in
         raise SweepSpecError("A random sweep needs --trials N (at least 1): how many settings to draw.")
     if not random_axes and trials is not None:
         raise SweepSpecError("--trials is for --random sweeps; a grid sweep runs every combination once.")
-    if minutes is not None and not (minutes > 0):
-        raise SweepSpecError(f"--minutes must be above 0 (got {minutes:g}).")
+    if minutes is not None and not (math.isfinite(minutes) and minutes > 0):
+        raise SweepSpecError(f"--sweep-minutes must be a number of minutes above 0 (got {minutes:g}).")
     grid_axes = [dataclasses.replace(a, values=tuple(_check_value(base, a.name, v, "--grid") for v in a.values))
                  for a in grid_axes]
     for axis in random_axes:

@@ -23,6 +23,8 @@ def _finite(value: Any) -> float | None:
 def run_trial(config: dict[str, Any], report: Reporter | None = None,
               cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Train one trial; the result holds status, best/final validation top-1, test figures, epochs and time."""
+    if cancelled is not None and cancelled():  # the sweep was stopped while this trial waited for a worker
+        return {"status": "stopped", "epochs": 0, "seconds": 0.0, "message": "The sweep was stopped first."}
     from workbench.core.training import EpochEnded, TrainingFailed, TrainingFinished, TrainingStarted, train
 
     stop = threading.Event()

@@ -69,8 +69,6 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     ),
 )}
 
-DEFAULT_RECIPE = "report"
-
 # The recipe that serves each network best (README's table measures them); unlisted networks: report_tuned.
 BEST_RECIPE_FOR = {
     "toy_resnet": "report_tuned", "embedded_cnn": "report_tuned", "all_conv": "report_tuned",
