@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.core.text import sanitize
+from workbench.core.text import printable, sanitize
 from workbench.core.training.rundir import CONFIG_FILE, RESULT_FILE, read_history, read_json
 
 FINAL_STATUSES = ("finished", "stopped", "failed")
@@ -45,12 +45,6 @@ def finite_number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
-
-
-def valid_utf8(text: str) -> str:
-    """``text`` with each lone surrogate (a non-UTF-8 byte of a folder name, a \\udc80 escape in a JSON file)
-    shown as "?", so a table cell can always be printed and written as UTF-8."""
-    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
 
 
 def link_refusal(run_dir: str | os.PathLike) -> str:
@@ -89,5 +83,5 @@ def read_run_folder(run_dir: str | os.PathLike, history: bool = True) -> RunFold
     stored = stored if isinstance(stored, dict) else {}
     result = read_json(run_dir / RESULT_FILE, notes)
     rows = read_history(run_dir, notes) if history else []
-    shown = tuple(valid_utf8(n) for n in notes)  # a path with a non-UTF-8 byte is still printable
+    shown = tuple(printable(n) for n in notes)  # a path with a non-UTF-8 byte is still printable
     return RunFolder(run_dir, stored, result if isinstance(result, dict) else {}, rows, shown)

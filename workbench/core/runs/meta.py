@@ -14,7 +14,7 @@ from pathlib import Path
 
 from workbench.core.atomic_write import write_json_atomic
 from workbench.core.files import check_regular_file
-from workbench.core.runs.folder import link_refusal, valid_utf8
+from workbench.core.runs.folder import link_refusal
 from workbench.core.text import sanitize
 
 META_FILE = "meta.json"
@@ -45,7 +45,7 @@ def check_tag(tag: str) -> str:
 
 
 def check_name(name: str) -> str:
-    name = valid_utf8(sanitize(name.strip(), MAX_NAME_CHARS + 1))
+    name = sanitize(name.strip(), MAX_NAME_CHARS + 1)
     if len(name) > MAX_NAME_CHARS:
         raise MetaError(f"The name is longer than {MAX_NAME_CHARS} characters; choose a shorter one.")
     return name
@@ -53,7 +53,7 @@ def check_name(name: str) -> str:
 
 def check_note(note: str) -> str:
     # Keep line breaks in a note, drop every other control character.
-    lines = [valid_utf8(sanitize(line, MAX_NOTE_CHARS + 1)) for line in note.strip().splitlines()]
+    lines = [sanitize(line, MAX_NOTE_CHARS + 1) for line in note.strip().splitlines()]
     note = "\n".join(lines)
     if len(note) > MAX_NOTE_CHARS:
         raise MetaError(f"The note is longer than {MAX_NOTE_CHARS} characters; shorten it.")
@@ -94,8 +94,8 @@ def read_meta(run_dir: str | os.PathLike) -> tuple[RunMeta, str]:
     if not isinstance(note, str):
         note = ""
         problems.append("note")
-    meta = RunMeta(valid_utf8(sanitize(name, MAX_NAME_CHARS)), tuple(tags), valid_utf8("\n".join(
-        sanitize(line, MAX_NOTE_CHARS) for line in note.splitlines())[:MAX_NOTE_CHARS]))
+    meta = RunMeta(sanitize(name, MAX_NAME_CHARS), tuple(tags), "\n".join(
+        sanitize(line, MAX_NOTE_CHARS) for line in note.splitlines())[:MAX_NOTE_CHARS])
     why = f"{path} has invalid {', '.join(sorted(set(problems)))}, which were ignored." if problems else ""
     return meta, why
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from workbench.core.runs.folder import finite_number, read_run_folder, valid_utf8
+from workbench.core.runs.folder import finite_number, read_run_folder
 from workbench.core.runs.meta import read_meta
 from workbench.core.sweeps.folder import SWEEP_FILE, SweepFolderError, read_sweep
-from workbench.core.text import MAX_SHOWN_CHARS, sanitize
+from workbench.core.text import MAX_SHOWN_CHARS, printable, sanitize
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.rundir import read_history
@@ -115,7 +115,7 @@ def _text(value: Any, max_chars: int = MAX_SHOWN_CHARS) -> str:
     """sanitize(), skipped for the common short printable ASCII text (1,000 runs x 20 settings add up)."""
     if isinstance(value, str) and len(value) <= max_chars and value.isascii() and value.isprintable():
         return value
-    return valid_utf8(sanitize(value, max_chars))
+    return sanitize(value, max_chars)
 
 
 def _plain(value: Any) -> Any:
@@ -242,7 +242,7 @@ def load_table(root: str | os.PathLike) -> RunTable:
             rows.extend(trials)
     rows.sort(key=lambda r: (str(r.get("started")), r.get("folder")), reverse=True)
     keys = _setting_keys(rows, notes)
-    return RunTable(rows, tuple(valid_utf8(n) for n in notes), keys)
+    return RunTable(rows, tuple(printable(n) for n in notes), keys)
 
 
 def _setting_keys(rows: list[RunRow], notes: list[str]) -> tuple[str, ...]:
