@@ -68,3 +68,13 @@ def test_tiny_run_with_label_smoothing_reports_a_test_loss_of_the_validation_los
     # at learning rate 1e-4 for 2 batches the network is its initialisation: test and validation images
     # get the same kind of loss, and the penalty (~1 here) would show as a gap
     assert abs(final.test_loss - val_loss) < 0.25, (final.test_loss, val_loss)
+
+
+def test_the_loss_axis_names_the_loss_that_was_counted():
+    from workbench.core.training.optim import loss_label
+
+    plain = TrainConfig(dataset="builtin", arch="simple_cnn")
+    assert loss_label(plain) == "cross-entropy"
+    smoothed = plain.replace(arch="resnet20", label_smoothing=0.1)
+    assert loss_label(smoothed) == "cross-entropy, smoothing 0.1 + L2"  # resnet20's default weight decay
+    assert loss_label(smoothed.replace(arch_options={"weight_decay": 0.0})) == "cross-entropy, smoothing 0.1"

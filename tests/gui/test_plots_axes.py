@@ -144,3 +144,10 @@ def test_run_compare_axis_and_legend(qtbot):
     assert "wall time (s)" in _label(axis) and "(x" not in _label(axis)
     assert plot.plot_item.getViewBox().viewRange()[0][0] >= 0.0
     assert not _overlaps_a_view(plot.legend, [plot.plot_item.getViewBox()])
+
+
+def test_the_loss_axis_names_the_runs_loss(plots):
+    plots.set_loss_label("cross-entropy, smoothing 0.1 + L2")
+    assert "smoothing 0.1" in _label(plots.plots["loss"].plot.getAxis("left"))
+    plots.set_loss_label(None)
+    assert "cross-entropy</span>" in _label(plots.plots["loss"].plot.getAxis("left")).replace(" </span>", "</span>")

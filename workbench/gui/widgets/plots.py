@@ -17,11 +17,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QMarginsF, QRectF, Qt, QTimer, Slot
-from PySide6.QtGui import QPageSize, QPainter, QPdfWriter
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 
 from workbench.gui.setting_values import PLOT_X_AXES
+from workbench.gui.widgets.plot_export import export_layout
 from workbench.gui.widgets.plot_frame import (
     IDLE_X,
     LegendRow,
@@ -355,6 +355,10 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         short = note.split(" (")[0].replace("top-5 is ", "") if note else ""
         self.plots["top5"].plot.setTitle(f"Top-5: {short}" if note else title)
 
+    def set_loss_label(self, text: str | None) -> None:
+        """Name the loss the run counts (e.g. "cross-entropy, smoothing 0.1 + L2"); None: plain words."""
+        self.plots["loss"].plot.setLabel("left", text or dict((m, y) for m, _, y in METRICS)["loss"])
+
     def set_epoch_span(self, epochs: int, budget_s: float | None = None) -> None:
         """Hold the x axis while a run is live: the axes then need no re-layout for every new batch
         point, which keeps redraws (GUI-thread time) short. It spans the planned epochs, or a time
@@ -486,60 +490,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     # --- export ---------------------------------------------------------------------------------
     def export(self, path: str | Path) -> Path:
-        """Write the three plots to ``path``: .png, .svg or .pdf (by suffix)."""
-        import pyqtgraph.exporters as exporters
-
-        path = Path(path)
+        """Write the three plots and their legend to ``path``: .png, .svg or .pdf (by suffix)."""
         self.refresh()
-        suffix = path.suffix.lower()
-        if suffix == ".png":
-            exporter = exporters.ImageExporter(self.ci)
-            exporter.parameters()["width"] = max(1200, int(self.ci.boundingRect().width()))
-            exporter.export(str(path))
-        elif suffix == ".svg":
-            try:
-                exporters.SVGExporter(self.ci).export(str(path))
-            except (ValueError, IndexError):
-                # pyqtgraph 0.14's SVGExporter cannot parse the path data Qt 6.12 writes; render the
-                # scene through QSvgGenerator instead (still vector output)
-                self._export_svg_qt(path)
-        elif suffix == ".pdf":
-            self._export_pdf(path)
-        else:
-            raise ValueError(f"Cannot export plots as {suffix or 'a file without extension'}; use .png, .svg or .pdf.")
-        return path
-
-    def _export_svg_qt(self, path: Path) -> None:
-        from PySide6.QtCore import QRect, QSize
-        from PySide6.QtSvg import QSvgGenerator
-
-        source = self.ci.sceneBoundingRect()
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(QSize(int(source.width()), int(source.height())))
-        generator.setViewBox(QRect(0, 0, int(source.width()), int(source.height())))
-        generator.setTitle("CIFAR Workbench training curves")
-        painter = QPainter(generator)
-        try:
-            self.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
-        finally:
-            painter.end()
-
-    def _export_pdf(self, path: Path) -> None:
-        writer = QPdfWriter(str(path))
-        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-        from PySide6.QtGui import QPageLayout
-
-        writer.setPageOrientation(QPageLayout.Orientation.Landscape)
-        writer.setPageMargins(QMarginsF(10, 10, 10, 10))
-        writer.setResolution(150)
-        painter = QPainter(writer)
-        try:
-            source = self.ci.sceneBoundingRect()
-            target = QRectF(0, 0, writer.width(), writer.height())
-            self.scene().render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
-        finally:
-            painter.end()
+        return export_layout(self.ci, Path(path))
 
 
 def short_run_name(name: str) -> str:
