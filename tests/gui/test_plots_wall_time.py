@@ -56,6 +56,10 @@ def test_a_resumed_runs_later_sessions_follow_the_earlier_ones_in_time(qtbot):
     plots.start_live()  # resumed again: its first epoch ends 8 s into the new session
     plots.add_epoch(5.0, {"top1": 0.5}, {"top1": 0.45}, False, wall=8.0)
     assert plots.plots["top1"].epoch_x[-1] == 43.0
+    plots.set_x_axis("epoch")  # a switch redraws the stored history and the resumed run's points alike
+    assert plots.plots["top1"].epoch_x == [1.0, 2.0, 3.0, 4.0, 5.0]
+    plots.set_x_axis("wall")
+    assert plots.plots["top1"].epoch_x == [10.0, 20.0, 25.0, 35.0, 43.0]
     plots.stop_live()
 
 

@@ -303,20 +303,20 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             p.plot.getAxis("bottom").set_kind(kind)
         overlays = list(self._overlay_data)
         self.clear_overlays()
-        if self._history is not None:
+        live, offset = list(self._live), self._wall_offset
+        if self._history is not None:  # a stored run, perhaps resumed since: its live points follow
             self.set_history(self._history)
         else:
-            live, offset = list(self._live), self._wall_offset
             self._clear_curves()
-            self._wall_offset = 0.0  # the records hold their wall time with the offset applied
-            for record in live:
-                getattr(self, f"add_{record[0]}" if record[0] != "test" else "set_test")(
-                    record[1], *record[3:], wall=record[2])
-            self._wall_offset = offset
-            for p in self.plots.values():
-                p.plot.enableAutoRange(x=True)
-            if self._span is not None:
-                self.set_epoch_span(*self._span)  # live: hold the new axis as the run began
+        self._wall_offset = 0.0  # the records hold their wall time with the offset applied
+        for record in live:
+            getattr(self, f"add_{record[0]}" if record[0] != "test" else "set_test")(
+                record[1], *record[3:], wall=record[2])
+        self._wall_offset = offset
+        for p in self.plots.values():
+            p.plot.enableAutoRange(x=True)
+        if self._span is not None:
+            self.set_epoch_span(*self._span)  # live: hold the new axis as the run began
         for name, history in overlays:
             self.add_overlay(name, history)
         self.refresh()
@@ -372,6 +372,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         for p in self.plots.values():
             p.hold_x(end)
             p.hold_y()
+            # grid lines are drawn by the axes across the whole plot, so every new batch point
+            # repainted them: half of each redraw's cost. Live plots go without; stored runs keep them.
+            p.plot.showGrid(x=False, y=False)
             # grid lines are drawn by the axes across the whole plot, so every new batch point
             # repainted them: half of each redraw's cost. Live plots go without; stored runs keep them.
             p.plot.showGrid(x=False, y=False)
