@@ -34,7 +34,7 @@ def test_short_run_plots_points_and_shows_test_metrics(qtbot, make_window, tmp_p
     final = ended.args[0]
     assert isinstance(final, TrainingFinished), getattr(final, "message", final)
     plots = window.training.plots
-    assert len(plots.ci.items) == 3  # the three plots are still in the scene after clearing for the run
+    assert len(plots.ci.items) == 4  # the legend row and three plots are still in the scene after clearing
     assert len(plots.plots["top1"].epoch_x) == 2
     assert len(plots.plots["top1"].batch_x) >= 1
     assert plots.plots["loss"].val_y and plots.plots["top5"].train_y

@@ -28,6 +28,7 @@ from workbench.gui.panels.model_view import ModelViewPanel
 from workbench.gui.panels.queue import QueuePanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
+from workbench.gui.setting_values import PLOT_X_AXES, PLOT_X_AXIS_KEY
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.model_files import MODEL_FILTER, split_paths
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
             reader.reject("window/geometry")
         tab = reader.value("window/tab", TAB_DATASET, lo=0, hi=self.tabs.count() - 1)
         self.tabs.setCurrentIndex(tab)
+        self.training.wall_axis.setChecked(reader.value(PLOT_X_AXIS_KEY, "epoch", choices=PLOT_X_AXES) == "wall")
         self.settings_rejected.extend(reader.rejected)
 
     # --- actions --------------------------------------------------------------------------------
@@ -577,6 +579,7 @@ class MainWindow(QMainWindow):
         self.experiment.save_settings(s)
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/tab", self.tabs.currentIndex())
+        s.setValue(PLOT_X_AXIS_KEY, self.training.plots.x_axis)
         s.sync()
 
     def shutdown(self, timeout_ms: int = 120_000) -> None:

@@ -48,3 +48,9 @@ def checked_value(raw: Any, default: Any, *, lo: float | None = None, hi: float 
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(raw) from exc
     return value
+
+
+# The plots' x axis, the user's choice remembered in gui.ini (a time budget never switches it).
+PLOT_X_AXIS_KEY = "plots/x_axis"
+PLOT_X_AXES = ("epoch", "wall")
+

@@ -138,3 +138,16 @@ def current_learning_rate(optimizer: Any) -> float:
         return float(optimizer.learning_rate)
     except (TypeError, ValueError):
         return float("nan")
+
+
+def loss_label(config: TrainConfig) -> str:
+    """This run's loss in words for a plot axis: the compiled loss, which training, validation and the
+    final test all count (label smoothing and the network's L2 weight penalty included)."""
+    from workbench.core.architectures.registry import resolve_options
+
+    words = f"cross-entropy, smoothing {config.label_smoothing:g}" if config.label_smoothing > 0 else "cross-entropy"
+    try:
+        penalty = float(resolve_options(config.arch, **config.arch_options).get("weight_decay", 0.0))
+    except ValueError:
+        penalty = 0.0
+    return words + (" + L2" if penalty > 0 else "")

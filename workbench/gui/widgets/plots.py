@@ -10,15 +10,25 @@ holds the GIL, and Keras' fit loop needs the GIL for every batch, so redraws slo
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QMarginsF, QRectF, Qt, QTimer, Slot
-from PySide6.QtGui import QPageSize, QPainter, QPdfWriter
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QWidget
+
+from workbench.gui.setting_values import PLOT_X_AXES
+from workbench.gui.widgets.plot_export import export_layout
+from workbench.gui.widgets.plot_frame import (
+    IDLE_X,
+    LegendRow,
+    keep_at_or_above_zero,
+    plot_axes,
+    show_idle_range,
+)
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
 
@@ -46,8 +56,10 @@ LIVE_BUDGET = 0.02
 MAX_LIVE_INTERVAL_S = 2.0
 # While live the y axis grows in steps instead of following every point: each new point used to move
 # the range, which re-laid out the axis and redrew its ticks on every redraw (a third of its cost).
-X_AXES = {"epoch": "epoch", "minutes": "wall time (minutes)"}  # x-axis choice -> axis label
 Y_HEADROOM = 0.12  # share of the data's span added beyond it when the range has to grow
+X_GROWTH = 1.5  # a live x axis whose end is not known (wall time, a time budget) grows by this factor
+# Drawing order: the validation points over the hollow test star over the training curves.
+Z_BATCH, Z_TRAIN, Z_TEST, Z_VAL = 0, 1, 2, 3
 
 
 def _scale(metric: str, value: float | None) -> float:
@@ -63,17 +75,11 @@ class _MetricPlot:
     def __init__(self, plot: pg.PlotItem, metric: str) -> None:
         self.plot = plot
         self.metric = metric
+        self.x_kind = "epoch"
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.showGrid(x=True, y=True, alpha=0.25)
-        for side in ("left", "bottom"):
-            # major ticks and grid lines only: minor grid lines doubled the cost of every redraw
-            plot.getAxis(side).setStyle(maxTickLevel=0)
-        # accuracy rises and loss falls, so the legends sit where the curves usually are not
-        self.legend = plot.addLegend(
-            offset=(-8, -8) if metric != "loss" else (-8, 8), labelTextSize="8pt",
-            brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen(200, 200, 200), verSpacing=-4,
-        )
+        keep_at_or_above_zero(plot)
         # the per-batch curve is the one that grows: no symbols, no antialiasing, clipped/downsampled
         self.batch_curve = plot.plot(pen=pg.mkPen(BATCH_COLOR, width=1), name="train (per batch)",
                                      antialias=False)
@@ -85,9 +91,14 @@ class _MetricPlot:
             pen=pg.mkPen(VAL_COLOR, width=2), symbol="s", symbolSize=6,
             symbolBrush=VAL_COLOR, symbolPen=None, name="validation",
         )
+        # hollow and larger: a validation square at the same place shows inside it
         self.test_point = plot.plot(
-            pen=None, symbol="star", symbolSize=14, symbolBrush=BEST_COLOR, symbolPen="k", name="test",
+            pen=None, symbol="star", symbolSize=18, symbolBrush=None, symbolPen=pg.mkPen(BEST_COLOR, width=2),
+            name="test",
         )
+        for curve, z in ((self.batch_curve, Z_BATCH), (self.train_curve, Z_TRAIN), (self.test_point, Z_TEST),
+                         (self.val_curve, Z_VAL)):
+            curve.setZValue(z)
         self.best_line = pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen(BEST_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
             label="best", labelOpts={"position": 0.96, "color": BEST_COLOR, "movable": False},
@@ -110,6 +121,22 @@ class _MetricPlot:
         self.y_range: tuple[float, float] | None = None  # the steady range while live, else None
         self._scanned = 0  # batch points already inside y_range
         self._data: tuple[float, float] | None = None  # lowest and highest value seen while live
+        self.x_end: float | None = None  # the held x range's end while live
+        show_idle_range(self.plot, self.metric in _PERCENT, self.x_kind)
+
+    def hold_x(self, end: float | None) -> None:
+        """Live mode: x from 0 to ``end`` (planned epochs, a budget's seconds), or, where the end is not
+        known, from 0 to a first guess that grows by ``X_GROWTH`` when the data reach it."""
+        self.plot.enableAutoRange(x=False)
+        self.x_end = float(end) if end else IDLE_X[self.x_kind]
+        self.plot.setXRange(0.0, self.x_end, padding=0.02 if end else 0.0)
+
+    def _grow_x(self) -> None:
+        ends = [xs[-1] for xs in (self.batch_x, self.epoch_x) if xs] + ([self.test[0]] if self.test else [])
+        last = max((x for x in ends if math.isfinite(x)), default=0.0)
+        if self.x_end is not None and last > self.x_end:
+            self.x_end = last * X_GROWTH
+            self.plot.setXRange(0.0, self.x_end, padding=0.0)
 
     def hold_y(self) -> None:
         """Live mode: the y range only grows, in steps (see ``Y_HEADROOM``)."""
@@ -146,8 +173,11 @@ class _MetricPlot:
 
     def refresh(self) -> None:
         if self.batch_dirty or self.dirty:
-            if not self.plot.getViewBox().autoRangeEnabled()[1]:
+            auto_x, auto_y = self.plot.getViewBox().autoRangeEnabled()[:2]
+            if not auto_y:
                 self._grow_y()
+            if not auto_x:
+                self._grow_x()
         if self.batch_dirty:
             self.batch_curve.setData(np.asarray(self.batch_x, float), np.asarray(self.batch_y, float))
             self.batch_dirty = False
@@ -179,22 +209,32 @@ class _MetricPlot:
 
 
 class TrainingPlots(pg.GraphicsLayoutWidget):
-    """Three side-by-side plots. x is in epochs (batch points at fractional epochs), or in minutes of
-    wall time since training started (``set_x_axis("minutes")``); each point keeps both, so switching
-    redraws what is there."""
+    """Three side-by-side plots under one legend row. x is in epochs (batch points at fractional
+    epochs), or in seconds of wall time since training started (``set_x_axis("wall")``, written in s,
+    min or h); each point keeps both, so switching redraws what is there."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumHeight(260)
+        # one legend for the three plots (their curves are the same kinds), in a row of its own
+        self.legend = LegendRow(columns=4)
+        self.addItem(self.legend, row=0, col=0, colspan=len(METRICS))
+        self.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
         self.plots: dict[str, _MetricPlot] = {}
         for i, (metric, title, ylabel) in enumerate(METRICS):
-            item = self.addPlot(row=0, col=i, title=title)
-            item.setLabel("bottom", "epoch")
+            item = self.addPlot(row=1, col=i, title=title, axisItems=plot_axes())
             item.setLabel("left", ylabel)
             self.plots[metric] = _MetricPlot(item, metric)
+        first = self.plots[METRICS[0][0]]
+        for curve in (first.batch_curve, first.train_curve, first.val_curve, first.test_point):
+            self.legend.addItem(curve, curve.name())
         self._overlay_colors = itertools.cycle(OVERLAY_COLORS)
         self.overlay_names: list[str] = []
         self.x_axis = "epoch"
+        self._span: tuple[int, float | None] | None = None  # (planned epochs, budget seconds) while live
+        # Wall time restarts at 0 in each session of a resumed run: its points follow the earlier ones.
+        self._wall_offset = 0.0
+        self._wall_end = 0.0  # the latest wall time drawn, offset included
         # What is drawn, kept with both x values so a switch of axis can redraw it.
         self._live: list[tuple] = []  # ("batch"|"epoch"|"test", epoch x, wall seconds or None, *values)
         self._history: Mapping[str, Sequence[float]] | None = None
@@ -209,6 +249,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
     # --- live updates ---------------------------------------------------------------------------
     def start_live(self) -> None:
         self._next_live = 0.0
+        self._wall_offset = self._wall_end  # a resumed session's clock starts again at 0
         self._timer.start()
 
     @Slot()
@@ -246,37 +287,55 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     def stop_live(self) -> None:
         self._timer.stop()
+        self._span = None
         self.refresh()
 
+    def legends(self) -> list[pg.LegendItem]:
+        return [self.legend]
+
     def set_x_axis(self, kind: str) -> None:
-        """Plot against "epoch" or "minutes" of wall time (points without a wall time stay at their epoch)."""
-        if kind not in X_AXES or kind == self.x_axis:
+        """Plot against "epoch" or "wall" time (points without a wall time stay at their epoch)."""
+        if kind not in PLOT_X_AXES or kind == self.x_axis:
             return
         self.x_axis = kind
         for p in self.plots.values():
-            p.plot.setLabel("bottom", X_AXES[kind])
+            p.x_kind = kind
+            p.plot.getAxis("bottom").set_kind(kind)
         overlays = list(self._overlay_data)
         self.clear_overlays()
-        if self._history is not None:
+        live, offset = list(self._live), self._wall_offset
+        if self._history is not None:  # a stored run, perhaps resumed since: its live points follow
             self.set_history(self._history)
         else:
-            live = list(self._live)
             self._clear_curves()
-            for record in live:
-                getattr(self, f"add_{record[0]}" if record[0] != "test" else "set_test")(
-                    record[1], *record[3:], wall=record[2])
-            for p in self.plots.values():
-                p.plot.enableAutoRange(x=True)
+        self._wall_offset = 0.0  # the records hold their wall time with the offset applied
+        for record in live:
+            getattr(self, f"add_{record[0]}" if record[0] != "test" else "set_test")(
+                record[1], *record[3:], wall=record[2])
+        self._wall_offset = offset
+        for p in self.plots.values():
+            p.plot.enableAutoRange(x=True)
+        if self._span is not None:
+            self.set_epoch_span(*self._span)  # live: hold the new axis as the run began
         for name, history in overlays:
             self.add_overlay(name, history)
         self.refresh()
 
+    def _wall(self, wall: float | None) -> float | None:
+        """``wall`` seconds of this session as seconds since the run's first session started."""
+        if wall is None:
+            return None
+        wall = float(wall) + self._wall_offset
+        self._wall_end = max(self._wall_end, wall)
+        return wall
+
     def _x(self, epoch_x: float, wall: float | None) -> float:
-        return wall / 60.0 if self.x_axis == "minutes" and wall is not None else epoch_x
+        return wall if self.x_axis == "wall" and wall is not None else epoch_x
 
     def reset(self) -> None:
         """Drop the live curves (not named ``clear``: GraphicsLayoutWidget binds ``clear`` per instance)."""
         self._live, self._history = [], None
+        self._wall_offset = self._wall_end = 0.0
         self._clear_curves()
 
     def _clear_curves(self) -> None:
@@ -296,17 +355,26 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         short = note.split(" (")[0].replace("top-5 is ", "") if note else ""
         self.plots["top5"].plot.setTitle(f"Top-5: {short}" if note else title)
 
-    def set_epoch_span(self, epochs: int) -> None:
-        """Fix the x axis to the planned epochs while a run is live: the axes then need no
-        re-layout for every new batch point, which keeps redraws (GUI-thread time) short.
-        On a wall-time axis the run's length is not known in epochs: the axis follows the data."""
+    def set_loss_label(self, text: str | None) -> None:
+        """Name the loss the run counts (e.g. "cross-entropy, smoothing 0.1 + L2"); None: plain words."""
+        self.plots["loss"].plot.setLabel("left", text or dict((m, y) for m, _, y in METRICS)["loss"])
+
+    def set_epoch_span(self, epochs: int, budget_s: float | None = None) -> None:
+        """Hold the x axis while a run is live: the axes then need no re-layout for every new batch
+        point, which keeps redraws (GUI-thread time) short. It spans the planned epochs, or a time
+        budget's seconds on a wall-time axis; where the end is not known (wall time without a budget,
+        epochs under a budget, whose epoch count is only a cap) it grows in steps with the data."""
+        self._span = (epochs, budget_s)
+        if self.x_axis == "epoch":
+            end = None if budget_s else max(1, epochs)
+        else:
+            end = self._wall_offset + budget_s if budget_s else None
         for p in self.plots.values():
-            p.plot.enableAutoRange(x=self.x_axis != "epoch")
-            if self.x_axis != "epoch":
-                p.hold_y()
-                continue
-            p.plot.setXRange(0, max(1, epochs), padding=0.02)
+            p.hold_x(end)
             p.hold_y()
+            # grid lines are drawn by the axes across the whole plot, so every new batch point
+            # repainted them: half of each redraw's cost. Live plots go without; stored runs keep them.
+            p.plot.showGrid(x=False, y=False)
             # grid lines are drawn by the axes across the whole plot, so every new batch point
             # repainted them: half of each redraw's cost. Live plots go without; stored runs keep them.
             p.plot.showGrid(x=False, y=False)
@@ -320,6 +388,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     def add_batch(self, x: float, loss: float, top1: float, top5: float, wall: float | None = None) -> None:
         """A batch point at epoch ``x`` (fractional), ``wall`` seconds after training started."""
+        wall = self._wall(wall)
         self._live.append(("batch", x, wall, loss, top1, top5))
         x = self._x(x, wall)
         for metric, value in (("loss", loss), ("top1", top1), ("top5", top5)):
@@ -330,6 +399,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     def add_epoch(self, x: float, train: Mapping[str, float | None], val: Mapping[str, float | None], is_best: bool,
                   wall: float | None = None) -> None:
+        wall = self._wall(wall)
         self._live.append(("epoch", x, wall, train, val, is_best))
         x = self._x(x, wall)
         for metric, p in self.plots.items():
@@ -341,11 +411,13 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             p.dirty = True
 
     def set_test(self, x: float, values: Mapping[str, float | None], wall: float | None = None) -> None:
+        """The test result of the model after epoch ``x`` (without a wall time: at the last epoch's point)."""
+        wall = self._wall(wall)
         self._live.append(("test", x, wall, values))
-        x = self._x(x, wall)
         for metric, p in self.plots.items():
+            at = self._x(x, wall) if wall is not None or not p.epoch_x else p.epoch_x[-1]
             if values.get(metric) is not None:
-                p.test = (x, _scale(metric, values.get(metric)))
+                p.test = (at, _scale(metric, values.get(metric)))
                 p.dirty = True
 
     def set_history(self, history: Mapping[str, Sequence[float]]) -> None:
@@ -354,6 +426,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self._history = history
         self.follow_data()
         x, n = self._history_x(history)
+        self._wall_end = _run_seconds(history, n)
         best_metric = "val_top1" if _has_values(history.get("val_top1")) else "top1"
         best = _nanargmax(history.get(best_metric))
         for metric, p in self.plots.items():
@@ -385,30 +458,34 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             c1 = p.plot.plot(x, train, pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DotLine),
                              name=f"{name} train")
             p.overlays.append(c1)
+            if metric == METRICS[0][0]:
+                self.legend.addItem(c1, c1.name())
             if np.isfinite(val).any():
                 c2 = p.plot.plot(x, val, pen=pg.mkPen(color, width=2), symbol="t", symbolSize=6,
                                  symbolBrush=color, symbolPen=None, name=f"{name} val", connect="finite")
                 p.overlays.append(c2)
+                if metric == METRICS[0][0]:
+                    self.legend.addItem(c2, c2.name())
         self.overlay_names.append(name)
 
     def _history_x(self, history: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, int]:
-        """(x of each epoch row, row count): epoch k ends at x = k + 1, or at its wall time in minutes
+        """(x of each epoch row, row count): epoch k ends at x = k + 1, or at its wall time in seconds
         where the history has one (histories written before wall time was recorded keep epochs)."""
         epochs = np.asarray(history.get("epoch", []), float)
         n = len(epochs)
         if n == 0:
             n = max((len(v) for v in history.values()), default=0)
             epochs = np.arange(n, dtype=float)
-        wall = np.asarray([np.nan if v is None else v for v in _column(history, "wall_seconds", n)], float)
-        if self.x_axis == "minutes" and n and np.isfinite(wall).all():
-            return wall / 60.0, n
+        wall = _run_wall(history, n)
+        if self.x_axis == "wall" and n and np.isfinite(wall).all():
+            return wall, n
         return epochs + 1.0, n
 
     def clear_overlays(self) -> None:
         for p in self.plots.values():
             for item in p.overlays:
                 p.plot.removeItem(item)
-                p.legend.removeItem(item)
+                self.legend.removeItem(item)
             p.overlays = []
         self.overlay_names = []
         self._overlay_data = []
@@ -416,60 +493,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
 
     # --- export ---------------------------------------------------------------------------------
     def export(self, path: str | Path) -> Path:
-        """Write the three plots to ``path``: .png, .svg or .pdf (by suffix)."""
-        import pyqtgraph.exporters as exporters
-
-        path = Path(path)
+        """Write the three plots and their legend to ``path``: .png, .svg or .pdf (by suffix)."""
         self.refresh()
-        suffix = path.suffix.lower()
-        if suffix == ".png":
-            exporter = exporters.ImageExporter(self.ci)
-            exporter.parameters()["width"] = max(1200, int(self.ci.boundingRect().width()))
-            exporter.export(str(path))
-        elif suffix == ".svg":
-            try:
-                exporters.SVGExporter(self.ci).export(str(path))
-            except (ValueError, IndexError):
-                # pyqtgraph 0.14's SVGExporter cannot parse the path data Qt 6.12 writes; render the
-                # scene through QSvgGenerator instead (still vector output)
-                self._export_svg_qt(path)
-        elif suffix == ".pdf":
-            self._export_pdf(path)
-        else:
-            raise ValueError(f"Cannot export plots as {suffix or 'a file without extension'}; use .png, .svg or .pdf.")
-        return path
-
-    def _export_svg_qt(self, path: Path) -> None:
-        from PySide6.QtCore import QRect, QSize
-        from PySide6.QtSvg import QSvgGenerator
-
-        source = self.ci.sceneBoundingRect()
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(QSize(int(source.width()), int(source.height())))
-        generator.setViewBox(QRect(0, 0, int(source.width()), int(source.height())))
-        generator.setTitle("CIFAR Workbench training curves")
-        painter = QPainter(generator)
-        try:
-            self.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
-        finally:
-            painter.end()
-
-    def _export_pdf(self, path: Path) -> None:
-        writer = QPdfWriter(str(path))
-        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-        from PySide6.QtGui import QPageLayout
-
-        writer.setPageOrientation(QPageLayout.Orientation.Landscape)
-        writer.setPageMargins(QMarginsF(10, 10, 10, 10))
-        writer.setResolution(150)
-        painter = QPainter(writer)
-        try:
-            source = self.ci.sceneBoundingRect()
-            target = QRectF(0, 0, writer.width(), writer.height())
-            self.scene().render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
-        finally:
-            painter.end()
+        return export_layout(self.ci, Path(path))
 
 
 def short_run_name(name: str) -> str:
@@ -487,6 +513,26 @@ def _column(history: Mapping[str, Sequence[float]], key: str, n: int) -> list[fl
         return [None] * n
     out = [None if v is None else float(v) for v in values]
     return (out + [None] * n)[:n]
+
+
+def _run_wall(history: Mapping[str, Sequence[float]], n: int) -> np.ndarray:
+    """Each row's seconds since the run's first session started: a resumed session's clock starts again
+    at 0 (``wall_seconds`` counts from its own start), so each later session follows the one before."""
+    wall = np.asarray([np.nan if v is None else v for v in _column(history, "wall_seconds", n)], float)
+    offset, previous = 0.0, 0.0
+    out = wall.copy()
+    for i, value in enumerate(wall):
+        if not math.isfinite(value):
+            continue
+        if value + offset < previous:  # the clock went back: a new session
+            offset = previous
+        out[i] = previous = value + offset
+    return out
+
+
+def _run_seconds(history: Mapping[str, Sequence[float]], n: int) -> float:
+    wall = _run_wall(history, n)
+    return float(np.nanmax(wall)) if n and np.isfinite(wall).any() else 0.0
 
 
 def _has_values(values: Sequence[float] | None) -> bool:

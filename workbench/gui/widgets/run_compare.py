@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from workbench.gui.widgets.plot_frame import LegendRow, keep_at_or_above_zero, plot_axes
 from workbench.gui.widgets.plots import OVERLAY_COLORS, TRAIN_COLOR
 
 METRIC = "val_top1"
@@ -22,19 +24,21 @@ def curve_xy(history: list[dict[str, float]], x_axis: str) -> tuple[np.ndarray, 
     return np.asarray(x, dtype=float), y
 
 
-class RunComparePlot(pg.PlotWidget):
+class RunComparePlot(pg.GraphicsLayoutWidget):
+    """One plot under a legend row (the legend never covers a curve)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.x_axis = "epoch"
         self._runs: list[tuple[str, list[dict[str, float]]]] = []
         self.curves: list[pg.PlotDataItem] = []
-        self.setLabel("left", "val top-1 (%)")
-        self.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.addLegend(offset=(-10, -10))  # bottom right: curves rise to the top
-        self._label_x()
-
-    def _label_x(self) -> None:
-        self.setLabel("bottom", "wall time (s)" if self.x_axis == "time" else "epoch")
+        self.legend = LegendRow(columns=2)
+        self.addItem(self.legend, row=0, col=0)
+        self.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
+        self.plot_item = self.addPlot(row=1, col=0, axisItems=plot_axes())
+        self.plot_item.setLabel("left", "val top-1 (%)")
+        self.plot_item.showGrid(x=True, y=True, alpha=0.3)
+        keep_at_or_above_zero(self.plot_item)
 
     def set_runs(self, runs: list[tuple[str, list[dict[str, float]]]]) -> None:
         """(label, history rows) per run; replaces what is shown."""
@@ -42,19 +46,22 @@ class RunComparePlot(pg.PlotWidget):
         self._draw()
 
     def set_x_axis(self, x_axis: str) -> None:
+        """"epoch" or "time" (cumulative seconds, written in s, min or h)."""
         self.x_axis = x_axis
-        self._label_x()
+        self.plot_item.getAxis("bottom").set_kind("wall" if x_axis == "time" else "epoch")
         self._draw()
 
     def _draw(self) -> None:
         for curve in self.curves:
-            self.removeItem(curve)
+            self.plot_item.removeItem(curve)
         self.legend.clear()
         self.curves = []
         colors = [TRAIN_COLOR, *OVERLAY_COLORS]
         for i, (label, history) in enumerate(self._runs):
             x, y = curve_xy(history, self.x_axis)
-            pen = pg.mkPen(colors[i % len(colors)], width=2)
-            self.curves.append(self.plot(x, y, pen=pen, name=label, symbol="o", symbolSize=4,
-                                         symbolBrush=colors[i % len(colors)], symbolPen=None))
-        self.enableAutoRange()
+            color = colors[i % len(colors)]
+            curve = self.plot_item.plot(x, y, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=4,
+                                        symbolBrush=color, symbolPen=None)
+            self.legend.addItem(curve, label)
+            self.curves.append(curve)
+        self.plot_item.enableAutoRange()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from workbench.core.datasets import DATASETS
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.optim import loss_label
 from workbench.core.training.topk import top5_note
 from workbench.core.training.events import (
     BatchProgress,
@@ -136,6 +137,7 @@ class TrainingPanel(TrainingView):
             self.plots.clear_overlays()
             self.run_dir = None
         self.show_starting(start_line(config))
+        self.plots.set_loss_label(loss_label(config))
         worker = TrainingWorker(config)
         worker.event.connect(self.on_event)
         self.worker = worker
@@ -196,6 +198,7 @@ class TrainingPanel(TrainingView):
         info = DATASETS.get(config.dataset) if config is not None else None
         note = top5_note(info.num_classes) if info is not None else None
         self.plots.set_top5_note(note)
+        self.plots.set_loss_label(loss_label(config) if config is not None else None)
         if t1 is not None:
             n = len(history_rows)
             self.plots.set_test(float(n), {"top1": t1, "top5": None if note else t5, "loss": result.get("test_loss")})

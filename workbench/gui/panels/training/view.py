@@ -93,8 +93,9 @@ class TrainingView(QWidget):
 
         self.plots = TrainingPlots()
         self.wall_axis = QCheckBox("wall time on the x axis")
-        self.wall_axis.setToolTip("Plot against minutes since training started instead of epochs")
-        self.wall_axis.toggled.connect(lambda on: self.plots.set_x_axis("minutes" if on else "epoch"))
+        self.wall_axis.setToolTip("Plot against the time since training started instead of epochs "
+                                  "(remembered for the next start)")
+        self.wall_axis.toggled.connect(lambda on: self.plots.set_x_axis("wall" if on else "epoch"))
         stats.addWidget(self.wall_axis)  # after the stretch: at the right end of the figures
         self._last_wall: float | None = None  # wall time of the last epoch, for the test point
         # BatchProgress labels are coalesced: only the latest one is shown, at most every LABEL_INTERVAL_S
@@ -167,9 +168,8 @@ class TrainingView(QWidget):
         self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}" if not e.minutes
                                 else f"epoch {e.initial_epoch + 1} · {e.minutes:g}-minute budget")
         self.plots.set_top5_note(e.top5_note)
-        if e.minutes:  # the epoch count is only a cap: plot against wall time, whose end is known
-            self.wall_axis.setChecked(True)
-        self.plots.set_epoch_span(e.epochs)
+        # the x axis stays the user's choice; under a budget the epoch count is only a cap
+        self.plots.set_epoch_span(e.epochs, budget_s=e.minutes * 60 if e.minutes else None)
         if e.probe_images is not None and len(e.probe_labels):
             self.probes.set_probes(e.probe_images, e.probe_labels, e.class_names)
             self.probe_title.setText(
