@@ -23,6 +23,7 @@ from workbench.core.text import MAX_SHOWN_CHARS, sanitize
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.rundir import read_history
+from workbench.core.training.run_time import resumed_from, run_wall_seconds
 
 MAX_RUNS = 20000  # folders read from one root; a larger root is listed up to here with a note
 
@@ -165,8 +166,8 @@ def read_row(run_dir: str | os.PathLike, sweep: str | None = None, trial: str | 
         "final_val_loss": last.get("val_loss"),
         "test_loss": finite_number(result.get("test_loss")),
         "params": int(data["params"]) if finite_number(data.get("params")) is not None else None,
-        "epochs_done": len(history),
-        "wall_time": sum(r.get("seconds") or 0.0 for r in history) if history else None,
+        "epochs_done": len(history),  # shown with the plan or the budget (runs.export.cell_text)
+        "wall_time": finite_number(result.get("wall_seconds")) or run_wall_seconds(history, resumed_from(data)),
         "images_per_sec": sum(speeds) / len(speeds) if speeds else None,
         "device": _text(result.get("device") or data.get("device") or ""),
         "started": _text(data.get("started", "")),
