@@ -28,6 +28,7 @@ from workbench.core.training.events import (
     TrainingStarted,
     TrainingStopped,
 )
+from workbench.gui.panels.training.resume_offer import ResumeOfferBar
 from workbench.gui.panels.training.text import ended_text, epoch_line, format_duration, pct, started_lines
 from workbench.gui.widgets.plots import TrainingPlots
 from workbench.gui.widgets.prob_bars import ProbeStrip
@@ -138,8 +139,10 @@ class TrainingView(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
 
+        self.offer_bar = ResumeOfferBar()  # a run cut short, offered for resuming (resume_offer.py)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.offer_bar)
         layout.addWidget(self.progress)
         layout.addLayout(stats)
         result_row = QHBoxLayout()  # the run's result, and where its model can go next
