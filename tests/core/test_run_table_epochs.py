@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from workbench.core.runs.export import cell_text, to_markdown
-from workbench.core.runs.table import load_table, settings_diff
+from workbench.core.runs.table import default_columns, load_table, settings_diff
 from workbench.core.training.config import BUDGET_EPOCH_CAP
 
 from tests.core.run_fixtures import write_run
@@ -30,6 +30,8 @@ def test_epochs_done_of_planned_and_a_budget_as_a_budget(tmp_path):
     assert "epochs" in settings_diff([stopped, budget])
     text = to_markdown([stopped, budget], ["folder", "epochs", "epochs_done"])
     assert "2-minute budget" in text and "1000" not in text and "6 / 15" in text
+    columns = default_columns(load_table(tmp_path))
+    assert columns.index("epochs_done") == columns.index("status") + 1  # "stopped · 6 / 15" side by side
 
 
 def test_wall_time_counts_every_part_of_a_resumed_run(tmp_path):

@@ -58,7 +58,8 @@ LABEL_TITLES: dict[str, str] = {"name": "Name", "tags": "Tags", "note": "Note", 
                                 "sweep": "Sweep", "trial": "Trial"}
 # Shown before the settings diff when no columns are chosen.
 DEFAULT_LEAD = ("name", "dataset", "arch")
-DEFAULT_RESULTS = ("status", "best_top1", "test_top1", "test_top5", "params", "epochs_done", "wall_time")
+# Epochs (done of planned) beside the status: a stopped run reads "stopped, 6 / 15".
+DEFAULT_RESULTS = ("status", "epochs_done", "best_top1", "test_top1", "test_top5", "params", "wall_time")
 PERCENT_FIELDS = frozenset({"best_top1", "best_top5", "final_top1", "final_top5", "test_top1", "test_top5"})
 
 
