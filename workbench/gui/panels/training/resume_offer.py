@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from workbench.core.runs.cut_short import CutShortRun, find_cut_short
 from workbench.gui.widgets.rich_text import html_text
@@ -27,7 +27,8 @@ class ResumeOfferBar(QFrame):
         self.setObjectName("resumeOffer")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.label = QLabel()
-        self.label.setWordWrap(True)  # a long run name wraps; it never widens the window
+        self.label.setWordWrap(True)  # a long run name wraps (or is cut, whole in the tooltip): never wider
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Continue the run from its last completed epoch")
         self.dismiss_button = QPushButton("Dismiss")
@@ -97,7 +98,7 @@ class ResumeOffer(QObject):
             return
         self.run, self._details = run, (config, history, result)
         self.bar.label.setText(f"<b>{html_text(run.describe())}</b> — resume it, or dismiss this offer.")
-        self.bar.label.setToolTip(run.run_dir)
+        self.bar.label.setToolTip(f"{run.describe()}.\n{run.run_dir}")
         self.bar.show()
         # What it had done, on the tab: its curves, and Resume enabled as for a run stopped here.
         self.panel.show_run(run.run_dir, history, result, config, resumable=True)
