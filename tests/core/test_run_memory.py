@@ -117,3 +117,37 @@ def test_a_time_budget_is_a_budget_in_result_json(tmp_path):
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["minutes"] == 0.02 and result["epochs_planned"] is None and result["epoch_cap"] == 1000
     assert result["epochs_completed"] == final.epochs_completed < 1000
+
+
+def test_a_run_killed_mid_way_is_found_once_its_process_is_gone(tmp_path):
+    """kill -9 of a training process (a crash, the OOM killer): while it trains its folder is locked and not
+    offered; once it is dead the run is found, cut short at its last checkpointed epoch."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    run = tmp_path / "runs" / "killed"
+    code = ("from workbench.core.training import TrainConfig, train\n"
+            f"train(TrainConfig(dataset='builtin', arch='embedded_cnn', epochs=200, batch_size=32, limit=128,"
+            f" test_limit=64, run_dir={str(run)!r}))\n")
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=root,
+                             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 240
+        while not (run / "checkpoint" / "last.h5").exists():
+            assert child.poll() is None, child.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "no epoch was checkpointed in time"
+            time.sleep(0.2)
+        assert find_cut_short(tmp_path / "runs") is None  # training now: its lock is held
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    found = find_cut_short(tmp_path / "runs")
+    assert found is not None and found.run_dir == str(run) and found.status == "incomplete"
+    assert found.epochs_done >= 1 and found.epochs_planned == 200
+    assert found.describe().startswith(f"Run killed was cut short at epoch {found.epochs_done} of 200")
