@@ -49,3 +49,4 @@ def test_wall_time_counts_every_part_of_a_resumed_run(tmp_path):
     result = {"status": "finished", "wall_seconds": 47.5}
     (run / "result.json").write_text(json.dumps(result))  # the engine's own figure, final test included
     assert _rows(tmp_path)["resumed"].get("wall_time") == 47.5
+
