@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from workbench.cli.common import finite
 from workbench.cli.progress import Progress
+from workbench.core.runs.epoch_words import budget_text, length_text
 from workbench.core.text import sanitize
 
 # Longest error message or path we print: enough for any of our sentences with two long paths in them.
@@ -57,8 +58,11 @@ class TrainReporter:
 
         if isinstance(event, TrainingStarted):
             resumed = f", resuming after epoch {event.initial_epoch}" if event.initial_epoch else ""
+            if event.minutes:
+                self.budget = event.minutes  # a queued run's too: its epochs are then a cap, not a plan
             self._print(
-                f"training {sanitize(event.arch)} ({event.params:,} parameters) on {sanitize(event.dataset)}: "
+                f"training {sanitize(event.arch)} ({event.params:,} parameters) on {sanitize(event.dataset)} for "
+                f"{length_text(event.epochs, event.minutes)}: "
                 f"{event.train_images} train / {event.val_images} validation images, {event.device}{resumed}"
             )
             self._print(f"run directory: {sanitize(event.run_dir, MAX_MESSAGE_CHARS)}")
@@ -81,7 +85,7 @@ class TrainReporter:
             })
             line = epoch_line(event, top5=self.top5_note is None)
             if self.budget is not None:  # "epoch 3/1000" would show the cap, not a plan
-                line = line.replace(f"/{event.epochs}", f" ({self.budget:g}-min budget)", 1)
+                line = line.replace(f"/{event.epochs}", f" ({budget_text(self.budget)})", 1)
             self._print(line)
         elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
             self._print(sanitize(event.message))

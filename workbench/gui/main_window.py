@@ -31,7 +31,7 @@ from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_col
 from workbench.gui.setting_values import PLOT_X_AXES, PLOT_X_AXIS_KEY
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.tasks import PanelTasks
-from workbench.gui.widgets.model_files import MODEL_FILTER, split_paths
+from workbench.gui.widgets.model_files import MODEL_FILTER, official_data_path, split_paths
 from workbench.gui.wording import in_window_terms
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
@@ -43,23 +43,6 @@ def _probe_devices():
     from workbench.core.training.devices import probe_devices
 
     return probe_devices()
-
-
-# Names of official dataset files and folders: a drop holding one is a data folder, not the user's images.
-_OFFICIAL_NAMES = ("cifar-10-batches-py", "cifar-100-python", "data_batch_1", "mnist.npz", "fashion-mnist",
-                   "train-images-idx3-ubyte.gz")
-
-
-def _official_data(path: str) -> bool:
-    """Whether a dropped path is (or holds) a CIFAR / MNIST / Fashion-MNIST download."""
-    p = Path(path)
-    name = p.name.lower()
-    if name.startswith(("cifar-10", "cifar-100", "mnist", "fashion-mnist")) or name in _OFFICIAL_NAMES:
-        return True
-    try:
-        return p.is_dir() and any((p / n).exists() for n in _OFFICIAL_NAMES)
-    except OSError:
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -147,6 +130,7 @@ class MainWindow(QMainWindow):
         self.training.run_ended.connect(self._on_run_ended)
         self.training.evaluate_requested.connect(self._on_evaluate_requested)
         self.training.classify_requested.connect(self._on_classify_requested)
+        self.training.resume_offer.offered.connect(lambda _run_dir: self._update_actions())
         self.evaluate.model_loaded.connect(self._on_evaluate_model_loaded)
         self.evaluate.evaluation_failed.connect(self.show_status)
         self.classify.status_changed.connect(self.show_status)
@@ -282,6 +266,7 @@ class MainWindow(QMainWindow):
         if self.tabs.currentIndex() == TAB_MODEL:
             self._show_model()
         self.runs.refresh()
+        self.training.resume_offer.look(self.settings, self.experiment.runs_root)  # a run cut short last time
         self.background_started.emit()
 
     @Slot(str)
@@ -505,7 +490,7 @@ class MainWindow(QMainWindow):
     def open_data_path(self, path: str) -> None:
         """A dropped CIFAR/MNIST folder or archive is used for the selected dataset; any other folder or
         .zip/.tar/.tar.gz is the user's own images, imported (after asking for a name) on the Dataset tab."""
-        if not _official_data(path):
+        if not official_data_path(path):
             self.tabs.setCurrentIndex(TAB_DATASET)
             self.browser.ask_and_import(path)
             return

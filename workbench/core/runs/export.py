@@ -6,14 +6,21 @@ import csv
 import io
 from typing import Any
 
+from workbench.core.runs.epoch_words import budget_minutes, done_text, length_text
 from workbench.core.runs.table import PERCENT_FIELDS, RunRow, title
 from workbench.core.text import sanitize
+
 
 def cell_text(row: RunRow, key: str) -> str:
     """What a table cell shows: percentages for accuracies, rounded numbers, sanitised text."""
     value = row.values.get(key)
     if value is None:
         return ""
+    if key in ("epochs", "epochs_done") and isinstance(value, int) and not isinstance(value, bool):
+        minutes = budget_minutes(row.values)  # under a time budget the epochs are a cap, never a plan
+        if key == "epochs":
+            return length_text(value, minutes) if minutes is not None else str(value)
+        return done_text(value, row.values.get("epochs"), minutes)
     if key in PERCENT_FIELDS and isinstance(value, float):
         return f"{100 * value:.1f} %"
     if isinstance(value, bool):

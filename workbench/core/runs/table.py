@@ -23,6 +23,7 @@ from workbench.core.text import MAX_SHOWN_CHARS, printable, sanitize
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.rundir import read_history
+from workbench.core.training.run_time import resumed_from, run_wall_seconds
 
 MAX_RUNS = 20000  # folders read from one root; a larger root is listed up to here with a note
 
@@ -57,7 +58,8 @@ LABEL_TITLES: dict[str, str] = {"name": "Name", "tags": "Tags", "note": "Note", 
                                 "sweep": "Sweep", "trial": "Trial"}
 # Shown before the settings diff when no columns are chosen.
 DEFAULT_LEAD = ("name", "dataset", "arch")
-DEFAULT_RESULTS = ("status", "best_top1", "test_top1", "test_top5", "params", "epochs_done", "wall_time")
+# Epochs (done of planned) beside the status: a stopped run reads "stopped, 6 / 15".
+DEFAULT_RESULTS = ("status", "epochs_done", "best_top1", "test_top1", "test_top5", "params", "wall_time")
 PERCENT_FIELDS = frozenset({"best_top1", "best_top5", "final_top1", "final_top5", "test_top1", "test_top5"})
 
 
@@ -165,8 +167,8 @@ def read_row(run_dir: str | os.PathLike, sweep: str | None = None, trial: str | 
         "final_val_loss": last.get("val_loss"),
         "test_loss": finite_number(result.get("test_loss")),
         "params": int(data["params"]) if finite_number(data.get("params")) is not None else None,
-        "epochs_done": len(history),
-        "wall_time": sum(r.get("seconds") or 0.0 for r in history) if history else None,
+        "epochs_done": len(history),  # shown with the plan or the budget (runs.export.cell_text)
+        "wall_time": finite_number(result.get("wall_seconds")) or run_wall_seconds(history, resumed_from(data)),
         "images_per_sec": sum(speeds) / len(speeds) if speeds else None,
         "device": _text(result.get("device") or data.get("device") or ""),
         "started": _text(data.get("started", "")),

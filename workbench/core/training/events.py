@@ -72,6 +72,7 @@ class TrainingFinished:
     test_top1: float | None
     test_top5: float | None
     test_loss: float | None = None
+    wall_seconds: float | None = None  # wall time of all the run's parts (a resumed run's earlier ones too)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class TrainingStopped:
     epochs_completed: int
     test_top1: float | None = None
     test_top5: float | None = None
+    wall_seconds: float | None = None  # wall time of all the run's parts
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import numpy as np
 
 from workbench.core.training.checkpoint import CheckpointError, load_checkpoint
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingFinished, TrainingStopped
-from workbench.core.training.rundir import RESULT_FILE, write_json_atomic
+from workbench.core.training.rundir import CONFIG_FILE, RESULT_FILE, read_history, read_json, write_json_atomic
+from workbench.core.training.run_time import resumed_from, run_wall_seconds
 from workbench.core.training.session import RunSession
 
 PREPROCESSING = "raw_0_255"  # the models scale raw pixels themselves
@@ -98,6 +99,19 @@ def evaluate_test(run: RunSession) -> dict[str, float | None]:
     return {k: float(logs[k]) if k in logs else None for k in ("loss", "top1", "top5")}
 
 
+def whole_run_seconds(run: RunSession) -> float | None:
+    """Wall time of all the run's parts: the earlier parts' (from history.csv, up to the epoch this one
+    resumed at) and this part's so far."""
+    state = run.state
+    if state is None or run.run_dir is None:
+        return None
+    earlier = 0.0
+    if run.initial_epoch > 0:
+        rows = [r for r in read_history(run.run_dir) if (r.get("epoch") or 0) < run.initial_epoch]
+        earlier = run_wall_seconds(rows, resumed_from(read_json(run.run_dir / CONFIG_FILE))) or 0.0
+    return earlier + (time.monotonic() - state.started)
+
+
 def outcome(run: RunSession) -> TrainingEvent:
     """After fit: save what the run produced and build its final event (diverged, stopped or finished)."""
     state = run.state
@@ -120,7 +134,7 @@ def outcome(run: RunSession) -> TrainingEvent:
         path = save_model_file(run, "model")  # what was trained so far, partial epoch included
         save_best(run)
         return TrainingStopped(run_dir=str(run.run_dir), model_path=str(path),
-                               epochs_completed=state.epochs_completed)
+                               epochs_completed=state.epochs_completed, wall_seconds=whole_run_seconds(run))
     if run.early_stopper is not None:
         run.early_stopper.restore_best()
     path = save_model_file(run, "model")
@@ -131,7 +145,7 @@ def outcome(run: RunSession) -> TrainingEvent:
     return TrainingFinished(
         run_dir=str(run.run_dir), model_path=str(path), best_model_path=best_path,
         epochs_completed=state.epochs_completed, test_top1=test["top1"], test_top5=test["top5"],
-        test_loss=test["loss"],
+        test_loss=test["loss"], wall_seconds=whole_run_seconds(run),
     )
 
 
@@ -144,8 +158,12 @@ def write_result(run: RunSession, final: TrainingEvent) -> None:
     data = {
         "status": status,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "epochs_completed": getattr(final, "epochs_completed", 0),
-        "epochs_planned": run.config.epochs,
+        "epochs_completed": getattr(final, "epochs_completed", 0),  # the whole run's, resumed parts included
+        # Under a time budget the config's epochs are only a cap, never a plan.
+        "epochs_planned": run.config.epochs if run.config.minutes is None else None,
+        "epoch_cap": run.config.epochs if run.config.minutes is not None else None,
+        "minutes": run.config.minutes,
+        "wall_seconds": getattr(final, "wall_seconds", None) or whole_run_seconds(run),
         "best_epoch": state.best_epoch if state else None,
         "best_val_top1": state.best_value if state and math.isfinite(state.best_value) else None,
         "test_top1": getattr(final, "test_top1", None),

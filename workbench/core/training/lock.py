@@ -66,3 +66,23 @@ def _read_pid(fd: int) -> int | None:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
+
+
+def is_locked(folder: str | os.PathLike) -> bool:
+    """Whether a live run (this process or another) holds ``folder``'s lock; False where locks do not exist."""
+    try:
+        # O_NONBLOCK: a FIFO planted as the lock file must not hang the caller.
+        fd = os.open(Path(folder) / LOCK_FILE, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False  # no lock file: no run ever owned it, or it cannot be opened (then nothing can be said)
+    try:
+        if fcntl is None:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a probe: shared, let go at once
+        except OSError as exc:
+            return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

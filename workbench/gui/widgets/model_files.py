@@ -1,5 +1,6 @@
 """Model and image files: suffixes and file-dialog filters, the recent models list, and dropped paths split
-into models and images (``AcceptsModelDrops`` for widgets that take a dropped model file)."""
+into models and images, or recognised as an official dataset download (``AcceptsModelDrops`` for widgets
+that take a dropped model file)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,23 @@ def split_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str
     for p in paths:
         (models if is_model_path(p) else others).append(os.fspath(p))
     return models, others
+
+
+# Names of official dataset files and folders: a drop holding one is a data folder, not the user's images.
+OFFICIAL_NAMES = ("cifar-10-batches-py", "cifar-100-python", "data_batch_1", "mnist.npz", "fashion-mnist",
+                  "train-images-idx3-ubyte.gz")
+
+
+def official_data_path(path: str) -> bool:
+    """Whether a dropped path is (or holds) a CIFAR / MNIST / Fashion-MNIST download."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.startswith(("cifar-10", "cifar-100", "mnist", "fashion-mnist")) or name in OFFICIAL_NAMES:
+        return True
+    try:
+        return p.is_dir() and any((p / n).exists() for n in OFFICIAL_NAMES)
+    except OSError:
+        return False
 
 
 def urls_to_paths(mime) -> list[str]:

@@ -27,6 +27,7 @@ from workbench.core.training.events import (
     TrainingStopped,
 )
 from workbench.gui.panels.training.handoff import ModelOffer, existing_model, history_columns
+from workbench.gui.panels.training.resume_offer import ResumeOffer
 from workbench.gui.panels.training.saving import convert_model, copy_atomically, failure_sentence, model_target
 from workbench.gui.panels.training.text import pct, start_line
 from workbench.gui.panels.training.view import ERROR_COLOUR, START_TOOLTIP, TrainingView
@@ -75,6 +76,7 @@ class TrainingPanel(TrainingView):
         self.export_button.clicked.connect(self.export_plots_dialog)
         self.csv_button.clicked.connect(self.export_history_dialog)
         self.save_failed.connect(self._on_save_failed)
+        self.resume_offer = ResumeOffer(self, self.offer_bar)  # a run cut short, offered once the window is up
         self._update_buttons()
 
     # --- state ----------------------------------------------------------------------------------
@@ -208,6 +210,18 @@ class TrainingPanel(TrainingView):
         else:
             self.result_label.setText("")
         self.log_line(f"Opened run {run_dir} ({len(history_rows)} epochs{', ' + status if status else ''}).")
+        self._update_buttons()
+
+    def clear_run(self) -> None:
+        """Back to idle, no run shown (an offered run was dismissed)."""
+        if self.is_running():
+            return
+        self.plots.reset()
+        self.clear_stats()
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.result_label.setText("")
+        self.run_dir = self.config = self.final_event = self.model_path = None
         self._update_buttons()
 
     # --- events from the engine (queued from the worker thread) ---------------------------------

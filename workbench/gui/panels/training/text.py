@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from workbench.core.runs.epoch_words import budget_minutes, budget_text, length_text
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import EpochEnded, TrainingStarted
 
@@ -25,7 +26,8 @@ def pct(value: float | None) -> str:
 def start_line(config: TrainConfig) -> str:
     what = "Resuming" if config.resume else "Starting"
     return (
-        f"{what} {config.arch} on {config.dataset}: {config.epochs} epochs, batch {config.batch_size}, "
+        f"{what} {config.arch} on {config.dataset}: {length_text(config.epochs, budget_minutes(config))}, "
+        f"batch {config.batch_size}, "
         f"{config.optimizer} lr {config.learning_rate:g}"
         + (f", {config.limit} training images" if config.limit else "")
     )
@@ -42,15 +44,27 @@ def started_lines(e: TrainingStarted) -> str:
     )
 
 
-def epoch_line(e: EpochEnded) -> str:
-    """One epoch's log line; top-5 is left out where it is not measured (5 classes or fewer)."""
+def epochs_text(count: int) -> str:
+    return f"{count} epoch{'' if count == 1 else 's'}"
+
+
+def ended_text(what: str, epochs_completed: int, wall_seconds: float | None, fallback_seconds: float) -> str:
+    """"Finished 15 epochs in 0:40": the whole run's epochs and wall time (a resumed run's earlier parts
+    too); ``fallback_seconds`` (this part's) only where the engine did not say."""
+    seconds = wall_seconds if wall_seconds is not None else fallback_seconds
+    return f"{what} {epochs_text(epochs_completed)} in {format_duration(seconds)}"
+
+
+def epoch_line(e: EpochEnded, minutes: float | None = None) -> str:
+    """One epoch's log line; top-5 is left out where it is not measured (5 classes or fewer). Under a time
+    budget (``minutes``) the epoch count is only a cap, so the budget is shown instead."""
     val = ""
     if e.val_top1 is not None:
         val = f" | val loss {e.val_loss:.4f} top-1 {pct(e.val_top1)}"
         val += f" top-5 {pct(e.val_top5)}" if e.val_top5 is not None else ""
     top5 = f" top-5 {pct(e.top5)}" if e.top5 is not None else ""
     return (
-        f"epoch {e.epoch + 1:>3}/{e.epochs}: loss {e.loss:.4f} top-1 {pct(e.top1)}{top5}{val}"
+        f"epoch {e.epoch + 1:>3}{f' ({budget_text(minutes)})' if minutes else f'/{e.epochs}'}: loss {e.loss:.4f} top-1 {pct(e.top1)}{top5}{val}"
         f" | lr {e.learning_rate:.2e} | {e.seconds:.1f} s, {e.images_per_sec:,.0f} img/s"
         + ("  ★ best" if e.is_best else "")
     )

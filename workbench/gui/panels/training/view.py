@@ -28,7 +28,8 @@ from workbench.core.training.events import (
     TrainingStarted,
     TrainingStopped,
 )
-from workbench.gui.panels.training.text import epoch_line, format_duration, pct, started_lines
+from workbench.gui.panels.training.resume_offer import ResumeOfferBar
+from workbench.gui.panels.training.text import ended_text, epoch_line, format_duration, pct, started_lines
 from workbench.gui.widgets.plots import TrainingPlots
 from workbench.gui.widgets.prob_bars import ProbeStrip
 from workbench.gui.widgets.rich_text import html_text
@@ -139,8 +140,10 @@ class TrainingView(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
 
+        self.offer_bar = ResumeOfferBar()  # a run cut short, offered for resuming (resume_offer.py)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.offer_bar)
         layout.addWidget(self.progress)
         layout.addLayout(stats)
         result_row = QHBoxLayout()  # the run's result, and where its model can go next
@@ -223,7 +226,7 @@ class TrainingView(QWidget):
             e.is_best, wall=e.wall_seconds,
         )
         self._last_wall = e.wall_seconds
-        self.log_line(epoch_line(e))
+        self.log_line(epoch_line(e, self.started.minutes if self.started is not None else None))
         if e.probe_predictions and len(self.probes.true_labels):
             self.probes.set_predictions(e.probe_predictions, e.probe_confidences or None)
             acc = self.probes.accuracy()
@@ -240,14 +243,15 @@ class TrainingView(QWidget):
     def show_final(self, e: object) -> str:
         """Draw the run's final event; returns the one-line status for the window."""
         self._flush_batch_labels()
-        elapsed = format_duration(time.monotonic() - self._t0)
+        elapsed = time.monotonic() - self._t0  # this part's; the engine's figure counts the whole run
         status = ""
         if isinstance(e, TrainingFinished):
             self.plots.set_test(float(e.epochs_completed), {"top1": e.test_top1, "top5": e.test_top5,
                                                              "loss": e.test_loss}, wall=self._last_wall)
             note = self.plots.top5_note
+            ended = ended_text("Finished", e.epochs_completed, e.wall_seconds, elapsed)
             self.result_label.setText(
-                f"Finished {e.epochs_completed} epochs in {elapsed} — test top-1 <b>{pct(e.test_top1)}</b> · "
+                f"{ended} — test top-1 <b>{pct(e.test_top1)}</b> · "
                 + (f"<i>{html_text(note)}</i>" if note else f"top-5 <b>{pct(e.test_top5)}</b>")
             )
             self.log_line(
