@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from workbench.core.runs.epoch_words import budget_minutes, budget_text
-from workbench.core.runs.folder import read_run_folder, valid_utf8
+from workbench.core.runs.folder import read_run_folder
 from workbench.core.runs.meta import read_meta
 from workbench.core.text import sanitize
 from workbench.core.training.checkpoint import checkpoint_path, read_checkpoint_state
@@ -70,7 +70,7 @@ def cut_short_run(run_dir: str | os.PathLike) -> CutShortRun | None:
     meta, _why = read_meta(folder_path)
     rows = [r for r in folder.history if isinstance(r.get("epoch"), (int, float)) and r["epoch"] < done]
     return CutShortRun(
-        run_dir=str(folder_path), name=meta.name or valid_utf8(sanitize(folder_path.name, 120)),
+        run_dir=str(folder_path), name=meta.name or sanitize(folder_path.name, 120),
         status=folder.status, epochs_done=done, epochs_planned=planned, minutes=budget_minutes(folder.config),
         trained_seconds=run_wall_seconds(rows, resumed_from(folder.stored)),
     )
