@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from workbench.core.training.topk import TOP_K
 
 
-def flip_averaged_scores(model: Any, dataset: Any) -> dict[str, float | None]:
+def flip_averaged_scores(model: Any, dataset: Any,
+                         progress: Callable[[int], None] | None = None) -> dict[str, float | None]:
     """Loss, top-1 and top-5 over ``dataset`` (batches of uint8 images and int labels) with flip averaging;
-    top-5 is None with 5 classes or fewer. Ties count against the prediction, as TopKAccuracy does."""
+    top-5 is None with 5 classes or fewer. Ties count against the prediction, as TopKAccuracy does.
+    ``progress(images done)`` is called after each batch."""
     import tensorflow as tf
 
     nll = correct1 = correct5 = n = 0.0
@@ -28,6 +30,8 @@ def flip_averaged_scores(model: Any, dataset: Any) -> dict[str, float | None]:
         correct5 += float(((higher + ties) < TOP_K).sum())
         nll += float(-np.log(np.clip(true, 1e-12, 1.0)).sum())
         n += len(y)
+        if progress is not None:
+            progress(int(n))
     if n == 0:
         return {"loss": None, "top1": None, "top5": None}
     return {"loss": nll / n, "top1": correct1 / n, "top5": correct5 / n if classes and classes > TOP_K else None}
