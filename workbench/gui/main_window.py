@@ -10,7 +10,6 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -29,6 +28,7 @@ from workbench.gui.panels.queue import QueuePanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
+from workbench.gui.status_bar import WindowStatus
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.model_files import MODEL_FILTER, split_paths
 from workbench.gui.wording import in_window_terms
@@ -112,15 +112,9 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([form_width, 1000])
         self.setCentralWidget(self.splitter)
 
-        self.status_label = QLabel("Ready")
-        self.device_label = QLabel(cpu_device_text())
-        self.device_label.setObjectName("deviceLabel")
-        self.device_label.setToolTip("Where training runs (a guess until TensorFlow has been asked)")
-        self.device_report = None  # workbench.core.training.devices.DeviceReport once probed
-        self._device_from_run = False
-        self.statusBar().addWidget(self.status_label, 1)
-        self.statusBar().addPermanentWidget(self.device_label)
-
+        self.status = WindowStatus(self.statusBar(), cpu_device_text())
+        self.status_label, self.device_label = self.status.message, self.status.device_label
+        self.settings_note = self.status.settings_note
         self._build_actions()
         self.setAcceptDrops(True)
 
@@ -141,7 +135,7 @@ class MainWindow(QMainWindow):
         self.browser.import_failed.connect(self._on_import_failed)
         self.browser.import_cancelled.connect(self._on_import_cancelled)
         self.training.running_changed.connect(self._on_running_changed)
-        self.training.device_known.connect(self._on_device_known)
+        self.training.device_known.connect(self.status.device_from_run)
         self.training.status_message.connect(self.show_status)
         self.training.run_ended.connect(self._on_run_ended)
         self.training.evaluate_requested.connect(self._on_evaluate_requested)
@@ -164,12 +158,8 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self._restore_window()
         self._update_actions()
-        # Kept in the status bar for the session (status messages would soon write over it).
-        self.settings_note = QLabel(rejected_note(self.settings_rejected) if self.settings_rejected else "")
-        self.settings_note.setObjectName("settingsNote")
-        self.settings_note.setStyleSheet("color: #a05a00;")
-        self.settings_note.setVisible(bool(self.settings_rejected))
-        self.statusBar().insertWidget(0, self.settings_note)
+        if self.settings_rejected:
+            self.status.note_settings(rejected_note(self.settings_rejected))
 
     # --- settings -------------------------------------------------------------------------------
     def _load_settings(self) -> list[str]:
@@ -275,7 +265,7 @@ class MainWindow(QMainWindow):
     def _start_background(self) -> None:
         self.experiment.start_background_work()
         if self.experiment.auto_count_params:  # tests that keep TensorFlow out turn both off
-            self.tasks.start(_probe_devices, name="devices", on_success=self._on_devices_probed)
+            self.tasks.start(_probe_devices, name="devices", on_success=self.status.device_probed)
         self.browser.set_dataset(self.experiment.dataset_id(), self.experiment.data_dir)
         if self.tabs.currentIndex() == TAB_MODEL:
             self._show_model()
@@ -284,7 +274,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def show_status(self, text: str) -> None:
-        self.status_label.setText(text)
+        self.status.show(text)
 
     # --- panel wiring ---------------------------------------------------------------------------
     @Slot(str)
@@ -365,21 +355,6 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(TAB_TRAINING)
         elif self._close_pending:
             QTimer.singleShot(0, self.close)
-
-    @Slot(str)
-    def _on_device_known(self, device: str) -> None:
-        self._device_from_run = True
-        self.device_label.setText(device)
-        self.device_label.setToolTip(f"This run trains on {device}.")
-
-    @Slot(object)
-    def _on_devices_probed(self, report) -> None:
-        """TensorFlow's answer (off the GUI thread) to which device will train, with the reason
-        when it is the CPU; a run's own report, if one came first, is kept."""
-        self.device_report = report
-        if not self._device_from_run:
-            self.device_label.setText(report.description + ("" if report.gpu else " · no GPU"))
-            self.device_label.setToolTip(report.details)
 
     @Slot(object)
     def _on_run_ended(self, event: object) -> None:
