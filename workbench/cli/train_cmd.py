@@ -125,7 +125,8 @@ def _import_summary(dataset: str) -> dict[str, Any] | None:
     and split; one line of it on the terminal. None for a built-in or named dataset."""
     from workbench.core.datasets import DATASETS
     from workbench.core.datasets.import_summary import import_summary
-    from workbench.core.datasets.user_datasets import find_user_dataset, looks_like_path, open_spec
+    from workbench.core.datasets.resolve import looks_like_path, open_spec
+    from workbench.core.datasets.user_datasets import find_user_dataset
 
     if dataset in DATASETS or find_user_dataset(dataset) is not None or not looks_like_path(dataset):
         return None
