@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.training.evaluate_requested.connect(self._on_evaluate_requested)
         self.training.classify_requested.connect(self._on_classify_requested)
         self.evaluate.model_loaded.connect(self._on_evaluate_model_loaded)
+        self.evaluate.model_loaded.connect(self.classify.follow_model)  # Classify follows it too
         self.evaluate.evaluation_failed.connect(self.show_status)
         self.classify.status_changed.connect(self.show_status)
         self.runs.open_requested.connect(self._on_open_run)
@@ -363,6 +364,8 @@ class MainWindow(QMainWindow):
             self.runs.refresh()
             # Offered, not loaded: the Evaluate tab opens it when first shown, or at "Evaluate this model".
             self._offer = self.training.model_offer() if getattr(event, "model_path", None) else None
+            if self._offer is not None:  # Classify follows the model just trained
+                self.classify.offer_model(self._offer.model_path, self._offer.dataset_id, self._offer.data_dir)
 
     # --- trained models into Classify / Evaluate ----------------------------------------------
     def offer_to_evaluate(self, offer: ModelOffer, evaluate_now: bool = True) -> None:
