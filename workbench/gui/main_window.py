@@ -18,11 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.datasets.user_datasets import registry_path
 from workbench.gui.panels.classify import ClassifyPanel
 from workbench.gui.panels.dataset_browser.panel import DatasetBrowserPanel
 from workbench.gui.panels.evaluate import EvaluatePanel
 from workbench.gui.panels.experiment.panel import ExperimentPanel
 from workbench.gui.panels.experiment.text import cpu_device_text
+from workbench.gui.panels.model_panel import fill_dataset_combo
 from workbench.gui.panels.model_view import ModelViewPanel
 from workbench.gui.panels.queue import QueuePanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
@@ -30,6 +32,7 @@ from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_col
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.status_bar import WindowStatus
 from workbench.gui.tasks import PanelTasks
+from workbench.gui.widgets.file_watch import FileWatch
 from workbench.gui.widgets.model_files import MODEL_FILTER, split_paths
 from workbench.gui.wording import in_window_terms
 
@@ -155,6 +158,8 @@ class MainWindow(QMainWindow):
         self.runs.resume_requested.connect(self._on_resume_run)
         for tasks in self.all_tasks():
             tasks.idle.connect(self._on_tasks_idle)
+        self.datasets_watch = FileWatch(registry_path(), self)  # datasets added or removed from the CLI
+        self.datasets_watch.changed.connect(self._on_datasets_file_changed)
 
         self.resize(1400, 900)
         self._restore_window()
@@ -336,6 +341,13 @@ class MainWindow(QMainWindow):
         result = getattr(data, "imported", None)
         if result is not None:
             self.show_status(f"Added {name}: {result.summary()}")
+
+    @Slot()
+    def _on_datasets_file_changed(self) -> None:
+        """datasets.json changed (e.g. `datasets add` in a terminal): list the datasets again, keeping choices."""
+        self.experiment.fill_datasets()
+        for combo in (self.evaluate.dataset_combo, self.classify.dataset_combo):
+            fill_dataset_combo(combo)
 
     @Slot(str)
     def _on_import_failed(self, message: str) -> None:
