@@ -96,10 +96,10 @@ def test_the_window_lists_it_by_name_across_a_restart(qtbot, make_window, user_h
 
 
 def test_dropping_a_plain_image_folder_asks_to_import_it(qtbot, make_window, user_home, tmp_path):
-    from workbench.gui.main_window import _official_data
+    from workbench.gui.widgets.model_files import official_data
 
     root = messy_tree(tmp_path / "drop me")
-    assert not _official_data(str(root)) and _official_data(str(tmp_path / "cifar-10-python.tar.gz"))
+    assert not official_data(str(root)) and official_data(str(tmp_path / "cifar-10-python.tar.gz"))
     window = make_window()
     window.open_dropped([str(root)])
     from workbench.gui.widgets.import_dialog import ImportDialog

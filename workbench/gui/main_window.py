@@ -33,7 +33,7 @@ from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.status_bar import WindowStatus
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.file_watch import FileWatch
-from workbench.gui.widgets.model_files import MODEL_FILTER, split_paths
+from workbench.gui.widgets.model_files import MODEL_FILTER, official_data, split_paths
 from workbench.gui.wording import in_window_terms
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
@@ -45,23 +45,6 @@ def _probe_devices():
     from workbench.core.training.devices import probe_devices
 
     return probe_devices()
-
-
-# Names of official dataset files and folders: a drop holding one is a data folder, not the user's images.
-_OFFICIAL_NAMES = ("cifar-10-batches-py", "cifar-100-python", "data_batch_1", "mnist.npz", "fashion-mnist",
-                   "train-images-idx3-ubyte.gz")
-
-
-def _official_data(path: str) -> bool:
-    """Whether a dropped path is (or holds) a CIFAR / MNIST / Fashion-MNIST download."""
-    p = Path(path)
-    name = p.name.lower()
-    if name.startswith(("cifar-10", "cifar-100", "mnist", "fashion-mnist")) or name in _OFFICIAL_NAMES:
-        return True
-    try:
-        return p.is_dir() and any((p / n).exists() for n in _OFFICIAL_NAMES)
-    except OSError:
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -152,6 +135,7 @@ class MainWindow(QMainWindow):
         self.runs.clear_overlays_requested.connect(self._on_clear_overlays)
         self.queue.runs_root = self.experiment.runs_root
         self.queue.status_message.connect(self.show_status)
+        self.queue.report_data_wanted.connect(self._on_report_data_wanted)
         self.queue.queue_running_changed.connect(lambda _active: self._update_actions())
         self.experiment.queue_requested.connect(self.queue.add_config)
         self.experiment.queue_refused.connect(lambda why: self.show_status(f"Cannot queue: {why}"))
@@ -242,10 +226,16 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reproduce_report(self) -> None:
-        """Queue the report's six runs and show the Queue tab with the report's table."""
-        self.queue.queue_report("both")
-        self.queue.refresh_report()
+        """Ask about the report's six runs (time here, missing data), on the Queue tab with the report's table."""
         self.tabs.setCurrentWidget(self.queue)
+        self.queue.ask_report("both")
+
+    @Slot(str, str)
+    def _on_report_data_wanted(self, action: str, dataset_id: str) -> None:
+        """From the report's question: download or open the missing data on the Dataset tab."""
+        self.experiment.set_dataset(dataset_id)
+        self.tabs.setCurrentIndex(TAB_DATASET)
+        (self.browser.start_download if action == "download" else self.browser.choose_folder)()
 
     def _show_tab_from_action(self) -> None:
         action = self.sender()
@@ -493,7 +483,7 @@ class MainWindow(QMainWindow):
     def open_data_path(self, path: str) -> None:
         """A dropped CIFAR/MNIST folder or archive is used for the selected dataset; any other folder or
         .zip/.tar/.tar.gz is the user's own images, imported (after asking for a name) on the Dataset tab."""
-        if not _official_data(path):
+        if not official_data(path):
             self.tabs.setCurrentIndex(TAB_DATASET)
             self.browser.ask_and_import(path)
             return

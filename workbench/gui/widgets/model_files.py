@@ -1,5 +1,6 @@
 """Model and image files: suffixes and file-dialog filters, the recent models list, and dropped paths split
-into models and images (``AcceptsModelDrops`` for widgets that take a dropped model file)."""
+into models and images (``AcceptsModelDrops`` for widgets that take a dropped model file) or recognised as
+an official dataset download."""
 
 from __future__ import annotations
 
@@ -70,3 +71,19 @@ class AcceptsModelDrops:
             event.acceptProposedAction()
             self._model_dropped(models[0])
 
+
+# Names of official dataset files and folders: a drop holding one is a data folder, not the user's images.
+_OFFICIAL_NAMES = ("cifar-10-batches-py", "cifar-100-python", "data_batch_1", "mnist.npz", "fashion-mnist",
+                   "train-images-idx3-ubyte.gz")
+
+
+def official_data(path: str) -> bool:
+    """Whether a dropped path is (or holds) a CIFAR / MNIST / Fashion-MNIST download."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.startswith(("cifar-10", "cifar-100", "mnist", "fashion-mnist")) or name in _OFFICIAL_NAMES:
+        return True
+    try:
+        return p.is_dir() and any((p / n).exists() for n in _OFFICIAL_NAMES)
+    except OSError:
+        return False
