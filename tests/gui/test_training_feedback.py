@@ -40,6 +40,7 @@ def test_a_run_reports_every_phase_and_ends_without_an_eta(qtbot, make_window):
     assert any(f.startswith("saving ") for f in formats)
     assert formats[-1] == "finished"
     assert window.training.eta_label.text() == "ETA –"
+    assert window.training.epoch_label.text() == "1 epoch done"
     assert window.training.elapsed_label.text() != "elapsed –"
     # the status bar: starting, the epoch, the validation, testing, saving, the result
     assert statuses[0] == "Starting training…"

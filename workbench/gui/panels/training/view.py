@@ -281,6 +281,7 @@ class TrainingView(QWidget):
         elapsed = format_duration(seconds)
         self.eta_label.setText("ETA –")  # nothing is left: a frozen estimate would say otherwise
         self.elapsed_label.setText(f"elapsed {elapsed}")
+        self.epoch_label.setText(f"{count_of(getattr(e, 'epochs_completed', 0), 'epoch')} done")  # not the last phase
         status = ""
         if isinstance(e, TrainingFinished):
             self.plots.set_test(float(e.epochs_completed), {"top1": e.test_top1, "top5": e.test_top5,
