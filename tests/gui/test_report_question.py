@@ -104,3 +104,13 @@ def test_pause_is_only_offered_with_a_run_to_pause(qtbot, make_window):
     panel.refresh()
     assert panel.state().items  # six queued, none running
     assert not panel.pause_button.isEnabled()
+
+
+def test_queue_bar_names_the_work_after_the_last_batch(qtbot, make_window):
+    from workbench.core.training.events import BatchProgress, FinishingProgress
+
+    panel = make_window().queue
+    panel._epochs = 3
+    panel._on_event(BatchProgress(epoch=2, batch=5, steps=5, loss=1, top1=0, top5=0, images_per_sec=1, elapsed=1))
+    panel._on_event(FinishingProgress(phase="testing", done=1200, total=2000, seconds=1.0, elapsed=9.0))
+    assert panel.progress.format() == "epoch 3/3 · testing 1,200/2,000"

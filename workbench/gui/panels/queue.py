@@ -33,7 +33,14 @@ from workbench.core.runs.queue import QueueError, QueueItem, QueueState, RunQueu
 from workbench.core.runs.queue_runner import QueueRunner
 from workbench.core.text import sanitize
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.events import BatchProgress, EpochEnded, TrainingFailed, TrainingStarted, TrainingStopped
+from workbench.core.training.events import (
+    BatchProgress,
+    EpochEnded,
+    FinishingProgress,
+    TrainingFailed,
+    TrainingStarted,
+    TrainingStopped,
+)
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.report_table import ReportTable
 from workbench.gui.widgets.rich_text import html_text
@@ -76,6 +83,7 @@ class QueuePanel(QWidget):
         self._current: tuple[QueueItem, TrainConfig] | None = None
         self._state = QueueState()
         self._steps, self._epochs = 1, 0  # of the run in progress, for the progress bar
+        self._epochs_seen = 0  # the epoch its last batch belonged to (1-based)
         self._report_loaded = False
 
         self.table = QTableWidget(0, len(COLUMNS))
@@ -417,9 +425,13 @@ class QueuePanel(QWidget):
             self._epochs = event.epochs
         elif isinstance(event, BatchProgress):
             self.progress.setValue(event.epoch * event.steps + event.batch)
+            self._epochs_seen = event.epoch + 1
             self.progress.setFormat(f"epoch {event.epoch + 1}/{self._epochs} · %p%")
         elif isinstance(event, EpochEnded):
             self.progress.setValue((event.epoch + 1) * self._steps)
+        elif isinstance(event, FinishingProgress):  # validation, the final test, saving: named, not frozen
+            self.progress.setFormat(f"epoch {self._epochs_seen}/{self._epochs} · {event.phase} "
+                                    f"{event.done:,}/{event.total:,}")
 
     @Slot(bool)
     def _on_training_running(self, running: bool) -> None:
