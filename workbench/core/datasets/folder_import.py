@@ -5,7 +5,8 @@
 uint8 array, and caches it; later calls with an unchanged folder reopen the cache memory-mapped.
 Messy files are listed with a reason, never fatal. Progress is reported as ``progress(done, total)`` in
 image files read of those found (a file that turns out unusable counts as read, and as skipped in the
-result, so 2,001 files read can give 2,000 images), from the calling thread; setting ``cancel`` stops the import (ImportCancelled) and writes nothing.
+result, so 2,001 files read can give 2,000 images), from the calling thread; setting ``cancel`` stops the
+import (ImportCancelled) and writes nothing.
 """
 
 from __future__ import annotations

@@ -324,7 +324,8 @@ class QueuePanel(QWidget):
 
         def answered(result: int) -> None:
             if result == ReportDialog.DialogCode.Accepted:
-                skip = {r.spec.dataset for r in plan.runs if r.data_missing} if dialog.choice == QUEUE_WITH_DATA else set()
+                with_data = dialog.choice == QUEUE_WITH_DATA
+                skip = {r.spec.dataset for r in plan.runs if r.data_missing} if with_data else set()
                 self.queue_report(dataset, skip=skip)
             else:
                 self.status_message.emit("Nothing was queued.")

@@ -235,7 +235,7 @@ class TrainingView(QWidget):
         budget = self.started.minutes * 60 if self.started is not None and self.started.minutes else None
         if budget:  # a time budget: progress is the time spent of it
             self.progress.setValue(int(1000 * min(1.0, e.elapsed / budget)))
-            self.eta_label.setText(f"ETA {format_duration(max(0.0, budget - e.elapsed))}")
+            self.eta_label.setText(f"ETA {format_duration(max(0.0, budget - e.elapsed) + self.clock.final_seconds())}")
             self.progress.setFormat(f"epoch {e.epoch + 1} · batch {e.batch}/{steps} · "
                                     f"{self.started.minutes:g}-minute budget")
         elif self.started is not None:
@@ -288,7 +288,8 @@ class TrainingView(QWidget):
                                                              "loss": e.test_loss}, wall=self._last_wall)
             note = self.plots.top5_note
             self.result_label.setText(
-                f"Finished {count_of(e.epochs_completed, 'epoch')} in {elapsed} — test top-1 <b>{pct(e.test_top1)}</b> · "
+                f"Finished {count_of(e.epochs_completed, 'epoch')} in {elapsed} — "
+                f"test top-1 <b>{pct(e.test_top1)}</b> · "
                 + (f"<i>{html_text(note)}</i>" if note else f"top-5 <b>{pct(e.test_top5)}</b>")
             )
             self.log_line(
