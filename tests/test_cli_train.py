@@ -123,3 +123,31 @@ def test_no_import_cycle_between_runs_and_rundir():
     source = (ROOT / "workbench" / "core" / "training" / "rundir.py").read_text()
     imported = {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
     assert "workbench.core.runs" not in imported
+
+
+def test_work_after_the_last_epoch_shows_as_bars_or_one_line_per_phase():
+    from workbench.cli.train_report import TrainReporter
+    from workbench.core.training import EpochEnded, FinishingProgress
+
+    def phase(name, done, total):
+        return FinishingProgress(phase=name, done=done, total=total, seconds=0.5, elapsed=3.0)
+
+    ended = EpochEnded(epoch=0, epochs=1, loss=1.0, top1=0.5, top5=1.0, val_loss=1.0, val_top1=0.5, val_top5=1.0,
+                       learning_rate=1e-3, seconds=1.0, images_per_sec=100.0)
+    events = [phase("validating", 0, 500), phase("validating", 500, 500), ended,
+              phase("confusion matrix", 0, 2000), phase("confusion matrix", 2000, 2000), phase("saving", 0, 2),
+              phase("testing with flips", 0, 2000), phase("testing with flips", 1200, 2000),
+              phase("testing with flips", 2000, 2000), phase("saving", 1, 2), phase("saving", 2, 2)]
+    for tty in (True, False):
+        stream = io.StringIO()
+        report = TrainReporter(stream, tty=tty)
+        for event in events:
+            report(event)
+        report.close_bar()
+        text = stream.getvalue()
+        if tty:
+            assert "testing with flips  [" in text and "2,000/2,000 images" in text and "validating  [" in text
+            assert "saving the model…\n" in text and "saving the best epoch's model…\n" in text
+        else:
+            assert text.splitlines()[1:] == ["confusion matrix (2,000 images)…", "saving the model…",
+                                             "testing with flips (2,000 images)…", "saving the best epoch's model…"]

@@ -120,8 +120,11 @@ def test_reorder_remove_clear_and_the_report_action(qtbot, make_window, tmp_path
     assert panel.table.item(0, 0).text() == "1" and not panel.up_button.isEnabled()
     panel.remove_button.click()
     assert [i.id for i in RunQueue().state().items] == [a.id]
-    window.report_action.trigger()  # "Reproduce the report": six runs queued, the table shown
+    window.report_action.trigger()  # "Reproduce the report": asks, then six runs queued, the table shown
     assert window.tabs.currentWidget() is panel
+    qtbot.waitUntil(lambda: getattr(panel, "report_dialog", None) is not None and panel.report_dialog.isVisible(),
+                    timeout=10_000)
+    panel.report_dialog.queue_all_button.click()
     assert [i.config.arch for i in RunQueue().state().items][1:] == [
         "toy_resnet", "embedded_cnn", "all_conv", "all_conv", "toy_resnet_deep", "simple_cnn"]
     qtbot.waitUntil(lambda: panel.report.rowCount() == 6, timeout=10_000)

@@ -102,7 +102,7 @@ def test_defaults_follow_the_report(qtbot):
 
 def test_status_bar_says_which_device_trains_and_why(qtbot, make_window):
     window = make_window(count_params=True)  # background TensorFlow work allowed
-    qtbot.waitUntil(lambda: window.device_report is not None, timeout=300_000)
+    qtbot.waitUntil(lambda: window.status.device_report is not None, timeout=300_000)
     qtbot.waitUntil(window.is_idle, timeout=300_000)
-    assert window.device_label.text() == window.device_report.description + " · no GPU"
+    assert window.device_label.text() == window.status.device_report.description + " · no GPU"
     assert "CUDA_VISIBLE_DEVICES" in window.device_label.toolTip()  # tests hide the GPU

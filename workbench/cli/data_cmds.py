@@ -120,7 +120,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         raise CliError(f"{sanitize(args.path, 300)} does not exist; PATH must be a folder of class folders or a "
                        ".zip/.tar/.tar.gz archive of one.")
     size = _size(args.size)
-    bar = Progress("importing", None, unit="images")  # started now, so its rate counts the folder scan too
+    bar = Progress("importing", None, unit="files")  # started now, so its rate counts the folder scan too
 
     def progress(done: int, total: int) -> None:
         if total and bar.total != total:

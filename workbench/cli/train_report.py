@@ -1,5 +1,5 @@
-"""What a training run shows on the terminal: a batch bar on a TTY, one line per epoch everywhere (`train`,
-`queue run`)."""
+"""What a training run shows on the terminal: a batch bar on a TTY, one line per epoch everywhere, and the
+work after the last epoch (the test, the saving) as a bar on a TTY or one line per phase (`train`, `queue run`)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ class TrainReporter:
         self.top5_note: str | None = None  # why top-5 is left out (5 classes or fewer), once the run says
         self.batch_size_reductions: list[dict[str, Any]] = []  # out-of-memory halvings, for --json
         self._bar: Progress | None = None
+        self._bar_for: object = None  # what the open bar counts: an epoch's batches or a phase's name
+        self._phase = ""  # the last phase after the final epoch named in a plain log
 
     budget: float | None = None  # the run's time budget in minutes: epochs are then counted, not planned
 
@@ -52,9 +54,35 @@ class TrainReporter:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+            self._bar_for = None
+
+    def _bar_to(self, what: object, label: str, total: int, unit: str) -> Progress:
+        if self._bar is None or self._bar_for != what:
+            self.close_bar()
+            self._bar = Progress(label, total, unit=unit, stream=self.log, tty=True)
+            self._bar_for = what
+        return self._bar
+
+    def _phase_progress(self, event: Any) -> None:
+        """Validation, the final test and the saving: a bar on a TTY; in a log one line when a phase after
+        the last epoch begins (an epoch's validation is in its epoch line)."""
+        from workbench.core.training.events import SAVING, VALIDATING
+
+        new, self._phase = event.phase != self._phase, event.phase
+        if self.tty and event.phase != SAVING:  # a file's write has no progress of its own to draw
+            self._bar_to(event.phase, event.phase, event.total, "images").update(event.done)
+        elif event.phase != VALIDATING and new:
+            self._print(f"{event.phase} ({event.total:,} images)…" if event.phase != SAVING
+                        else "saving the model…" if event.done == 0 else "saving the best epoch's model…")
 
     def __call__(self, event: Any) -> None:
-        from workbench.core.training import BatchProgress, BatchSizeReduced, EpochEnded, TrainingStarted
+        from workbench.core.training import (
+            BatchProgress,
+            BatchSizeReduced,
+            EpochEnded,
+            FinishingProgress,
+            TrainingStarted,
+        )
 
         if isinstance(event, TrainingStarted):
             resumed = f", resuming after epoch {event.initial_epoch}" if event.initial_epoch else ""
@@ -71,10 +99,9 @@ class TrainReporter:
             self._print(f"images {shape}, {event.augmentation}"
                         + (f"; {event.top5_note}, so it is not reported" if event.top5_note else ""))
         elif isinstance(event, BatchProgress) and self.tty:
-            if self._bar is None:
-                self._bar = Progress(f"epoch {event.epoch + 1}", event.steps, unit="batches",
-                                     stream=self.log, tty=True)
-            self._bar.update(event.batch)
+            self._bar_to(("epoch", event.epoch), f"epoch {event.epoch + 1}", event.steps, "batches").update(event.batch)
+        elif isinstance(event, FinishingProgress):
+            self._phase_progress(event)
         elif isinstance(event, EpochEnded):
             self.epochs.append({
                 "epoch": event.epoch + 1, "loss": finite(event.loss), "top1": finite(event.top1),

@@ -47,3 +47,8 @@ def sanitize(value: object, max_chars: int = MAX_SHOWN_CHARS) -> str:
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
     return text
+
+
+def count_of(n: int, noun: str) -> str:
+    """``n`` with its noun in the right number: "1 epoch", "2 epochs", "1,000 images"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -10,7 +10,6 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -19,18 +18,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.datasets.user_datasets import registry_path
 from workbench.gui.panels.classify import ClassifyPanel
 from workbench.gui.panels.dataset_browser.panel import DatasetBrowserPanel
 from workbench.gui.panels.evaluate import EvaluatePanel
 from workbench.gui.panels.experiment.panel import ExperimentPanel
 from workbench.gui.panels.experiment.text import cpu_device_text
+from workbench.gui.panels.model_panel import fill_dataset_combo
 from workbench.gui.panels.model_view import ModelViewPanel
 from workbench.gui.panels.queue import QueuePanel
 from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
 from workbench.gui.setting_values import PLOT_X_AXES, PLOT_X_AXIS_KEY
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
+from workbench.gui.status_bar import WindowStatus
 from workbench.gui.tasks import PanelTasks
+from workbench.gui.widgets.file_watch import FileWatch
 from workbench.gui.widgets.model_files import MODEL_FILTER, official_data_path, split_paths
 from workbench.gui.wording import in_window_terms
 
@@ -96,15 +99,9 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([form_width, 1000])
         self.setCentralWidget(self.splitter)
 
-        self.status_label = QLabel("Ready")
-        self.device_label = QLabel(cpu_device_text())
-        self.device_label.setObjectName("deviceLabel")
-        self.device_label.setToolTip("Where training runs (a guess until TensorFlow has been asked)")
-        self.device_report = None  # workbench.core.training.devices.DeviceReport once probed
-        self._device_from_run = False
-        self.statusBar().addWidget(self.status_label, 1)
-        self.statusBar().addPermanentWidget(self.device_label)
-
+        self.status = WindowStatus(self.statusBar(), cpu_device_text())
+        self.status_label, self.device_label = self.status.message, self.status.device_label
+        self.settings_note = self.status.settings_note
         self._build_actions()
         self.setAcceptDrops(True)
 
@@ -125,13 +122,14 @@ class MainWindow(QMainWindow):
         self.browser.import_failed.connect(self._on_import_failed)
         self.browser.import_cancelled.connect(self._on_import_cancelled)
         self.training.running_changed.connect(self._on_running_changed)
-        self.training.device_known.connect(self._on_device_known)
+        self.training.device_known.connect(self.status.device_from_run)
         self.training.status_message.connect(self.show_status)
         self.training.run_ended.connect(self._on_run_ended)
         self.training.evaluate_requested.connect(self._on_evaluate_requested)
         self.training.classify_requested.connect(self._on_classify_requested)
         self.training.resume_offer.offered.connect(lambda _run_dir: self._update_actions())
         self.evaluate.model_loaded.connect(self._on_evaluate_model_loaded)
+        self.evaluate.model_loaded.connect(self.classify.follow_model)  # Classify follows it too
         self.evaluate.evaluation_failed.connect(self.show_status)
         self.classify.status_changed.connect(self.show_status)
         self.runs.open_requested.connect(self._on_open_run)
@@ -139,22 +137,21 @@ class MainWindow(QMainWindow):
         self.runs.clear_overlays_requested.connect(self._on_clear_overlays)
         self.queue.runs_root = self.experiment.runs_root
         self.queue.status_message.connect(self.show_status)
+        self.queue.report_data_wanted.connect(self._on_report_data_wanted)
         self.queue.queue_running_changed.connect(lambda _active: self._update_actions())
         self.experiment.queue_requested.connect(self.queue.add_config)
         self.experiment.queue_refused.connect(lambda why: self.show_status(f"Cannot queue: {why}"))
         self.runs.resume_requested.connect(self._on_resume_run)
         for tasks in self.all_tasks():
             tasks.idle.connect(self._on_tasks_idle)
+        self.datasets_watch = FileWatch(registry_path(), self)  # datasets added or removed from the CLI
+        self.datasets_watch.changed.connect(self._on_datasets_file_changed)
 
         self.resize(1400, 900)
         self._restore_window()
         self._update_actions()
-        # Kept in the status bar for the session (status messages would soon write over it).
-        self.settings_note = QLabel(rejected_note(self.settings_rejected) if self.settings_rejected else "")
-        self.settings_note.setObjectName("settingsNote")
-        self.settings_note.setStyleSheet("color: #a05a00;")
-        self.settings_note.setVisible(bool(self.settings_rejected))
-        self.statusBar().insertWidget(0, self.settings_note)
+        if self.settings_rejected:
+            self.status.note_settings(rejected_note(self.settings_rejected))
 
     # --- settings -------------------------------------------------------------------------------
     def _load_settings(self) -> list[str]:
@@ -232,10 +229,16 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reproduce_report(self) -> None:
-        """Queue the report's six runs and show the Queue tab with the report's table."""
-        self.queue.queue_report("both")
-        self.queue.refresh_report()
+        """Ask about the report's six runs (time here, missing data), on the Queue tab with the report's table."""
         self.tabs.setCurrentWidget(self.queue)
+        self.queue.ask_report("both")
+
+    @Slot(str, str)
+    def _on_report_data_wanted(self, action: str, dataset_id: str) -> None:
+        """From the report's question: download or open the missing data on the Dataset tab."""
+        self.experiment.set_dataset(dataset_id)
+        self.tabs.setCurrentIndex(TAB_DATASET)
+        (self.browser.start_download if action == "download" else self.browser.choose_folder)()
 
     def _show_tab_from_action(self) -> None:
         action = self.sender()
@@ -261,7 +264,7 @@ class MainWindow(QMainWindow):
     def _start_background(self) -> None:
         self.experiment.start_background_work()
         if self.experiment.auto_count_params:  # tests that keep TensorFlow out turn both off
-            self.tasks.start(_probe_devices, name="devices", on_success=self._on_devices_probed)
+            self.tasks.start(_probe_devices, name="devices", on_success=self.status.device_probed)
         self.browser.set_dataset(self.experiment.dataset_id(), self.experiment.data_dir)
         if self.tabs.currentIndex() == TAB_MODEL:
             self._show_model()
@@ -271,7 +274,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def show_status(self, text: str) -> None:
-        self.status_label.setText(text)
+        self.status.show(text)
 
     # --- panel wiring ---------------------------------------------------------------------------
     @Slot(str)
@@ -333,6 +336,13 @@ class MainWindow(QMainWindow):
         if result is not None:
             self.show_status(f"Added {name}: {result.summary()}")
 
+    @Slot()
+    def _on_datasets_file_changed(self) -> None:
+        """datasets.json changed (e.g. `datasets add` in a terminal): list the datasets again, keeping choices."""
+        self.experiment.fill_datasets()
+        for combo in (self.evaluate.dataset_combo, self.classify.dataset_combo):
+            fill_dataset_combo(combo)
+
     @Slot(str)
     def _on_import_failed(self, message: str) -> None:
         self.show_status(in_window_terms(message))
@@ -353,21 +363,6 @@ class MainWindow(QMainWindow):
         elif self._close_pending:
             QTimer.singleShot(0, self.close)
 
-    @Slot(str)
-    def _on_device_known(self, device: str) -> None:
-        self._device_from_run = True
-        self.device_label.setText(device)
-        self.device_label.setToolTip(f"This run trains on {device}.")
-
-    @Slot(object)
-    def _on_devices_probed(self, report) -> None:
-        """TensorFlow's answer (off the GUI thread) to which device will train, with the reason
-        when it is the CPU; a run's own report, if one came first, is kept."""
-        self.device_report = report
-        if not self._device_from_run:
-            self.device_label.setText(report.description + ("" if report.gpu else " · no GPU"))
-            self.device_label.setToolTip(report.details)
-
     @Slot(object)
     def _on_run_ended(self, event: object) -> None:
         self._update_actions()
@@ -375,6 +370,8 @@ class MainWindow(QMainWindow):
             self.runs.refresh()
             # Offered, not loaded: the Evaluate tab opens it when first shown, or at "Evaluate this model".
             self._offer = self.training.model_offer() if getattr(event, "model_path", None) else None
+            if self._offer is not None:  # Classify follows the model just trained
+                self.classify.offer_model(self._offer.model_path, self._offer.dataset_id, self._offer.data_dir)
 
     # --- trained models into Classify / Evaluate ----------------------------------------------
     def offer_to_evaluate(self, offer: ModelOffer, evaluate_now: bool = True) -> None:

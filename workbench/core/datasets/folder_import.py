@@ -3,8 +3,10 @@
 `import_folder` is the one call the CLI and the window make. It scans ``ROOT/<class>/…`` (or
 ``ROOT/train/<class>/…`` with ``test/`` or ``val/``), decodes every usable image once into one
 uint8 array, and caches it; later calls with an unchanged folder reopen the cache memory-mapped.
-Messy files are listed with a reason, never fatal. Progress is reported as ``progress(done, total)``
-from the calling thread; setting ``cancel`` stops the import (ImportCancelled) and writes nothing.
+Messy files are listed with a reason, never fatal. Progress is reported as ``progress(done, total)`` in
+image files read of those found (a file that turns out unusable counts as read, and as skipped in the
+result, so 2,001 files read can give 2,000 images), from the calling thread; setting ``cancel`` stops the
+import (ImportCancelled) and writes nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from workbench.core.images.decode import decode_image, probe_image
 from workbench.core.images.errors import ImageSkipped
 from workbench.core.images.fit import FIT_MODES, FITTED_WORDS, DecodeTarget
 from workbench.core.images.read import read_image_bytes
+from workbench.core.text import count_of
 
 from .dataset import Dataset
 from .errors import DatasetError, ImportCancelled
@@ -125,7 +128,7 @@ class ImportResult:
         parts = [f"{len(d.x_train) + len(d.x_test):,} images in {d.num_classes} classes "
                  f"({len(d.x_train):,} train, {len(d.x_test):,} test)", self.settings.describe()]
         if self.skipped:
-            parts.append(f"{len(self.skipped):,} files skipped")
+            parts.append(f"{count_of(len(self.skipped), 'file')} skipped")
         if self.empty_classes:
             n = len(self.empty_classes)
             parts.append(f"{n} class folder{'s' if n > 1 else ''} without a usable image")

@@ -24,13 +24,20 @@ from workbench.core.training.errors import (
     write_failure_sentence,
 )
 from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingStarted
-from workbench.core.training.finish import kept_model_sentence, outcome, save_best, save_last_good, write_result
+from workbench.core.training.finish import (
+    kept_model_sentence,
+    outcome,
+    save_best,
+    save_last_good,
+    uses_flip,
+    write_result,
+)
 from workbench.core.training.inputs import augmentation_text, input_problem_for
+from workbench.core.training.phase_progress import PROGRESS_INTERVAL_S, PhaseProgress
 from workbench.core.training.rundir import HISTORY_FILE, LOGS_DIR, HistoryWriter
 from workbench.core.training.session import RunSession, check_run_folder, claim_run_dir, discard_empty_run, write_config
 from workbench.core.training.topk import TOP_K, top5_meaningful, top5_note
 
-PROGRESS_INTERVAL_S = 0.1  # BatchProgress at most ~10 per second
 
 
 def train(
@@ -211,7 +218,8 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
         }, run.best_weights)
 
     take_snapshot = lambda: snapshot(run.model)  # noqa: E731
-    callbacks = [BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed)]
+    callbacks = [BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed,
+                              val_images=run.splits.val_images if run.splits.val is not None else 0)]
     if config.ema > 0:
         from workbench.core.training.callbacks.averaging import ValidateOnAverage, averaged_snapshot
 
@@ -235,7 +243,9 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
             factor=PLATEAU_FACTOR, patience=PLATEAU_PATIENCE, min_lr=config.learning_rate * 1e-3,
         ))
     callbacks.append(EpochScalars(str(run.run_dir / LOGS_DIR), state, hparams=hparam_values(config.to_dict()),
-                                  probes=run.probes, test=run.splits.test))
+                                  probes=run.probes, test=run.splits.test,
+                                  test_progress=PhaseProgress(emit, state.started, PROGRESS_INTERVAL_S),
+                                  test_images=run.splits.test_images))
     callbacks.extend(simulated_faults(config))  # empty unless a test asks for an out-of-memory error
     return callbacks
 
@@ -267,6 +277,8 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         probe_indices=run.probes.indices if run.probes else (),
         probe_labels=run.probes.labels if run.probes else (),
         probe_images=run.probes.images if run.probes else None, minutes=config.minutes,
+        test_images=splits.test_images if splits.test is not None else 0,
+        final_passes=(1 + (2 if uses_flip(run) else 1)) if splits.test is not None else 0,
     ))
     try:
         if run.initial_epoch < config.epochs:  # else a crash hit the final save: only the files are left to write
@@ -276,6 +288,6 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
             )
     finally:
         run.checkpoints.wait()  # the last epoch's checkpoint is on disk before the run reports its end
-    return outcome(run)
+    return outcome(run, PhaseProgress(emit, state.started, PROGRESS_INTERVAL_S))
 
 

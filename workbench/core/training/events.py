@@ -30,6 +30,8 @@ class TrainingStarted:
     probe_labels: tuple[int, ...] = ()
     probe_images: Any = field(default=None, compare=False, repr=False)  # read-only uint8 N x H x W x C
     minutes: float | None = None  # a time budget: progress is then time, and ``epochs`` only a cap
+    test_images: int = 0  # images of the final test
+    final_passes: int = 0  # passes over the test images after the last epoch (confusion matrix, test, flip)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,27 @@ class BatchProgress:
     top5: float  # NaN where top-5 is not measured (5 classes or fewer)
     images_per_sec: float
     elapsed: float  # seconds since the run started
+
+
+# What runs after an epoch's last batch, in the order a run meets them (FinishingProgress.phase).
+VALIDATING = "validating"  # every epoch: the validation images
+CONFUSION = "confusion matrix"  # after the last epoch: the test images through the model for TensorBoard
+TESTING = "testing"  # the final test
+TESTING_FLIPPED = "testing with flips"  # the final test with test-time flip: two passes per image
+SAVING = "saving"  # model.h5 and best.h5
+FINISHING_PHASES = (VALIDATING, CONFUSION, TESTING, TESTING_FLIPPED, SAVING)
+
+
+@dataclass(frozen=True)
+class FinishingProgress:
+    """Work between an epoch's last batch and the next event (throttled like BatchProgress): so that the
+    validation, the final test and the saving show progress instead of a frozen bar."""
+
+    phase: str  # one of FINISHING_PHASES
+    done: int  # images (files while saving) done in this phase
+    total: int
+    seconds: float  # since this phase began
+    elapsed: float  # since the run started
 
 
 @dataclass(frozen=True)
@@ -112,5 +135,6 @@ class BatchSizeReduced:
 
 
 TrainingEvent = (
-    TrainingStarted | BatchProgress | EpochEnded | TrainingFinished | TrainingStopped | TrainingFailed | BatchSizeReduced
+    TrainingStarted | BatchProgress | FinishingProgress | EpochEnded | TrainingFinished | TrainingStopped
+    | TrainingFailed | BatchSizeReduced
 )

@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 
 from workbench.core.training.checkpoint import CheckpointError, load_checkpoint
-from workbench.core.training.events import TrainingEvent, TrainingFailed, TrainingFinished, TrainingStopped
+from workbench.core.training.events import (
+    SAVING,
+    TESTING,
+    TESTING_FLIPPED,
+    TrainingEvent,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingStopped,
+)
+from workbench.core.training.phase_progress import PhaseProgress
 from workbench.core.training.rundir import CONFIG_FILE, RESULT_FILE, read_history, read_json, write_json_atomic
 from workbench.core.training.run_time import resumed_from, run_wall_seconds
 from workbench.core.training.session import RunSession
@@ -87,15 +96,30 @@ def save_best(run: RunSession) -> Path | None:
     return save_model_file(run, "best")
 
 
-def evaluate_test(run: RunSession) -> dict[str, float | None]:
-    """Loss, top-1 and top-5 on the (possibly limited) test split; None values without test images."""
+def uses_flip(run: RunSession) -> bool:
+    """Whether the final test averages each image with its mirror (tta_flip on a mirror-safe dataset)."""
+    return bool(run.config.tta_flip and run.dataset_info is not None and run.dataset_info.mirror_safe)
+
+
+def evaluate_test(run: RunSession, progress: PhaseProgress | None = None) -> dict[str, float | None]:
+    """Loss, top-1 and top-5 on the (possibly limited) test split; None values without test images.
+    With ``progress`` the pass reports FinishingProgress (testing, or testing with flips)."""
     if run.splits.test is None:
         return {"loss": None, "top1": None, "top5": None}
-    if run.config.tta_flip and run.dataset_info is not None and run.dataset_info.mirror_safe:
+    total = run.splits.test_images
+    if uses_flip(run):
         from workbench.core.training.tta import flip_averaged_scores
 
-        return flip_averaged_scores(run.model, run.splits.test)
-    logs = run.model.evaluate(run.splits.test, verbose=0, return_dict=True)
+        if progress is not None:
+            progress.begin(TESTING_FLIPPED, total)
+        return flip_averaged_scores(run.model, run.splits.test, progress.update if progress is not None else None)
+    callbacks = []
+    if progress is not None:
+        from workbench.core.training.callbacks.evaluation_progress import EvaluationProgress
+
+        progress.begin(TESTING, total)
+        callbacks.append(EvaluationProgress(progress, run.config.batch_size, total))
+    logs = run.model.evaluate(run.splits.test, verbose=0, return_dict=True, callbacks=callbacks)
     return {k: float(logs[k]) if k in logs else None for k in ("loss", "top1", "top5")}
 
 
@@ -112,9 +136,15 @@ def whole_run_seconds(run: RunSession) -> float | None:
     return earlier + (time.monotonic() - state.started)
 
 
-def outcome(run: RunSession) -> TrainingEvent:
-    """After fit: save what the run produced and build its final event (diverged, stopped or finished)."""
+def outcome(run: RunSession, progress: PhaseProgress | None = None) -> TrainingEvent:
+    """After fit: save what the run produced and build its final event (diverged, stopped or finished).
+    With ``progress`` the test and the saving report FinishingProgress."""
     state = run.state
+    files = 1 + (run.best_weights is not None)  # model.h5, and best.h5 when a best epoch was kept
+
+    def saving(done: int) -> None:
+        if progress is not None:
+            progress.begin(SAVING, files, done)
     if state.diverged_at is not None:
         epoch, batch = state.diverged_at
         what = "NaN" if math.isnan(state.diverged_loss) else "infinite"
@@ -131,15 +161,21 @@ def outcome(run: RunSession) -> TrainingEvent:
             run_dir=str(run.run_dir), diverged=True, model_path=kept, epochs_completed=state.epochs_completed,
         )
     if state.stop_requested:
+        saving(0)
         path = save_model_file(run, "model")  # what was trained so far, partial epoch included
+        saving(1)
         save_best(run)
+        saving(files)
         return TrainingStopped(run_dir=str(run.run_dir), model_path=str(path),
                                epochs_completed=state.epochs_completed, wall_seconds=whole_run_seconds(run))
     if run.early_stopper is not None:
         run.early_stopper.restore_best()
+    saving(0)
     path = save_model_file(run, "model")
-    test = evaluate_test(run)
+    test = evaluate_test(run, progress)
+    saving(1)
     save_best(run)
+    saving(files)
     best = run.model_path("best")
     best_path = str(best) if best.exists() else None
     return TrainingFinished(

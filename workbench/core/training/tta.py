@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from workbench.core.training.topk import TOP_K
 
 
-def flip_averaged_scores(model: Any, dataset: Any) -> dict[str, float | None]:
+def flip_averaged_scores(model: Any, dataset: Any,
+                         progress: Callable[[int], None] | None = None) -> dict[str, float | None]:
     """Loss, top-1 and top-5 over ``dataset`` (batches of uint8 images and int labels) with flip averaging;
     top-5 is None with 5 classes or fewer. Ties count against the prediction, as TopKAccuracy does.
 
     The loss is the model's compiled loss (label smoothing and weight penalties included) averaged over
     the images, as ``Model.evaluate`` and so fit's ``val_loss`` count it: test and validation losses are
-    of one kind. A model without a compiled loss gets plain cross-entropy."""
+    of one kind. A model without a compiled loss gets plain cross-entropy.
+    ``progress(images done)`` is called after each batch."""
     import tensorflow as tf
 
     loss = correct1 = correct5 = n = 0.0
@@ -32,6 +34,8 @@ def flip_averaged_scores(model: Any, dataset: Any) -> dict[str, float | None]:
         correct5 += float(((higher + ties) < TOP_K).sum())
         loss += _batch_loss(model, labels, probs, true) * len(y)  # evaluate weighs batches by their size
         n += len(y)
+        if progress is not None:
+            progress(int(n))
     if n == 0:
         return {"loss": None, "top1": None, "top5": None}
     return {"loss": loss / n, "top1": correct1 / n, "top5": correct5 / n if classes and classes > TOP_K else None}

@@ -232,6 +232,9 @@ class ClassifyPanel(ModelPanel):
         self._pending_paths: list[str] = []
         self._seed = 0
         self._last_sources: list[tuple[str, object]] = []  # what to re-run when the model changes
+        # Models handed over by other tabs (just trained or evaluated): followed until the user opens one here.
+        self._followed_paths: set[str] = set()
+        self._offered: tuple[str, str | None, str | None] | None = None  # a trained model, opened when shown
 
         self.setup.load_failed.connect(self._on_load_failed)
 
@@ -319,6 +322,52 @@ class ClassifyPanel(ModelPanel):
                 self.add_images(pending)
         else:
             self._set_status(ready_text(loaded, "Model ready — add images."))
+
+    # ---- following the other tabs' model ------------------------------------------------------------
+    def has_own_model(self) -> bool:
+        """Whether the user chose this tab's model here (it is then never replaced by another tab's)."""
+        if self.setup.busy:
+            return self.setup.path not in self._followed_paths
+        return self.loaded is not None and getattr(self.loaded, "path", None) not in self._followed_paths
+
+    @Slot(object)
+    def follow_model(self, loaded) -> bool:
+        """Use the model another tab just loaded (Evaluate), unless the user opened one here."""
+        if self.has_own_model():
+            return False
+        if getattr(loaded, "path", None):
+            self._followed_paths.add(loaded.path)
+        self._offered = None
+        self.setup.picker.refresh_recent()
+        self.set_model(loaded)
+        return True
+
+    def offer_model(self, path: str, dataset_id: str | None = None, data_dir: str | None = None) -> bool:
+        """A model just trained: opened here when this tab is next shown (or now, if it is shown), unless
+        the user opened one here. Its dataset's test images become the test set."""
+        if self.has_own_model():
+            return False
+        self._followed_paths.add(str(path))
+        self._offered = (str(path), dataset_id, data_dir)
+        self.setup.picker.refresh_recent()
+        if self.isVisible():
+            self._open_offered()
+        return True
+
+    def _open_offered(self) -> None:
+        offered, self._offered = self._offered, None
+        if offered is None or self.has_own_model():
+            return
+        path, dataset_id, data_dir = offered
+        if dataset_id:
+            self.set_dataset(dataset_id, data_dir or self.data_dir)
+        self.open_model(path)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().showEvent(event)
+        self.setup.picker.refresh_recent()  # models opened in other tabs are recent here too
+        if self._offered is not None:
+            self._open_offered()
 
     @Slot(str)
     def _on_load_failed(self, message: str) -> None:

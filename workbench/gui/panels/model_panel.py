@@ -43,9 +43,19 @@ def ready_text(loaded, what: str) -> str:
 def dataset_combo() -> QComboBox:
     """Every dataset by title (its id as item data); long titles elide instead of widening the tab."""
     combo = QComboBox()
+    fill_dataset_combo(combo)
+    return elide_combo(combo)
+
+
+def fill_dataset_combo(combo: QComboBox) -> None:
+    """(Re)list every dataset, keeping the current choice where it is still there."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
     for choice in selectable_datasets():  # built-in, then the user's own by name
         combo.addItem(choice.info.title, choice.id)
-    return elide_combo(combo)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(False)
 
 
 def assumptions_html(loaded, class_names_choice: str = "") -> str:

@@ -33,7 +33,14 @@ from workbench.core.runs.queue import QueueError, QueueItem, QueueState, RunQueu
 from workbench.core.runs.queue_runner import QueueRunner
 from workbench.core.text import sanitize
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.events import BatchProgress, EpochEnded, TrainingFailed, TrainingStarted, TrainingStopped
+from workbench.core.training.events import (
+    BatchProgress,
+    EpochEnded,
+    FinishingProgress,
+    TrainingFailed,
+    TrainingStarted,
+    TrainingStopped,
+)
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.report_table import ReportTable
 from workbench.gui.widgets.rich_text import html_text
@@ -52,9 +59,17 @@ def _report_rows(runs_root: str | None) -> list:
     return report_table(runs_root)
 
 
+def _report_plan(dataset: str, runs_root: str | None):
+    """Worker-thread function: the report's runs with time estimates and missing data."""
+    from workbench.core.runs.report_plan import plan_report
+
+    return plan_report(dataset, runs_root)
+
+
 class QueuePanel(QWidget):
     status_message = Signal(str)
     queue_running_changed = Signal(bool)
+    report_data_wanted = Signal(str, str)  # ("download" or "open", dataset id): from the report's question
 
     def __init__(self, training, queue: RunQueue | None = None, runs_root: str | None = None,
                  parent: QWidget | None = None) -> None:
@@ -68,6 +83,7 @@ class QueuePanel(QWidget):
         self._current: tuple[QueueItem, TrainConfig] | None = None
         self._state = QueueState()
         self._steps, self._epochs = 1, 0  # of the run in progress, for the progress bar
+        self._epochs_seen = 0  # the epoch its last batch belonged to (1-based)
         self._report_loaded = False
 
         self.table = QTableWidget(0, len(COLUMNS))
@@ -137,7 +153,7 @@ class QueuePanel(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_done_button.clicked.connect(lambda: self.clear(finished_only=True))
         self.clear_button.clicked.connect(lambda: self.clear(finished_only=False))
-        self.report_button.clicked.connect(lambda: self.queue_report(self.report_dataset.currentData()))
+        self.report_button.clicked.connect(lambda: self.ask_report(self.report_dataset.currentData()))
         self.report_refresh_button.clicked.connect(self.refresh_report)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.training.running_changed.connect(self._on_training_running)
@@ -220,7 +236,9 @@ class QueuePanel(QWidget):
         waiting = any(i.status in ("queued", "stopped", "running") for i in self._state.items)
         self.run_button.setEnabled(not self._active and waiting)
         self.pause_button.setText("Resu&me" if self._state.paused else "&Pause after this run")
-        self.pause_button.setEnabled(bool(n) or self._state.paused)
+        # Something to pause: this window's queue, or a queue run from a terminal (an item is running).
+        running = self._active or any(i.status == "running" for i in self._state.items)
+        self.pause_button.setEnabled(running or self._state.paused)
         self.up_button.setEnabled(row is not None and row > 0)
         self.down_button.setEnabled(row is not None and row < n - 1)
         current = self._current[0].id if self._current else None
@@ -289,13 +307,43 @@ class QueuePanel(QWidget):
         self._edit(lambda: self.queue.clear(finished_only=finished_only),
                    "Cleared the finished items." if finished_only else "Cleared the queue.")
 
-    def queue_report(self, dataset: str = "both") -> None:
-        from workbench.core.runs.report_table import report_runs
+    @Slot()
+    def ask_report(self, dataset: str = "both") -> None:
+        """Ask before queueing the report's runs: the runs, an estimate of their time here and the missing
+        data (ReportDialog, opened once the run folders have been read)."""
+        self.status_message.emit("Estimating the report's runs from the runs folder…")
+        self.tasks.start(_report_plan, dataset, self.runs_root, name="report-plan",
+                         on_success=lambda plan: self._show_report_question(dataset, plan),
+                         on_failure=self._on_report_failed)
+
+    def _show_report_question(self, dataset: str, plan) -> None:
+        from workbench.gui.widgets.report_dialog import QUEUE_WITH_DATA, ReportDialog
+
+        dialog = ReportDialog(plan, self)
+        self.report_dialog = dialog  # kept for tests and so it is not collected while open
+
+        def answered(result: int) -> None:
+            if result == ReportDialog.DialogCode.Accepted:
+                with_data = dialog.choice == QUEUE_WITH_DATA
+                skip = {r.spec.dataset for r in plan.runs if r.data_missing} if with_data else set()
+                self.queue_report(dataset, skip=skip)
+            else:
+                self.status_message.emit("Nothing was queued.")
+
+        dialog.finished.connect(answered)
+        dialog.download_requested.connect(lambda d: self.report_data_wanted.emit("download", d))
+        dialog.open_requested.connect(lambda d: self.report_data_wanted.emit("open", d))
+        dialog.open()
+
+    def queue_report(self, dataset: str = "both", skip: set[str] | frozenset[str] = frozenset()) -> None:
+        """Queue the report's runs at once, leaving out those on the datasets in ``skip``."""
+        from workbench.core.runs.report_table import DATASETS, report_runs
 
         where = {"runs_root": self.runs_root} if self.runs_root else {}
-        entries = [(spec.config(**where), spec.label) for spec in report_runs(dataset)]
+        entries = [(spec.config(**where), spec.label) for spec in report_runs(dataset) if spec.dataset not in skip]
+        left_out = f" (left out: the {', '.join(DATASETS[d] for d in sorted(skip))} runs, data missing)" if skip else ""
         self._edit(lambda: self.queue.add_many(entries),
-                   f"Queued the report's {len(entries)} runs; Run queue trains them (30 epochs each).")
+                   f"Queued the report's {len(entries)} runs{left_out}; Run queue trains them (30 epochs each).")
 
     # --- running ----------------------------------------------------------------------------------
     @Slot()
@@ -378,9 +426,13 @@ class QueuePanel(QWidget):
             self._epochs = event.epochs
         elif isinstance(event, BatchProgress):
             self.progress.setValue(event.epoch * event.steps + event.batch)
+            self._epochs_seen = event.epoch + 1
             self.progress.setFormat(f"epoch {event.epoch + 1}/{self._epochs} · %p%")
         elif isinstance(event, EpochEnded):
             self.progress.setValue((event.epoch + 1) * self._steps)
+        elif isinstance(event, FinishingProgress):  # validation, the final test, saving: named, not frozen
+            self.progress.setFormat(f"epoch {self._epochs_seen}/{self._epochs} · {event.phase} "
+                                    f"{event.done:,}/{event.total:,}")
 
     @Slot(bool)
     def _on_training_running(self, running: bool) -> None:

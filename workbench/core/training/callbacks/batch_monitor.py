@@ -16,7 +16,8 @@ from typing import Any, Callable
 from keras.callbacks import Callback
 
 from workbench.core.training.callbacks.state import RunState
-from workbench.core.training.events import BatchProgress
+from workbench.core.training.events import VALIDATING, BatchProgress
+from workbench.core.training.phase_progress import PhaseProgress
 
 
 def _value(logs: Any, key: str) -> float:
@@ -32,13 +33,15 @@ def _value(logs: Any, key: str) -> float:
 class BatchMonitor(Callback):
     def __init__(self, state: RunState, emit: Callable[[Any], None],
                  stop: threading.Event | None, interval: float = 0.1,
-                 write_failed: threading.Event | None = None) -> None:
+                 write_failed: threading.Event | None = None, val_images: int = 0) -> None:
         super().__init__()
         self.state = state
         self.emit = emit
         self.stop = stop
         self.write_failed = write_failed  # set by the checkpoint writer: the disk refused a write
         self.interval = interval
+        self.val_images = val_images
+        self.validation = PhaseProgress(emit, state.started, interval)  # FinishingProgress while validating
         self._epoch = 0
         self._epoch_start = 0.0
         self._last_report = 0.0
@@ -96,4 +99,10 @@ class BatchMonitor(Callback):
     def on_test_begin(self, logs=None) -> None:
         if self.state.interrupted:
             self.model.stop_evaluating = True  # Keras validates even a stopped epoch; keep it to one batch
+        elif self.val_images:
+            self.validation.begin(VALIDATING, self.val_images)
+
+    def on_test_batch_end(self, batch, logs=None) -> None:
+        if self.val_images and not self.state.interrupted:
+            self.validation.update(min((batch + 1) * self.state.batch_size, self.val_images))
 

@@ -22,6 +22,7 @@ class LeanCallbackList(CallbackList):
         # Only callbacks that do something per batch are called per batch.
         self._batch_begin = [c for c in self.callbacks if _overrides(c, "on_train_batch_begin")]
         self._batch_end = [c for c in self.callbacks if _overrides(c, "on_train_batch_end")]
+        self._test_batch_end = [c for c in self.callbacks if _overrides(c, "on_test_batch_end")]
 
     def _configure_async_dispatch(self, callbacks) -> None:
         super()._configure_async_dispatch(callbacks)
@@ -34,3 +35,7 @@ class LeanCallbackList(CallbackList):
     def on_train_batch_end(self, batch, logs=None) -> None:
         for callback in self._batch_end:
             callback.on_train_batch_end(batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None) -> None:
+        for callback in self._test_batch_end:  # validation progress counts batches: no logs converted
+            callback.on_test_batch_end(batch, logs)

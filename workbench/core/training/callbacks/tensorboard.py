@@ -18,7 +18,9 @@ from tensorflow.core.framework import summary_pb2
 
 from workbench.core.training.callbacks.state import RunState
 from workbench.core.training.callbacks.tb_images import confusion_image, probe_grid
+from workbench.core.training.events import CONFUSION
 from workbench.core.training.optim import current_learning_rate
+from workbench.core.training.phase_progress import PhaseProgress
 from workbench.core.training.probes import ProbeSet, predict_probes
 
 _SCALAR_METADATA = summary_pb2.SummaryMetadata(
@@ -45,10 +47,12 @@ class EpochScalars(Callback):
     with ``test`` the final confusion matrix and test accuracy."""
 
     def __init__(self, log_dir: str, state: RunState, hparams: dict[str, Any] | None = None,
-                 probes: ProbeSet | None = None, test: Any = None) -> None:
+                 probes: ProbeSet | None = None, test: Any = None, test_progress: PhaseProgress | None = None,
+                 test_images: int = 0) -> None:
         super().__init__()
         self.state = state
         self.hparams, self.probes, self.test = hparams, probes, test
+        self.test_progress, self.test_images = test_progress, test_images  # FinishingProgress of the test pass
         self._train = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
         self._val = tf.summary.create_file_writer(os.path.join(log_dir, "validation"))
         self._root = tf.summary.create_file_writer(log_dir)
@@ -117,6 +121,8 @@ class EpochScalars(Callback):
         num_classes = int(self.model.output_shape[-1])
         confusion = np.zeros((num_classes, num_classes), np.int64)
         top5_hits = seen = 0
+        if self.test_progress is not None:
+            self.test_progress.begin(CONFUSION, self.test_images)
         for x, y in self.test:
             probs = np.asarray(self.model(x, training=False), dtype=np.float32)
             labels = np.asarray(y).reshape(-1)
@@ -124,6 +130,8 @@ class EpochScalars(Callback):
             top = np.argsort(-probs, axis=1)[:, :5]
             top5_hits += int((top == labels[:, None]).any(axis=1).sum())
             seen += len(labels)
+            if self.test_progress is not None:
+                self.test_progress.update(seen)
         if not seen:
             return
         step = max(0, self.state.epochs_completed - 1)

@@ -283,7 +283,7 @@ class DatasetBrowserPanel(BrowserView):
         except (TypeError, ValueError):
             return
         if total:
-            self.import_status.setText(f"{int(done):,} of {int(total):,} images decoded")
+            self.import_status.setText(f"{int(done):,} of {int(total):,} image files read")
             self.import_progress.setRange(0, int(total))
             self.import_progress.setValue(int(done))
 

@@ -14,7 +14,7 @@ _DATASET_LABELS = {
     "cifar100-coarse": "CIFAR-100 (coarse, 20 classes)",
     "builtin": "Built-in offline set (shapes)",
 }
-OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD (momentum 0.9)", "rmsprop": "RMSprop", "adamw": "AdamW"}
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD (Nesterov momentum 0.9)", "rmsprop": "RMSprop", "adamw": "AdamW"}
 SCHEDULE_LABELS = {
     "constant": "constant",
     "cosine": "cosine decay",

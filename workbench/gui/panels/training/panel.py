@@ -21,12 +21,14 @@ from workbench.core.training.events import (
     BatchProgress,
     BatchSizeReduced,
     EpochEnded,
+    FinishingProgress,
     TrainingFailed,
     TrainingFinished,
     TrainingStarted,
     TrainingStopped,
 )
 from workbench.gui.panels.training.handoff import ModelOffer, existing_model, history_columns
+from workbench.gui.panels.training.progress import activity
 from workbench.gui.panels.training.resume_offer import ResumeOffer
 from workbench.gui.panels.training.saving import convert_model, copy_atomically, failure_sentence, model_target
 from workbench.gui.panels.training.text import pct, start_line
@@ -66,6 +68,7 @@ class TrainingPanel(TrainingView):
         self._saving_to = ""  # the target of the conversion running in SAVING
         self.start_problem = ""  # why the form's network cannot train on its dataset: Start is disabled
         self._problem_shown = False  # the result line shows start_problem (cleared with it)
+        self._activity = ""  # what the status bar last heard the run is doing
 
         self.evaluate_button.clicked.connect(self.request_evaluate)
         self.classify_button.clicked.connect(self.request_classify)
@@ -147,7 +150,8 @@ class TrainingPanel(TrainingView):
         self.plots.start_live()
         self._update_buttons()
         self.running_changed.emit(True)
-        self.status_message.emit(f"{'Resuming' if config.resume else 'Starting'} training…")
+        self._activity = f"{'Resuming' if config.resume else 'Starting'} training…"
+        self.status_message.emit(self._activity)
         return True
 
     @Slot()
@@ -227,8 +231,11 @@ class TrainingPanel(TrainingView):
     # --- events from the engine (queued from the worker thread) ---------------------------------
     @Slot(object)
     def on_event(self, event: object) -> None:
+        self._note_activity(event)
         if isinstance(event, BatchProgress):
             self.show_batch(event)
+        elif isinstance(event, FinishingProgress):
+            self.show_phase(event)
         elif isinstance(event, EpochEnded):
             self.epochs_done = event.epoch + 1
             self.show_epoch(event)
@@ -245,6 +252,13 @@ class TrainingPanel(TrainingView):
         elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
             self.log_line(event.message)
             self._drop_batches_after(event.from_epoch)
+
+    def _note_activity(self, event: object) -> None:
+        """Tell the status bar what the run is doing now, once per change (not per batch)."""
+        text = activity(event, self.started)
+        if text and text != self._activity:
+            self._activity = text
+            self.status_message.emit(text)
 
     def _drop_batches_after(self, epoch: float) -> None:
         """Forget the per-batch points of the epoch that ran out of memory: it is trained again."""

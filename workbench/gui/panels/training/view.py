@@ -20,14 +20,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.text import count_of
 from workbench.core.training.events import (
     BatchProgress,
     EpochEnded,
+    FinishingProgress,
     TrainingFailed,
     TrainingFinished,
     TrainingStarted,
     TrainingStopped,
 )
+from workbench.gui.panels.training.progress import RunClock, final_phase_label
 from workbench.gui.panels.training.resume_offer import ResumeOfferBar
 from workbench.gui.panels.training.text import ended_text, epoch_line, format_duration, pct, started_lines
 from workbench.gui.widgets.plots import TrainingPlots
@@ -51,6 +54,8 @@ class TrainingView(QWidget):
         super().__init__(parent)
         self.started: TrainingStarted | None = None
         self._t0 = 0.0
+        self.clock = RunClock()  # measured speeds, for an ETA that counts the test and the saving
+        self._last_batch_epoch = -1
         self.start_button = QPushButton("▶ &Start")
         self.start_button.setObjectName("startButton")
         self.start_button.setToolTip(START_TOOLTIP)
@@ -101,7 +106,7 @@ class TrainingView(QWidget):
         self._last_wall: float | None = None  # wall time of the last epoch, for the test point
         # BatchProgress labels are coalesced: only the latest one is shown, at most every LABEL_INTERVAL_S
         # (each progress-bar/label repaint is GUI-thread time taken from the training thread)
-        self._pending_batch: BatchProgress | None = None
+        self._pending_batch: BatchProgress | FinishingProgress | None = None
         self._labels_at = 0.0
         self._label_timer = QTimer(self)
         self._label_timer.setSingleShot(True)
@@ -167,6 +172,7 @@ class TrainingView(QWidget):
 
     def show_started(self, e: TrainingStarted) -> None:
         self.started = e
+        self.clock = RunClock(e)
         self.log_line(started_lines(e))
         self.progress.setFormat(f"epoch {e.initial_epoch + 1}/{e.epochs}" if not e.minutes
                                 else f"epoch {e.initial_epoch + 1} · {e.minutes:g}-minute budget")
@@ -190,19 +196,49 @@ class TrainingView(QWidget):
         elif not self._label_timer.isActive():
             self._label_timer.start(int(wait * 1000) + 1)
 
+    def show_phase(self, e: FinishingProgress) -> None:
+        """Validation, the final test or the saving: labels coalesced like a batch's."""
+        self.clock.note_phase(e)
+        self._pending_batch = e
+        wait = LABEL_INTERVAL_S - (time.monotonic() - self._labels_at)
+        if wait <= 0 or e.done >= e.total:
+            self._flush_batch_labels()
+        elif not self._label_timer.isActive():
+            self._label_timer.start(int(wait * 1000) + 1)
+
+    def _show_phase_labels(self, e: FinishingProgress) -> None:
+        s = self.started
+        last = s is not None and not s.minutes and self._last_batch_epoch + 1 >= s.epochs
+        eta = self.clock.phase_eta(e, last_epoch=last)
+        if eta is not None:
+            self.eta_label.setText(f"ETA {format_duration(eta)}")
+        epoch = f"epoch {self._last_batch_epoch + 1}" + (f"/{s.epochs}" if s is not None and not s.minutes else "")
+        if eta is None:  # an ordinary epoch's validation: the bar keeps counting the run's batches
+            self.progress.setFormat(f"{epoch} · {final_phase_label(e)}")
+        else:  # after the last batch the bar follows the phase itself
+            self.progress.setValue(int(1000 * e.done / max(1, e.total)))
+            self.progress.setFormat(final_phase_label(e))
+        self.epoch_label.setText(f"{epoch} · {e.phase}" if e.phase == "validating" else e.phase)
+        self.elapsed_label.setText(f"elapsed {format_duration(e.elapsed)}")
+
     @Slot()
     def _flush_batch_labels(self) -> None:
-        """Show the latest pending BatchProgress in the progress bar and labels."""
+        """Show the latest pending BatchProgress (or FinishingProgress) in the progress bar and labels."""
         self._label_timer.stop()
         e, self._pending_batch = self._pending_batch, None
         if e is None:
             return
         self._labels_at = time.monotonic()
+        if isinstance(e, FinishingProgress):
+            self._show_phase_labels(e)
+            return
+        self._last_batch_epoch = e.epoch
+        self.clock.note_training_speed(e.images_per_sec)
         steps = max(1, e.steps)
         budget = self.started.minutes * 60 if self.started is not None and self.started.minutes else None
         if budget:  # a time budget: progress is the time spent of it
             self.progress.setValue(int(1000 * min(1.0, e.elapsed / budget)))
-            self.eta_label.setText(f"ETA {format_duration(max(0.0, budget - e.elapsed))}")
+            self.eta_label.setText(f"ETA {format_duration(max(0.0, budget - e.elapsed) + self.clock.final_seconds())}")
             self.progress.setFormat(f"epoch {e.epoch + 1} · batch {e.batch}/{steps} · "
                                     f"{self.started.minutes:g}-minute budget")
         elif self.started is not None:
@@ -210,8 +246,9 @@ class TrainingView(QWidget):
             total = max(1, (self.started.epochs - first) * steps)
             done = (e.epoch - first) * steps + e.batch
             self.progress.setValue(int(1000 * min(1.0, done / total)))
-            if done > 0:
-                self.eta_label.setText(f"ETA {format_duration(e.elapsed / done * (total - done))}")
+            if done > 0:  # the batches left, then the passes over the test images after the last epoch
+                left = e.elapsed / done * (total - done) + self.clock.final_seconds()
+                self.eta_label.setText(f"ETA {format_duration(left)}")
             self.progress.setFormat(f"epoch {e.epoch + 1}/{self.started.epochs} · batch {e.batch}/{steps}")
         self.epoch_label.setText(f"epoch {e.epoch + 1} · batch {e.batch}/{steps}")
         self.elapsed_label.setText(f"elapsed {format_duration(e.elapsed)}")
@@ -243,26 +280,29 @@ class TrainingView(QWidget):
     def show_final(self, e: object) -> str:
         """Draw the run's final event; returns the one-line status for the window."""
         self._flush_batch_labels()
-        elapsed = time.monotonic() - self._t0  # this part's; the engine's figure counts the whole run
+        seconds = time.monotonic() - self._t0  # this part's; the engine's figure counts the whole run
+        self.eta_label.setText("ETA –")  # nothing is left: a frozen estimate would say otherwise
+        self.elapsed_label.setText(f"elapsed {format_duration(seconds)}")
+        self.epoch_label.setText(f"{count_of(getattr(e, 'epochs_completed', 0), 'epoch')} done")  # not the last phase
         status = ""
         if isinstance(e, TrainingFinished):
             self.plots.set_test(float(e.epochs_completed), {"top1": e.test_top1, "top5": e.test_top5,
                                                              "loss": e.test_loss}, wall=self._last_wall)
             note = self.plots.top5_note
-            ended = ended_text("Finished", e.epochs_completed, e.wall_seconds, elapsed)
+            ended = ended_text("Finished", e.epochs_completed, e.wall_seconds, seconds)
             self.result_label.setText(
                 f"{ended} — test top-1 <b>{pct(e.test_top1)}</b> · "
                 + (f"<i>{html_text(note)}</i>" if note else f"top-5 <b>{pct(e.test_top5)}</b>")
             )
             self.log_line(
-                f"Finished after {e.epochs_completed} epochs: test top-1 {pct(e.test_top1)}"
+                f"Finished after {count_of(e.epochs_completed, 'epoch')}: test top-1 {pct(e.test_top1)}"
                 + ("" if note else f", top-5 {pct(e.test_top5)}") + f". Model: {e.model_path}"
             )
             self.progress.setValue(1000)
             self.progress.setFormat("finished")
             status = f"Finished: test top-1 {pct(e.test_top1)}"
         elif isinstance(e, TrainingStopped):
-            msg = f"Stopped after {e.epochs_completed} completed epochs."
+            msg = f"Stopped after {count_of(e.epochs_completed, 'completed epoch')}."
             if e.test_top1 is not None:
                 msg += f" Test top-1 {pct(e.test_top1)}" + (f", top-5 {pct(e.test_top5)}." if e.test_top5 is not None
                                                             else ".")
