@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,10 +30,14 @@ from workbench.gui.panels.runs import RunDetails, RunsPanel
 from workbench.gui.panels.training import ModelOffer, TrainingPanel, history_columns
 from workbench.gui.settings import SettingsReader, open_settings, rejected_note
 from workbench.gui.tasks import PanelTasks
+from workbench.gui.widgets.message_label import ElidedLabel
 from workbench.gui.widgets.model_files import MODEL_FILTER, split_paths
+from workbench.gui.window_fit import restore_geometry, save_geometry
 from workbench.gui.wording import in_window_terms
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
+FORM_WIDTH = 360  # the form's first width; narrower (FORM_MIN_WIDTH at most), it wraps and then scrolls
+FORM_MIN_WIDTH = 340
 TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
 
 
@@ -99,11 +103,10 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.experiment)
         scroll.setWidgetResizable(True)
-        # Wide enough for the form's own minimum: narrower, the fields were cut off at the right edge.
-        form_width = max(330, self.experiment.minimumSizeHint().width()
-                         + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth())
-        scroll.setMinimumWidth(form_width)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The form wraps its rows when narrow and scrolls sideways rather than clip what it cannot wrap.
+        margin = scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
+        scroll.setMinimumWidth(min(FORM_MIN_WIDTH, self.experiment.minimumSizeHint().width() + margin))
+        form_width = max(FORM_WIDTH, scroll.minimumWidth())
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(scroll)
         self.splitter.addWidget(self.tabs)
@@ -112,7 +115,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([form_width, 1000])
         self.setCentralWidget(self.splitter)
 
-        self.status_label = QLabel("Ready")
+        self.status_label = ElidedLabel("Ready")  # a long message ends in '…' (whole on hover), never widens
         self.device_label = QLabel(cpu_device_text())
         self.device_label.setObjectName("deviceLabel")
         self.device_label.setToolTip("Where training runs (a guess until TensorFlow has been asked)")
@@ -161,11 +164,10 @@ class MainWindow(QMainWindow):
         for tasks in self.all_tasks():
             tasks.idle.connect(self._on_tasks_idle)
 
-        self.resize(1400, 900)
         self._restore_window()
         self._update_actions()
         # Kept in the status bar for the session (status messages would soon write over it).
-        self.settings_note = QLabel(rejected_note(self.settings_rejected) if self.settings_rejected else "")
+        self.settings_note = ElidedLabel(rejected_note(self.settings_rejected) if self.settings_rejected else "")
         self.settings_note.setObjectName("settingsNote")
         self.settings_note.setStyleSheet("color: #a05a00;")
         self.settings_note.setVisible(bool(self.settings_rejected))
@@ -182,11 +184,7 @@ class MainWindow(QMainWindow):
 
     def _restore_window(self) -> None:
         reader = SettingsReader(self.settings)
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        elif geometry is not None:
-            reader.reject("window/geometry")
+        restore_geometry(self, self.settings, reader)
         tab = reader.value("window/tab", TAB_DATASET, lo=0, hi=self.tabs.count() - 1)
         self.tabs.setCurrentIndex(tab)
         self.settings_rejected.extend(reader.rejected)
@@ -575,7 +573,7 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         s = self.settings
         self.experiment.save_settings(s)
-        s.setValue("window/geometry", self.saveGeometry())
+        save_geometry(self, s)
         s.setValue("window/tab", self.tabs.currentIndex())
         s.sync()
 

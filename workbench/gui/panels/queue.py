@@ -35,6 +35,8 @@ from workbench.core.text import sanitize
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import BatchProgress, EpochEnded, TrainingFailed, TrainingStarted, TrainingStopped
 from workbench.gui.tasks import PanelTasks, TaskError
+from workbench.gui.widgets.flow_row import FlowRow
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.report_table import ReportTable
 from workbench.gui.widgets.rich_text import html_text
 
@@ -90,10 +92,9 @@ class QueuePanel(QWidget):
         self.clear_button.setToolTip("Remove every item (a run in progress stays)")
         self.progress = QProgressBar()
         self.progress.setFormat("idle")
-        self.state_label = QLabel()
-        self.state_label.setWordWrap(True)
+        self.state_label = MessageLabel()
 
-        buttons = QHBoxLayout()
+        buttons = FlowRow()  # wraps when the tab is narrow
         for b in (self.run_button, self.pause_button, self.up_button, self.down_button, self.remove_button,
                   self.clear_done_button, self.clear_button):
             buttons.addWidget(b)

@@ -40,6 +40,8 @@ from workbench.core.runs import trash as run_trash
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.panels.sweep_view import SweepView
+from workbench.gui.widgets.flow_row import FlowRow
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.rich_text import html_text
 from workbench.gui.widgets.run_compare import RunComparePlot
 from workbench.gui.widgets.run_table_model import RunTableModel
@@ -153,8 +155,7 @@ class RunsPanel(QWidget):
             (self.sweep_button, self.open_sweep_view),
         ):
             button.clicked.connect(slot)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.status = MessageLabel()
 
         self.compare = RunComparePlot()
         self.x_axis = QComboBox()
@@ -164,15 +165,15 @@ class RunsPanel(QWidget):
         self.diff_view = QTextBrowser()
         self.diff_view.setOpenLinks(False)
 
-        top = QHBoxLayout()
+        top = FlowRow()  # wraps when the tab is narrow
         for b in (self.refresh_button, self.open_button, self.resume_button, self.overlay_button, self.clear_button):
             top.addWidget(b)
         top.addSpacing(12)
         for b in (self.tag_button, self.note_button, self.rename_button, self.delete_button, self.undo_button):
             top.addWidget(b)
         top.addStretch(1)
-        filter_row = QHBoxLayout()
-        filter_row.addWidget(self.filter_edit, 1)
+        filter_row = FlowRow()
+        filter_row.addWidget(self.filter_edit)
         for w in (self.sweep_button, self.group_sweeps, self.columns_button, self.export_csv_button,
                   self.export_md_button):  # the filter can shrink; the top row is full
             filter_row.addWidget(w)

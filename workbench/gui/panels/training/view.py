@@ -29,12 +29,14 @@ from workbench.core.training.events import (
     TrainingStopped,
 )
 from workbench.gui.panels.training.text import epoch_line, format_duration, pct, started_lines
+from workbench.gui.widgets.flow_row import FlowRow
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.plots import TrainingPlots
 from workbench.gui.widgets.prob_bars import ProbeStrip
 from workbench.gui.widgets.rich_text import html_text
 
 LABEL_INTERVAL_S = 0.5  # batch progress labels (progress bar, ETA, speed) update at most twice a second
-PROBE_COLUMNS = 13  # 25 probes in two rows: fits beside the log
+PROBE_COLUMNS = 9  # 25 probes in three rows: the log beside them keeps half the width
 PROBE_SIZE = 40
 PROBE_IDLE_TEXT = ("<b>Probe images</b> — when a run starts, 25 fixed test images appear here with the "
                    "network's guess for each after every epoch.")
@@ -66,7 +68,7 @@ class TrainingView(QWidget):
         self.evaluate_button.setToolTip("Open the trained model in the Evaluate tab, on this run's test split")
         self.classify_button = QPushButton("Classify…")
         self.classify_button.setToolTip("Open the trained model in the Classify tab")
-        buttons = QHBoxLayout()
+        buttons = FlowRow()  # wraps when the tab is narrow
         for b in (self.start_button, self.stop_button, self.resume_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -82,12 +84,12 @@ class TrainingView(QWidget):
         self.elapsed_label = QLabel("elapsed –")
         self.eta_label = QLabel("ETA –")
         self.speed_label = QLabel("– images/s")
-        stats = QHBoxLayout()
+        stats = FlowRow()
         for w in (self.epoch_label, self.elapsed_label, self.eta_label, self.speed_label):
             stats.addWidget(w)
             stats.addSpacing(18)
         stats.addStretch(1)
-        self.result_label = QLabel("")
+        self.result_label = MessageLabel("")  # wraps: a long failure never widens the window
         self.result_label.setObjectName("resultLabel")
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
