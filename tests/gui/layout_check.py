@@ -59,13 +59,27 @@ def problems(window: QWidget) -> list[str]:
     return found
 
 
+def _size(size: QSize) -> str:
+    return f"{size.width()}×{size.height()}"
+
+
+def _widest(window: QWidget, count: int = 4) -> list[str]:
+    """The innermost widgets asking for the most width: where to look when the window is too wide."""
+    sizes = [(w.minimumSizeHint().width(), _name(w)) for w in window.findChildren(QWidget)
+             if not w.isWindow() and not w.findChildren(QWidget) and w.minimumSizeHint().width() > 0]
+    return [f"{name} {width} px" for width, name in sorted(sizes, reverse=True)[:count]]
+
+
 def fit_problems(window, state: str) -> list[str]:
     """Every tab of ``window`` (a MainWindow) in ``state``, at the size a 1280×720 screen leaves it."""
     hint = window.minimumSizeHint()
     found = []
     if hint.width() > AVAILABLE.width() or hint.height() > AVAILABLE.height():
-        found.append(f"{state}: the window needs at least {hint.width()}×{hint.height()} px, more than the "
-                     f"{AVAILABLE.width()}×{AVAILABLE.height()} a {SCREEN.width()}×{SCREEN.height()} screen leaves")
+        parts = ", ".join(f"{window.tabs.tabText(i)} {_size(window.tabs.widget(i).minimumSizeHint())}"
+                          for i in range(window.tabs.count()))
+        found.append(f"{state}: the window needs at least {_size(hint)} px, more than the {_size(AVAILABLE)} a "
+                     f"{_size(SCREEN)} screen leaves (form {_size(window.splitter.widget(0).minimumSizeHint())}, "
+                     f"tabs: {parts}; widest: {', '.join(_widest(window))})")
     window.resize(AVAILABLE)
     current = window.tabs.currentIndex()
     for i in range(window.tabs.count()):

@@ -13,7 +13,7 @@ from tests.gui.layout_check import fit_problems
 from workbench.core.runs.queue import RunQueue
 from workbench.core.training import TrainConfig
 
-LONG_NAME = "Holiday photos from the summer in the mountains, all of them"  # the longest name allowed (60)
+LONG_NAME = "Holiday photos from the summer in the mountains and the lake"  # the longest name allowed (60)
 
 
 @pytest.fixture(autouse=True)

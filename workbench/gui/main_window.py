@@ -287,6 +287,8 @@ class MainWindow(QMainWindow):
     # --- panel wiring ---------------------------------------------------------------------------
     @Slot(str)
     def _on_dataset_changed(self, dataset_id: str) -> None:
+        if not self.training.is_running():
+            self.training.clear_failure()  # the last run's failure was about the other dataset
         if self._background_started:
             shown = self.browser.data
             if not (shown is not None and shown.dataset_id == dataset_id and self.browser.is_showing_samples()):

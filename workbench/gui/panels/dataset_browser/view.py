@@ -28,7 +28,7 @@ from workbench.gui.widgets.class_bars import ClassBarChart
 from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.sample_grid import SampleGrid
 
-GRID_ROWS, GRID_COLUMNS, TILE_PX = 5, 5, 72  # 72: the tab fits a 720-pixel-high screen
+GRID_ROWS, GRID_COLUMNS, TILE_PX = 5, 5, 64  # 64 (twice 32): the tab fits a 720-pixel-high screen
 
 
 class BrowserView(QWidget):

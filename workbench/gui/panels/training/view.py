@@ -52,6 +52,7 @@ class TrainingView(QWidget):
         super().__init__(parent)
         self.started: TrainingStarted | None = None
         self._t0 = 0.0
+        self._showing_failure = False  # the result line holds a failure, which another dataset makes stale
         self.start_button = QPushButton("▶ &Start")
         self.start_button.setObjectName("startButton")
         self.start_button.setToolTip(START_TOOLTIP)
@@ -157,6 +158,7 @@ class TrainingView(QWidget):
         """A run is about to start: clear the last run's result and probes, note ``text`` in the log."""
         self.started = None
         self.result_label.setText("")
+        self._showing_failure = False
         self.clear_probes()
         self.progress.setValue(0)
         self.progress.setFormat("starting… (loading data and building the model)")
@@ -272,6 +274,7 @@ class TrainingView(QWidget):
         elif isinstance(e, TrainingFailed):
             kind = "Training diverged" if e.diverged else "Training failed"
             self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'><b>{kind}:</b> {html_text(e.message)}</span>")
+            self._showing_failure = True
             self.log_line(f"{kind}: {e.message}")
             if e.details:
                 self.log_line(e.details.rstrip())
@@ -283,7 +286,14 @@ class TrainingView(QWidget):
     def show_error(self, text: str) -> None:
         """A failure of the tab's own work (e.g. a save): in the result line, in red, and in the log."""
         self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'>{html_text(text)}</span>")
+        self._showing_failure = True
         self.log_line(text)
+
+    def clear_failure(self) -> None:
+        """Forget a failure shown in the result line (it stays in the log): the settings changed."""
+        if self._showing_failure:
+            self._showing_failure = False
+            self.result_label.setText("")
 
     def clear_probes(self) -> None:
         self.probes.set_probes(np.zeros((0, 32, 32, 3), np.uint8), (), ())
