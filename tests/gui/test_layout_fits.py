@@ -12,8 +12,16 @@ from tests.gui.conftest import LONG, wait_idle
 from tests.gui.layout_check import fit_problems
 from workbench.core.runs.queue import RunQueue
 from workbench.core.training import TrainConfig
+from workbench.gui.resources import stylesheet
 
 LONG_NAME = "Holiday photos from the summer in the mountains and the lake"  # the longest name allowed (60)
+
+
+@pytest.fixture(autouse=True)
+def window_style(qapp):
+    qapp.setStyleSheet(stylesheet())  # the window's sizes with its style sheet (tests' QApplication has none)
+    yield
+    qapp.setStyleSheet("")
 
 
 @pytest.fixture(autouse=True)
