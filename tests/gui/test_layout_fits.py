@@ -109,3 +109,28 @@ def test_a_finished_run_and_a_queue_with_a_failed_item(qtbot, make_window, tmp_p
     assert [i.status for i in RunQueue().state().items] == ["failed"]
     found += fit_problems(window, "the queue with a failed item")
     assert not found, "\n".join(found)
+
+
+
+def test_a_saved_geometry_larger_than_the_screen_is_fitted_and_an_oversized_one_never_saved(qtbot, gui_settings):
+    from PySide6.QtWidgets import QWidget
+
+    from workbench.gui.settings import SettingsReader
+    from workbench.gui.window_fit import restore_geometry, save_geometry
+
+    big = QWidget()
+    qtbot.addWidget(big)
+    space = big.screen().availableGeometry()
+    big.setGeometry(space.x() + 200, space.y() + 100, space.width() + 1800, space.height() + 900)
+    gui_settings.setValue("window/geometry", big.saveGeometry())  # what the old window saved when it had grown
+    window = QWidget()
+    qtbot.addWidget(window)
+    reader = SettingsReader(gui_settings)
+    restore_geometry(window, gui_settings, reader)
+    assert not reader.rejected
+    assert space.contains(window.geometry()), (window.geometry(), space)
+    save_geometry(window, gui_settings)
+    assert gui_settings.value("window/geometry") == window.saveGeometry()  # one that fits is kept
+    window.resize(space.width() + 500, space.height() + 300)  # larger than the screen again, somehow
+    save_geometry(window, gui_settings)
+    assert gui_settings.value("window/geometry") is None  # not saved: the next start begins on the screen

@@ -19,23 +19,27 @@ def available(window: QWidget) -> QRect:
     return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 720)
 
 
-def room(window: QWidget) -> QSize:
-    """The largest window (without its frame) that fits the screen with its decorations."""
-    space = available(window).size()
-    frame = window.frameGeometry().size() - window.geometry().size() if window.isVisible() else DECORATIONS
-    frame = frame.expandedTo(QSize(0, 0))
-    return QSize(max(1, space.width() - frame.width()), max(1, space.height() - frame.height()))
+def _frame_margins(window: QWidget) -> tuple[int, int, int, int]:
+    """Left, top, right and bottom of the window manager's frame: measured once shown, assumed before."""
+    if window.isVisible():
+        frame, inside = window.frameGeometry(), window.geometry()
+        return (inside.left() - frame.left(), inside.top() - frame.top(), frame.right() - inside.right(),
+                frame.bottom() - inside.bottom())
+    side = DECORATIONS.width() // 2
+    return side, DECORATIONS.height() - side, side, side
 
 
 def fit_to_screen(window: QWidget, wanted: QSize = FIRST_SIZE) -> None:
-    """Resize to ``wanted``, or to what the screen has room for; moved back onto the screen if it was off."""
-    window.resize(wanted.boundedTo(room(window)).expandedTo(window.minimumSizeHint().boundedTo(room(window))))
-    space = available(window)
-    geometry = window.frameGeometry()
-    if not space.contains(geometry):
-        x = min(max(geometry.x(), space.x()), max(space.x(), space.right() - geometry.width() + 1))
-        y = min(max(geometry.y(), space.y()), max(space.y(), space.bottom() - geometry.height() + 1))
-        window.move(x, y)
+    """Resize to ``wanted``, or as far as the screen has room with the frame; moved onto the screen if it was
+    (partly) off it. Never below the window's own minimum size, which the layouts keep within 1280×720."""
+    left, top, right, bottom = _frame_margins(window)
+    inner = available(window).adjusted(left, top, -right, -bottom)
+    window.resize(wanted.boundedTo(inner.size()))
+    inside = window.geometry()
+    x = min(max(inside.x(), inner.x()), max(inner.x(), inner.right() - inside.width() + 1))
+    y = min(max(inside.y(), inner.y()), max(inner.y(), inner.bottom() - inside.height() + 1))
+    if (x, y) != (inside.x(), inside.y()):
+        window.move(x - left, y - top)  # a window's position is its frame's
 
 
 def restore_geometry(window: QWidget, settings: QSettings, reader: SettingsReader) -> None:
