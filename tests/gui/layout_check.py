@@ -10,6 +10,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QLabel, QScrollArea, QWidget
 
+from tests.gui.conftest import save_shot
+
 SCREEN = QSize(1280, 720)
 DECORATIONS = QSize(16, 48)  # a title bar and borders (openbox: 4 + 4 wide, about 26 + 4 high), with room to spare
 AVAILABLE = SCREEN - DECORATIONS
@@ -85,5 +87,7 @@ def fit_problems(window, state: str) -> list[str]:
     for i in range(window.tabs.count()):
         window.tabs.setCurrentIndex(i)
         found += [f"{state}, {window.tabs.tabText(i)} tab: {p}" for p in problems(window)]
+        slug = "".join(c if c.isalnum() else "-" for c in state.lower())
+        save_shot(window, f"layout-{slug}-{i + 1}-{window.tabs.tabText(i).lower()}.png")  # for a human look
     window.tabs.setCurrentIndex(current)
     return found
