@@ -120,6 +120,7 @@ class RunsPanel(QWidget):
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: text, or status=finished  arch=resnet20  test_top1>0.7  (all must hold)")
         self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMinimumWidth(260)  # in a wrapping row: room to type a filter
         self.filter_edit.textChanged.connect(self._on_filter_changed)
         self.columns_button = QToolButton()
         self.columns_button.setText("Columns")
