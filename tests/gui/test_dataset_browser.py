@@ -27,9 +27,9 @@ def test_builtin_grid_shows_25_images_with_their_labels(qtbot):
     expected = [data.class_names[int(data.y_train[i])] for i in panel.grid.indices]
     assert panel.shown_labels() == expected
     assert panel.shown_indices() == list(range(25))
-    # every tile holds a 96 px pixmap (nearest-neighbour scaled from 32 px)
+    # every tile holds a 64 px pixmap (nearest-neighbour scaled from 32 px)
     pix = panel.grid.tiles[0].image_label.pixmap()
-    assert pix.width() == 96 and pix.height() == 96
+    assert pix.width() == 64 and pix.height() == 64
     assert panel.grid.tiles[0].text_label.text() == expected[0]
 
 
@@ -41,7 +41,7 @@ def test_pixels_are_drawn_crisp_and_not_transposed(qtbot):
     image = panel.grid.tiles[3].image_label.pixmap().toImage()
     src = np.asarray(data.x_train[3])
     for (r, c) in [(0, 0), (5, 27), (30, 2), (17, 9)]:
-        colour = image.pixelColor(c * 3 + 1, r * 3 + 1)  # 96 / 32 = 3 px per source pixel
+        colour = image.pixelColor(c * 2 + 1, r * 2 + 1)  # 64 / 32 = 2 px per source pixel
         assert (colour.red(), colour.green(), colour.blue()) == tuple(int(v) for v in src[r, c])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,9 +35,12 @@ from workbench.gui.status_bar import WindowStatus
 from workbench.gui.tasks import PanelTasks
 from workbench.gui.widgets.file_watch import FileWatch
 from workbench.gui.widgets.model_files import MODEL_FILTER, official_data_path, split_paths
+from workbench.gui.window_fit import restore_geometry, save_geometry
 from workbench.gui.wording import in_window_terms
 
 TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
+FORM_WIDTH = 360  # the form's first width; narrower (FORM_MIN_WIDTH at most), it wraps and then scrolls
+FORM_MIN_WIDTH = 340
 TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
 
 
@@ -86,11 +89,10 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.experiment)
         scroll.setWidgetResizable(True)
-        # Wide enough for the form's own minimum: narrower, the fields were cut off at the right edge.
-        form_width = max(330, self.experiment.minimumSizeHint().width()
-                         + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth())
-        scroll.setMinimumWidth(form_width)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The form wraps its rows when narrow and scrolls sideways rather than clip what it cannot wrap.
+        margin = scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
+        scroll.setMinimumWidth(min(FORM_MIN_WIDTH, self.experiment.minimumSizeHint().width() + margin))
+        form_width = max(FORM_WIDTH, scroll.minimumWidth())
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(scroll)
         self.splitter.addWidget(self.tabs)
@@ -147,7 +149,6 @@ class MainWindow(QMainWindow):
         self.datasets_watch = FileWatch(registry_path(), self)  # datasets added or removed from the CLI
         self.datasets_watch.changed.connect(self._on_datasets_file_changed)
 
-        self.resize(1400, 900)
         self._restore_window()
         self._update_actions()
         if self.settings_rejected:
@@ -164,11 +165,7 @@ class MainWindow(QMainWindow):
 
     def _restore_window(self) -> None:
         reader = SettingsReader(self.settings)
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        elif geometry is not None:
-            reader.reject("window/geometry")
+        restore_geometry(self, self.settings, reader)
         tab = reader.value("window/tab", TAB_DATASET, lo=0, hi=self.tabs.count() - 1)
         self.tabs.setCurrentIndex(tab)
         self.training.wall_axis.setChecked(reader.value(PLOT_X_AXIS_KEY, "epoch", choices=PLOT_X_AXES) == "wall")
@@ -279,6 +276,8 @@ class MainWindow(QMainWindow):
     # --- panel wiring ---------------------------------------------------------------------------
     @Slot(str)
     def _on_dataset_changed(self, dataset_id: str) -> None:
+        if not self.training.is_running():
+            self.training.clear_failure()  # the last run's failure was about the other dataset
         if self._background_started:
             shown = self.browser.data
             if not (shown is not None and shown.dataset_id == dataset_id and self.browser.is_showing_samples()):
@@ -559,7 +558,7 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         s = self.settings
         self.experiment.save_settings(s)
-        s.setValue("window/geometry", self.saveGeometry())
+        save_geometry(self, s)
         s.setValue("window/tab", self.tabs.currentIndex())
         s.setValue(PLOT_X_AXIS_KEY, self.training.plots.x_axis)
         s.sync()

@@ -164,7 +164,7 @@ def take_screenshots(out_dir, dataset_id: str = "builtin", data_dir: str | None 
         settings.setValue("experiment/data_dir", str(data_dir))
     window = MainWindow(settings=settings, runs_root=str(work / "runs"))
     window.ask_before_closing = False
-    window.resize(1500, 940)
+    window.resize(1280, 720)  # a small laptop screen: what every state must fit
     window.show()
     saved: list[Path] = []
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from workbench.gui.widgets.message_label import ElidedLabel
+
 
 class WindowStatus(QObject):
     """Builds its labels on ``bar``; ``show`` replaces the message, the device label follows the probe
@@ -13,14 +15,14 @@ class WindowStatus(QObject):
 
     def __init__(self, bar: QStatusBar, device_guess: str) -> None:
         super().__init__(bar)
-        self.message = QLabel("Ready")
+        self.message = ElidedLabel("Ready")  # a long message ends in '…' (whole on hover), never widens
         self.device_label = QLabel(device_guess)
         self.device_label.setObjectName("deviceLabel")
         self.device_label.setToolTip("Where training runs (a guess until TensorFlow has been asked)")
         self.device_report = None  # workbench.core.training.devices.DeviceReport once probed
         self._device_from_run = False
         # Kept for the session (status messages would soon write over it).
-        self.settings_note = QLabel("")
+        self.settings_note = ElidedLabel("")
         self.settings_note.setObjectName("settingsNote")
         self.settings_note.setStyleSheet("color: #a05a00;")
         self.settings_note.setVisible(False)

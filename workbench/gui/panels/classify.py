@@ -34,6 +34,7 @@ from workbench.core.classify import ClassifyResult, write_results_csv
 from workbench.core.datasets import DATASETS
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
+from workbench.gui.widgets.flow_row import FlowRow
 from workbench.gui.widgets.model_files import IMAGE_FILTER, split_paths, urls_to_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap, array_to_qimage
@@ -253,7 +254,7 @@ class ClassifyPanel(ModelPanel):
         self.clear_button.clicked.connect(self.clear_results)
         self.export_button = QPushButton("&Export CSV…")
         self.export_button.clicked.connect(self.browse_export)
-        bar = QHBoxLayout()
+        bar = FlowRow()  # wraps when the tab is narrow
         bar.addWidget(self.add_button)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Test set"))

@@ -35,6 +35,7 @@ from workbench.core.datasets import DATASETS, get_info
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
+from workbench.gui.widgets.flow_row import FlowRow
 from workbench.gui.widgets.model_files import split_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap
@@ -221,7 +222,7 @@ class EvaluatePanel(ModelPanel):
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        bar = QHBoxLayout()
+        bar = FlowRow()  # wraps when the tab is narrow
         bar.addWidget(QLabel("Dataset"))
         bar.addWidget(self.dataset_combo)
         bar.addWidget(QLabel("Test images"))
@@ -265,7 +266,7 @@ class EvaluatePanel(ModelPanel):
         self.accuracy_scroll.setWidgetResizable(True)
         self.accuracy_scroll.setWidget(acc_holder)
         self.accuracy_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.accuracy_scroll.setMinimumWidth(260)
+        self.accuracy_scroll.setMinimumWidth(220)
         top_split = QSplitter(Qt.Orientation.Horizontal)
         top_split.addWidget(self.confusion)
         top_split.addWidget(self.accuracy_scroll)

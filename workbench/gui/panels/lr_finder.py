@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QProgressBar, QPushB
 
 from workbench.core.training.config import TrainConfig
 from workbench.gui.tasks import PanelTasks, TaskError
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.rich_text import html_text
 
 TASK = "lr_find"
@@ -53,8 +54,7 @@ class LRFinderDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setFormat("loading the data and building the network…")
         self.progress.setRange(0, 0)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = MessageLabel()
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.plot = pg.PlotWidget(background="w")  # the look of the training plots, also when opened alone
         for side in ("bottom", "left"):

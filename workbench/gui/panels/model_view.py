@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHeaderView,
-    QLabel,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -19,6 +18,7 @@ from workbench.core.architectures import INPUT_SHAPE, input_problem
 from workbench.core.architectures import shape_text as image_shape_text
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.layer_graph import LayerGraph, shape_text
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.rich_text import html_text
 
 
@@ -61,7 +61,7 @@ class ModelViewPanel(QWidget):
         self._pending: set[tuple] = set()
         self.summary: ModelSummary | None = None
 
-        self.title = QLabel("Choose an architecture")
+        self.title = MessageLabel("Choose an architecture")  # a network that cannot take the images says why
         self.title.setObjectName("panelTitle")
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Layer", "Type", "Output shape", "Params"])
@@ -72,7 +72,7 @@ class ModelViewPanel(QWidget):
         header = self.table.horizontalHeader()
         for c in (0, 1, 2, 3):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        self.total_label = QLabel()
+        self.total_label = MessageLabel()
         self.graph = LayerGraph()
         left = QWidget()
         ll = QVBoxLayout(left)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -42,6 +41,8 @@ from workbench.core.training.events import (
     TrainingStopped,
 )
 from workbench.gui.tasks import PanelTasks, TaskError
+from workbench.gui.widgets.flow_row import FlowRow
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.report_table import ReportTable
 from workbench.gui.widgets.rich_text import html_text
 
@@ -106,10 +107,9 @@ class QueuePanel(QWidget):
         self.clear_button.setToolTip("Remove every item (a run in progress stays)")
         self.progress = QProgressBar()
         self.progress.setFormat("idle")
-        self.state_label = QLabel()
-        self.state_label.setWordWrap(True)
+        self.state_label = MessageLabel()
 
-        buttons = QHBoxLayout()
+        buttons = FlowRow()  # wraps when the tab is narrow
         for b in (self.run_button, self.pause_button, self.up_button, self.down_button, self.remove_button,
                   self.clear_done_button, self.clear_button):
             buttons.addWidget(b)

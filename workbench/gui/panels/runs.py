@@ -40,6 +40,8 @@ from workbench.core.runs import trash as run_trash
 from workbench.core.text import sanitize
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.panels.sweep_view import SweepView
+from workbench.gui.widgets.flow_row import FlowRow
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.rich_text import html_text
 from workbench.gui.widgets.run_compare import RunComparePlot
 from workbench.gui.widgets.run_table_model import RunTableModel
@@ -118,6 +120,7 @@ class RunsPanel(QWidget):
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: text, or status=finished  arch=resnet20  test_top1>0.7  (all must hold)")
         self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMinimumWidth(260)  # in a wrapping row: room to type a filter
         self.filter_edit.textChanged.connect(self._on_filter_changed)
         self.columns_button = QToolButton()
         self.columns_button.setText("Columns")
@@ -153,8 +156,7 @@ class RunsPanel(QWidget):
             (self.sweep_button, self.open_sweep_view),
         ):
             button.clicked.connect(slot)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.status = MessageLabel()
 
         self.compare = RunComparePlot()
         self.x_axis = QComboBox()
@@ -164,15 +166,15 @@ class RunsPanel(QWidget):
         self.diff_view = QTextBrowser()
         self.diff_view.setOpenLinks(False)
 
-        top = QHBoxLayout()
+        top = FlowRow()  # wraps when the tab is narrow
         for b in (self.refresh_button, self.open_button, self.resume_button, self.overlay_button, self.clear_button):
             top.addWidget(b)
         top.addSpacing(12)
         for b in (self.tag_button, self.note_button, self.rename_button, self.delete_button, self.undo_button):
             top.addWidget(b)
         top.addStretch(1)
-        filter_row = QHBoxLayout()
-        filter_row.addWidget(self.filter_edit, 1)
+        filter_row = FlowRow()
+        filter_row.addWidget(self.filter_edit)
         for w in (self.sweep_button, self.group_sweeps, self.columns_button, self.export_csv_button,
                   self.export_md_button):  # the filter can shrink; the top row is full
             filter_row.addWidget(w)

@@ -45,7 +45,7 @@ class ConfusionMatrixView(QWidget):
         self._image: QImage | None = None
         self._hover: tuple[int, int] | None = None
         self.setMouseTracking(True)
-        self.setMinimumSize(360, 320)
+        self.setMinimumSize(280, 220)  # with the tab beside the form on a 1280×720 screen
 
     # ---- data ---------------------------------------------------------------------------------
     def set_matrix(self, matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> None:

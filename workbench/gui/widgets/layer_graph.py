@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-BOX_W, BOX_H = 230.0, 42.0
+BOX_W, BOX_H = 230.0, 54.0
 GAP_Y, GAP_X = 26.0, 40.0
 
 _FILL = {
@@ -95,17 +95,19 @@ class LayerGraph(QGraphicsView):
                     f"{row.name}\n{row.class_name}\noutput {shape_text(row.output_shape)}\n{row.params:,} params"
                 )
                 scene.addItem(box)
-                title = QGraphicsSimpleTextItem(f"{row.class_name}  ·  {row.name}")
-                title.setFont(name_font)
-                _fit(title, rect.width() - 10)
-                title.setPos(rect.x() + 5, rect.y() + 3)
-                scene.addItem(title)
-                params = f"   {row.params:,} params" if row.params else ""
-                info = QGraphicsSimpleTextItem(f"{shape_text(row.output_shape)}{params}")
-                info.setFont(info_font)
-                info.setBrush(QBrush(QColor("#333333")))
-                info.setPos(rect.x() + 5, rect.y() + 22)
-                scene.addItem(info)
+                # Type, name, then shape and parameters, each on its own line: "type · name" on one was cut.
+                lines = ((row.class_name, name_font, "#000000"), (row.name, info_font, "#333333"),
+                         (f"{shape_text(row.output_shape)}{f'   {row.params:,} params' if row.params else ''}",
+                          info_font, "#333333"))
+                y = rect.y() + 3
+                for text, font, colour in lines:
+                    item = QGraphicsSimpleTextItem(text)
+                    item.setFont(font)
+                    item.setBrush(QBrush(QColor(colour)))
+                    _fit(item, rect.width() - 10)  # only names longer than any Keras gives
+                    item.setPos(rect.x() + 5, y)
+                    scene.addItem(item)
+                    y += item.boundingRect().height()
         skip_index = 0
         for row in rows:
             for src in row.inbound:

@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.modelio.preprocessing import remember_choices
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.model_choices import CHOSEN_HERE, NAMES_CHOSEN_HERE, ModelChoices
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.model_files import AcceptsModelDrops, add_recent_model
@@ -72,11 +73,9 @@ class ModelSetupBox(AcceptsModelDrops, QWidget):
         title = QLabel("<b>Model</b>")
         self.picker = ModelPicker()
         self.picker.model_chosen.connect(self.open_model)
-        self.name_label = QLabel("No model yet — open one or drop a .h5/.keras file here.")
-        self.name_label.setWordWrap(True)
+        self.name_label = MessageLabel("No model yet — open one or drop a .h5/.keras file here.")  # long names wrap
         self.name_label.setObjectName("modelName")
-        self.info_label = QLabel("")
-        self.info_label.setWordWrap(True)
+        self.info_label = MessageLabel("")
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.info_label.setObjectName("modelInfo")
         self.info_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -93,8 +92,7 @@ class ModelSetupBox(AcceptsModelDrops, QWidget):
         self.options.class_names_chosen.connect(self._on_class_names_chosen)
         self.preprocessing_combo = self.options.preprocessing_combo
         self.class_names_combo = self.options.class_names_combo
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
+        self.status_label = MessageLabel("")
         self.status_label.setObjectName("modelStatus")
 
         layout = QVBoxLayout(self)

@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.panels.dataset_browser.text import import_notes
 from workbench.gui.widgets.class_bars import ClassBarChart
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.sample_grid import SampleGrid
 
-GRID_ROWS, GRID_COLUMNS, TILE_PX = 5, 5, 96
+GRID_ROWS, GRID_COLUMNS, TILE_PX = 5, 5, 64  # 64 (twice 32): the tab fits a 720-pixel-high screen
 
 
 class BrowserView(QWidget):
@@ -53,7 +54,7 @@ class BrowserView(QWidget):
     # --- building -------------------------------------------------------------------------------
     def _title_row(self) -> QHBoxLayout:
         """What is shown, and adding the user's own images."""
-        self.title = QLabel()
+        self.title = MessageLabel()  # a long dataset name wraps
         self.title.setObjectName("panelTitle")
         self.add_folder_button = QPushButton("Add image &folder…")
         self.add_folder_button.setToolTip("Import a folder of your own images: one subfolder per class")
@@ -67,8 +68,7 @@ class BrowserView(QWidget):
 
     def _notes_row(self) -> QHBoxLayout:
         """The import notes of the user's dataset on show, and its skipped files."""
-        self.notes = QLabel()
-        self.notes.setWordWrap(True)
+        self.notes = MessageLabel()
         self.notes.setObjectName("hint")
         self.notes.setVisible(False)
         self.skipped_button = QPushButton()
@@ -138,10 +138,9 @@ class BrowserView(QWidget):
         """Where the data was looked for, Download (with progress and Cancel) and Open folder or archive…"""
         page = QWidget()
         page.setObjectName("missingPanel")
-        self.missing_title = QLabel()
+        self.missing_title = MessageLabel()
         self.missing_title.setObjectName("panelTitle")
-        self.missing_text = QLabel()
-        self.missing_text.setWordWrap(True)
+        self.missing_text = MessageLabel()
         self.missing_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.download_button = QPushButton("&Download")
         self.cancel_button = QPushButton("Cancel")
@@ -155,7 +154,7 @@ class BrowserView(QWidget):
         self.open_button.setMenu(menu)
         self.download_progress = QProgressBar()
         self.download_progress.setVisible(False)
-        self.download_status = QLabel()
+        self.download_status = MessageLabel()  # a failed download says why in full
         buttons = QHBoxLayout()
         for widget in (self.download_button, self.cancel_button, self.open_button):
             buttons.addWidget(widget)
@@ -171,10 +170,9 @@ class BrowserView(QWidget):
 
     def _import_page(self) -> QWidget:
         page = QWidget()
-        self.import_label = QLabel()
-        self.import_label.setWordWrap(True)
+        self.import_label = MessageLabel()
         self.import_progress = QProgressBar()
-        self.import_status = QLabel()
+        self.import_status = MessageLabel()
         self.import_cancel_button = QPushButton("Cancel")
         cancel_row = QHBoxLayout()
         cancel_row.addWidget(self.import_status, 1)

@@ -293,8 +293,8 @@ class ExperimentPanel(ExperimentView):
         self.arch_description.setText(ARCHITECTURES[self.arch_name()].description)
         self._set_train_problem(problem_text(self.arch_name(), self.dataset_id()))
         # Flips only where a mirror image keeps its class (not digits): the box says what it will do.
-        self.augment.setText("random crop + horizontal flip" if info.mirror_safe else
-                             "random crop (no flips: mirrored images change class)")
+        self.augment.setText("random crop + horizontal flip" if info.mirror_safe else "random crop (no flips)")
+        self.augment.setToolTip("" if info.mirror_safe else "No flips: mirrored images change class (digits)")
         count = self.param_count()
         target = f"{info.num_classes} classes, {shape_text(tuple(info.image_shape))} images"
         if self._train_problem:

@@ -92,6 +92,14 @@ def _choice_combo(choices, labels: dict[str, str]) -> QComboBox:
     return combo
 
 
+def _wrapping_form(box: QGroupBox) -> QFormLayout:
+    """A form whose fields go below their labels when the pane is too narrow for both side by side."""
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form
+
+
 class ExperimentView(QWidget):
     """The widgets; ``fields`` maps each plain setting of FormState to the widget that shows it."""
 
@@ -132,7 +140,7 @@ class ExperimentView(QWidget):
         self.arch_description.setWordWrap(True)
         self.arch_description.setObjectName("hint")
         box = QGroupBox("Data and model")
-        form = QFormLayout(box)
+        form = _wrapping_form(box)
         form.addRow("&Dataset", self.dataset_combo)
         form.addRow("", self.classes_label)
         form.addRow("&Architecture", self.arch_combo)
@@ -167,7 +175,8 @@ class ExperimentView(QWidget):
         f["weight_decay"] = self.weight_decay = _double_spin("weight_decay", 5, step=1e-4, special="off")
         f["ema"] = self.ema = _double_spin("ema", 4, step=0.001, special="off")
         self.ema.setToolTip("Validate and save an exponential average of the weights (momentum per step)")
-        f["tta_flip"] = self.tta_flip = QCheckBox("average each test image with its mirror image")
+        f["tta_flip"] = self.tta_flip = QCheckBox("average with the mirror image")
+        self.tta_flip.setToolTip("Average each test image's prediction with its mirror image's")
         f["early_stopping"] = self.early_stopping = _spin("early_stopping", special="off")
         f["seed"] = self.seed = _spin("seed")
         f["limit"] = self.limit = _spin("limit", special="all images", step=500)
@@ -180,7 +189,7 @@ class ExperimentView(QWidget):
         self.recipe_note.setObjectName("hint")
         self.recipe_note.setWordWrap(True)
         box = QGroupBox("Hyper-parameters")
-        form = QFormLayout(box)
+        form = _wrapping_form(box)
         form.addRow("&Recipe", self.recipe)
         form.addRow("", self.recipe_note)
         for label, widget in (

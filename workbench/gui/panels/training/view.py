@@ -33,12 +33,14 @@ from workbench.core.training.events import (
 from workbench.gui.panels.training.progress import RunClock, final_phase_label
 from workbench.gui.panels.training.resume_offer import ResumeOfferBar
 from workbench.gui.panels.training.text import ended_text, epoch_line, format_duration, pct, started_lines
+from workbench.gui.widgets.flow_row import FlowRow
+from workbench.gui.widgets.message_label import MessageLabel
 from workbench.gui.widgets.plots import TrainingPlots
 from workbench.gui.widgets.prob_bars import ProbeStrip
 from workbench.gui.widgets.rich_text import html_text
 
 LABEL_INTERVAL_S = 0.5  # batch progress labels (progress bar, ETA, speed) update at most twice a second
-PROBE_COLUMNS = 13  # 25 probes in two rows: fits beside the log
+PROBE_COLUMNS = 9  # 25 probes in three rows: the log beside them keeps half the width
 PROBE_SIZE = 40
 PROBE_IDLE_TEXT = ("<b>Probe images</b> — when a run starts, 25 fixed test images appear here with the "
                    "network's guess for each after every epoch.")
@@ -56,6 +58,7 @@ class TrainingView(QWidget):
         self._t0 = 0.0
         self.clock = RunClock()  # measured speeds, for an ETA that counts the test and the saving
         self._last_batch_epoch = -1
+        self._showing_failure = False  # the result line holds a failure, which another dataset makes stale
         self.start_button = QPushButton("▶ &Start")
         self.start_button.setObjectName("startButton")
         self.start_button.setToolTip(START_TOOLTIP)
@@ -72,7 +75,7 @@ class TrainingView(QWidget):
         self.evaluate_button.setToolTip("Open the trained model in the Evaluate tab, on this run's test split")
         self.classify_button = QPushButton("Classify…")
         self.classify_button.setToolTip("Open the trained model in the Classify tab")
-        buttons = QHBoxLayout()
+        buttons = FlowRow()  # wraps when the tab is narrow
         for b in (self.start_button, self.stop_button, self.resume_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -88,12 +91,12 @@ class TrainingView(QWidget):
         self.elapsed_label = QLabel("elapsed –")
         self.eta_label = QLabel("ETA –")
         self.speed_label = QLabel("– images/s")
-        stats = QHBoxLayout()
+        stats = FlowRow()
         for w in (self.epoch_label, self.elapsed_label, self.eta_label, self.speed_label):
             stats.addWidget(w)
             stats.addSpacing(18)
         stats.addStretch(1)
-        self.result_label = QLabel("")
+        self.result_label = MessageLabel("")  # wraps: a long failure never widens the window
         self.result_label.setObjectName("resultLabel")
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -164,6 +167,7 @@ class TrainingView(QWidget):
         """A run is about to start: clear the last run's result and probes, note ``text`` in the log."""
         self.started = None
         self.result_label.setText("")
+        self._showing_failure = False
         self.clear_probes()
         self.progress.setValue(0)
         self.progress.setFormat("starting… (loading data and building the model)")
@@ -314,6 +318,7 @@ class TrainingView(QWidget):
         elif isinstance(e, TrainingFailed):
             kind = "Training diverged" if e.diverged else "Training failed"
             self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'><b>{kind}:</b> {html_text(e.message)}</span>")
+            self._showing_failure = True
             self.log_line(f"{kind}: {e.message}")
             if e.details:
                 self.log_line(e.details.rstrip())
@@ -325,7 +330,14 @@ class TrainingView(QWidget):
     def show_error(self, text: str) -> None:
         """A failure of the tab's own work (e.g. a save): in the result line, in red, and in the log."""
         self.result_label.setText(f"<span style='color:{ERROR_COLOUR}'>{html_text(text)}</span>")
+        self._showing_failure = True
         self.log_line(text)
+
+    def clear_failure(self) -> None:
+        """Forget a failure shown in the result line (it stays in the log): the settings changed."""
+        if self._showing_failure:
+            self._showing_failure = False
+            self.result_label.setText("")
 
     def clear_probes(self) -> None:
         self.probes.set_probes(np.zeros((0, 32, 32, 3), np.uint8), (), ())
