@@ -18,7 +18,7 @@ from multiprocessing.managers import SyncManager
 from typing import Any, Callable
 
 from workbench.core.sweeps.asha import AshaRungs
-from workbench.core.sweeps.processes import die_with_parent, ignore_terminal_signals
+from workbench.core.processes import die_with_parent, ignore_terminal_signals
 
 _GPU_QUERY_TIMEOUT_S = 10  # nvidia-smi answers in well under a second; a hung driver must not hang the sweep
 
