@@ -112,3 +112,24 @@ def test_the_parent_never_imports_tensorflow(tmp_path):
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.stdout.split() == ["TrainingFinished", "False", "False"], out.stdout + out.stderr
     assert "cuInit" not in out.stderr and "absl" not in out.stderr  # the child's fd 2 went to its log
+
+
+def test_a_queue_item_whose_process_is_killed_fails_with_the_signal_and_the_queue_goes_on(tmp_path):
+    import multiprocessing
+
+    from workbench.core.runs.queue import RunQueue
+    from workbench.core.runs.queue_runner import QueueRunner
+
+    queue = RunQueue(tmp_path / "home" / "queue.json")
+    common = dict(dataset="builtin", arch="embedded_cnn", batch_size=64, test_limit=64, runs_root=str(tmp_path / "runs"))
+    doomed = queue.add(TrainConfig(**common, epochs=60, limit=1024))
+    after = queue.add(TrainConfig(**common, epochs=1, limit=128))
+
+    def kill_on_first_epoch(event):
+        if isinstance(event, EpochEnded) and event.epochs == 60:
+            for child in multiprocessing.active_children():  # the queue's training process
+                os.kill(child.pid, signal.SIGKILL)
+
+    ran = QueueRunner(queue, on_event=kill_on_first_epoch).run()
+    assert [(i.id, i.status) for i in ran] == [(doomed.id, "failed"), (after.id, "done")]
+    assert "SIGKILL" in queue.state().item(doomed.id).message

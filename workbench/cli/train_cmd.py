@@ -112,6 +112,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif isinstance(final, TrainingStopped):
         print(f"stopped after {final.epochs_completed} epoch(s); model saved to {model}", file=log, flush=True)
     elif isinstance(final, TrainingFailed):
+        from workbench.core.tf_import import start_output
+
+        if start_output().strip():  # TensorFlow's start-up lines, kept aside, may say why
+            print(start_output().rstrip(), file=sys.stderr, flush=True)
         result["error"] = final.message
         result["diverged"] = final.diverged
         print(f"error: {sanitize(final.message, MAX_MESSAGE_CHARS)}", file=sys.stderr, flush=True)
@@ -125,7 +129,8 @@ def _import_summary(dataset: str) -> dict[str, Any] | None:
     and split; one line of it on the terminal. None for a built-in or named dataset."""
     from workbench.core.datasets import DATASETS
     from workbench.core.datasets.import_summary import import_summary
-    from workbench.core.datasets.user_datasets import find_user_dataset, looks_like_path, open_spec
+    from workbench.core.datasets.resolve import looks_like_path, open_spec
+    from workbench.core.datasets.user_datasets import find_user_dataset
 
     if dataset in DATASETS or find_user_dataset(dataset) is not None or not looks_like_path(dataset):
         return None

@@ -1,4 +1,4 @@
-"""The queue's runner: works the queue off one run at a time through the core ``train``.
+"""The queue's runner: works the queue off one run at a time through the core ``train`` in a child process.
 
 It holds the queue's runner lock (``queue.run.lock``) while it runs; an item still "running" when
 nobody holds that lock was left by a dead process and resumes from its checkpoint (or starts again in
@@ -91,7 +91,8 @@ _FINAL_STATUS = {"TrainingFinished": "done", "TrainingStopped": "stopped", "Trai
 
 @dataclass
 class QueueRunner:
-    """Works off the queue, one run at a time, through the core ``train`` (same engine, same events).
+    """Works off the queue, one run at a time, through the core ``train`` in a child process (same engine, same
+    events; a run whose process dies fails with the signal named, and the queue goes on).
 
     ``on_event(event)`` gets every engine event; ``on_item(item)`` each item as its status changes.
     ``stop`` ends the current run after its batch (the item resumes next time) and then the runner.
@@ -101,7 +102,7 @@ class QueueRunner:
     on_event: Callable[[Any], None] | None = None
     on_item: Callable[[QueueItem], None] | None = None
     stop: threading.Event = field(default_factory=threading.Event)
-    train_fn: Callable[..., Any] | None = None  # the engine's train; tests may count calls through it
+    train_fn: Callable[..., Any] | None = None  # default: child.train_in_child; tests may count calls through it
     _lock: int | None = field(default=None, init=False, repr=False)  # the runner lock's fd while held
 
     def run(self) -> list[QueueItem]:
@@ -166,8 +167,8 @@ class QueueRunner:
 
     def _loop(self) -> list[QueueItem]:
         train = self.train_fn
-        if train is None:
-            from workbench.core.training.engine import train
+        if train is None:  # each run in its own process: a crash ends that item, not the queue
+            from workbench.core.training.child import train_in_child as train
         done: list[QueueItem] = []
         while not self.stop.is_set():
             item = self.next_item()

@@ -18,6 +18,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -26,6 +27,7 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Iterator, Mapping
 
 from workbench.core.processes import die_with_parent, ignore_terminal_signals
+from workbench.core.tf_import import DEBUG_ENV, debugging
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import TrainingFailed, TrainingFinished, TrainingStarted, TrainingStopped
 
@@ -63,6 +65,7 @@ def _child_main(config: TrainConfig, events: Any, control: Any, parent_pid: int,
     os.dup2(fd, 2)  # fd 2, not sys.stderr: TensorFlow's start-up lines come from C++
     os.close(fd)
     os.environ.update(env)  # before TensorFlow loads (e.g. CUDA_VISIBLE_DEVICES for a sweep's worker)
+    os.environ[DEBUG_ENV] = "1"  # fd 2 is this run's log already: TensorFlow's start-up lines go there, not aside
     stop = threading.Event()
     lock = threading.Lock()
 
@@ -180,6 +183,10 @@ class TrainingProcess:
         text = tuple(line.decode("utf-8", "replace").rstrip("\r") for line in lines)
         text = tuple(line for line in text if line.strip())
         self.tail.extend(text)
+        if text and debugging():  # --debug: the terminal sees them too
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write("".join(f"{line}\n" for line in text))
+                sys.stderr.flush()
         return ChildOutput(text) if text else None
 
     def _rest_of_output(self) -> ChildOutput | None:
