@@ -128,7 +128,7 @@ class _InThreadWorker:
 
 
 def bench_gui_run(config, probe_latency: bool = True, probe_ms: int = 1, in_thread: bool = False,
-                  kill: bool = False) -> dict:
+                  kill: bool = False, nice: int | None = None) -> dict:
     """Train from the real MainWindow (live plots on); with ``probe_latency`` a 1 ms timer measures how
     late the GUI thread is. It runs under a real QEventLoop, like app.exec(). The probe itself wakes the GUI thread 1000 times a second, which costs the
     training thread GIL time, so throughput is measured in a separate run without it."""
@@ -213,13 +213,17 @@ def bench_gui_run(config, probe_latency: bool = True, probe_ms: int = 1, in_thre
     probe.active, probe.last = True, None  # lateness from the click on Start: the run's start included
     import workbench.gui.panels.training.panel as panel_module
 
-    worker_class = panel_module.TrainingWorker
+    import workbench.gui.worker as worker_module
+
+    worker_class, niceness = panel_module.TrainingWorker, worker_module.TRAINING_NICE
     if in_thread:
         panel_module.TrainingWorker = _InThreadWorker
+    if nice is not None:
+        worker_module.TRAINING_NICE = nice
     try:
         started_ok = training.start(config)
     finally:
-        panel_module.TrainingWorker = worker_class
+        panel_module.TrainingWorker, worker_module.TRAINING_NICE = worker_class, niceness
     if started_ok:
         training.worker.event.connect(probe.on_event)
         guard = QTimer()  # a run that never ends must not hang the benchmark
@@ -292,6 +296,8 @@ def main() -> int:
     parser.add_argument("--compare-in-thread", action="store_true",
                         help="also measure latency with the engine on the worker thread (the design before)")
     parser.add_argument("--kill", action="store_true", help="also time SIGKILL of the training process to ready")
+    parser.add_argument("--nice", type=int, nargs="+", default=[0],
+                        help="the training process's niceness for the latency runs (several: one run each)")
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} logical CPUs; python {sys.version.split()[0]}; load average "
@@ -323,11 +329,12 @@ def main() -> int:
                 h = bench_headless(config)
                 head_speeds.append(h["images_per_sec"])
                 print(f"round {r + 1}: headless {h['images_per_sec']:7.0f} img/s ({h['final']})", flush=True)
-    kinds = (["in-thread (before)"] if args.compare_in_thread else []) + ["child process"]
-    for kind in kinds:
+    kinds = ([("in-thread (before)", None)] if args.compare_in_thread else []) + [
+        (f"child process{f' (nice {n})' if n else ''}", n) for n in args.nice]
+    for kind, nice in kinds:
         lat = []
         for i in range(args.latency_runs):
-            g = bench_gui_run(config, probe_latency=True, probe_ms=args.probe_ms, in_thread=kind != "child process")
+            g = bench_gui_run(config, probe_latency=True, probe_ms=args.probe_ms, in_thread=nice is None, nice=nice)
             lat.append(g)
             print(f"{kind} latency run {i + 1}: event-loop lateness p50 {g['p50_ms']:.2f} ms, p99 {g['p99_ms']:.2f} "
                   f"ms, max {g['max_ms']:.1f} ms over {g['ticks']} ticks of {args.probe_ms} ms, start included "

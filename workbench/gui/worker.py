@@ -17,6 +17,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from workbench.core.training.child import TrainingProcess, start
 from workbench.core.training.events import TrainingFailed
 
+TRAINING_NICE = 0  # the training process's niceness; > 0 serves the event loop first when the cores are busy
+
 
 class TrainingWorker(QObject):
     """Runs ``workbench.core.training.train`` in a child process watched from its thread; each event (and
@@ -35,7 +37,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            self.process = start(self.config)
+            self.process = start(self.config, nice=TRAINING_NICE)
             for event in self.process.events(self.stop_event):
                 self.event.emit(event)
         except BaseException as exc:  # noqa: BLE001 - e.g. the process could not be started; keep the GUI alive

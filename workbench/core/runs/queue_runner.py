@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -57,6 +58,25 @@ def _empty_for_restart(folder: str) -> None:
         lock.release()
 
 
+_DYING_HOLDER_S = 10.0  # a killed runner's training process dies with it a moment later and frees the folder
+
+
+def _wait_for_folder(run_dir: str) -> None:
+    """Wait (briefly) until nobody holds the run lock of an interrupted item's folder: the training process of
+    a runner killed a moment ago is still exiting. A live writer is left for ``plan_config`` to report."""
+    deadline = time.monotonic() + _DYING_HOLDER_S
+    while True:
+        try:
+            RunLock.acquire(Path(run_dir)).release()
+            return
+        except TrainingError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+        except OSError:
+            return
+
+
 def plan_config(item: QueueItem) -> tuple[TrainConfig, str]:
     """The config to train ``item`` with, and its run folder: a resume where an interrupted run left an epoch,
     the same folder started again where it died before its first epoch (docs/QUEUE.md).
@@ -64,6 +84,9 @@ def plan_config(item: QueueItem) -> tuple[TrainConfig, str]:
     A new run's folder is created here, before training, so that a crash leaves it recorded in the queue.
     """
     config = item.config
+    if item.status in ("running", "stopped") and item.run_dir and Path(item.run_dir).is_dir() \
+            and not Path(item.run_dir).is_symlink():
+        _wait_for_folder(item.run_dir)
     if item.status in ("running", "stopped") and _has_checkpoint(item.run_dir):
         return config.replace(resume=True, run_dir=item.run_dir, runs_root=None), item.run_dir
     if _unstarted(item):

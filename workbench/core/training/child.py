@@ -55,9 +55,12 @@ class ChildOutput:
 
 
 def _child_main(config: TrainConfig, events: Any, control: Any, parent_pid: int, stderr_path: str,
-                env: Mapping[str, str]) -> None:
+                env: Mapping[str, str], nice: int = 0) -> None:
     """The child: stderr to the file, its own process group, the listener for Stop, then ``train``."""
-    die_with_parent(parent_pid)
+    die_with_parent(parent_pid)  # tied to the thread that started it: that thread reads its events to the end
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)  # a window's event loop is served first when the cores are busy
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # Ctrl+C at the terminal reaches the parent, which decides
     ignore_terminal_signals()
@@ -117,7 +120,7 @@ def exit_description(exitcode: int | None) -> str:
 class TrainingProcess:
     """One training run in a child process (see the module's docstring). Read ``events()`` to its end."""
 
-    def __init__(self, config: TrainConfig, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, config: TrainConfig, env: Mapping[str, str] | None = None, nice: int = 0) -> None:
         self.config = config
         self.run_dir: str | None = config.run_dir
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
@@ -130,7 +133,7 @@ class TrainingProcess:
         self._partial = b""
         self.process = context.Process(
             target=_child_main, name="workbench-training", daemon=True,
-            args=(config, child_events, child_control, os.getpid(), self._stderr_path, dict(env or {})),
+            args=(config, child_events, child_control, os.getpid(), self._stderr_path, dict(env or {}), nice),
         )
         self.process.start()
         child_events.close()
@@ -290,9 +293,10 @@ class TrainingProcess:
             pass
 
 
-def start(config: TrainConfig, env: Mapping[str, str] | None = None) -> TrainingProcess:
-    """Start ``train(config)`` in a child process; ``env`` is added to its environment before TensorFlow loads."""
-    return TrainingProcess(config, env)
+def start(config: TrainConfig, env: Mapping[str, str] | None = None, nice: int = 0) -> TrainingProcess:
+    """Start ``train(config)`` in a child process; ``env`` is added to its environment before TensorFlow loads;
+    ``nice`` > 0 lowers its CPU priority (for a window beside it)."""
+    return TrainingProcess(config, env, nice)
 
 
 def train_in_child(config: TrainConfig, on_event: Callable[[Any], None] | None = None,
