@@ -83,7 +83,7 @@ def end_group(proc) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_stop_the_trial_mark_the_sweep_and_leave_no_process(tmp_path, signum):
     proc = start_sweep(tmp_path)
-    assert len(session_members(proc.pid)) >= 3  # the sweep, its worker and the manager at least
+    assert len(session_members(proc.pid)) >= 3  # the sweep, its training process and multiprocessing's resource tracker at least
     os.kill(proc.pid, signum)
     try:
         proc.wait(timeout=120)

@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="CIFAR experiment workbench. Without a command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="print tracebacks for unexpected errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="print tracebacks for unexpected errors, and TensorFlow's start-up lines")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (gui_cmds, data_cmds, archs_cmd, train_cmd, lr_find_cmd, model_cmds, runs_cmd, queue_cmd, sweep_cmd):
         module.add_parsers(sub)
@@ -84,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args.func = gui_cmds.cmd_gui
+    if args.debug:
+        from workbench.core.tf_import import DEBUG_ENV
+
+        os.environ[DEBUG_ENV] = "1"  # TensorFlow's start-up lines stay on the terminal, training processes' too
     if args.command not in (None, "gui", "screenshots"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the terminal
     try:

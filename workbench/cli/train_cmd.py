@@ -112,6 +112,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif isinstance(final, TrainingStopped):
         print(f"stopped after {final.epochs_completed} epoch(s); model saved to {model}", file=log, flush=True)
     elif isinstance(final, TrainingFailed):
+        from workbench.core.tf_import import start_output
+
+        if start_output().strip():  # TensorFlow's start-up lines, kept aside, may say why
+            print(start_output().rstrip(), file=sys.stderr, flush=True)
         result["error"] = final.message
         result["diverged"] = final.diverged
         print(f"error: {sanitize(final.message, MAX_MESSAGE_CHARS)}", file=sys.stderr, flush=True)

@@ -1,7 +1,9 @@
-"""The training worker: runs the core's ``train`` on its own QThread and forwards every engine event.
+"""The training worker: a QThread that supervises the training process and forwards every engine event.
 
-Started through a panel's ``PanelTasks.start_worker`` (workbench/gui/tasks.py), which owns the thread.
-Stop is the ``threading.Event`` the engine reads after every batch, never a queued slot.
+Started through a panel's ``PanelTasks.start_worker`` (workbench/gui/tasks.py), which owns the thread. The
+run itself is a child process (``core.training.child``): TensorFlow never loads in the window's process,
+a crash or kill -9 of the child leaves the window alive, and its memory is returned when it exits.
+Stop is the ``threading.Event`` this thread turns into a stop message (then SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from workbench.core.training.child import TrainingProcess, start
+from workbench.core.training.events import TrainingFailed
+
+TRAINING_NICE = 0  # the training process's niceness; > 0 serves the event loop first when the cores are busy
+
 
 class TrainingWorker(QObject):
-    """Runs ``workbench.core.training.train`` in its thread; the engine calls ``_on_event`` there and the
-    emit is queued to GUI-thread receivers."""
+    """Runs ``workbench.core.training.train`` in a child process watched from its thread; each event (and
+    ``ChildOutput``, the child's stderr lines) is emitted, queued to GUI-thread receivers, ending with one
+    final event."""
 
     event = Signal(object)
 
@@ -24,23 +32,18 @@ class TrainingWorker(QObject):
         self.config = config
         self.stop_event = stop or threading.Event()
         self.cancel_event = self.stop_event  # what PanelTasks.cancel sets
-
-    def _on_event(self, event: Any) -> None:
-        self.event.emit(event)
+        self.process: TrainingProcess | None = None  # set on the worker thread once the child started
 
     @Slot()
     def run(self) -> None:
         try:
-            # Imported here: the engine (and TensorFlow) load on this thread, never on the GUI thread.
-            from workbench.core.training import train
-
-            train(self.config, on_event=self._on_event, stop=self.stop_event)  # emits its final event itself
-        except BaseException as exc:  # noqa: BLE001 - the engine should not raise; keep the GUI alive anyway
-            from workbench.core.training.events import TrainingFailed
-
+            self.process = start(self.config, nice=TRAINING_NICE)
+            for event in self.process.events(self.stop_event):
+                self.event.emit(event)
+        except BaseException as exc:  # noqa: BLE001 - e.g. the process could not be started; keep the GUI alive
             self.event.emit(
                 TrainingFailed(
-                    message=f"Training crashed: {exc}",
+                    message=f"The training process could not run: {exc}",
                     run_dir=getattr(self.config, "run_dir", None),
                     details="".join(traceback.format_exception(exc)),
                 )

@@ -1,4 +1,4 @@
-"""The queue's runner: works the queue off one run at a time through the core ``train``.
+"""The queue's runner: works the queue off one run at a time through the core ``train`` in a child process.
 
 It holds the queue's runner lock (``queue.run.lock``) while it runs; an item still "running" when
 nobody holds that lock was left by a dead process and resumes from its checkpoint (or starts again in
@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -57,6 +58,25 @@ def _empty_for_restart(folder: str) -> None:
         lock.release()
 
 
+_DYING_HOLDER_S = 10.0  # a killed runner's training process dies with it a moment later and frees the folder
+
+
+def _wait_for_folder(run_dir: str) -> None:
+    """Wait (briefly) until nobody holds the run lock of an interrupted item's folder: the training process of
+    a runner killed a moment ago is still exiting. A live writer is left for ``plan_config`` to report."""
+    deadline = time.monotonic() + _DYING_HOLDER_S
+    while True:
+        try:
+            RunLock.acquire(Path(run_dir)).release()
+            return
+        except TrainingError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+        except OSError:
+            return
+
+
 def plan_config(item: QueueItem) -> tuple[TrainConfig, str]:
     """The config to train ``item`` with, and its run folder: a resume where an interrupted run left an epoch,
     the same folder started again where it died before its first epoch (docs/QUEUE.md).
@@ -64,6 +84,9 @@ def plan_config(item: QueueItem) -> tuple[TrainConfig, str]:
     A new run's folder is created here, before training, so that a crash leaves it recorded in the queue.
     """
     config = item.config
+    if item.status in ("running", "stopped") and item.run_dir and Path(item.run_dir).is_dir() \
+            and not Path(item.run_dir).is_symlink():
+        _wait_for_folder(item.run_dir)
     if item.status in ("running", "stopped") and _has_checkpoint(item.run_dir):
         return config.replace(resume=True, run_dir=item.run_dir, runs_root=None), item.run_dir
     if _unstarted(item):
@@ -91,7 +114,8 @@ _FINAL_STATUS = {"TrainingFinished": "done", "TrainingStopped": "stopped", "Trai
 
 @dataclass
 class QueueRunner:
-    """Works off the queue, one run at a time, through the core ``train`` (same engine, same events).
+    """Works off the queue, one run at a time, through the core ``train`` in a child process (same engine, same
+    events; a run whose process dies fails with the signal named, and the queue goes on).
 
     ``on_event(event)`` gets every engine event; ``on_item(item)`` each item as its status changes.
     ``stop`` ends the current run after its batch (the item resumes next time) and then the runner.
@@ -101,7 +125,7 @@ class QueueRunner:
     on_event: Callable[[Any], None] | None = None
     on_item: Callable[[QueueItem], None] | None = None
     stop: threading.Event = field(default_factory=threading.Event)
-    train_fn: Callable[..., Any] | None = None  # the engine's train; tests may count calls through it
+    train_fn: Callable[..., Any] | None = None  # default: child.train_in_child; tests may count calls through it
     _lock: int | None = field(default=None, init=False, repr=False)  # the runner lock's fd while held
 
     def run(self) -> list[QueueItem]:
@@ -166,8 +190,8 @@ class QueueRunner:
 
     def _loop(self) -> list[QueueItem]:
         train = self.train_fn
-        if train is None:
-            from workbench.core.training.engine import train
+        if train is None:  # each run in its own process: a crash ends that item, not the queue
+            from workbench.core.training.child import train_in_child as train
         done: list[QueueItem] = []
         while not self.stop.is_set():
             item = self.next_item()

@@ -1,24 +1,25 @@
-"""The default backend: trials in local worker processes, one per GPU (or one on the CPU).
+"""The default backend: each trial in its own training process (``training.child``), one per GPU (or one on the CPU).
 
-``concurrent.futures.ProcessPoolExecutor`` with spawn (TensorFlow does not survive fork); each worker
-pins itself to one GPU before TensorFlow loads. ASHA's rung records live in a manager dict shared by
-the workers, so the early-stopping rule sees every trial wherever it runs. Workers and the manager die
-with this process (``processes.die_with_parent``); the parent stops them by a flag on Ctrl+C, SIGTERM or SIGHUP.
+The same runner as the window and the queue: a trial's process is spawned with ``CUDA_VISIBLE_DEVICES``
+pinned before TensorFlow loads, has its own process group and dies with this process (``PR_SET_PDEATHSIG``).
+A thread here watches each running trial, so ASHA's rung records are a plain dict under a lock in this
+process and the early-stopping rule sees every trial. Ctrl+C, SIGTERM or SIGHUP (as StopSignal) stop the
+running trials by their stop message; a trial whose process dies fails with the signal named.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as futures
-import multiprocessing
 import os
+import queue
 import shutil
 import subprocess
+import threading
 import time
-from multiprocessing.managers import SyncManager
 from typing import Any, Callable
 
 from workbench.core.sweeps.asha import AshaRungs
-from workbench.core.sweeps.processes import die_with_parent, ignore_terminal_signals
+from workbench.core.sweeps.trial import run_trial
 
 _GPU_QUERY_TIMEOUT_S = 10  # nvidia-smi answers in well under a second; a hung driver must not hang the sweep
 
@@ -39,32 +40,14 @@ def local_devices() -> list[str | None]:
     return ids or [None]
 
 
-def _child_of(parent_pid: int) -> None:
-    """The manager's start: it dies with the sweep and leaves terminal signals to it."""
-    die_with_parent(parent_pid)
-    ignore_terminal_signals()
+class _EitherSet:
+    """Set when either event is: a trial's own stop (ASHA) or the whole sweep's cancel."""
 
+    def __init__(self, *events: threading.Event) -> None:
+        self._events = events
 
-def _pin_worker(devices: Any, parent_pid: int) -> None:
-    _child_of(parent_pid)  # Ctrl+C and a closed terminal reach the parent, which stops trials by flag
-    device = devices.get()
-    if device is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = device  # before TensorFlow loads in this worker
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _trial_in_worker(config: dict[str, Any], trial: str, asha: dict[str, int] | None,
-                     store: Any, lock: Any, cancel: Any) -> dict[str, Any]:
-    from workbench.core.sweeps.trial import run_trial
-
-    report = None
-    if asha is not None:
-        rungs = AshaRungs(asha["min_epochs"], asha["eta"], config["epochs"], store)
-
-        def report(epochs_done: int, value: float) -> bool:
-            with lock:  # record and rank as one step, so two trials at a rung see each other
-                return rungs.report(trial, epochs_done, value)
-    return run_trial(config, report, cancelled=cancel.is_set)
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
 
 
 def run_local(trials: list[tuple[str, dict[str, Any]]], on_result: Callable[[str, dict[str, Any]], None],
@@ -76,42 +59,60 @@ def run_local(trials: list[tuple[str, dict[str, Any]]], on_result: Callable[[str
     Ctrl+C (or SIGTERM, SIGHUP as StopSignal) stops the running trials after their current batch (they keep
     their models) and starts no more.
     """
+    from workbench.core.training.child import train_in_child
+
     devices = local_devices()
     count = max(1, min(workers or len(devices), len(trials)))
-    context = multiprocessing.get_context("spawn")
-    manager = SyncManager(ctx=context)
-    manager.start(_child_of, (os.getpid(),))
-    with manager:
-        device_queue = manager.Queue()
-        for i in range(count):
-            device_queue.put(devices[i % len(devices)])
-        store, lock, cancel = manager.dict(), manager.Lock(), manager.Event()
-        pending = list(trials)
-        running: dict[futures.Future, str] = {}
-        with futures.ProcessPoolExecutor(count, mp_context=context, initializer=_pin_worker,
-                                         initargs=(device_queue, os.getpid())) as pool:
-            try:
-                while pending or running:
-                    while pending and len(running) < count and (deadline is None or time.monotonic() < deadline):
-                        trial, config = pending.pop(0)
-                        running[pool.submit(_trial_in_worker, config, trial, asha, store, lock, cancel)] = trial
-                    if not running:
-                        break
-                    done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
-                    for future in done:
-                        trial = running.pop(future)
-                        try:
-                            result = future.result()
-                        except Exception as exc:  # a worker that died (out of memory, killed)
-                            result = {"status": "failed", "message": f"The worker process ended: {exc}"}
-                        on_result(trial, result)
-            except KeyboardInterrupt:
-                cancel.set()
-                pending.clear()
-                for future, trial in running.items():
-                    try:
-                        on_result(trial, future.result())
-                    except Exception as exc:
-                        on_result(trial, {"status": "failed", "message": f"The worker process ended: {exc}"})
-                raise
-        return [t for t, _ in pending]
+    free: queue.Queue[str | None] = queue.Queue()
+    for i in range(count):
+        free.put(devices[i % len(devices)])
+    store: dict[str, Any] = {}
+    lock, cancel = threading.Lock(), threading.Event()
+
+    def one_trial(trial: str, config: dict[str, Any]) -> dict[str, Any]:
+        device = free.get()
+        env = {"CUDA_VISIBLE_DEVICES": device} if device is not None else {}
+        report = None
+        if asha is not None:
+            rungs = AshaRungs(asha["min_epochs"], asha["eta"], config["epochs"], store)
+
+            def report(epochs_done: int, value: float) -> bool:
+                with lock:  # record and rank as one step, so two trials at a rung see each other
+                    return rungs.report(trial, epochs_done, value)
+
+        def train(c: Any, on_event: Callable[[Any], None], stop: threading.Event) -> Any:
+            return train_in_child(c, on_event, _EitherSet(stop, cancel), env)  # type: ignore[arg-type]
+
+        try:
+            return run_trial(config, report, cancelled=cancel.is_set, train_fn=train)
+        finally:
+            free.put(device)
+
+    pending = list(trials)
+    running: dict[futures.Future, str] = {}
+    with futures.ThreadPoolExecutor(count, thread_name_prefix="workbench-trial") as pool:
+        try:
+            while pending or running:
+                while pending and len(running) < count and (deadline is None or time.monotonic() < deadline):
+                    trial, config = pending.pop(0)
+                    running[pool.submit(one_trial, trial, config)] = trial
+                if not running:
+                    break
+                done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+                for future in done:
+                    trial = running.pop(future)
+                    on_result(trial, _result(future))
+        except KeyboardInterrupt:
+            cancel.set()
+            pending.clear()
+            for future, trial in running.items():
+                on_result(trial, _result(future))
+            raise
+    return [t for t, _ in pending]
+
+
+def _result(future: futures.Future) -> dict[str, Any]:
+    try:
+        return future.result()
+    except Exception as exc:  # the trial's watcher failed (its process could not be started)
+        return {"status": "failed", "message": f"The trial could not run: {exc}"}

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from workbench.core.sweeps.asha import rung_epochs
 from workbench.core.sweeps.folder import METRIC, claim_sweep_folder, ranked, trial_id, write_sweep
-from workbench.core.sweeps.processes import stop_signals_as_interrupt
+from workbench.core.processes import stop_signals_as_interrupt
 from workbench.core.sweeps.spec import SweepSpec, trial_settings
 from workbench.core.training.config import TrainConfig
 

@@ -21,11 +21,16 @@ def _finite(value: Any) -> float | None:
 
 
 def run_trial(config: dict[str, Any], report: Reporter | None = None,
-              cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
-    """Train one trial; the result holds status, best/final validation top-1, test figures, epochs and time."""
+              cancelled: Callable[[], bool] | None = None, train_fn: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """Train one trial; the result holds status, best/final validation top-1, test figures, epochs and time.
+
+    ``train_fn`` (default: the core ``train`` in this process) may be ``child.train_in_child``."""
     if cancelled is not None and cancelled():  # the sweep was stopped while this trial waited for a worker
         return {"status": "stopped", "epochs": 0, "seconds": 0.0, "message": "The sweep was stopped first."}
-    from workbench.core.training import EpochEnded, TrainingFailed, TrainingFinished, TrainingStarted, train
+    from workbench.core.training import EpochEnded, TrainingFailed, TrainingFinished, TrainingStarted, TrainingStopped
+    from workbench.core.training import train as core_train
+
+    train = train_fn or core_train
 
     stop = threading.Event()
     seen: dict[str, Any] = {"best": None, "final": None, "pruned_at": None, "params": None, "device": None}
@@ -46,7 +51,8 @@ def run_trial(config: dict[str, Any], report: Reporter | None = None,
                 stop.set()  # stops after the next batch; the model is kept like any stopped run's
 
     final = train(TrainConfig.from_dict(config), on_event, stop)
-    status = type(final).__name__.removeprefix("Training").lower()
+    status = ("finished" if isinstance(final, TrainingFinished) else "stopped" if isinstance(final, TrainingStopped)
+              else "failed")  # a training process that died is a failure too
     if seen["pruned_at"] is not None and not isinstance(final, TrainingFailed):
         status = "pruned"  # stopped early by ASHA, not by the user
     return {

@@ -1,8 +1,9 @@
 """The training tab's control: Start / Stop / Resume, an earlier run opened from the Runs tab, the
 trained model handed on, saving and export. Widgets and drawing are in view.py.
 
-The engine runs in a TrainingWorker on a thread owned by this panel's PanelTasks; its events arrive
-through queued signals into ``on_event``; Stop sets the threading.Event the engine reads after every batch.
+The engine runs in a child process supervised by a TrainingWorker on a thread owned by this panel's
+PanelTasks; its events arrive through queued signals into ``on_event``; Stop sets the threading.Event the
+worker turns into a stop message to the child.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from workbench.core.datasets import DATASETS
+from workbench.core.training.child import ChildOutput, TrainingProcessDied
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.optim import loss_label
 from workbench.core.training.topk import top5_note
@@ -91,7 +93,8 @@ class TrainingPanel(TrainingView):
             not self.is_running()
             and self.config is not None
             and self.run_dir is not None
-            and isinstance(self.final_event, TrainingStopped)
+            and (isinstance(self.final_event, TrainingStopped)
+                 or (isinstance(self.final_event, TrainingProcessDied) and self.final_event.epochs_completed > 0))
         )
 
     def set_start_problem(self, problem: str) -> None:
@@ -252,6 +255,8 @@ class TrainingPanel(TrainingView):
         elif isinstance(event, BatchSizeReduced):  # out of memory: the run goes on with half the batch
             self.log_line(event.message)
             self._drop_batches_after(event.from_epoch)
+        elif isinstance(event, ChildOutput):  # the training process's stderr (TensorFlow's start-up lines)
+            self.log_line("\n".join(event.lines))
 
     def _note_activity(self, event: object) -> None:
         """Tell the status bar what the run is doing now, once per change (not per batch)."""

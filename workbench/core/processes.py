@@ -1,6 +1,6 @@
-"""Worker processes that end with their parent, and stop signals taken the way Ctrl+C is.
+"""Worker and training processes that end with their parent, and stop signals taken the way Ctrl+C is.
 
-Every way a sweep's parent ends must end its workers: SIGTERM and SIGHUP raise ``StopSignal`` (a
+Every way a parent (a sweep, the window, the queue) ends must end its training processes: SIGTERM and SIGHUP raise ``StopSignal`` (a
 KeyboardInterrupt, so the Ctrl+C path stops the trials and records them), and on Linux each worker and the
 manager ask the kernel to kill them when the parent dies (``PR_SET_PDEATHSIG``) — kill -9 included.
 """

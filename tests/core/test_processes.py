@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.sweeps.processes import StopSignal, stop_signals_as_interrupt
+from workbench.core.processes import StopSignal, stop_signals_as_interrupt
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
 
@@ -42,7 +42,7 @@ def test_an_ignored_sighup_stays_ignored():
 def test_die_with_parent_sets_the_parent_death_signal():
     import subprocess
 
-    code = ("import ctypes, os, signal; from workbench.core.sweeps.processes import die_with_parent; "
+    code = ("import ctypes, os, signal; from workbench.core.processes import die_with_parent; "
             "die_with_parent(os.getppid()); v = ctypes.c_int(); "
             "ctypes.CDLL(None).prctl(2, ctypes.byref(v), 0, 0, 0); print(v.value)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
