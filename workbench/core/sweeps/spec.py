@@ -11,7 +11,7 @@ import itertools
 import math
 import random
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.core.training.config import TrainConfig
