@@ -55,5 +55,5 @@ def test_finished_counts_the_whole_run():
     from workbench.gui.panels.training.text import ended_text
 
     # A run resumed at epoch 6 of 15: the engine's figure counts both parts, not only this one's 25 s.
-    assert ended_text("Finished", 15, 100.0, 25.0) == "Finished 15 epochs in 1:40"
+    assert ended_text("Finished", 15, 100.0, 25.0) == "Finished 15 epochs in 1:40 of training"
     assert ended_text("Finished", 1, None, 25.0) == "Finished 1 epoch in 0:25"

@@ -49,10 +49,13 @@ def epochs_text(count: int) -> str:
 
 
 def ended_text(what: str, epochs_completed: int, wall_seconds: float | None, fallback_seconds: float) -> str:
-    """"Finished 15 epochs in 0:40": the whole run's epochs and wall time (a resumed run's earlier parts
-    too); ``fallback_seconds`` (this part's) only where the engine did not say."""
-    seconds = wall_seconds if wall_seconds is not None else fallback_seconds
-    return f"{what} {epochs_text(epochs_completed)} in {format_duration(seconds)}"
+    """"Finished 15 epochs in 0:40 of training": the whole run's epochs and training time (a resumed run's
+    earlier parts too); ``fallback_seconds`` (this part's, as the window counted it) only where the engine
+    did not say."""
+    if wall_seconds is None:
+        return f"{what} {epochs_text(epochs_completed)} in {format_duration(fallback_seconds)}"
+    # The engine's clock starts after the child's start-up; said, so the "elapsed" beside it is no riddle.
+    return f"{what} {epochs_text(epochs_completed)} in {format_duration(wall_seconds)} of training"
 
 
 def epoch_line(e: EpochEnded, minutes: float | None = None) -> str:
