@@ -169,6 +169,8 @@ class TrainingView(QWidget):
         self.result_label.setText("")
         self._showing_failure = False
         self.clear_probes()
+        self.clear_stats()  # the last run's speed and time are not this one's
+        self.plots.set_top5_note(None)  # TrainingStarted says again whether top-5 means anything
         self.progress.setValue(0)
         self.progress.setFormat("starting… (loading data and building the model)")
         self._t0 = time.monotonic()
