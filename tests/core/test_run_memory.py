@@ -18,7 +18,7 @@ from workbench.core.training.run_time import run_wall_seconds
 @pytest.fixture(scope="module")
 def stopped_run(tmp_path_factory):
     """A 3-epoch run stopped in its second epoch (what closing the window mid-run leaves)."""
-    engine.PROGRESS_INTERVAL_S = 0.0
+    interval, engine.PROGRESS_INTERVAL_S = engine.PROGRESS_INTERVAL_S, 0.0  # put back below: other tests throttle
     root = tmp_path_factory.mktemp("runs")
     config = TrainConfig(dataset="builtin", arch="embedded_cnn", epochs=3, batch_size=32, limit=128,
                          test_limit=64, run_dir=str(root / "20261206-120000-builtin-embedded_cnn"))
@@ -28,7 +28,10 @@ def stopped_run(tmp_path_factory):
         if isinstance(event, BatchProgress) and event.epoch == 1 and event.batch == 2:
             stop.set()
 
-    final = train(config, on_event, stop)
+    try:
+        final = train(config, on_event, stop)
+    finally:
+        engine.PROGRESS_INTERVAL_S = interval
     assert isinstance(final, TrainingStopped) and final.epochs_completed == 1, final
     return root, config
 
