@@ -63,25 +63,24 @@ def changed_signal(widget: QWidget) -> Signal:
 def _spin(key: str, *, special: str = "", suffix: str = "", step: int = 0) -> QSpinBox:
     box = QSpinBox()
     box.setRange(*(int(v) for v in RANGES[key]))
-    if special:
-        box.setSpecialValueText(special)
-    if suffix:
-        box.setSuffix(suffix)
-    if step:
-        box.setSingleStep(step)
-    return box
+    return _dressed(box, special, suffix, step)
 
 
 def _double_spin(key: str, decimals: int, *, step: float = 0.0, special: str = "", suffix: str = "") -> QDoubleSpinBox:
     box = QDoubleSpinBox()
-    box.setDecimals(decimals)
+    box.setDecimals(decimals)  # before the range: the range is rounded to the decimals
     box.setRange(*RANGES[key])
-    if step:
-        box.setSingleStep(step)
+    return _dressed(box, special, suffix, step)
+
+
+def _dressed(box, special: str, suffix: str, step: float):
+    """A spin box with its optional special text (shown at the minimum), suffix and step."""
     if special:
         box.setSpecialValueText(special)
     if suffix:
         box.setSuffix(suffix)
+    if step:
+        box.setSingleStep(step)
     return box
 
 
