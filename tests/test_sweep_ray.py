@@ -33,6 +33,9 @@ def ray_env(tmp_path):
     temp = Path(tempfile.mkdtemp(prefix="wbt-", dir="/tmp"))  # short: Ray's socket paths live under it
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=path, RAY_USAGE_STATS_ENABLED="0", HOME=str(home),
                TMPDIR=str(temp))
+    # TensorFlow's autograph imports generated modules from TMPDIR: their bytecode cache is its, not Ray's,
+    # and appears only where the user's shell writes bytecode (a new user's does).
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     for key in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE"):
         env.pop(key, None)
     before = _ray_tmp()
