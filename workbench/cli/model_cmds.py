@@ -86,6 +86,7 @@ def _model_facts(loaded: Any, also: str | None = None) -> dict[str, Any]:
         "preprocessing_guessed": getattr(loaded, "preprocessing_guessed", None),
         "class_names_source": getattr(loaded, "class_names_source", None),
         "fit": getattr(loaded, "fit_rule", None),  # the resize rule training used, where recorded
+        "temperature": getattr(loaded, "temperature", None),  # stored by `calibrate`; None: raw confidence
         "warnings": list(warnings) if warnings is not None else None,
     }
 
@@ -141,6 +142,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         raise CliError(str(exc)) from None
     loaded = _load_model(args)
+    if args.no_temperature:  # the model's raw confidence, e.g. to compare with its calibrated one
+        loaded = loaded.without_temperature()
     # Checked from the registry before the (possibly large) test split is read.
     if loaded.num_classes != info.num_classes:
         raise CliError(
@@ -172,7 +175,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     note = result.top5_note  # 5 classes or fewer: top-5 is always 100 %, so it is not reported
     if args.json:
         facts = {"top1": result.top1, "top5": None if note else result.top5, "k": result.k, "n": result.n,
-                 "tta_flip": flip}
+                 "tta_flip": flip, "ece": result.ece, "reliability": result.reliability.as_json(),
+                 "temperature": result.temperature}
         if note:
             facts["top5_note"] = note
         emit_json({**facts, "per_class_accuracy": result.per_class(), "steps": list(result.steps),
@@ -181,6 +185,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     top5 = f"({note})" if note else f"top-{result.k} {100 * result.top5:.2f}%"
     print(f"{sanitize(Path(args.model).name)} on {args.dataset} test ({result.n} images): "
           f"top-1 {100 * result.top1:.2f}%  {top5}")
+    print(f"calibration: ECE {result.ece:.4f} (15 bins); {sanitize(loaded.calibration_text())}")
     for name, acc in result.per_class().items():
         shown = "   no images" if acc is None else f"{100 * acc:5.1f}%"
         print(f"  {sanitize(name, 40):<16} {shown}")
@@ -255,6 +260,8 @@ def add_parsers(sub) -> None:
             p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
             p.add_argument("--limit", type=int, help="evaluate only the first N test images (at least 1)")
             p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+            p.add_argument("--no-temperature", action="store_true",
+                           help="ignore a temperature stored by `calibrate` (the model's raw confidence)")
             p.add_argument("--tta", choices=TTA_CHOICES, default="auto",
                            help="test-time flip: average each image with its mirror image (auto: as the "
                                 "model's training run measured its own figure, where images may be mirrored)")

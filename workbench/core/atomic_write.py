@@ -9,13 +9,14 @@ and a device, FIFO, socket or folder is refused with ``NotAFileError`` before an
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
@@ -109,3 +110,29 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, fsync: bool = False
 def write_json_atomic(path: str | os.PathLike, data: Any, *, fsync: bool = True, indent: int = 2) -> None:
     """Replace ``path`` with ``data`` as JSON (sorted keys; unknown types as text), forced to disk."""
     write_text_atomic(path, json.dumps(data, indent=indent, sort_keys=True, default=str), fsync=fsync)
+
+
+def rewrite_atomic(path: str | os.PathLike, build: Callable[[Path, str], None], *, fsync: bool = True) -> Path:
+    """Replace an existing file with a new version of it: ``build(current, temp_path)`` writes the new file
+    at ``temp_path`` (beside it, e.g. a copy edited in place by h5py), which is forced to disk and renamed
+    over the file (its mode kept). Readers that have it open keep reading the old version; a failure
+    leaves the file untouched and no temp file behind. Returns the file replaced (links followed)."""
+    target, existing = write_target(path)
+    if existing is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.close(fd)
+        build(target, tmp)
+        with open(tmp, "rb+") as f:
+            _copy_mode(f.fileno(), existing)
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    return target

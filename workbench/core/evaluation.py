@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from workbench.core.atomic_write import write_text_atomic
+from workbench.core.calibration import Reliability, reliability
 from workbench.core.metrics import top_k_correct
 
 # Superclass (coarse label) of each CIFAR-100 fine label, in the official label order
@@ -55,6 +56,13 @@ class EvaluationResult:
     confusion: np.ndarray = field(default=None, repr=False)  # C x C int64, rows = true, columns = predicted
     seconds: float = 0.0
     steps: tuple[str, ...] = ()  # what was done to the images to fit the model, in words
+    reliability: Reliability | None = field(default=None, repr=False)  # ECE and its 15 bins (top-1 confidence)
+    temperature: float | None = None  # the temperature the probabilities were scaled by (None: uncalibrated)
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error of the top-1 confidence (15 equal-width bins; see core.calibration)."""
+        return self.reliability.ece if self.reliability is not None else float("nan")
 
     @property
     def n(self) -> int:
@@ -121,7 +129,7 @@ class EvaluationResult:
         mapping = np.asarray(CIFAR100_FINE_TO_COARSE)
         probs = np.zeros((self.n, 20), np.float32)
         np.add.at(probs.T, mapping, self.probabilities.T)
-        return _result(coarse_names, mapping[self.y_true], probs, self.seconds, self.steps)
+        return _result(coarse_names, mapping[self.y_true], probs, self.seconds, self.steps, self.temperature)
 
     def write_confusion_csv(self, path: str | os.PathLike) -> None:
         """Confusion matrix as CSV: a header of predicted class names, one row per true class."""
@@ -141,7 +149,7 @@ class EvaluationResult:
 
 
 def _result(class_names: Sequence[str], y: np.ndarray, probs: np.ndarray, seconds: float,
-            steps: tuple[str, ...] = ()) -> EvaluationResult:
+            steps: tuple[str, ...] = (), temperature: float | None = None) -> EvaluationResult:
     c = probs.shape[1]
     k = min(5, c)
     pred = probs.argmax(axis=1)
@@ -151,7 +159,8 @@ def _result(class_names: Sequence[str], y: np.ndarray, probs: np.ndarray, second
     top1 = float(top_k_correct(probs, y, 1).mean()) if n else 0.0
     topk = float(top_k_correct(probs, y, k).mean()) if n else 0.0
     return EvaluationResult(class_names=tuple(class_names), y_true=y, probabilities=probs, top1=top1,
-                            top5=topk, k=k, confusion=confusion, seconds=seconds, steps=tuple(steps))
+                            top5=topk, k=k, confusion=confusion, seconds=seconds, steps=tuple(steps),
+                            reliability=reliability(probs, y) if n else None, temperature=temperature)
 
 
 def fit_steps(image_shape: Sequence[int], model_shape: Sequence, fit: str = "crop") -> tuple[str, ...]:
@@ -270,4 +279,5 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     except PredictionError as exc:
         raise EvaluationError(str(exc)) from None
     probs = np.concatenate(parts)
-    return _result(names, y, probs, time.perf_counter() - start, steps + ((FLIP_STEP,) if flip else ()))
+    return _result(names, y, probs, time.perf_counter() - start, steps + ((FLIP_STEP,) if flip else ()),
+                   getattr(model, "temperature", None))

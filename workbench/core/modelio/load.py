@@ -31,7 +31,7 @@ from .inspect import (
 )
 from .legacy import MODEL_CLASSES, LegacyConfigError, assign_h5_weights, fix_model_config
 from .limits import MAX_CONFIG_BYTES
-from .loaded_model import Choices, LoadedModel, ModelLoadError, detect_logits, model_input_shape
+from .loaded_model import Choices, LoadedModel, ModelLoadError, detect_logits, model_input_shape, stored_temperature
 from .quiet import quiet_keras_logs
 from .scaling import find_input_scaling
 
@@ -354,4 +354,4 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
     return LoadedModel(model=model, info=info, class_names=names, preprocessing=spec, outputs_logits=logits,
                        input_shape=input_shape, dataset_id=dataset_id, notes=tuple(notes),
                        preprocessing_reason=reason, preprocessing_guessed=guessed, class_names_source=names_source,
-                       in_model_scaling=scaling, file_warnings=warnings)
+                       in_model_scaling=scaling, file_warnings=warnings, calibration=stored_temperature(info))

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from workbench.core.calibration import StoredTemperature, apply_temperature
 from workbench.core.text import sanitize
 
 from .inspect import ModelFileInfo, describe_input
@@ -70,6 +71,7 @@ class LoadedModel:
     class_names_source: str = ""  # where the class names came from, in the user's words
     in_model_scaling: str | None = None  # the layer that scales pixels inside the model, if any
     file_warnings: tuple[str, ...] = ()  # sentences about the file itself (e.g. metadata fields dropped)
+    calibration: StoredTemperature | None = None  # a fitted temperature predict_proba applies (None: as the model says)
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -115,12 +117,31 @@ class LoadedModel:
             raise ModelLoadError(str(exc)) from None
         return dataclasses.replace(self, preprocessing=spec, preprocessing_reason=reason, preprocessing_guessed=False)
 
+    @property
+    def temperature(self) -> float | None:
+        """The temperature predict_proba divides log-probabilities by, or None when uncalibrated."""
+        return self.calibration.value if self.calibration is not None else None
+
+    def with_temperature(self, record: StoredTemperature | None) -> "LoadedModel":
+        """The same model calibrated with `record` (None: its raw probabilities, e.g. to measure before/after)."""
+        return dataclasses.replace(self, calibration=record)
+
+    def without_temperature(self) -> "LoadedModel":
+        return self.with_temperature(None)
+
+    def calibration_text(self) -> str:
+        """'calibrated: temperature 1.5 (fitted on …)' or 'not calibrated (no temperature stored)'."""
+        if self.calibration is None:
+            return "not calibrated (no temperature stored in the file)"
+        return f"calibrated: {self.calibration.describe()}"
+
     def describe(self) -> str:
         kind = "logits (softmax applied here)" if self.outputs_logits else "probabilities"
         lines = [
             f"Input {describe_input(self.input_shape)}, {self.num_classes} classes, outputs {kind}.",
             f"Preprocessing: {self.preprocessing.describe()} ({self.preprocessing_reason or 'not stated'}).",
             f"Class names: {self.class_names_source or 'not stated'}.",
+            f"Confidence: {self.calibration_text()}.",
         ]
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines + list(self.notes))
@@ -166,7 +187,7 @@ class LoadedModel:
         # Large inputs get smaller batches, so one batch's float copy stays bounded.
         batch_size = max(1, min(int(batch_size), MAX_BATCH_INPUT_VALUES // max(1, int(np.prod(x.shape[1:])))))
         out = [np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
-        return np.concatenate(out).astype(np.float32, copy=False)
+        return self._calibrated(np.concatenate(out).astype(np.float32, copy=False))
 
     def _finish(self, y: np.ndarray) -> np.ndarray:
         y = y.reshape(len(y), -1)
@@ -174,7 +195,13 @@ class LoadedModel:
             y = y - y.max(axis=1, keepdims=True)
             e = np.exp(y)
             y = e / e.sum(axis=1, keepdims=True)
-        return y.astype(np.float32, copy=False)
+        return self._calibrated(y.astype(np.float32, copy=False))
+
+    def _calibrated(self, probs: np.ndarray) -> np.ndarray:
+        # Non-finite rows are left for predict_guard to refuse with its sentence, not turned into numbers here.
+        if self.calibration is None or not np.isfinite(probs).all():
+            return probs
+        return apply_temperature(probs, self.calibration.value)
 
     def _batched_fn(self, shape: tuple, dtype: Any):
         key = ("batched", tuple(shape), str(dtype), self.preprocessing, self.outputs_logits)
@@ -208,6 +235,12 @@ class LoadedModel:
                    outputs_logits=logits, input_shape=model_input_shape(model), dataset_id=dataset_id,
                    preprocessing_reason=OUR_ARCHITECTURE if spec == RAW_0_255 else CHOSEN_PREPROCESSING,
                    class_names_source=CLASS_NAMES_GIVEN)
+
+
+def stored_temperature(info: ModelFileInfo | None) -> StoredTemperature | None:
+    """The temperature the file's metadata holds (already checked by inspect's clean_metadata), or None."""
+    raw = (info.metadata or {}).get("temperature") if info is not None else None
+    return StoredTemperature.from_json(raw) if raw is not None else None
 
 
 def _shape_text(shape) -> str:

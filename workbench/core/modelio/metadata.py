@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from workbench.core.calibration import CalibrationError, StoredTemperature
 from workbench.core.files import check_regular_file
 from workbench.core.images.fit import FIT_MODES
 from workbench.core.text import sanitize
@@ -22,8 +23,10 @@ METADATA_ATTR = "workbench_metadata"
 METADATA_ENTRY = "workbench_metadata.json"
 METADATA_FORMAT = 1
 # Keys build_metadata writes itself; anything else lives under "extra".
+# "temperature" is never carried over by a re-save: it was fitted to the old file's weights.
 _OWN_KEYS = ("format", "class_names", "dataset", "preprocessing", "input_shape", "fit", "output", "arch",
-             "workbench_version")
+             "workbench_version", "temperature")
+TEMPERATURE_KEY = "temperature"  # a fitted temperature (calibration.StoredTemperature.as_json())
 H5_SUFFIXES = (".h5", ".hdf5")
 KERAS_SUFFIXES = (".keras",)
 
@@ -206,6 +209,11 @@ def clean_metadata(meta: Any, source: str) -> tuple[dict[str, Any] | None, tuple
             clean["output"] = output
         else:
             drop("output kind", "an output that is neither \"probabilities\" nor \"logits\"")
+    if meta.get(TEMPERATURE_KEY) is not None:
+        try:
+            clean[TEMPERATURE_KEY] = StoredTemperature.from_json(meta[TEMPERATURE_KEY]).as_json()
+        except CalibrationError as exc:  # the model is used uncalibrated, and the sentence says why
+            drop("temperature", f"{exc} (not usable for calibration)")
     if isinstance(meta.get("format"), int) and not isinstance(meta.get("format"), bool):
         clean["format"] = meta["format"]
     if isinstance(meta.get("extra"), dict):
