@@ -11,21 +11,14 @@ import shutil
 import h5py
 import pytest
 
+from tests.calibration_fixtures import train_underconfident_run
 from workbench.cli import main
 from workbench.core.modelio.metadata import METADATA_ATTR, read_metadata
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """A real run on the built-in shapes, trained with heavy label smoothing: accurate but under-confident."""
-    from workbench.core.training import train
-    from workbench.core.training.config import TrainConfig
-
-    run = tmp_path_factory.mktemp("runs") / "r1"
-    event = train(TrainConfig(dataset="builtin", arch="simple_cnn", epochs=3, batch_size=64, limit=192,
-                              test_limit=64, seed=3, label_smoothing=0.3, run_dir=str(run)))
-    assert type(event).__name__ == "TrainingFinished", event
-    return run
+    return train_underconfident_run(tmp_path_factory.mktemp("runs") / "r1")
 
 
 def _cli(capsys, *args):

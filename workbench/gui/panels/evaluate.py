@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +40,7 @@ from workbench.gui.widgets.flow_row import FlowRow
 from workbench.gui.widgets.model_files import split_paths
 from workbench.gui.widgets.prob_bars import ProbBars
 from workbench.gui.widgets.qimage import array_to_pixmap
+from workbench.gui.widgets.reliability import CalibrationBox, calibration_words
 from workbench.gui.widgets.rich_text import html_text
 from workbench.gui.widgets.sample_grid import SampleDialog, SampleGrid
 from workbench.gui.wording import in_window_terms
@@ -267,9 +269,15 @@ class EvaluatePanel(ModelPanel):
         self.accuracy_scroll.setWidget(acc_holder)
         self.accuracy_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.accuracy_scroll.setMinimumWidth(220)
+        # Calibration (ECE, reliability diagram, the Calibrate button) shares the side with per-class accuracy.
+        self.calibration = CalibrationBox(self.tasks, lambda: (self.loaded, self.dataset_combo.currentData(), self.data_dir))
+        self.calibration.calibrated.connect(self._on_calibrated)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.accuracy_scroll, "Per class")
+        self.side_tabs.addTab(self.calibration, "Calibration")
         top_split = QSplitter(Qt.Orientation.Horizontal)
         top_split.addWidget(self.confusion)
-        top_split.addWidget(self.accuracy_scroll)
+        top_split.addWidget(self.side_tabs)
         top_split.setStretchFactor(0, 3)
         top_split.setStretchFactor(1, 2)
 
@@ -313,6 +321,7 @@ class EvaluatePanel(ModelPanel):
             self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(wanted))
         self.score_label.setText(html_text(ready_text(loaded, "Model ready — press Evaluate.")))
         self._update_buttons()
+        self.calibration.update_buttons()
         self.model_loaded.emit(loaded)
 
     def set_limit(self, n: int) -> None:
@@ -396,10 +405,12 @@ class EvaluatePanel(ModelPanel):
                 else f"Top-{r.k} <b>{r.top5 * 100:.2f} %</b>")
         steps = "".join(f"<br><small>{html_text(step)}.</small>" for step in r.steps)  # e.g. resized 32×32 to 28×28
         self.score_label.setText(
-            f"Top-1 <b>{r.top1 * 100:.2f} %</b> &nbsp; {top5} &nbsp; "
+            f"Top-1 <b>{r.top1 * 100:.2f} %</b> &nbsp; {top5} &nbsp; ECE <b>{r.ece:.3f}</b> "
+            f"<small>({calibration_words(r.temperature)})</small> &nbsp; "
             f"<small>{r.n:,} test images of {get_info(self.run.dataset_id).title}{level}, {r.seconds:.1f} s</small>"
             + steps
         )
+        self.calibration.show_result(r)
         self.confusion.set_matrix(r.confusion, names)
         self.confusion.setToolTip("" if len(names) <= 20 else "Hover a cell for its classes and count; click to see its images")
         acc = r.per_class_accuracy
@@ -425,6 +436,11 @@ class EvaluatePanel(ModelPanel):
         holder.layout().invalidate()
         holder.layout().activate()
         holder.resize(holder.minimumSizeHint().expandedTo(holder.sizeHint()))
+
+    @Slot(object)
+    def _on_calibrated(self, outcome) -> None:
+        self.set_model(outcome.loaded)  # the stored temperature in use here and in Classify, then measured again
+        self.evaluate()
 
     @Slot(int, int)
     def open_cell(self, true: int, predicted: int) -> None:

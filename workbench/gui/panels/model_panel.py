@@ -75,6 +75,8 @@ def assumptions_html(loaded, class_names_choice: str = "") -> str:
     lines = [line]
     if source:
         lines.append(f"<b>Class names:</b> {html_text(source)}")
+    if hasattr(loaded, "calibration_text"):  # "calibrated: temperature T (fitted on …)" or "not calibrated"
+        lines.append(f"<b>Confidence:</b> {html_text(loaded.calibration_text())}")
     for warning in getattr(loaded, "warnings", None) or ():
         lines.append(f"<span style='color:{WARNING_COLOUR}'>⚠ {html_text(warning)}</span>")
     return "<br>".join(lines)
