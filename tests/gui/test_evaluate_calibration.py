@@ -50,7 +50,7 @@ def test_ece_diagram_and_the_calibrate_button(qtbot, panel, run_dir, tmp_path):
     full = [b for b in drawn if b.count]
     assert np.allclose(bars["height"], [b.accuracy for b in full])  # the bars are the bins' accuracies
     assert f"ECE <b>{raw.ece:.4f}</b> on {raw.n:,} images" in panel.calibration.head.text()
-    panel.side_tabs.setCurrentWidget(panel.calibration)
+    panel.side_tabs.setCurrentIndex(1)
     save_shot(panel, "evaluate_calibration_before.png")
 
     with qtbot.waitSignal(panel.evaluation_finished, timeout=120_000) as again:

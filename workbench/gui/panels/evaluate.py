@@ -274,7 +274,10 @@ class EvaluatePanel(ModelPanel):
         self.calibration.calibrated.connect(self._on_calibrated)
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.accuracy_scroll, "Per class")
-        self.side_tabs.addTab(self.calibration, "Calibration")
+        calibration_scroll = QScrollArea()  # scrolls rather than making the window taller than 720 px
+        calibration_scroll.setWidgetResizable(True)
+        calibration_scroll.setWidget(self.calibration)
+        self.side_tabs.addTab(calibration_scroll, "Calibration")
         top_split = QSplitter(Qt.Orientation.Horizontal)
         top_split.addWidget(self.confusion)
         top_split.addWidget(self.side_tabs)
