@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from workbench.core.atomic_write import write_text_atomic
-from workbench.core.calibration import Reliability, reliability
+from workbench.core.calibration import Reliability, apply_temperature, reliability
 from workbench.core.metrics import top_k_correct
 
 # Superclass (coarse label) of each CIFAR-100 fine label, in the official label order
@@ -264,15 +264,21 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     if resize:
         chunk = max(1, min(chunk, FIT_CHUNK_BYTES // int(np.prod(target))))
     parts = []
+    temperature = getattr(model, "temperature", None)
+    # A temperature is fitted on flip-averaged probabilities (calibrate uses evaluate), so it is applied after averaging.
+    scale_after = flip and temperature is not None
+    raw = {"calibrated": False} if scale_after else {}
     try:
         for i in range(0, len(x), chunk):
             if cancel is not None and cancel():
                 raise EvaluationError("The evaluation was cancelled.")
             batch = _fit_chunk(x[i:i + chunk], target, fit) if resize else x[i:i + chunk]
-            probs = predict_checked(model, batch, batch_size=batch_size)
+            probs = predict_checked(model, batch, batch_size=batch_size, **raw)
             if flip:  # the figure a run with test-time flip reported is only reproduced the same way
                 probs = (probs + predict_checked(model, np.ascontiguousarray(batch[:, :, ::-1]),
-                                                 batch_size=batch_size)) / 2
+                                                 batch_size=batch_size, **raw)) / 2
+            if scale_after:
+                probs = apply_temperature(probs, temperature)
             parts.append(probs)
             if progress is not None:
                 progress(min(i + chunk, len(x)), len(x))
@@ -280,4 +286,4 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
         raise EvaluationError(str(exc)) from None
     probs = np.concatenate(parts)
     return _result(names, y, probs, time.perf_counter() - start, steps + ((FLIP_STEP,) if flip else ()),
-                   getattr(model, "temperature", None))
+                   temperature)

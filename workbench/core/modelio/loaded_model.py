@@ -2,7 +2,8 @@
 the phrases that say why each choice was made.
 
 `LoadedModel.predict_proba(uint8 images)` always returns probabilities: the preprocessing runs before
-the model and a softmax after it when the model outputs logits (`detect_logits`, below).
+the model and a softmax after it when the model outputs logits (`detect_logits`, below), then the
+temperature `calibrate` stored in the file, if any (`core.calibration.apply_temperature`).
 Imports without TensorFlow; only prediction and logits probing run the model.
 """
 
@@ -174,20 +175,24 @@ class LoadedModel:
                 raise ModelInputError(f"{self.name} takes {c}-channel images; these have {x.shape[-1]} channels.")
         return x
 
-    def predict_proba(self, images: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities (N x C float32) for uint8 images N x H x W x C (or one H x W x C image)."""
+    def predict_proba(self, images: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE,
+                      calibrated: bool = True) -> np.ndarray:
+        """Probabilities (N x C float32) for uint8 images N x H x W x C (or one H x W x C image), scaled by
+        the stored temperature unless `calibrated` is False (for averaging before scaling, as evaluate's flip)."""
         x = self.prepare(images)
         if len(x) == 0:
             return np.zeros((0, self.num_classes), np.float32)
         if len(x) == 1:
             # One image: a direct call is much faster than a predict() round trip.
             y = self.model(self.preprocessing.apply(x), training=False)
-            return self._finish(np.asarray(y, dtype=np.float32))
+            y = self._finish(np.asarray(y, dtype=np.float32))
+            return self._calibrated(y) if calibrated else y
         fn = self._batched_fn(x.shape[1:], x.dtype)
         # Large inputs get smaller batches, so one batch's float copy stays bounded.
         batch_size = max(1, min(int(batch_size), MAX_BATCH_INPUT_VALUES // max(1, int(np.prod(x.shape[1:])))))
         out = [np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
-        return self._calibrated(np.concatenate(out).astype(np.float32, copy=False))
+        y = np.concatenate(out).astype(np.float32, copy=False)
+        return self._calibrated(y) if calibrated else y
 
     def _finish(self, y: np.ndarray) -> np.ndarray:
         y = y.reshape(len(y), -1)
@@ -195,7 +200,7 @@ class LoadedModel:
             y = y - y.max(axis=1, keepdims=True)
             e = np.exp(y)
             y = e / e.sum(axis=1, keepdims=True)
-        return self._calibrated(y.astype(np.float32, copy=False))
+        return y.astype(np.float32, copy=False)
 
     def _calibrated(self, probs: np.ndarray) -> np.ndarray:
         # Non-finite rows are left for predict_guard to refuse with its sentence, not turned into numbers here.
