@@ -49,7 +49,8 @@ def test_ece_diagram_and_the_calibrate_button(qtbot, panel, run_dir, tmp_path):
     bars = panel.calibration.diagram._items[0].opts
     full = [b for b in drawn if b.count]
     assert np.allclose(bars["height"], [b.accuracy for b in full])  # the bars are the bins' accuracies
-    assert f"ECE <b>{raw.ece:.4f}</b> on {raw.n:,} images" in panel.calibration.head.text()
+    assert panel.calibration.head.text() == f"ECE <b>{raw.ece:.4f}</b> — not calibrated"
+    assert f"Expected calibration error on {raw.n:,} images" in panel.calibration.head.toolTip()
     panel.side_tabs.setCurrentIndex(1)
     save_shot(panel, "evaluate_calibration_before.png")
 
@@ -62,5 +63,7 @@ def test_ece_diagram_and_the_calibrate_button(qtbot, panel, run_dir, tmp_path):
     assert after.ece < raw.ece and after.top1 == raw.top1
     assert f"(calibrated with T={stored['value']:.3g})" in panel.score_label.text()
     assert f"{outcome.before.ece:.4f} → {outcome.after.ece:.4f}" in panel.calibration.message.text()
+    assert "fitted on 48 other images (the validation split of the run in r1)" in panel.calibration.message.toolTip()
+    assert "half the test split" not in panel.calibration.message.text()
     assert "Confidence:</b> calibrated: temperature" in panel.assumptions_label.text()
     save_shot(panel, "evaluate_calibration_after.png")

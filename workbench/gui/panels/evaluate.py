@@ -276,6 +276,7 @@ class EvaluatePanel(ModelPanel):
         self.side_tabs.addTab(self.accuracy_scroll, "Per class")
         calibration_scroll = QScrollArea()  # scrolls rather than making the window taller than 720 px
         calibration_scroll.setWidgetResizable(True)
+        calibration_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         calibration_scroll.setWidget(self.calibration)
         self.side_tabs.addTab(calibration_scroll, "Calibration")
         top_split = QSplitter(Qt.Orientation.Horizontal)

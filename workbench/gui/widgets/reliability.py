@@ -8,12 +8,11 @@ is pressed; ``show_result(result)`` draws an EvaluationResult; signal ``calibrat
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from workbench.gui.tasks import PanelTasks, TaskError
@@ -47,7 +46,7 @@ class ReliabilityDiagram(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
-        self.setMinimumSize(220, 200)
+        self.setMinimumSize(150, 150)
         self.bins: tuple = ()
         self.plot = self.addPlot(row=0, col=0, axisItems={"bottom": PlotAxis("bottom"), "left": PlotAxis("left")})
         self.plot.setLabel("left", "accuracy")
@@ -69,6 +68,10 @@ class ReliabilityDiagram(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(1, 1)
         self._items: list[Any] = []
         self._fix_ranges(1)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt name
+        # Modest: the scroll area holding the box sizes it by its hints, and a view's default (480 px) scrolled.
+        return QSize(300, 220)
 
     def set_bins(self, bins) -> None:
         """Draw ReliabilityBin rows (core.calibration); empty bins draw nothing."""
@@ -132,10 +135,11 @@ class CalibrationBox(QWidget):
         row.addWidget(self.progress)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        # The button above the diagram: on a 720-pixel screen the diagram may scroll, the button must not.
         layout.addWidget(self.head)
-        layout.addWidget(self.diagram, 1)
         layout.addLayout(row)
         layout.addWidget(self.message)
+        layout.addWidget(self.diagram, 1)
         self.update_buttons()
 
     def show_result(self, result) -> None:
@@ -144,10 +148,13 @@ class CalibrationBox(QWidget):
         if rel is None:
             return
         self.diagram.set_bins(rel.bins)
-        gap = f", largest bin gap {rel.max_gap:.3f}" if not math.isnan(rel.max_gap) else ""
-        self.head.setText(f"ECE <b>{rel.ece:.4f}</b> on {rel.n:,} images (15 bins{gap}) — "
-                          f"{html_text(calibration_words(result.temperature))}<br><small>blue: accuracy of the "
-                          "images in each confidence bin; red: its gap to the diagonal; grey: images per bin</small>")
+        worst = max((b for b in rel.bins if b.count), key=lambda b: abs(b.accuracy - b.confidence), default=None)
+        gap = (f"; the largest bin gap is {abs(worst.accuracy - worst.confidence):.3f}, in a bin of {worst.count:,} images"
+               if worst is not None else "")
+        # Short on screen (the tab is narrow at 1280×720); the details on hover.
+        self.head.setText(f"ECE <b>{rel.ece:.4f}</b> — {html_text(calibration_words(result.temperature))}")
+        self.head.setToolTip(f"Expected calibration error on {rel.n:,} images, 15 equal-width bins of the top "
+                             f"probability{gap}. {calibration_words(result.temperature).capitalize()}.")
         self.update_buttons()
 
     @Slot()
@@ -181,12 +188,14 @@ class CalibrationBox(QWidget):
     def _on_done(self, outcome) -> None:
         self.outcome = outcome
         self.progress.hide()
-        note = f"<br><small>{html_text(outcome.note)}</small>" if outcome.note else ""
-        self.message.setText(
-            f"Stored T = <b>{outcome.record.value:.3f}</b> in {html_text(outcome.stored.name)}: held-out ECE "
-            f"<b>{outcome.before.ece:.4f} → {outcome.after.ece:.4f}</b> on {outcome.before.n:,} images "
-            f"({html_text(outcome.held_split)}); fitted on {outcome.record.images:,} images "
-            f"({html_text(outcome.record.split)}).{note}")
+        self.message.setText(f"Stored T = <b>{outcome.record.value:.3f}</b>: held-out ECE "
+                             f"<b>{outcome.before.ece:.4f} → {outcome.after.ece:.4f}</b>"
+                             + (" <span style='color:#a05a00'>(no validation split: fitted on half the test split)</span>"
+                                if outcome.note else ""))
+        self.message.setToolTip(
+            f"Stored in {outcome.stored.name}. ECE before → after on {outcome.before.n:,} held-out images "
+            f"({outcome.held_split}); the temperature was fitted on {outcome.record.images:,} other images "
+            f"({outcome.record.split}). {outcome.note}".strip())
         self.update_buttons()
         self.calibrated.emit(outcome)
 
