@@ -90,3 +90,20 @@ def test_a_read_only_model_is_refused_and_left_untouched(run_dir, tmp_path, caps
     assert err.strip() == ("error: model.h5 is read-only, so the temperature was not stored (the file is untouched); "
                            "make it writable or copy it, then calibrate again.")
     assert model.read_bytes() == data and os.listdir(tmp_path) == ["model.h5"]
+
+
+def test_a_temperature_that_would_not_help_is_refused_and_nothing_is_stored(tmp_path, capsys):
+    """A model answering the uniform distribution for every image: no temperature changes its confidence."""
+    import keras
+
+    from workbench.core.datasets import DATASETS
+    from workbench.core.modelio import save_model
+
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(5, activation="softmax", kernel_initializer="zeros")])
+    path = save_model(model, tmp_path / "flat.h5", class_names=DATASETS["builtin"].class_names, dataset_id="builtin")
+    data = path.read_bytes()
+    code, out, err = _cli(capsys, "calibrate", path, "--dataset", "builtin")
+    assert code == 1
+    assert "would not lower the calibration error on 250 held-out images" in err and "nothing was stored" in err
+    assert path.read_bytes() == data and "temperature" not in read_metadata(path)

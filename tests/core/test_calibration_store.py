@@ -137,3 +137,18 @@ def test_a_re_save_does_not_carry_an_old_temperature(saved, tmp_path):
     again = tmp_path / f"again{path.suffix}"
     save_model(loaded.model, again, class_names=loaded.class_names, dataset_id="builtin", extra=read_metadata(path))
     assert "temperature" not in read_metadata(again) and "temperature" not in read_metadata(again).get("extra", {})
+
+
+def test_with_flip_the_temperature_scales_the_averaged_probabilities(saved, tmp_path):
+    from workbench.core.evaluation import evaluate
+
+    path = tmp_path / saved.name
+    path.write_bytes(saved.read_bytes())
+    store_temperature(path, RECORD)
+    calibrated = load_any_model(path)
+    x, y = _images(30), np.arange(30) % 5
+    raw = evaluate(calibrated.without_temperature(), x, y, flip=True)
+    scaled = evaluate(calibrated, x, y, flip=True)
+    assert scaled.temperature == 1.75 and raw.temperature is None
+    assert np.allclose(scaled.probabilities, apply_temperature(raw.probabilities, 1.75), atol=1e-5)
+    assert (scaled.y_pred == raw.y_pred).all()  # averaging after scaling could flip a close call; this never does
