@@ -107,3 +107,18 @@ def test_a_temperature_that_would_not_help_is_refused_and_nothing_is_stored(tmp_
     assert code == 1
     assert "would not lower the calibration error on 250 held-out images" in err and "nothing was stored" in err
     assert path.read_bytes() == data and "temperature" not in read_metadata(path)
+
+
+def test_a_model_whose_run_is_still_live_is_refused(run_dir, tmp_path, capsys):
+    from workbench.core.training.lock import RunLock
+
+    model = tmp_path / "r1" / "model.h5"
+    shutil.copytree(run_dir, model.parent)
+    data = model.read_bytes()
+    lock = RunLock.acquire(model.parent)  # as a training run holds its folder
+    try:
+        code, out, err = _cli(capsys, "calibrate", model, "--dataset", "builtin")
+    finally:
+        lock.release()
+    assert code == 1 and "is still running and may rewrite model.h5" in err and "nothing was written" in err
+    assert model.read_bytes() == data

@@ -100,6 +100,8 @@ def _print_model_facts(loaded: Any, model_arg: str) -> None:
         line += f"{guessed}, because {sanitize(facts['preprocessing_reason']).rstrip('.')}"
     if facts["class_names_source"]:
         line += f"; class names: {sanitize(facts['class_names_source']).rstrip('.')}"
+    if facts["temperature"] is not None:  # the probabilities shown are scaled: say so beside them
+        line += f"; confidence calibrated with temperature {facts['temperature']:.3g}"
     print(line + ".")
     for warning in facts["warnings"] or ():
         print(f"warning: {sanitize(warning)}", file=sys.stderr)
