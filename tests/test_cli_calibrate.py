@@ -74,7 +74,9 @@ def test_a_model_outside_its_run_is_fitted_on_half_the_test_split(run_dir, tmp_p
         f.attrs[METADATA_ATTR] = json.dumps(meta)
     code, out, err = _cli(capsys, "calibrate", model, "--dataset", "builtin")
     assert code == 0, err
-    assert "note: No validation split is known (foreign.h5 is not in a workbench run folder" in out
+    assert ("note: No validation split is known (foreign.h5 is not in a workbench run folder and names none that "
+            "exists), so the temperature was fitted on one half of the test split and ECE is reported on the other "
+            "half.") in out
     assert "fitted on 250 images (one half of the test split)" in out
     assert "ECE on 250 held-out images (the other half of the test split)" in out
     assert read_metadata(model)["temperature"]["split"] == "one half of the test split"

@@ -42,8 +42,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                    "replaced_temperature": previous.value if previous is not None else None})
         return 0
     if outcome.note:
-        print(f"note: {sanitize(outcome.note)}")
-    print(f"{sanitize(Path(args.model).name)}: {sanitize(outcome.summary())}.")
+        print(f"note: {sanitize(outcome.note, 600)}")
+    print(f"{sanitize(Path(args.model).name)}: {sanitize(outcome.summary(), 600)}.")
     if outcome.fit.at_bound:
         print("note: the best temperature lies at the end of the search range; the model's confidence "
               "barely depends on its input.")

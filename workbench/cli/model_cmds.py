@@ -187,7 +187,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     top5 = f"({note})" if note else f"top-{result.k} {100 * result.top5:.2f}%"
     print(f"{sanitize(Path(args.model).name)} on {args.dataset} test ({result.n} images): "
           f"top-1 {100 * result.top1:.2f}%  {top5}")
-    print(f"calibration: ECE {result.ece:.4f} (15 bins); {sanitize(loaded.calibration_text())}")
+    print(f"calibration: ECE {result.ece:.4f} (15 bins); {sanitize(loaded.calibration_text(), 600)}")
     for name, acc in result.per_class().items():
         shown = "   no images" if acc is None else f"{100 * acc:5.1f}%"
         print(f"  {sanitize(name, 40):<16} {shown}")

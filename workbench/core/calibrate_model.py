@@ -71,14 +71,14 @@ def _run_validation(loaded: Any, dataset_id: str, n_train: int) -> tuple[np.ndar
         candidates.append(Path(extra["run_dir"]))
     folder = next((c for c in candidates if is_run_folder(c)), None)
     if folder is None:
-        return None, f"{name} is not in a workbench run folder (and names none that exists), so its validation images are not known", None
+        return None, f"{name} is not in a workbench run folder and names none that exists", None
     if is_locked(folder):
         raise CalibrationRefused(f"The run in {folder} is still running and may rewrite {name}; calibrate it "
                                  "when the run has finished (nothing was written).")
     run = read_run_folder(folder, history=False)
     config = run.config if run is not None else None
     if not config:
-        return None, f"the settings of the run in {folder} cannot be read, so its validation images are not known", None
+        return None, f"the settings of the run in {folder} cannot be read", None
     val_split, seed, limit = config.get("val_split"), config.get("seed"), config.get("limit")
     if config.get("dataset") != dataset_id:
         return None, f"{name} was trained on {config.get('dataset')!r}, not {dataset_id!r}", None
@@ -157,7 +157,8 @@ def calibrate_model(loaded: Any, dataset_id: str, data_dir: str | None = None, *
     if after.ece >= before.ece:
         raise CalibrationRefused(
             f"A temperature of {fit.temperature:.3f} would not lower the calibration error on {before.n:,} "
-            f"held-out images (ECE {before.ece:.4f} → {after.ece:.4f}), so nothing was stored.")
+            f"held-out images ({images.held_split}: ECE {before.ece:.4f} → {after.ece:.4f}), so nothing was stored; "
+            "the model's confidence is already as calibrated as a temperature can make it.")
     stored = store_temperature(loaded.path, record) if store else None
     return CalibrationOutcome(record, fit, before, after, images.note, images.held_split, stored,
                               loaded.with_temperature(record))
