@@ -152,3 +152,14 @@ def test_with_flip_the_temperature_scales_the_averaged_probabilities(saved, tmp_
     assert scaled.temperature == 1.75 and raw.temperature is None
     assert np.allclose(scaled.probabilities, apply_temperature(raw.probabilities, 1.75), atol=1e-5)
     assert (scaled.y_pred == raw.y_pred).all()  # averaging after scaling could flip a close call; this never does
+
+
+def test_a_temperature_fitted_with_other_preprocessing_is_flagged(saved, tmp_path):
+    path = tmp_path / saved.name
+    path.write_bytes(saved.read_bytes())
+    store_temperature(path, StoredTemperature(1.5, preprocessing="raw pixels 0..255"))
+    loaded = load_any_model(path)
+    assert not [w for w in loaded.warnings if "temperature" in w]
+    changed = loaded.with_preprocessing("scale_0_1")
+    said = [w for w in changed.warnings if "temperature was fitted with preprocessing raw pixels 0..255" in w]
+    assert len(said) == 1 and said[0].endswith("calibrate again.")

@@ -153,7 +153,7 @@ def calibrate_model(loaded: Any, dataset_id: str, data_dir: str | None = None, *
     before = reliability(held.probabilities, held.y_true)
     after = reliability(apply_temperature(held.probabilities, fit.temperature), held.y_true)
     record = StoredTemperature(fit.temperature, dataset_id, images.split, len(images.y_fit), before.n,
-                               round(before.ece, 6), round(after.ece, 6))
+                               round(before.ece, 6), round(after.ece, 6), raw.preprocessing.describe()[:100])
     if after.ece >= before.ece:
         raise CalibrationRefused(
             f"A temperature of {fit.temperature:.3f} would not lower the calibration error on {before.n:,} "

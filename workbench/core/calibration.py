@@ -210,10 +210,12 @@ class StoredTemperature:
     held_out_images: int = 0  # images the ECE figures below were measured on (never the fitted ones)
     ece_before: float | None = None
     ece_after: float | None = None
+    preprocessing: str = ""  # the preprocessing it was fitted with, in words (another one makes T meaningless)
 
     def as_json(self) -> dict:
         return {"value": self.value, "dataset": self.dataset, "split": self.split, "images": self.images,
-                "held_out_images": self.held_out_images, "ece_before": self.ece_before, "ece_after": self.ece_after}
+                "held_out_images": self.held_out_images, "ece_before": self.ece_before, "ece_after": self.ece_after,
+                "preprocessing": self.preprocessing}
 
     @classmethod
     def from_json(cls, raw: object) -> "StoredTemperature":
@@ -241,7 +243,7 @@ class StoredTemperature:
             return float(v) if ok else None
 
         return cls(float(value), text("dataset"), text("split"), count("images"), count("held_out_images"),
-                   share("ece_before"), share("ece_after"))
+                   share("ece_before"), share("ece_after"), text("preprocessing"))
 
     def describe(self) -> str:
         """'temperature 1.52 (fitted on 5,000 images of cifar10, validation split; ECE 0.081 → 0.012 on 2,000 held-out images)'."""

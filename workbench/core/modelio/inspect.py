@@ -89,12 +89,15 @@ class ModelFileInfo:
         if self.num_classes:
             act = f", final activation {self.final_activation}" if self.final_activation else ""
             lines.append(f"Output: {self.num_classes} classes{act}.")
-        if self.metadata is not None:
+        # A third-party file calibrated here holds metadata with a temperature only: the rest is still guessed.
+        if self.metadata is not None and set(self.metadata) - {"format", "temperature"}:
             ds = self.metadata.get("dataset")
             lines.append(f"Workbench metadata present (dataset {ds}, preprocessing {self.metadata.get('preprocessing')}).")
         else:
             guessed = "class names are" if self.in_model_scaling else "class names and preprocessing are"
             lines.append(f"No workbench metadata: {guessed} guessed and can be changed.")
+        if self.metadata is not None and "temperature" in self.metadata:
+            lines.append(f"Calibration temperature stored: {self.metadata['temperature']['value']:.3g}.")
         if self.lambda_layers:
             lines.append(
                 f"It contains a Lambda layer with Python code ({', '.join(self.lambda_layers)}); "

@@ -102,7 +102,11 @@ class LoadedModel:
     def warnings(self) -> tuple[str, ...]:
         """Sentences about choices that look wrong (e.g. pixels scaled twice) and file problems."""
         twice = scaling_warning(self.name, self.preprocessing, self.in_model_scaling)
-        return self.file_warnings + ((twice,) if twice else ())
+        fitted = self.calibration.preprocessing if self.calibration is not None else ""
+        other = (f"{self.name}'s temperature was fitted with preprocessing {fitted}, not {self.preprocessing.describe()} "
+                 "as now, so its calibrated confidence may be wrong; calibrate again."
+                 if fitted and fitted != self.preprocessing.describe()[:100] else None)
+        return self.file_warnings + tuple(w for w in (twice, other) if w)
 
     def with_class_names(self, class_names: Sequence[str], dataset_id: str | None = None,
                          source: str = CLASS_NAMES_GIVEN) -> "LoadedModel":
