@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.datasets import DATASETS, get_info
+from workbench.gui.panels.evaluate_gradcam import EvaluateGradcam
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
@@ -279,7 +280,13 @@ class EvaluatePanel(ModelPanel):
         mistakes_holder = QWidget()
         ml = QVBoxLayout(mistakes_holder)
         ml.setContentsMargins(0, 0, 0, 0)
-        ml.addWidget(self.mistakes_title)
+        self.gradcam = EvaluateGradcam(self)  # where the model looked, over the mistakes and a cell's images
+        self.coarse_check.toggled.connect(self.gradcam.refresh)  # after the mistakes were rebuilt
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.mistakes_title)
+        title_row.addWidget(self.gradcam.controls)
+        title_row.addStretch(1)
+        ml.addLayout(title_row)
         ml.addWidget(self.mistakes)
         ml.addStretch(1)
         self._mistakes_holder = mistakes_holder
