@@ -51,7 +51,6 @@ def time_model(panel, waiter: Waiter, model_path: str, folder: Path, repeats: in
     panel.model_loaded.disconnect(waiter.on_object)
     entry = {"open_s": round(time.perf_counter() - t0, 2)}
     rng = np.random.default_rng(0)
-    shown: list = []
     panel.gradcam.overlay_shown.connect(waiter.on_object)
     new_image = []
     for i in range(repeats + 1):  # a new image each time: classify + Grad-CAM
@@ -77,7 +76,6 @@ def time_model(panel, waiter: Waiter, model_path: str, folder: Path, repeats: in
     entry["request_to_overlay"] = _stats(changes)
     entry["method"] = box.method
     panel.gradcam.overlay_shown.disconnect(waiter.on_object)
-    del shown
     return entry
 
 
@@ -88,7 +86,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", action="append", default=[], help="also time this model file")
     args = parser.parse_args(argv)
 
-    _app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([])  # kept referenced while widgets exist
     from workbench.core.architectures import build_model
     from workbench.core.datasets import DATASETS
     from workbench.core.modelio import save_model
@@ -108,6 +106,7 @@ def main(argv=None) -> int:
     report["load_average_after"] = os.getloadavg()
     panel.shutdown()
     panel.close()
+    app.processEvents()
     print(json.dumps(report, indent=2))
     ok = True
     for name, entry in report["models"].items():
