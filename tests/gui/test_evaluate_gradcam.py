@@ -54,6 +54,8 @@ def test_overlays_on_mistakes_and_a_cell(qtbot, panel, model_file):
         m = panel.gradcam._maps[tile.index]
         assert m.class_index == int(r.y_pred[tile.index]) and m.method == "grad-cam"
     assert "Grad-CAM" in panel.gradcam.note.text() and "where the model looked" in panel.gradcam.note.toolTip()
+    big, looked = panel.gradcam.enlarged(tiles[0].index, panel.run.images[tiles[0].index])
+    assert big.shape == (320, 320, 3) and "looked here when it said" in looked  # what a click enlarges
     half = _pixels(tiles[0].picture)
     panel.gradcam.slider.setValue(90)
     assert _pixels(tiles[0].picture) != half
@@ -72,4 +74,5 @@ def test_overlays_on_mistakes_and_a_cell(qtbot, panel, model_file):
     panel.gradcam.check.setChecked(False)
     assert all("looked here" not in t.toolTip() for t in tiles)
     assert [_pixels(t.picture) for t in tiles] == plain
+    assert panel.gradcam.enlarged(tiles[0].index, panel.run.images[tiles[0].index])[1] == ""
     assert np.isfinite(panel.gradcam._maps[tiles[0].index].heat).all()

@@ -459,7 +459,8 @@ class EvaluatePanel(ModelPanel):
         names = r.class_names
         pred = int(r.y_pred[index])
         text = f"true {names[int(r.y_true[index])]} → predicted {names[pred]} ({r.probabilities[index, pred] * 100:.1f} %)"
-        SampleDialog(self.run.images[index], index, text, "test", self).exec()
+        image, looked = self.gradcam.enlarged(index, self.run.images[index])  # with its map while that is on
+        SampleDialog(image, index, text + (f"<br>{html_text(looked)}" if looked else ""), "test", self).exec()
 
     # ---- export ------------------------------------------------------------------------------
     def export_csv(self, path: str | os.PathLike) -> None:

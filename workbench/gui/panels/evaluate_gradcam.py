@@ -107,6 +107,14 @@ class EvaluateGradcam(QObject):
         message = in_window_terms(error.message)
         self._set_note(f"<small><span style='color:#b00020'>{html_text(message[:80])}</span></small>", message)
 
+    def enlarged(self, index: int, image: np.ndarray, size: int = 320) -> tuple[np.ndarray, str]:
+        """The picture to enlarge for a clicked test image: with its map while the overlay is on (and
+        the sentence saying what it shows), else the image itself and no sentence."""
+        m = self._maps.get(int(index)) if self.check.isChecked() and self._run is not None else None
+        if m is None:
+            return image, ""
+        return overlay_pixmap(image, m.heat, self.slider.opacity(), size)[1], self._sentence(m, self._run.result.class_names)
+
     # ---- drawing -----------------------------------------------------------------------------------
     @Slot()
     def _redraw(self) -> None:
