@@ -35,6 +35,7 @@ def test_plain_model_maps_order_and_dead_share_match_a_direct_computation(models
     names = [layer.name for layer in got.layers]
     assert {"conv1", "pool1", "conv2", "conv3"} <= set(names)
     assert names.index("conv1") < names.index("conv2") < names.index("conv3")
+    assert got.layers[0].class_name == "Rescaling" and got.layers[0].dead_share is None  # scales pixels: no units
     for name in ("conv1", "conv2", "conv3"):
         layer = got.layer(name)
         act = _direct(model, name, image)

@@ -15,6 +15,9 @@ from . import graph
 
 MAX_CHANNELS = 64  # feature maps kept per layer, the most active first
 MAX_BYTES = 48 * 2**20  # all kept maps together (float32); deeper layers keep fewer channels past it
+# Layers that only move or scale pixels hold no units: a dead-unit share there would be a false claim.
+NO_UNITS = frozenset({"Rescaling", "Normalization", "Resizing", "CenterCrop", "ZeroPadding2D", "Cropping2D",
+                      "InputLayer"})
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,8 @@ class LayerActivations:
     ``mean_activation``: the mean over every position and channel of the layer's output.
     ``dead_share``: the share of the layer's channels that are ≤ 0 at every position *for this image* —
     the ReLU units that pass nothing on for it. None where the output has negative values (it does not
-    come out of a ReLU, so "dead ReLU unit" has no meaning there).
+    come out of a ReLU, so "dead ReLU unit" has no meaning there) and for layers that only scale or move
+    pixels (NO_UNITS).
     """
 
     name: str
@@ -75,7 +79,7 @@ def layer_activations(name: str, class_name: str, act: np.ndarray, keep: int = M
     per_channel = act.reshape(-1, act.shape[-1])
     means = per_channel.mean(axis=0)
     order = np.argsort(-means, kind="stable")[: max(0, keep)]
-    if np.any(per_channel < 0):
+    if class_name in NO_UNITS or np.any(per_channel < 0):
         dead_share, dead = None, 0
     else:
         dead = int(np.sum(per_channel.max(axis=0) <= 0))

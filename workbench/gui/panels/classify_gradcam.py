@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from workbench.gui.tasks import TaskError
@@ -17,7 +17,7 @@ from workbench.gui.wording import in_window_terms
 
 TASK = "grad-cam"
 LAYERS_TASK = "grad-cam-layers"
-AUTO = "last spatial layer"
+AUTO = "auto"
 
 
 class ClassifyGradcam(QObject):
@@ -67,6 +67,9 @@ class ClassifyGradcam(QObject):
         names, default = answer
         self.layer_combo.blockSignals(True)
         self.layer_combo.setItemText(0, f"{AUTO}: {default}" if default else f"{AUTO}: none (saliency instead)")
+        self.layer_combo.setItemData(0, "the last layer with height × width" if default else
+                                     "no layer has height × width: gradient × input saliency instead",
+                                     Qt.ItemDataRole.ToolTipRole)
         for name in names:
             self.layer_combo.addItem(name, name)
         self.layer_combo.blockSignals(False)
