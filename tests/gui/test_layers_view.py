@@ -79,3 +79,17 @@ def test_another_test_image_and_a_dropped_file(qtbot, panel, models, tmp_path):
     with qtbot.waitSignal(view.failed, timeout=LOAD_TIMEOUT):
         view.show_file(tmp_path / "missing.png")
     assert "missing.png" in view.message.text()
+
+
+def test_the_window_hands_the_evaluate_model_to_the_layers_view(qtbot, make_window, models):
+    window = make_window()
+    loaded = models[0]
+    window.evaluate.set_model(loaded)
+    view = window.model_view.layers_view
+    qtbot.waitUntil(lambda: view.loaded is not None, timeout=LOAD_TIMEOUT)
+    assert view.dataset_id == "builtin"
+    window.tabs.setCurrentWidget(window.model_view)
+    with qtbot.waitSignal(view.shown, timeout=LOAD_TIMEOUT):
+        window.model_view.views.setCurrentWidget(view)  # computed when first shown, not before
+    assert view.table.rowCount() == len(view.answer.layers.layers)
+    window.shutdown()

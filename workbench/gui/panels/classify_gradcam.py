@@ -21,9 +21,9 @@ AUTO = "auto"
 
 
 class ClassifyGradcam(QObject):
-    """Attached to a ClassifyPanel: ``layer_row`` (label and ``layer_combo``) goes in its tool bar; each new result row gets a
-    ``HeatmapBox`` (``row.heatmap``). ``overlay_shown(row_widget, seconds)``: a map requested at
-    ``request()`` is on screen, and how long that took."""
+    """Attached to a ClassifyPanel: ``layer_row`` (label and ``layer_combo``) goes in its tool bar; each new
+    result row gets a ``HeatmapBox`` (``row.heatmap``). ``overlay_shown(row_widget, seconds)``: a map
+    requested at ``request()`` is on screen, and how long that took."""
 
     overlay_shown = Signal(object, float)
 

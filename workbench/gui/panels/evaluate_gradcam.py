@@ -29,6 +29,7 @@ class EvaluateGradcam(QObject):
         self.panel = panel
         self._maps: dict[int, object] = {}  # test index -> ExplainedImage, for the evaluation on screen
         self._run = None
+        self._loaded = None
         self.check = QCheckBox("Where it &looked")
         self.check.setToolTip("Lay Grad-CAM maps over the mistakes and a clicked cell's images: where the model "
                               "looked when it gave its (wrong) answer")
@@ -54,6 +55,7 @@ class EvaluateGradcam(QObject):
         self.panel.tasks.cancel(TASK)
         self._maps.clear()
         self._run = self.panel.run
+        self._loaded = self.panel.loaded  # the model that made these predictions explains them
         self._apply()
 
     @Slot(int, int, int)
@@ -83,8 +85,9 @@ class EvaluateGradcam(QObject):
             result = self._run.result
             classes = [int(result.y_pred[i]) for i in wanted]
             run = self._run
-            self.panel.tasks.start(explain_images, self.panel.loaded, [self._run.images[i] for i in wanted],
-                                   classes, None, name=TASK, supersede=False, pass_cancel=True,
+            images = [self._run.images[i] for i in wanted]
+            self.panel.tasks.start(explain_images, self._loaded or self.panel.loaded, images, classes, None,
+                                   name=TASK, supersede=False, pass_cancel=True,
                                    on_success=lambda maps: self._on_maps(run, wanted, maps),
                                    on_failure=self._on_failed)
         else:
@@ -113,7 +116,8 @@ class EvaluateGradcam(QObject):
         m = self._maps.get(int(index)) if self.check.isChecked() and self._run is not None else None
         if m is None:
             return image, ""
-        return overlay_pixmap(image, m.heat, self.slider.opacity(), size)[1], self._sentence(m, self._run.result.class_names)
+        blended = overlay_pixmap(image, m.heat, self.slider.opacity(), size)[1]
+        return blended, self._sentence(m, self._run.result.class_names)
 
     # ---- drawing -----------------------------------------------------------------------------------
     @Slot()

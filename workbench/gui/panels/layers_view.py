@@ -128,7 +128,8 @@ class LayersView(QWidget):
         self.index_spin.setKeyboardTracking(False)
         self.index_spin.valueChanged.connect(self.show_test_image)
         self.file_button = QPushButton("Image &file…")
-        self.file_button.setToolTip("Any image file (or drop one on this view); fitted to the model as Classify fits it")
+        self.file_button.setToolTip("Any image file (or drop one on this view); fitted to the model as "
+                                    "Classify fits it")
         self.file_button.clicked.connect(self._browse)
         controls = QVBoxLayout()
         controls.addWidget(self.index_spin)
@@ -183,7 +184,8 @@ class LayersView(QWidget):
         if data_dir is not None:
             self.data_dir = data_dir
         if self._source is None or self._source[0] == "test":
-            self._source = ("test", self.dataset_id, self.data_dir, self.index_spin.value()) if self.dataset_id else None
+            index = self.index_spin.value()
+            self._source = ("test", self.dataset_id, self.data_dir, index) if self.dataset_id else None
         self._update_controls()
         self._request()
 

@@ -86,7 +86,8 @@ class HeatmapBox(QWidget):
     class_wanted = Signal(int)
     overlay_shown = Signal()
 
-    def __init__(self, size: int, classes: Sequence[tuple[int, str, float]] = (), parent: QWidget | None = None) -> None:
+    def __init__(self, size: int, classes: Sequence[tuple[int, str, float]] = (),
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.size_px = int(size)
         self.image: np.ndarray | None = None
