@@ -176,11 +176,21 @@ def test_bad_requests_are_sentences(trained):
         gradcam.explain(loaded, x[:2], class_index=[0, 1, 2])
 
 
-def test_all_zero_map_stays_zero(trained):
-    loaded, _, _, _, _ = trained
-    blank = np.zeros((1, SIZE, SIZE, 3), np.uint8)
-    e = gradcam.explain(loaded, blank, class_index=[0])
-    assert np.all(np.isfinite(e.maps)) and e.maps.min() >= 0.0
+def test_all_zero_map_stays_zero_never_nan():
+    """A class every channel speaks against (negative head weights on ReLU features): the ReLU of the
+    weighted sum is 0 everywhere, and dividing by its maximum must not make NaN."""
+    inp = keras.Input((SIZE, SIZE, 3))
+    h = keras.layers.Conv2D(4, 3, activation="relu", name="c")(inp)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    head = keras.layers.Dense(2, name="head")
+    model = keras.Model(inp, keras.layers.Softmax()(head(h)))
+    head.kernel.assign(np.stack([-np.ones(4), np.ones(4)], axis=1).astype(np.float32))
+    x = squares_data(3, seed=4)[0]
+    e = gradcam.explain(LoadedModel.from_keras(model, ["against", "for"]), x, class_index=0)
+    assert e.method == "grad-cam" and np.all(e.maps == 0.0)
+    assert "all zero" in gradcam.zero_map_note(e, 0)
+    e_for = gradcam.explain(LoadedModel.from_keras(model, ["against", "for"]), x, class_index=1)
+    assert e_for.maps.max() == 1.0 and gradcam.zero_map_note(e_for, 0) is None
 
 
 def test_batch_sizes_agree_and_compile_once(trained, trained_maps):
