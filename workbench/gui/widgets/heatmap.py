@@ -1,7 +1,7 @@
 """Where a model looked: an explanation map laid over its picture, with an opacity slider, the class it
 explains (any of the image's top-k) and what method made it (Grad-CAM, or the saliency fallback, said so).
 
-The blend is the core's `explain.gradcam.overlay` (numpy only, no TensorFlow), done here on the GUI thread:
+The blend is the core's `explain.overlay.overlay` (numpy only, no TensorFlow), done here on the GUI thread:
 a 32×32 picture takes well under a millisecond, so the slider redraws at once.
 """
 
@@ -28,38 +28,16 @@ def method_words(method: str) -> str:
 def overlay_pixmap(image: np.ndarray, heat: np.ndarray, opacity: float, size: int) -> tuple[QPixmap, np.ndarray]:
     """The map over the picture, drawn ``size`` pixels square; also the blended array (for tests).
 
-    The picture is enlarged crisp by a whole factor first, so the map's colours are not blocks of the
-    model's 32 pixels (the map is enlarged the same way: it already has the picture's height × width)."""
-    from workbench.core.explain.gradcam import overlay
+    The picture is enlarged crisp by a whole factor first and the map (the picture's height × width)
+    blended over it smoothly, so the colours are not blocks of the model's 32 pixels."""
+    from workbench.core.explain.overlay import enlarge, overlay
 
     image = np.asarray(image, dtype=np.uint8)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=-1)
-    heat = np.asarray(heat, dtype=np.float32)
     factor = max(1, size // max(image.shape[:2]))
-    if factor > 1:
-        image = np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
-        heat = _enlarge(heat, image.shape[:2])
-    blended = overlay(image, heat, float(opacity))
+    blended = overlay(enlarge(image, factor), np.asarray(heat, dtype=np.float32), float(opacity))
     qimg = array_to_qimage(blended).scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
                                            Qt.TransformationMode.SmoothTransformation)
     return QPixmap.fromImage(qimg), blended
-
-
-def _enlarge(heat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear enlargement of an h x w map to ``shape`` (numpy only)."""
-    h, w = heat.shape
-    H, W = shape
-    ys = np.clip((np.arange(H) + 0.5) * h / H - 0.5, 0, h - 1)
-    xs = np.clip((np.arange(W) + 0.5) * w / W - 0.5, 0, w - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
-    top = heat[y0][:, x0] * (1 - fx) + heat[y0][:, x1] * fx
-    bottom = heat[y1][:, x0] * (1 - fx) + heat[y1][:, x1] * fx
-    return (top * (1 - fy) + bottom * fy).astype(np.float32)
 
 
 class OpacitySlider(QSlider):
@@ -177,22 +155,23 @@ class ExplainedImage:
 
 def explain_images(loaded, images: Sequence[np.ndarray], classes: Sequence[int | None], layer: str | None,
                    cancel=None) -> tuple[ExplainedImage, ...]:
-    """Worker thread: the core's `explain` for each image and its class (None: its top guess); images that
-    ask for the same class go in one call."""
-    from workbench.core.explain.gradcam import explain
+    """Worker thread: the core's `explain` for each image and its class (None: its top guess), in one call
+    (two where some images name their class and some do not)."""
+    from workbench.core.explain.gradcam import explain, zero_map_note
 
     out: list[ExplainedImage | None] = [None] * len(images)
-    groups: dict = {}
-    for i, c in enumerate(classes):
-        groups.setdefault(None if c is None else int(c), []).append(i)
-    for c, idx in groups.items():
+    given = [i for i, c in enumerate(classes) if c is not None]
+    top = [i for i, c in enumerate(classes) if c is None]
+    for idx, wanted in ((given, [int(classes[i]) for i in given]), (top, None)):
+        if not idx:
+            continue
         if cancel is not None and cancel.is_set():
             raise InterruptedError("cancelled")
-        e = explain(loaded, np.stack([np.asarray(images[i]) for i in idx]), class_index=c, layer=layer)
+        e = explain(loaded, np.stack([np.asarray(images[i]) for i in idx]), class_index=wanted, layer=layer)
         for j, i in enumerate(idx):
-            k = int(e.class_indices[j])
-            p = float(np.asarray(e.probabilities)[j][k]) if np.ndim(e.probabilities) == 2 else float(e.probabilities[j])
-            out[i] = ExplainedImage(np.asarray(e.maps[j], np.float32), k, p, e.layer, e.method, e.note)
+            note = " ".join(n for n in (e.note, zero_map_note(e, j)) if n)
+            out[i] = ExplainedImage(np.asarray(e.maps[j], np.float32), int(e.class_indices[j]),
+                                    float(e.probabilities[j]), e.layer, e.method, note)
     return tuple(out)
 
 
