@@ -81,7 +81,11 @@ def test_another_test_image_and_a_dropped_file(qtbot, panel, models, tmp_path):
     assert "missing.png" in view.message.text()
 
 
-def test_the_window_hands_the_evaluate_model_to_the_layers_view(qtbot, make_window, models):
+def test_the_window_hands_the_evaluate_model_to_the_layers_view(qtbot, qapp, make_window, models):
+    from tests.gui.layout_check import fit_problems
+    from workbench.gui.resources import stylesheet
+
+    qapp.setStyleSheet(stylesheet())  # the window's sizes with its style sheet
     window = make_window()
     loaded = models[0]
     window.evaluate.set_model(loaded)
@@ -92,4 +96,11 @@ def test_the_window_hands_the_evaluate_model_to_the_layers_view(qtbot, make_wind
     with qtbot.waitSignal(view.shown, timeout=LOAD_TIMEOUT):
         window.model_view.views.setCurrentWidget(view)  # computed when first shown, not before
     assert view.table.rowCount() == len(view.answer.layers.layers)
+    shown = []
+    window.classify.gradcam.overlay_shown.connect(lambda row, _s: shown.append(row))
+    window.classify.add_test_images(2, "builtin")  # Classify followed Evaluate's model: rows with overlays
+    qtbot.waitUntil(lambda: len(shown) >= 2, timeout=LOAD_TIMEOUT)
+    found = fit_problems(window, "layers view shown, Grad-CAM rows in Classify")
+    qapp.setStyleSheet("")
     window.shutdown()
+    assert not found, "\n".join(found)
