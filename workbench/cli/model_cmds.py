@@ -248,7 +248,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     from workbench.core.evaluation import TTA_CHOICES
-    from workbench.core.images.fit import FIT_MODES
 
     for name, helptext, func in (
         ("evaluate", "top-1/top-5 and per-class accuracy of a model on a test split", cmd_evaluate),
@@ -257,11 +256,7 @@ def add_parsers(sub) -> None:
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("model", help="the saved model: .h5 or .keras (weights-only files need --architecture)")
         if name == "evaluate":
-            p.add_argument("--dataset", required=True, help="the test split to use: cifar10, cifar100, "
-                           "cifar100-coarse or builtin (see `datasets`)")
-            p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
-            p.add_argument("--limit", type=int, help="evaluate only the first N test images (at least 1)")
-            p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+            add_test_split_options(p)
             p.add_argument("--no-temperature", action="store_true",
                            help="ignore a temperature stored by `calibrate` (the model's raw confidence)")
             p.add_argument("--tta", choices=TTA_CHOICES, default="auto",
@@ -271,13 +266,29 @@ def add_parsers(sub) -> None:
             p.add_argument("images", nargs="+", help="image files, or folders whose images (searched "
                            "recursively, sorted) are classified; other files in folders are skipped")
             p.add_argument("--top", type=int, default=5, help="how many labels to show per image, best first")
-        p.add_argument("--fit", choices=FIT_MODES, default=None,
-                       help="how images of another size or shape are fitted to the model's input: cut the "
-                            "centre (crop), add black bars (pad) or stretch them (default: the rule the "
-                            "model was trained with, else crop)")
-        p.add_argument("--preprocessing", help="for foreign models: raw_0_255, scale_0_1, scale_-1_1, mean_std")
-        p.add_argument("--labels", help="class names: a dataset id or a text file, one name per line")
-        p.add_argument("--architecture", help="for weights-only files: one of our networks or a JSON file")
-        p.add_argument("--trust", action="store_true", help="allow Lambda layers (runs code from the file)")
-        p.add_argument("--json", action="store_true", help="print the result as one line of JSON")
+        add_model_options(p)
         p.set_defaults(func=func)
+
+
+def add_test_split_options(p: argparse.ArgumentParser, verb: str = "evaluate") -> None:
+    """--dataset, --data-dir, --limit and --download: the test split a model runs on (evaluate, embed)."""
+    p.add_argument("--dataset", required=True, help="the test split to use: cifar10, cifar100, "
+                   "cifar100-coarse or builtin (see `datasets`)")
+    p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
+    p.add_argument("--limit", type=int, help=f"{verb} only the first N test images (at least 1)")
+    p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """How a saved model is opened and fed (what `_load_model` reads), and --json."""
+    from workbench.core.images.fit import FIT_MODES
+
+    p.add_argument("--fit", choices=FIT_MODES, default=None,
+                   help="how images of another size or shape are fitted to the model's input: cut the "
+                        "centre (crop), add black bars (pad) or stretch them (default: the rule the "
+                        "model was trained with, else crop)")
+    p.add_argument("--preprocessing", help="for foreign models: raw_0_255, scale_0_1, scale_-1_1, mean_std")
+    p.add_argument("--labels", help="class names: a dataset id or a text file, one name per line")
+    p.add_argument("--architecture", help="for weights-only files: one of our networks or a JSON file")
+    p.add_argument("--trust", action="store_true", help="allow Lambda layers (runs code from the file)")
+    p.add_argument("--json", action="store_true", help="print the result as one line of JSON")

@@ -132,6 +132,8 @@ class MainWindow(QMainWindow):
         self.training.resume_offer.offered.connect(lambda _run_dir: self._update_actions())
         self.evaluate.model_loaded.connect(self._on_evaluate_model_loaded)
         self.evaluate.model_loaded.connect(self.classify.follow_model)  # Classify follows it too
+        self.evaluate.model_loaded.connect(self._on_model_for_layers)  # and the Model tab's layers view
+        self.classify.model_loaded.connect(self._on_model_for_layers)
         self.evaluate.evaluation_failed.connect(self.show_status)
         self.classify.status_changed.connect(self.show_status)
         self.runs.open_requested.connect(self._on_open_run)
@@ -404,6 +406,13 @@ class MainWindow(QMainWindow):
         if self._evaluate_when_loaded:
             self._evaluate_when_loaded = False
             self.evaluate.evaluate()
+
+    @Slot(object)
+    def _on_model_for_layers(self, loaded: object) -> None:
+        panel = self.sender()  # Classify or Evaluate: its test set and data folder suit the model
+        dataset = panel.dataset_combo.currentData() if hasattr(panel, "dataset_combo") else None
+        data_dir = getattr(panel, "data_dir", None) or self.experiment.data_dir
+        self.model_view.layers_view.follow_model(loaded, dataset, data_dir)
 
     @Slot()
     def open_model_dialog(self) -> None:

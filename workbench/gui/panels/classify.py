@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.classify import ClassifyResult, write_results_csv
 from workbench.core.datasets import DATASETS
+from workbench.gui.panels.classify_gradcam import ClassifyGradcam
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.flow_row import FlowRow
@@ -261,6 +262,8 @@ class ClassifyPanel(ModelPanel):
         bar.addWidget(self.dataset_combo)
         bar.addWidget(self.count_spin)
         bar.addWidget(self.test_button)
+        self.gradcam = ClassifyGradcam(self)  # each row's overlay of where the model looked
+        bar.addWidget(self.gradcam.layer_row)
         bar.addStretch(1)
 
         self.status_label = QLabel("Open a model, then add images (or drop them here).")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.datasets import DATASETS, get_info
+from workbench.gui.panels.evaluate_gradcam import EvaluateGradcam
 from workbench.gui.panels.model_panel import ModelPanel, ready_text, test_set_for
 from workbench.gui.tasks import TaskError
 from workbench.gui.widgets.confusion import ConfusionMatrixView
@@ -291,7 +292,13 @@ class EvaluatePanel(ModelPanel):
         mistakes_holder = QWidget()
         ml = QVBoxLayout(mistakes_holder)
         ml.setContentsMargins(0, 0, 0, 0)
-        ml.addWidget(self.mistakes_title)
+        self.gradcam = EvaluateGradcam(self)  # where the model looked, over the mistakes and a cell's images
+        self.coarse_check.toggled.connect(self.gradcam.refresh)  # after the mistakes were rebuilt
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.mistakes_title)
+        title_row.addWidget(self.gradcam.controls)
+        title_row.addStretch(1)
+        ml.addLayout(title_row)
         ml.addWidget(self.mistakes)
         ml.addStretch(1)
         self._mistakes_holder = mistakes_holder
@@ -472,7 +479,8 @@ class EvaluatePanel(ModelPanel):
         names = r.class_names
         pred = int(r.y_pred[index])
         text = f"true {names[int(r.y_true[index])]} → predicted {names[pred]} ({r.probabilities[index, pred] * 100:.1f} %)"
-        SampleDialog(self.run.images[index], index, text, "test", self).exec()
+        image, looked = self.gradcam.enlarged(index, self.run.images[index])  # with its map while that is on
+        SampleDialog(image, index, text + (f"<br>{html_text(looked)}" if looked else ""), "test", self).exec()
 
     # ---- export ------------------------------------------------------------------------------
     def export_csv(self, path: str | os.PathLike) -> None:

@@ -10,12 +10,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.architectures import INPUT_SHAPE, input_problem
 from workbench.core.architectures import shape_text as image_shape_text
+from workbench.gui.panels.layers_view import LayersView
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.layer_graph import LayerGraph, shape_text
 from workbench.gui.widgets.message_label import MessageLabel
@@ -85,9 +87,17 @@ class ModelViewPanel(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([560, 440])
+        architecture = QWidget()  # the form's network; beside it, a loaded model's layers for one image
+        al = QVBoxLayout(architecture)
+        al.setContentsMargins(0, 0, 0, 0)
+        al.addWidget(self.title)
+        al.addWidget(splitter, 1)
+        self.layers_view = LayersView(self.tasks)
+        self.views = QTabWidget()
+        self.views.addTab(architecture, "Architecture")
+        self.views.addTab(self.layers_view, "Layers for one image")
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.views, 1)
 
     def show_model(self, arch: str, num_classes: int, options: dict | None = None, *,
                    input_shape: tuple = INPUT_SHAPE) -> None:
