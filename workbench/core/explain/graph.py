@@ -246,13 +246,14 @@ def layers(model) -> tuple[LayerInfo, ...]:
 
 def last_spatial_layer(model) -> str | None:
     """The deepest layer with an H×W×C output after the first learned layer (pixel scaling and
-    augmentation layers before it are not features); None where the model has none."""
+    augmentation layers before it are not features; dropout, the identity at inference, is never named
+    itself); None where the model has none."""
     s = _structure(model)
     started = False
     best = None
     for info in s.infos:
         started = started or info.name in s.weighted
-        if started and info.spatial and info.class_name not in _PREPROCESSING:
+        if started and info.spatial and info.class_name not in _PREPROCESSING | _IDENTITY_AT_INFERENCE:
             best = info.name
     return best
 
