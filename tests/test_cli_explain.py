@@ -66,7 +66,8 @@ def test_json_files_named_after_stems(models, images, tmp_path, capsys):
     assert doc["skipped"] == 1  # notes.txt
     assert "error" in rows["broken.png"] and "broken.png" in rows["broken.png"]["error"]
     assert Path(rows["a/cat.png"]["map"]).name == "cat.npy" and Path(rows["b/cat.png"]["map"]).name == "cat-2.npy"
-    assert sorted(p.name for p in out.iterdir()) == ["cat-2.npy", "cat-2.png", "cat.npy", "cat.png", "dog.npy", "dog.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cat-2.npy", "cat-2.png", "cat.npy", "cat.png", "dog.npy", "dog.png"]
     for key in ("a/cat.png", "b/cat.png", "dog.jpg"):
         row = rows[key]
         assert row["method"] == "grad-cam" and row["layer"] == "relu2"

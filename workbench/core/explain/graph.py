@@ -305,8 +305,8 @@ def resolve(model, name: str) -> str:
     if len(bare) == 1:
         return bare[0]
     if len(bare) > 1:
-        raise LayerNotFound(f"Layer name {name!r} is ambiguous in {_model_name(model).lower()[4:] or 'the model'}; "
-                            f"use one of the paths {', '.join(bare[:_LISTED])}.")
+        raise LayerNotFound(f"{_model_name(model)} has {len(bare)} layers named {name!r} (inside different nested "
+                            f"models); use one of the paths {', '.join(bare[:_LISTED])}.")
     spatial = [i.name for i in s.infos if i.spatial]
     if spatial:
         listed = _listing(spatial)
