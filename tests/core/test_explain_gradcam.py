@@ -13,7 +13,8 @@ from workbench.core.tf_import import ensure_tensorflow
 ensure_tensorflow()
 import keras  # noqa: E402
 
-from tests.core.explain_fixtures import SIZE, peak_hits, spearman, squares_cnn, squares_data, train_squares_cnn  # noqa: E402
+from tests.core.explain_fixtures import (  # noqa: E402
+    SIZE, peak_hits, spearman, squares_cnn, squares_data, train_squares_cnn)
 from workbench.core.explain import gradcam, graph  # noqa: E402
 from workbench.core.modelio.loaded_model import LoadedModel  # noqa: E402
 
@@ -216,3 +217,10 @@ def test_overlay_blend_and_colormap():
     # Perceptual: lightness (Rec. 709 luma) rises monotonically from 0 to 1.
     luma = colormap(np.linspace(0, 1, 256)).astype(float) @ [0.2126, 0.7152, 0.0722]
     assert np.all(np.diff(luma) >= -0.5) and luma[-1] - luma[0] > 200
+
+
+def test_unique_stems_never_share_files():
+    from workbench.core.explain.export import unique_stems
+
+    stems = unique_stems(["a/cat.png", "cat-2.png", "b/cat.jpg", "Cat.bmp", "dog.png"])
+    assert stems == ["cat", "cat-2", "cat-3", "Cat-4", "dog"]

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cli.common import EXIT_FAILED, CliError, emit_json
-from workbench.cli.model_cmds import _check_model_path, _load_model, _model_facts, _print_model_facts, _warn_fit, add_model_options
+from workbench.cli.model_cmds import (_check_model_path, _load_model, _model_facts, _print_model_facts, _warn_fit,
+                                     add_model_options)
 from workbench.core.text import sanitize
 
 CHUNK = 256  # images decoded and explained together: bounded memory for any folder size

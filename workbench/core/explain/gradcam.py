@@ -75,7 +75,8 @@ def _class_indices(class_index, n: int, loaded) -> np.ndarray:
     else:
         idx = np.asarray(list(class_index), np.int64).reshape(-1)
         if len(idx) != n:
-            raise ExplainError(f"{len(idx)} class indices were given for {n} images; give one per image or one for all.")
+            raise ExplainError(f"{len(idx)} class indices were given for {n} images; "
+                               "give one per image or one for all.")
     bad = idx[(idx < 0) | (idx >= c)]
     if len(bad):
         raise ExplainError(f"Class index {int(bad[0])} is out of range: {loaded.name} has {c} classes, "
