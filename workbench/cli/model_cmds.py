@@ -123,18 +123,17 @@ def _check_model_path(model: str) -> None:
         raise CliError(f"{sanitize(exc.strerror or exc)}; give the path of a .h5 or .keras file.") from None
 
 
-def _check_limit(limit: int | None) -> None:
+def _check_limit(limit: int | None, verb: str = "evaluate") -> None:
     if limit is not None and limit < 1:
-        raise CliError(f"--limit must be at least 1 (got {limit}); leave it out to evaluate the whole test split.")
+        raise CliError(f"--limit must be at least 1 (got {limit}); leave it out to {verb} the whole test split.")
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from workbench.cli.progress import Progress
-    from workbench.core.datasets import DatasetError, get_info, load_dataset
-    from workbench.core.classify import fit_for, fit_warning
-    from workbench.core.evaluation import FLIP_STEP, EvaluationError, evaluate, fit_steps, flip_for
+def open_model_on_dataset(args: argparse.Namespace, verb: str = "evaluate") -> tuple[Any, Any]:
+    """(LoadedModel, DatasetInfo) for a command over a test split (evaluate, embed): --limit, the model
+    path and the dataset are checked, and the class counts compared, before the test split is read."""
+    from workbench.core.datasets import DatasetError, get_info
 
-    _check_limit(args.limit)
+    _check_limit(args.limit, verb)
     _check_model_path(args.model)
     try:
         info = get_info(args.dataset)  # a built-in id, a user dataset's name or an image folder / archive
@@ -147,6 +146,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{sanitize(Path(args.model).name)} has {loaded.num_classes} outputs but {args.dataset} has "
             f"{info.num_classes} classes; pick a --dataset with {loaded.num_classes} classes."
         )
+    return loaded, info
+
+
+def load_test_split(args: argparse.Namespace) -> Any:
+    """(images, labels, class names) of the first --limit test images of --dataset."""
+    from workbench.core.datasets import load_dataset
+
+    data = load_dataset(args.dataset, args.data_dir, download=args.download)
+    return data.x_test[: args.limit], data.y_test[: args.limit], data.class_names
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.cli.progress import Progress
+    from workbench.core.classify import fit_for, fit_warning
+    from workbench.core.evaluation import FLIP_STEP, EvaluationError, evaluate, fit_steps, flip_for
+
+    loaded, info = open_model_on_dataset(args)
     fit = fit_for(loaded, args.fit)
     try:
         steps = fit_steps(getattr(info, "image_shape", (32, 32, 3)), loaded.input_shape, fit)
@@ -164,10 +180,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if flip:
             why = " (the model's run measured itself so; --tta off to skip)" if args.tta == "auto" else ""
             print(f"note: {FLIP_STEP}{why}.")
-    data = load_dataset(args.dataset, args.data_dir, download=args.download)
-    x, y = data.x_test[: args.limit], data.y_test[: args.limit]
+    x, y, class_names = load_test_split(args)
     with Progress("evaluating", len(y), unit="images") as bar:
-        result = evaluate(loaded, x, y, data.class_names, fit=fit, flip=flip,
+        result = evaluate(loaded, x, y, class_names, fit=fit, flip=flip,
                           progress=lambda done, _: bar.update(done))
     note = result.top5_note  # 5 classes or fewer: top-5 is always 100 %, so it is not reported
     if args.json:
@@ -241,7 +256,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     from workbench.core.evaluation import TTA_CHOICES
-    from workbench.core.images.fit import FIT_MODES
 
     for name, helptext, func in (
         ("evaluate", "top-1/top-5 and per-class accuracy of a model on a test split", cmd_evaluate),
@@ -250,11 +264,7 @@ def add_parsers(sub) -> None:
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("model", help="the saved model: .h5 or .keras (weights-only files need --architecture)")
         if name == "evaluate":
-            p.add_argument("--dataset", required=True, help="the test split to use: cifar10, cifar100, "
-                           "cifar100-coarse or builtin (see `datasets`)")
-            p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
-            p.add_argument("--limit", type=int, help="evaluate only the first N test images (at least 1)")
-            p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+            add_test_split_options(p)
             p.add_argument("--tta", choices=TTA_CHOICES, default="auto",
                            help="test-time flip: average each image with its mirror image (auto: as the "
                                 "model's training run measured its own figure, where images may be mirrored)")
@@ -262,13 +272,29 @@ def add_parsers(sub) -> None:
             p.add_argument("images", nargs="+", help="image files, or folders whose images (searched "
                            "recursively, sorted) are classified; other files in folders are skipped")
             p.add_argument("--top", type=int, default=5, help="how many labels to show per image, best first")
-        p.add_argument("--fit", choices=FIT_MODES, default=None,
-                       help="how images of another size or shape are fitted to the model's input: cut the "
-                            "centre (crop), add black bars (pad) or stretch them (default: the rule the "
-                            "model was trained with, else crop)")
-        p.add_argument("--preprocessing", help="for foreign models: raw_0_255, scale_0_1, scale_-1_1, mean_std")
-        p.add_argument("--labels", help="class names: a dataset id or a text file, one name per line")
-        p.add_argument("--architecture", help="for weights-only files: one of our networks or a JSON file")
-        p.add_argument("--trust", action="store_true", help="allow Lambda layers (runs code from the file)")
-        p.add_argument("--json", action="store_true", help="print the result as one line of JSON")
+        add_model_options(p)
         p.set_defaults(func=func)
+
+
+def add_test_split_options(p: argparse.ArgumentParser, verb: str = "evaluate") -> None:
+    """--dataset, --data-dir, --limit and --download: the test split a model runs on (evaluate, embed)."""
+    p.add_argument("--dataset", required=True, help="the test split to use: cifar10, cifar100, "
+                   "cifar100-coarse or builtin (see `datasets`)")
+    p.add_argument("--data-dir", help="folder holding the dataset (default: the usual places)")
+    p.add_argument("--limit", type=int, help=f"{verb} only the first N test images (at least 1)")
+    p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """How a saved model is opened and fed (what `_load_model` reads), and --json."""
+    from workbench.core.images.fit import FIT_MODES
+
+    p.add_argument("--fit", choices=FIT_MODES, default=None,
+                   help="how images of another size or shape are fitted to the model's input: cut the "
+                        "centre (crop), add black bars (pad) or stretch them (default: the rule the "
+                        "model was trained with, else crop)")
+    p.add_argument("--preprocessing", help="for foreign models: raw_0_255, scale_0_1, scale_-1_1, mean_std")
+    p.add_argument("--labels", help="class names: a dataset id or a text file, one name per line")
+    p.add_argument("--architecture", help="for weights-only files: one of our networks or a JSON file")
+    p.add_argument("--trust", action="store_true", help="allow Lambda layers (runs code from the file)")
+    p.add_argument("--json", action="store_true", help="print the result as one line of JSON")
