@@ -14,7 +14,8 @@ import pytest
 from workbench.gui.standalone import QUIT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
-PANELS = ["dataset_browser", "experiment", "model_view", "runs", "training", "classify", "evaluate", "lr_finder"]
+PANELS = ["dataset_browser", "experiment", "model_view", "runs", "training", "classify", "evaluate", "lr_finder",
+          "embedding_map"]
 
 
 @pytest.mark.parametrize("panel", PANELS)
