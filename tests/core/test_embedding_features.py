@@ -51,7 +51,7 @@ def test_features_equal_a_sub_models_output(models, images, kind):
     f = extract_features(loaded, images, batch_size=16, progress=lambda done, total: seen.append((done, total)))
     assert f.layer == ("hidden" if kind == "plain" else "base/hidden")  # dropout is skipped: identity at inference
     assert f.vectors.shape == (70, 5) and f.vectors.dtype == np.float32
-    sub = keras.Model(base.inputs, base.get_layer("hidden").output)
+    sub = keras.Model(base.input, base.get_layer("hidden").output)
     expected = np.asarray(sub(images.astype(np.float32) / 255.0, training=False))
     np.testing.assert_allclose(f.vectors, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(f.probabilities, loaded.predict_proba(images), rtol=1e-5, atol=1e-6)

@@ -84,11 +84,12 @@ def compute_tsne(vectors: np.ndarray, progress=None, cancel=None):
 
 
 def compute_gradcam(loaded, image: np.ndarray):
-    """Worker thread: Grad-CAM of one image for its predicted class, as (image, map, note)."""
-    from workbench.core.explain.gradcam import explain
+    """Worker thread: Grad-CAM of one image for its predicted class, as (image, map, caption)."""
+    from workbench.core.explain.gradcam import describe, explain
 
     found = explain(loaded, image[None])
-    return image, found
+    caption = describe(found, 0, loaded.class_names) + (f" — {found.note}" if found.note else "")
+    return image, found.maps[0], caption
 
 
 class EmbeddingMapPanel(QWidget):
@@ -377,12 +378,9 @@ class EmbeddingMapPanel(QWidget):
     def _on_gradcam(self, value) -> None:
         from workbench.core.explain.gradcam import overlay
 
-        image, found = value
-        dialog = self.point_dialog
-        if dialog is None:
-            return
-        heat = found.maps[0]
-        dialog.set_gradcam(lambda opacity: overlay(image, heat, opacity), found.note)
+        image, heat, caption = value
+        if self.point_dialog is not None:
+            self.point_dialog.set_gradcam(lambda opacity: overlay(image, heat, opacity), caption)
 
     @Slot(object)
     def _on_gradcam_failed(self, error: TaskError) -> None:
