@@ -55,7 +55,8 @@ def test_points_colours_and_mistakes(panel):
     for item in panel.scatter.items:
         k = item.class_index
         assert item.opts["brush"].color().name() == colours[k].name()  # coloured by true class
-        idx = np.asarray(item.data)
+        idx = item.indices
+        assert len(idx) == len(item.data)  # the item draws exactly these points
         assert (d.y_true[idx] == k).all()
         assert ((d.y_pred[idx] != k) == item.is_mistake).all()
         assert item.opts["symbol"] == (MISTAKE_SYMBOL if item.is_mistake else "o")
@@ -117,15 +118,19 @@ def test_a_lasso_picks_a_group_with_its_counts(qtbot, panel):
 
 
 def test_tsne_can_be_cancelled_and_the_pca_map_stays(qtbot, panel):
+    panel.set_limit(500)  # every built-in test image: a t-SNE long enough to stop in the middle
+    with qtbot.waitSignal(panel.map_ready, timeout=LONG):
+        panel.draw()
     before = panel.shown_projection()
     panel.set_method("tsne")
     assert panel.tasks.is_running(TSNE_TASK) and panel.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: panel.progress.maximum() > 0, timeout=LONG)  # optimising, not just starting
+    qtbot.waitUntil(lambda: "iteration" in panel.status.text(), timeout=LONG)  # optimising, not just starting
     panel.cancel()
     assert not panel.tasks.is_running(TSNE_TASK) and "cancelled" in panel.status.text()
-    assert panel.method == "pca" and panel.tsne is None and panel.shown_projection() is before
+    assert panel.method == "pca" and panel.method_combo.currentData() == "pca"
+    assert panel.tsne is None and panel.shown_projection() is before
     qtbot.waitUntil(panel.tasks.is_idle, timeout=10_000)  # the thread itself stops within a few iterations
-    assert panel.tsne is None and panel.scatter.point_count() == N
+    assert panel.tsne is None and panel.scatter.point_count() == 500 and not panel.cancel_button.isEnabled()
 
 
 def test_tsne_finishes_and_is_shown(qtbot, panel):

@@ -104,11 +104,11 @@ class EmbeddingScatter(pg.PlotWidget):
                 if not len(idx):
                     continue
                 item = pg.ScatterPlotItem(
-                    x=self.coords[idx, 0], y=self.coords[idx, 1], data=idx, pxMode=True,
+                    x=self.coords[idx, 0], y=self.coords[idx, 1], pxMode=True,
                     symbol=MISTAKE_SYMBOL if kind else CORRECT_SYMBOL, size=CROSS_SIZE if kind else DOT_SIZE,
                     brush=pg.mkBrush(colour), pen=pg.mkPen(40, 40, 40, 160, width=0.8) if kind else None)
                 item.setZValue(2 if kind else 1)  # crosses over dots: a mistake is never hidden
-                item.class_index, item.is_mistake = k, bool(kind)
+                item.class_index, item.is_mistake, item.indices = k, bool(kind), idx  # which images it draws
                 self.addItem(item)
                 self.items.append(item)
         self.set_hovered(-1)
@@ -133,7 +133,7 @@ class EmbeddingScatter(pg.PlotWidget):
 
     # ---- what the mouse is on --------------------------------------------------------------------
     def point_count(self) -> int:
-        return int(sum(len(item.data) for item in self.items))
+        return int(sum(len(item.indices) for item in self.items))
 
     def index_at(self, view_point: QPointF) -> int:
         """The nearest point within PICK_PIXELS of a point in view coordinates, or -1."""
