@@ -166,6 +166,7 @@ class EmbeddingMapPanel(QWidget):
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.legend.setWordWrap(True)  # long class names wrap in the side column instead of widening it
         self.card = HoverCard()
         self.group_label = MessageLabel("")
         self.group_button = QPushButton("Show the group's &images…")

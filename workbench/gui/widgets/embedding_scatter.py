@@ -113,7 +113,8 @@ class EmbeddingScatter(pg.PlotWidget):
                 self.items.append(item)
         self.set_hovered(-1)
         self.set_group(np.zeros(0, np.int64))
-        self.box.autoRange(padding=0.03)
+        if len(self.coords):  # an empty map keeps its range (empty items have no bounds)
+            self.box.autoRange(padding=0.03)
 
     def set_group(self, indices: np.ndarray) -> None:
         """Rings around a picked group's points (none for an empty array)."""
