@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from tests.core.embedding_fixtures import train_tiny_model
@@ -99,22 +99,50 @@ def _isolated(scatter, i, pixels=12):
     return True
 
 
-def test_a_lasso_picks_a_group_with_its_counts(qtbot, panel):
+def _drag(widget, points):
+    """A left-button drag through `points` (widget coordinates), as the mouse sends it."""
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    def send(kind, p, buttons):
+        QApplication.sendEvent(widget, QMouseEvent(kind, QPointF(p), QPointF(widget.mapToGlobal(p)),
+                                                   Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier))
+
+    send(QEvent.Type.MouseButtonPress, points[0], Qt.MouseButton.LeftButton)
+    for p in points[1:]:
+        QTest.qWait(12)  # pyqtgraph drops moves that come faster than its mouse rate limit (100 Hz)
+        send(QEvent.Type.MouseMove, p, Qt.MouseButton.LeftButton)
+    send(QEvent.Type.MouseButtonRelease, points[-1], Qt.MouseButton.NoButton)
+
+
+def test_a_lasso_drawn_with_the_mouse_picks_a_group_with_its_counts(qtbot, panel):
+    scatter = panel.scatter
     coords = panel.shown_projection().coords
     lo, hi = np.percentile(coords, 25, axis=0), np.percentile(coords, 75, axis=0)
-    box = np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]])
+    corners = [(lo[0], lo[1]), (hi[0], lo[1]), (hi[0], hi[1]), (lo[0], hi[1])]
+    path = []
+    for (ax, ay), (bx, by) in zip(corners, corners[1:] + corners[:1]):  # along each side, in small steps
+        for t in np.linspace(0, 1, 8, endpoint=False):
+            view = QPointF(ax + t * (bx - ax), ay + t * (by - ay))
+            path.append(scatter.mapFromScene(scatter.box.mapViewToScene(view)))
     panel.lasso_button.setChecked(True)
-    assert panel.scatter.box.lasso_enabled
+    assert scatter.box.lasso_enabled
     with qtbot.waitSignal(panel.group_selected, timeout=5000) as picked:
-        panel.scatter.box.lasso_finished.emit(box)  # what the view box sends at the end of a drag
-    inside = np.flatnonzero((coords[:, 0] > lo[0]) & (coords[:, 0] < hi[0]) & (coords[:, 1] > lo[1]) &
-                            (coords[:, 1] < hi[1]))
-    assert sorted(picked.args[0].tolist()) == inside.tolist() and len(inside) > 0
+        _drag(scatter.viewport(), path)
+    # the shape came from the mouse through pixels: compare with the box it traced, up to a pixel
+    px = np.abs(scatter.box.viewPixelSize())
+    inner = np.flatnonzero(np.all((coords > lo + 2 * px) & (coords < hi - 2 * px), axis=1))
+    outer = np.flatnonzero(np.all((coords > lo - 2 * px) & (coords < hi + 2 * px), axis=1))
+    got = set(picked.args[0].tolist())
+    assert set(inner) <= got <= set(outer) and len(inner) > 0
     summary = panel.group_summary()
-    assert summary.size == len(inside) and sum(c for _n, c, _m in summary.counts) == len(inside)
-    assert panel.group_label.text().startswith(f"Group: {len(inside):,} images")
+    assert summary.size == len(got) and sum(c for _n, c, _m in summary.counts) == len(got)
+    assert panel.group_label.text().startswith(f"Group: {len(got):,} images")
+    assert len(scatter.group_rings.data) == len(got)  # the group is ringed on the map
     panel.show_group()
-    assert len(panel.group_dialog.grid.indices) == min(len(inside), 200)
+    assert len(panel.group_dialog.grid.indices) == min(len(got), 200)
+    panel.lasso_button.setChecked(False)
+    assert not scatter.box.lasso_enabled
 
 
 def test_tsne_can_be_cancelled_and_the_pca_map_stays(qtbot, panel):

@@ -296,6 +296,7 @@ class EmbeddingMapPanel(QWidget):
         self.tsne = None
         self.colours = class_colours(len(data.class_names))
         self._legend()
+        self.card.show_point(None, "Hover a point to see its image and prediction; click it for Grad-CAM.")
         if self.method == "tsne":
             self.set_method("tsne")  # the map appears as PCA at once, t-SNE follows
         self._show_points()
