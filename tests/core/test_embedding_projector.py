@@ -52,7 +52,8 @@ def test_the_projector_plugin_reads_what_is_written(tmp_path):
     assert sprite.shape == (5 * 8, cols * 8, 3)
     r, c = divmod(17, cols)  # row-major tiles
     np.testing.assert_array_equal(sprite[r * 8:(r + 1) * 8, c * 8:(c + 1) * 8], images[17])
-    assert sorted(os.listdir(tmp_path / "out")) == ["metadata.tsv", "projector_config.pbtxt", "sprite.png", "vectors.tsv"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["metadata.tsv", "projector_config.pbtxt", "sprite.png",
+                                                    "vectors.tsv"]
 
 
 def test_mismatched_inputs_write_nothing(tmp_path):
