@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.datasets import known_info
 from workbench.core.embedding.groups import points_in_polygon, summarize_group
+from workbench.gui.panels.model_panel import WARNING_COLOUR
 from workbench.gui.tasks import PanelTasks, TaskError
 from workbench.gui.widgets.embedding_scatter import EmbeddingScatter, class_colours
 from workbench.gui.widgets.flow_row import FlowRow
@@ -337,6 +338,9 @@ class EmbeddingMapPanel(QWidget):
         wrong = int((d.y_pred != d.y_true).sum())
         f = d.features
         notes = "".join(f"<br><small>{html_text(step)}.</small>" for step in f.steps)
+        if getattr(self.loaded, "preprocessing_guessed", False):  # the features depend on it: say it is a guess
+            notes += (f"<br><span style='color:{WARNING_COLOUR}'>⚠ The model's preprocessing was guessed "
+                      f"({html_text(self.loaded.preprocessing.describe())}); check it in the Evaluate tab.</span>")
         self._say(f"{len(d.y_true):,} test images, {f.vectors.shape[1]} features of layer "
                   f"<i>{html_text(f.layer)}</i>; {wrong:,} mistakes (crosses). "
                   f"<small>{html_text(projection.describe())}.</small>{notes}")
