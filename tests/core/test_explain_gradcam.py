@@ -13,7 +13,8 @@ from workbench.core.tf_import import ensure_tensorflow
 ensure_tensorflow()
 import keras  # noqa: E402
 
-from tests.core.explain_fixtures import SIZE, peak_hits, spearman, squares_cnn, squares_data, train_squares_cnn  # noqa: E402
+from tests.core.explain_fixtures import (  # noqa: E402
+    SIZE, peak_hits, spearman, squares_cnn, squares_data, train_squares_cnn)
 from workbench.core.explain import gradcam, graph  # noqa: E402
 from workbench.core.modelio.loaded_model import LoadedModel  # noqa: E402
 
@@ -176,11 +177,21 @@ def test_bad_requests_are_sentences(trained):
         gradcam.explain(loaded, x[:2], class_index=[0, 1, 2])
 
 
-def test_all_zero_map_stays_zero(trained):
-    loaded, _, _, _, _ = trained
-    blank = np.zeros((1, SIZE, SIZE, 3), np.uint8)
-    e = gradcam.explain(loaded, blank, class_index=[0])
-    assert np.all(np.isfinite(e.maps)) and e.maps.min() >= 0.0
+def test_all_zero_map_stays_zero_never_nan():
+    """A class every channel speaks against (negative head weights on ReLU features): the ReLU of the
+    weighted sum is 0 everywhere, and dividing by its maximum must not make NaN."""
+    inp = keras.Input((SIZE, SIZE, 3))
+    h = keras.layers.Conv2D(4, 3, activation="relu", name="c")(inp)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    head = keras.layers.Dense(2, name="head")
+    model = keras.Model(inp, keras.layers.Softmax()(head(h)))
+    head.kernel.assign(np.stack([-np.ones(4), np.ones(4)], axis=1).astype(np.float32))
+    x = squares_data(3, seed=4)[0]
+    e = gradcam.explain(LoadedModel.from_keras(model, ["against", "for"]), x, class_index=0)
+    assert e.method == "grad-cam" and np.all(e.maps == 0.0)
+    assert "all zero" in gradcam.zero_map_note(e, 0)
+    e_for = gradcam.explain(LoadedModel.from_keras(model, ["against", "for"]), x, class_index=1)
+    assert e_for.maps.max() == 1.0 and gradcam.zero_map_note(e_for, 0) is None
 
 
 def test_batch_sizes_agree_and_compile_once(trained, trained_maps):
@@ -206,3 +217,10 @@ def test_overlay_blend_and_colormap():
     # Perceptual: lightness (Rec. 709 luma) rises monotonically from 0 to 1.
     luma = colormap(np.linspace(0, 1, 256)).astype(float) @ [0.2126, 0.7152, 0.0722]
     assert np.all(np.diff(luma) >= -0.5) and luma[-1] - luma[0] > 200
+
+
+def test_unique_stems_never_share_files():
+    from workbench.core.explain.export import unique_stems
+
+    stems = unique_stems(["a/cat.png", "cat-2.png", "b/cat.jpg", "Cat.bmp", "dog.png"])
+    assert stems == ["cat", "cat-2", "cat-3", "Cat-4", "dog"]

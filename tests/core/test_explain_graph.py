@@ -191,6 +191,15 @@ def test_unknown_layer_is_a_sentence_naming_the_spatial_layers():
     assert text.endswith(".") and "\n" not in text
 
 
+def test_dropout_is_not_the_default_layer():
+    inp = keras.Input(SHAPE)
+    y = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inp)
+    y = keras.layers.MaxPooling2D(name="pool")(y)
+    y = keras.layers.Dropout(0.25, name="drop")(y)  # as in many downloaded CIFAR models
+    y = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(y))
+    assert graph.last_spatial_layer(keras.Model(inp, y)) == "pool"
+
+
 def test_dense_only_model_has_no_spatial_layer():
     inp = keras.Input(SHAPE)
     y = keras.layers.Flatten(name="flat")(inp)

@@ -75,7 +75,8 @@ def _class_indices(class_index, n: int, loaded) -> np.ndarray:
     else:
         idx = np.asarray(list(class_index), np.int64).reshape(-1)
         if len(idx) != n:
-            raise ExplainError(f"{len(idx)} class indices were given for {n} images; give one per image or one for all.")
+            raise ExplainError(f"{len(idx)} class indices were given for {n} images; "
+                               "give one per image or one for all.")
     bad = idx[(idx < 0) | (idx >= c)]
     if len(bad):
         raise ExplainError(f"Class index {int(bad[0])} is out of range: {loaded.name} has {c} classes, "
@@ -201,10 +202,6 @@ def explain(loaded, images_uint8, *, class_index=None, layer: str | None = None,
     if explainer.flags.get("score") == "probability":
         notes.append(f"The scores before {loaded.name}'s softmax could not be found, so the gradients are "
                      "those of the class probability, not of the class score.")
-    zero = int((maps.reshape(n, -1).max(axis=1) <= 0).sum())
-    if zero and path is not None:
-        notes.append(f"For {zero} of {n} images nothing in layer {path} raised the class score, so their "
-                     "maps are all zero.")
     return Explanation(maps, classes.astype(np.int64), probs, path, GRAD_CAM if path else SALIENCY,
                        " ".join(notes) or None)
 
@@ -223,6 +220,14 @@ def _run(loaded, path, x, wanted, batch_size):
 def explain_one(loaded, image_uint8: np.ndarray, **kwargs) -> Explanation:
     """`explain` for one H×W×C image (a convenience for callers that show one picture)."""
     return explain(loaded, np.asarray(image_uint8)[None], **kwargs)
+
+
+def zero_map_note(explanation: Explanation, index: int) -> str | None:
+    """A sentence when image `index`'s map is all zero (nothing raised the class score), else None."""
+    if float(explanation.maps[index].max(initial=0.0)) > 0:
+        return None
+    where = f"in layer {explanation.layer}" if explanation.layer else "in the image"
+    return f"Nothing {where} raised the score of this class, so the map is all zero."
 
 
 def describe(explanation: Explanation, index: int, class_names: Sequence[str]) -> str:

@@ -246,13 +246,14 @@ def layers(model) -> tuple[LayerInfo, ...]:
 
 def last_spatial_layer(model) -> str | None:
     """The deepest layer with an H×W×C output after the first learned layer (pixel scaling and
-    augmentation layers before it are not features); None where the model has none."""
+    augmentation layers before it are not features; dropout, the identity at inference, is never named
+    itself); None where the model has none."""
     s = _structure(model)
     started = False
     best = None
     for info in s.infos:
         started = started or info.name in s.weighted
-        if started and info.spatial and info.class_name not in _PREPROCESSING:
+        if started and info.spatial and info.class_name not in _PREPROCESSING | _IDENTITY_AT_INFERENCE:
             best = info.name
     return best
 
@@ -304,8 +305,8 @@ def resolve(model, name: str) -> str:
     if len(bare) == 1:
         return bare[0]
     if len(bare) > 1:
-        raise LayerNotFound(f"Layer name {name!r} is ambiguous in {_model_name(model).lower()[4:] or 'the model'}; "
-                            f"use one of the paths {', '.join(bare[:_LISTED])}.")
+        raise LayerNotFound(f"{_model_name(model)} has {len(bare)} layers named {name!r} (inside different nested "
+                            f"models); use one of the paths {', '.join(bare[:_LISTED])}.")
     spatial = [i.name for i in s.infos if i.spatial]
     if spatial:
         listed = _listing(spatial)
