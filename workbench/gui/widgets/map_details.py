@@ -35,7 +35,7 @@ def legend_html(names: Sequence[str], colours: Sequence[QColor], counts: np.ndar
         acc = f"{100 * ok / n:.0f} %" if n else "—"
         rows.append(f"<span style='color:{colour.name()}'>●</span> {html_text(name)} "
                     f"<span style='color:#666'>{int(n)} · {acc}</span>")
-    return "<br>".join(rows + ["<span style='color:#444'>● right &nbsp; ✕ mistake (colour: true class)</span>"])
+    return "<br>".join(rows + ["<span style='color:#444'>● correct &nbsp; ✕ mistake (colour: true class)</span>"])
 
 
 class HoverCard(QWidget):
