@@ -12,6 +12,7 @@ from tests.gui.conftest import LONG, wait_idle
 from tests.gui.layout_check import fit_problems
 from workbench.core.runs.queue import RunQueue
 from workbench.core.training import TrainConfig
+from workbench.gui.main_window import TAB_MAP
 from workbench.gui.resources import stylesheet
 
 LONG_NAME = "Holiday photos from the summer in the mountains and the lake"  # the longest name allowed (60)
@@ -100,6 +101,13 @@ def test_a_finished_run_and_a_queue_with_a_failed_item(qtbot, make_window, tmp_p
     wait_idle(qtbot, window)
     assert window.training.model_path  # it finished and saved a model
     found = fit_problems(window, "a finished run")
+    with qtbot.waitSignal(window.evaluate.model_loaded, timeout=LONG):
+        window.evaluate.open_model(window.training.model_path)
+    window.tabs.setCurrentIndex(TAB_MAP)  # the Map follows Evaluate's model and test set
+    with qtbot.waitSignal(window.embedding_map.map_ready, timeout=LONG):
+        window.embedding_map.draw()
+    wait_idle(qtbot, window)
+    found += fit_problems(window, "an embedding map drawn")
     RunQueue().add(TrainConfig(dataset=str(tmp_path / "photos that were moved away"), arch="simple_cnn",
                                epochs=1, runs_root=str(tmp_path / "runs")))
     window.queue.refresh()

@@ -25,7 +25,7 @@ def _configure(window) -> None:
 
 
 def test_window_has_classify_and_evaluate_tabs_with_shortcuts(qtbot, make_window):
-    from workbench.gui.main_window import TAB_CLASSIFY, TAB_EVALUATE
+    from workbench.gui.main_window import TAB_CLASSIFY, TAB_EVALUATE, TAB_MAP
     from workbench.gui.panels.classify import ClassifyPanel
     from workbench.gui.panels.evaluate import EvaluatePanel
 
@@ -36,9 +36,9 @@ def test_window_has_classify_and_evaluate_tabs_with_shortcuts(qtbot, make_window
     assert isinstance(window.tabs.widget(TAB_EVALUATE), EvaluatePanel)
     # each panel owns its tasks: one panel's cancel can never reach another's (or the training stop flag)
     owners = [t for t in window.all_tasks()]
-    assert len({id(t) for t in owners}) == len(owners) == 9  # the window and 8 panels (Queue included)
+    assert len({id(t) for t in owners}) == len(owners) == 10  # the window and 9 panels (Map and Queue included)
     shortcuts = {a.shortcut().toString(): a for a in window.actions()}
-    for key, tab in (("Ctrl+5", TAB_CLASSIFY), ("Ctrl+6", TAB_EVALUATE)):
+    for key, tab in (("Ctrl+5", TAB_CLASSIFY), ("Ctrl+6", TAB_EVALUATE), ("Ctrl+7", TAB_MAP)):
         shortcuts[key].trigger()
         assert window.tabs.currentIndex() == tab
     assert window.open_model_action.shortcut().toString() == "Ctrl+M"

@@ -15,7 +15,7 @@ from workbench.gui.standalone import QUIT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 PANELS = ["dataset_browser", "experiment", "model_view", "runs", "training", "classify", "evaluate", "lr_finder",
-          "layers_view"]
+          "layers_view", "embedding_map"]
 
 
 @pytest.mark.parametrize("panel", PANELS)

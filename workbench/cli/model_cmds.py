@@ -126,18 +126,17 @@ def _check_model_path(model: str) -> None:
         raise CliError(f"{sanitize(exc.strerror or exc)}; give the path of a .h5 or .keras file.") from None
 
 
-def _check_limit(limit: int | None) -> None:
+def _check_limit(limit: int | None, verb: str = "evaluate") -> None:
     if limit is not None and limit < 1:
-        raise CliError(f"--limit must be at least 1 (got {limit}); leave it out to evaluate the whole test split.")
+        raise CliError(f"--limit must be at least 1 (got {limit}); leave it out to {verb} the whole test split.")
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from workbench.cli.progress import Progress
-    from workbench.core.datasets import DatasetError, get_info, load_dataset
-    from workbench.core.classify import fit_for, fit_warning
-    from workbench.core.evaluation import FLIP_STEP, EvaluationError, evaluate, fit_steps, flip_for
+def open_model_on_dataset(args: argparse.Namespace, verb: str = "evaluate") -> tuple[Any, Any]:
+    """(LoadedModel, DatasetInfo) for a command over a test split (evaluate, embed): --limit, the model
+    path and the dataset are checked, and the class counts compared, before the test split is read."""
+    from workbench.core.datasets import DatasetError, get_info
 
-    _check_limit(args.limit)
+    _check_limit(args.limit, verb)
     _check_model_path(args.model)
     try:
         info = get_info(args.dataset)  # a built-in id, a user dataset's name or an image folder / archive
@@ -152,6 +151,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{sanitize(Path(args.model).name)} has {loaded.num_classes} outputs but {args.dataset} has "
             f"{info.num_classes} classes; pick a --dataset with {loaded.num_classes} classes."
         )
+    return loaded, info
+
+
+def load_test_split(args: argparse.Namespace) -> Any:
+    """(images, labels, class names) of the first --limit test images of --dataset."""
+    from workbench.core.datasets import load_dataset
+
+    data = load_dataset(args.dataset, args.data_dir, download=args.download)
+    return data.x_test[: args.limit], data.y_test[: args.limit], data.class_names
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.cli.progress import Progress
+    from workbench.core.classify import fit_for, fit_warning
+    from workbench.core.evaluation import FLIP_STEP, EvaluationError, evaluate, fit_steps, flip_for
+
+    loaded, info = open_model_on_dataset(args)
     fit = fit_for(loaded, args.fit)
     try:
         steps = fit_steps(getattr(info, "image_shape", (32, 32, 3)), loaded.input_shape, fit)
@@ -169,10 +185,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if flip:
             why = " (the model's run measured itself so; --tta off to skip)" if args.tta == "auto" else ""
             print(f"note: {FLIP_STEP}{why}.")
-    data = load_dataset(args.dataset, args.data_dir, download=args.download)
-    x, y = data.x_test[: args.limit], data.y_test[: args.limit]
+    x, y, class_names = load_test_split(args)
     with Progress("evaluating", len(y), unit="images") as bar:
-        result = evaluate(loaded, x, y, data.class_names, fit=fit, flip=flip,
+        result = evaluate(loaded, x, y, class_names, fit=fit, flip=flip,
                           progress=lambda done, _: bar.update(done))
     note = result.top5_note  # 5 classes or fewer: top-5 is always 100 %, so it is not reported
     if args.json:

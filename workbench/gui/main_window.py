@@ -1,5 +1,5 @@
 """The main window: experiment controls on the left, Dataset / Model / Training / Runs /
-Classify / Evaluate tabs on the right."""
+Classify / Evaluate / Map tabs on the right."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from workbench.core.datasets.user_datasets import registry_path
 from workbench.gui.panels.classify import ClassifyPanel
 from workbench.gui.panels.dataset_browser.panel import DatasetBrowserPanel
+from workbench.gui.panels.embedding_map import EmbeddingMapPanel
 from workbench.gui.panels.evaluate import EvaluatePanel
 from workbench.gui.panels.experiment.panel import ExperimentPanel
 from workbench.gui.panels.experiment.text import cpu_device_text
@@ -38,10 +39,10 @@ from workbench.gui.widgets.model_files import MODEL_FILTER, official_data_path, 
 from workbench.gui.window_fit import restore_geometry, save_geometry
 from workbench.gui.wording import in_window_terms
 
-TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE = range(6)
+TAB_DATASET, TAB_MODEL, TAB_TRAINING, TAB_RUNS, TAB_CLASSIFY, TAB_EVALUATE, TAB_MAP = range(7)
 FORM_WIDTH = 360  # the form's first width; narrower (FORM_MIN_WIDTH at most), it wraps and then scrolls
 FORM_MIN_WIDTH = 340
-TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate")
+TAB_NAMES = ("&Dataset", "&Model", "&Training", "R&uns", "&Classify", "&Evaluate", "Ma&p")
 
 
 def _probe_devices():
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.runs = RunsPanel()
         self.classify = ClassifyPanel()
         self.evaluate = EvaluatePanel()
+        self.embedding_map = EmbeddingMapPanel()
         self._offer: ModelOffer | None = None  # the last trained model, not yet handed to Evaluate
         self._evaluate_when_loaded = False
 
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.runs, "Runs")
         self.tabs.addTab(self.classify, "Classify")
         self.tabs.addTab(self.evaluate, "Evaluate")
+        self.tabs.addTab(self.embedding_map, "Map")
         self.queue = QueuePanel(self.training, runs_root=runs_root)
         self.tabs.addTab(self.queue, "Queue")
         scroll = QScrollArea()
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
         self.evaluate.model_loaded.connect(self.classify.follow_model)  # Classify follows it too
         self.evaluate.model_loaded.connect(self._on_model_for_layers)  # and the Model tab's layers view
         self.classify.model_loaded.connect(self._on_model_for_layers)
+        self.evaluate.model_loaded.connect(self.embedding_map.follow_model)  # and the Map, on its test set
         self.evaluate.evaluation_failed.connect(self.show_status)
         self.classify.status_changed.connect(self.show_status)
         self.runs.open_requested.connect(self._on_open_run)
@@ -296,6 +300,9 @@ class MainWindow(QMainWindow):
     def _on_tab_changed(self, index: int) -> None:
         if index == TAB_MODEL and self._background_started:
             self._show_model()
+        elif index == TAB_MAP:
+            ev = self.evaluate  # the Map shows Evaluate's model on Evaluate's test set
+            self.embedding_map.set_dataset(ev.dataset_combo.currentData(), ev.data_dir or self.experiment.data_dir)
         elif index in (TAB_CLASSIFY, TAB_EVALUATE):
             panel = self.classify if index == TAB_CLASSIFY else self.evaluate
             if panel.data_dir is None:
@@ -547,6 +554,7 @@ class MainWindow(QMainWindow):
             self.classify.shutdown()  # every panel is idle here: these only close dialogs
             self.queue.shutdown()  # gives the queue's runner lock back
             self.evaluate.shutdown()
+            self.embedding_map.shutdown()
         event.accept()
 
     @Slot()
@@ -557,7 +565,7 @@ class MainWindow(QMainWindow):
     def all_tasks(self) -> list[PanelTasks]:
         """The window's and every panel's background tasks."""
         panels = (self.experiment, self.browser, self.model_view, self.training, self.runs, self.classify,
-                  self.evaluate, self.queue)
+                  self.evaluate, self.embedding_map, self.queue)
         return [self.tasks] + [p.tasks for p in panels]
 
     def is_idle(self) -> bool:
@@ -581,6 +589,7 @@ class MainWindow(QMainWindow):
         self.training.wait_for_thread(timeout_ms)
         self.classify.shutdown()
         self.evaluate.shutdown()
+        self.embedding_map.shutdown()
         for tasks in self.all_tasks():
             tasks.wait_all(timeout_ms)
         QApplication.processEvents()
