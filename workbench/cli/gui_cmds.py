@@ -31,7 +31,17 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
     problem = dataset_problem(args.dataset, args.data_dir)
     if problem:  # refused before anything is written (no silent switch to another dataset)
         raise CliError(problem)
-    paths = take_screenshots(Path(args.out), dataset_id=args.dataset, data_dir=args.data_dir)
+    if args.model:
+        from workbench.gui.model_screenshots import take_model_screenshots
+
+        if not Path(args.model).is_file():
+            raise CliError(f"{args.model} is not a model file.")
+        try:
+            paths = take_model_screenshots(Path(args.out), args.model, args.dataset, args.data_dir)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        paths = take_screenshots(Path(args.out), dataset_id=args.dataset, data_dir=args.data_dir)
     for path in paths:
         print(path)
     return 0
@@ -47,4 +57,6 @@ def add_parsers(sub) -> None:
                    help="dataset shown and trained on: an id or name from `datasets`, or the path of an image "
                         "folder or archive (then added through the window first: import, grid, skipped files)")
     p.add_argument("--data-dir", help="folder or archive holding the dataset (default: the Keras cache)")
+    p.add_argument("--model", help="instead of training a small run: a trained model (.h5/.keras) shown in Evaluate "
+                                   "with Grad-CAM and calibration, the layers view, the Map and Classify (a copy is used)")
     p.set_defaults(func=cmd_screenshots)

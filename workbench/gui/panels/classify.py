@@ -131,6 +131,11 @@ def _original_pixmap(image: np.ndarray, size: int) -> QPixmap:
     return QPixmap.fromImage(qimg)
 
 
+def _same_pixels(original, model_input) -> bool:
+    return (original is not None and model_input is not None and original.shape == model_input.shape
+            and bool(np.array_equal(original, model_input)))
+
+
 def array_to_pixmap_rect(image: np.ndarray, w: int, h: int) -> QPixmap:
     qimg = array_to_qimage(image).scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
     return QPixmap.fromImage(qimg)
@@ -160,6 +165,10 @@ class ResultRow(QFrame):
             self.input_label[1].setToolTip(f"{mi.shape[1]}×{mi.shape[0]} pixels, enlarged without smoothing")
         layout.addWidget(self.original_label[0])
         layout.addWidget(self.input_label[0])
+        if _same_pixels(row.original, row.model_input):
+            # nothing was done to the picture: one copy, so the Grad-CAM column and the bars fit 1280 px
+            self.original_label[0].hide()
+            self.input_label[0].findChild(QLabel, "caption").setText("<small>the image, as the model sees it</small>")
         if row.error:  # nothing to picture: keep the row one line high
             self.original_label[0].hide()
             self.input_label[0].hide()
@@ -208,6 +217,7 @@ class ResultRow(QFrame):
         pic.setAlignment(Qt.AlignmentFlag.AlignCenter)
         pic.setStyleSheet("background: #f0f0f0;")
         cap = QLabel(f"<small>{caption}</small>")
+        cap.setObjectName("caption")
         cap.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         v.addWidget(pic)
         v.addWidget(cap)

@@ -164,6 +164,7 @@ class LayersView(QWidget):
         split.addWidget(self.pictures)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
+        split.setSizes([520, 480])  # the table's five columns, Dead ReLU included, without scrolling
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
