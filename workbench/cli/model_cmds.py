@@ -143,7 +143,7 @@ def open_model_on_dataset(args: argparse.Namespace, verb: str = "evaluate") -> t
     except DatasetError as exc:
         raise CliError(str(exc)) from None
     loaded = _load_model(args)
-    if args.no_temperature:  # the model's raw confidence, e.g. to compare with its calibrated one
+    if getattr(args, "no_temperature", False):  # evaluate only: the raw confidence, to compare
         loaded = loaded.without_temperature()
     # Checked from the registry before the (possibly large) test split is read.
     if loaded.num_classes != info.num_classes:
