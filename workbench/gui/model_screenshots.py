@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QSplitter
 
 from workbench.gui.screenshots import _save, _settle, _wait_until
 
@@ -88,12 +87,21 @@ def take_model_screenshots(out_dir, model_path: str, dataset_id: str, data_dir: 
         ev.calibration.calibrate_button.click()
         _wait_until(lambda: bool(done), 900)  # Calibrate stores T in the copy, then evaluates again
         _wait_until(window.is_idle, 300)
-        split = ev.side_tabs.parentWidget()
-        if isinstance(split, QSplitter):  # the splitter dragged as a user would, to read the diagram
-            total = sum(split.sizes())
-            split.setSizes([total - 520, 520])
         _settle(0.5)
         _save(window, out / "53-calibration-after.png", saved)
+        from workbench.gui.widgets.reliability import ReliabilityDiagram
+
+        # the same diagram at a readable size (in the tab it shares 1280×720 with the confusion matrix)
+        for name, shown_result in (("53b-reliability-before.png", result), ("53c-reliability-after.png", ev.result)):
+            if shown_result is None or shown_result.reliability is None:
+                continue
+            big = ReliabilityDiagram()
+            big.set_bins(shown_result.reliability.bins)
+            big.resize(480, 400)
+            big.show()
+            _settle(0.4)
+            _save(big, out / name, saved)
+            big.close()
 
         # the layers of the most confident mistake, in the Model tab
         window.tabs.setCurrentIndex(TAB_MODEL)

@@ -168,7 +168,7 @@ class ResultRow(QFrame):
         if _same_pixels(row.original, row.model_input):
             # nothing was done to the picture: one copy, so the Grad-CAM column and the bars fit 1280 px
             self.original_label[0].hide()
-            self.input_label[0].findChild(QLabel, "caption").setText("<small>the image, as the model sees it</small>")
+            self.input_label[0].findChild(QLabel, "caption").setText("<small>as the model sees it</small>")
         if row.error:  # nothing to picture: keep the row one line high
             self.original_label[0].hide()
             self.input_label[0].hide()

@@ -294,9 +294,9 @@ class EvaluatePanel(ModelPanel):
         ml.setContentsMargins(0, 0, 0, 0)
         self.gradcam = EvaluateGradcam(self)  # where the model looked, over the mistakes and a cell's images
         self.coarse_check.toggled.connect(self.gradcam.refresh)  # after the mistakes were rebuilt
-        title_row = FlowRow()  # the Grad-CAM controls wrap below a long title instead of being squeezed
-        title_row.addWidget(self.mistakes_title)
+        title_row = FlowRow()  # the Grad-CAM controls first: the strip scrolls sideways, a title's end may not show
         title_row.addWidget(self.gradcam.controls)
+        title_row.addWidget(self.mistakes_title)
         title_row.addStretch(1)
         ml.addLayout(title_row)
         ml.addWidget(self.mistakes)
