@@ -84,8 +84,10 @@ def take_model_screenshots(out_dir, model_path: str, dataset_id: str, data_dir: 
         _settle(0.4)
         _save(window, out / "52-calibration-before.png", saved)
         done.clear()
+        refused: list = []
+        ev.calibration.calibration_failed.connect(refused.append)  # e.g. a temperature that would not help
         ev.calibration.calibrate_button.click()
-        _wait_until(lambda: bool(done), 900)  # Calibrate stores T in the copy, then evaluates again
+        _wait_until(lambda: bool(done) or bool(refused), 900)  # Calibrate stores T in the copy, then evaluates
         _wait_until(window.is_idle, 300)
         _settle(0.5)
         _save(window, out / "53-calibration-after.png", saved)
