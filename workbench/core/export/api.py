@@ -54,20 +54,18 @@ class ExportReport:
         return out
 
 
-def check_request(loaded, fmt: str, out_path: str | os.PathLike, quantize: str) -> Path:
-    """The output path, or ExportError with one sentence for a request that cannot be met (nothing written)."""
+def check_request(fmt: str, out_path: str | os.PathLike, quantize: str) -> Path:
+    """The output path, or ExportError with one sentence for a request that cannot be met (nothing written);
+    needs no model, so a command can refuse before loading one."""
     if fmt not in FORMATS:
         raise ExportError(f"Unknown format {sanitize(fmt, 40)!r}; choose one of {', '.join(FORMATS)}.")
     if quantize not in QUANTIZE:
         raise ExportError(f"Unknown quantization {sanitize(quantize, 40)!r}; choose one of {', '.join(QUANTIZE)}.")
     if quantize != "none" and fmt != "litert":
         raise ExportError(f"Quantization ({quantize}) is offered for LiteRT only; export {fmt} with --quantize none.")
-    if len(loaded.input_shape) != 3 or any(d is None for d in loaded.input_shape):
-        raise ExportError(f"{loaded.name} takes input {loaded.input_shape}, not images of one fixed size, so it "
-                          "cannot be exported for raw pixels.")
     out = Path(out_path)
     if SUFFIXES[fmt] and out.suffix.lower() != SUFFIXES[fmt]:
-        raise ExportError(f"A {fmt} export is one file ending in {SUFFIXES[fmt]}; give --out like "
+        raise ExportError(f"A {fmt} export is a file ending in {SUFFIXES[fmt]}; give --out like "
                           f"{sanitize(out.with_suffix(SUFFIXES[fmt]).name, 80)}.")
     if os.path.lexists(out):
         raise ExportError(f"{sanitize(out, 200)} already exists; remove it or choose another path.")
@@ -122,7 +120,7 @@ def _remove(path: Path) -> None:
 
 def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str = "none",
                  calibration_images: np.ndarray | None = None, check_images: np.ndarray | None = None,
-                 check_labels: np.ndarray | None = None, data_dir=None,
+                 check_labels: np.ndarray | None = None, check_source: str | None = None, data_dir=None,
                  progress: Progress | None = None) -> ExportReport:
     """Exports `loaded` (a modelio LoadedModel) to `out_path` and checks the artefact in its own runtime.
 
@@ -131,7 +129,10 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
     after its check passes (float exports: argmax agreement with Keras ≥ 0.99), with the model card;
     otherwise ExportError says why with the figures and nothing is left at `out_path`."""
     say = progress or (lambda _text: None)
-    out = check_request(loaded, fmt, out_path, quantize)
+    out = check_request(fmt, out_path, quantize)
+    if len(loaded.input_shape) != 3 or any(d is None for d in loaded.input_shape):
+        raise ExportError(f"{loaded.name} takes input {loaded.input_shape}, not images of one fixed size, so it "
+                          "cannot be exported for raw pixels.")
     notes: list[str] = [f"Preprocessing {loaded.preprocessing.describe()} is GUESSED ({loaded.preprocessing_reason}); "
                         "the export builds the guess in."] if loaded.preprocessing_guessed else []
     notes += list(loaded.warnings)
@@ -146,7 +147,7 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
     if check_images is None:
         check_images, check_labels, check_source = check_split(loaded, data_dir)
     else:
-        check_source = f"the {len(check_images)} images given"
+        check_source = check_source or f"the {len(check_images)} images given"
     model, note = float32_model(loaded.model)
     if note:
         notes.append(f"{loaded.name} {note}.")
