@@ -4,6 +4,7 @@ pixels and returning probabilities, checked in its own runtime against Keras bef
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from workbench.cli.common import EXIT_FAILED, CliError, emit_json
@@ -29,9 +30,10 @@ def _open(args: argparse.Namespace):
 def _calibration_images(args: argparse.Namespace, loaded):
     if not args.calibration_dataset:
         return None
+    import numpy as np
+
     from workbench.core.datasets import DatasetError, get_info, load_dataset
     from workbench.core.export.sources import CALIBRATION_IMAGES
-    import numpy as np
 
     try:
         info = get_info(args.calibration_dataset)
@@ -63,7 +65,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                               check_images=images, check_labels=labels, check_source=source,
                               data_dir=args.data_dir, progress=say)
     except ExportError as exc:
-        print(f"error: {sanitize(exc, 600)}", file=__import__("sys").stderr)
+        print(f"error: {sanitize(exc, 600)}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
         emit_json(report.to_dict())

@@ -6,13 +6,15 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from workbench.core.atomic_write import write_json_atomic, write_text_atomic
+from workbench.core.modelio.quiet import quiet_keras_logs
 from workbench.core.text import sanitize
 
 from .card import card_markdown, card_paths, sha256_of
@@ -158,12 +160,16 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
         started = time.perf_counter()
         say(f"Converting to {fmt}…")
         serve = serving_function(loaded, model)
-        if fmt == "onnx":
-            write_onnx(serve, temp, metadata)
-        elif fmt == "litert":
-            write_litert(serve, temp, metadata, quantize, representative)
-        else:
-            write_savedmodel(serve, model, temp, metadata)
+        # The converters' deprecation chatter (absl, tf2onnx on numpy 2) is not the user's to act on.
+        with quiet_keras_logs(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.filterwarnings("ignore", "Statistics for quantized inputs", UserWarning)
+            if fmt == "onnx":
+                write_onnx(serve, temp, metadata)
+            elif fmt == "litert":
+                write_litert(serve, temp, metadata, quantize, representative)
+            else:
+                write_savedmodel(serve, model, temp, metadata)
         seconds = time.perf_counter() - started
         check = None
         if check_images is not None and len(check_images):

@@ -78,7 +78,6 @@ def _zip_bytes(metadata: dict) -> bytes:
 
 def write_onnx(serve, out_file: Path, metadata: dict) -> None:
     import onnx
-    import tensorflow as tf
     import tf2onnx
     from keras.src.export.tf2onnx_lib import patch_tf2onnx
 
@@ -87,7 +86,6 @@ def write_onnx(serve, out_file: Path, metadata: dict) -> None:
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=ONNX_OPSET)
     onnx.helper.set_model_props(proto, {ONNX_META_KEY: json.dumps(metadata)})
     out_file.write_bytes(proto.SerializeToString())
-    del tf
 
 
 def read_artefact_metadata(path: str | Path, fmt: str) -> dict:

@@ -44,15 +44,12 @@ def float32_model(model) -> tuple[Any, str | None]:
     compute = {getattr(getattr(layer, "dtype_policy", None), "name", "float32") for layer in _all_layers(model)}
     if not (compute | {policy}) & set(_HALF_POLICIES):
         return model, None
-    import keras
-
     config, _ = _float32_config(json.loads(json.dumps(model.get_config(), default=str)))
     try:
         copy = model.__class__.from_config(config)
         copy.set_weights(model.get_weights())
     except Exception as exc:  # a custom model the config cannot rebuild: export it as it computes
         return model, f"kept its half-precision layers ({type(exc).__name__} rebuilding it in float32)"
-    del keras
     return copy, "computes in float32 here (the model was trained in mixed precision)"
 
 
