@@ -72,6 +72,16 @@ def test_export_runs_in_its_runtime_on_raw_pixels(models, pixels, tmp_path, fmt,
         assert any("mixed precision" in n for n in report.notes)
     if loaded.path:
         assert len(meta["source"]["sha256"]) == 64
+    # The README's examples call these names.
+    if fmt == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+
+        signature = Interpreter(model_path=report.path).get_signature_list()["serving_default"]
+        assert signature == {"inputs": ["pixels"], "outputs": ["probabilities"]}
+    if fmt == "onnx":
+        import onnxruntime
+
+        assert [i.name for i in onnxruntime.InferenceSession(report.path).get_inputs()] == ["pixels"]
 
 
 def test_a_guessed_preprocessing_is_built_in_and_said(models):

@@ -45,10 +45,19 @@ def write_savedmodel(serve, model, out_dir: Path, metadata: dict) -> None:
 
 
 def frozen_function(serve):
-    """The serving function with every variable folded into a constant (what the converters handle best)."""
+    """The serving function with every variable folded into a constant, still named pixels → probabilities."""
+    import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    return convert_variables_to_constants_v2(serve.get_concrete_function())
+    frozen = convert_variables_to_constants_v2(serve.get_concrete_function())
+
+    # Freezing drops the output's name; calling it from a named function gives LiteRT a signature
+    # "serving_default" with input "pixels" and output "probabilities" (the SavedModel's and ONNX's names).
+    @tf.function(input_signature=serve.input_signature)
+    def named(pixels):
+        return {"probabilities": frozen(pixels)[0]}
+
+    return named.get_concrete_function()
 
 
 def write_litert(serve, out_file: Path, metadata: dict, quantize: str,
@@ -57,7 +66,7 @@ def write_litert(serve, out_file: Path, metadata: dict, quantize: str,
 
     # From the frozen function: from_saved_model keeps state variables (e.g. a RandomFlip's seed) as
     # resource variables that LiteRT leaves uninitialised, and every output came out NaN (TF 2.21).
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen_function(serve)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen_function(serve)], tf.Module())
     if quantize == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
