@@ -67,7 +67,7 @@ def test_export_runs_in_its_runtime_on_raw_pixels(models, pixels, tmp_path, fmt,
     assert meta["preprocessing"]["guessed"] is (which == "tf_keras")
     card = json.loads(open(report.card_json, encoding="utf-8").read())
     assert card["artefact_sha256"] and card["check"]["agreement"] == report.check.agreement
-    assert os.path.isfile(report.card_md) and "raw RGB pixels" in open(report.card_md, encoding="utf-8").read()
+    assert os.path.isfile(report.card_md) and "raw RGB pixels 0-255" in open(report.card_md, encoding="utf-8").read()
     if which == "mixed":
         assert any("mixed precision" in n for n in report.notes)
     if loaded.path:
@@ -84,9 +84,13 @@ def test_export_runs_in_its_runtime_on_raw_pixels(models, pixels, tmp_path, fmt,
         assert [i.name for i in onnxruntime.InferenceSession(report.path).get_inputs()] == ["pixels"]
 
 
-def test_a_guessed_preprocessing_is_built_in_and_said(models):
+def test_a_guessed_preprocessing_is_built_in_and_said(models, pixels, tmp_path):
+    _needs("onnx")
     third = models["tf_keras"]
     assert third.preprocessing_guessed and third.preprocessing.kind == "scale_0_1"
+    report = export_model(third, "onnx", tmp_path / "t.onnx", check_images=pixels[0][:20])
+    assert any("guess" in n for n in report.notes)
+    assert "guessed" in open(report.card_md, encoding="utf-8").read()
 
 
 def test_stored_temperature_is_built_in(models, pixels, tmp_path):

@@ -85,7 +85,7 @@ def _metadata(loaded, quantize: str) -> dict:
         "exported_by": f"cifar-workbench {__version__}",
         "class_names": list(loaded.class_names),
         "input": {"shape": [int(d) for d in loaded.input_shape], "dtype": "float32", "layout": "NHWC",
-                  "pixels": "raw RGB 0-255 (the preprocessing below is inside the model)"},
+                  "pixels": f"raw {_colour(loaded.input_shape[-1])} 0-255 (the preprocessing below is inside the model)"},
         "output": "probabilities",
         "preprocessing": {**spec.to_dict(), "describe": spec.describe(), "reason": loaded.preprocessing_reason,
                           "guessed": bool(loaded.preprocessing_guessed)},
@@ -96,6 +96,10 @@ def _metadata(loaded, quantize: str) -> dict:
         "source": {"file": Path(loaded.path).name if loaded.path else None,
                    "sha256": sha256_of(loaded.path) if loaded.path and Path(loaded.path).is_file() else None},
     }
+
+
+def _colour(channels: int) -> str:
+    return {1: "grey levels", 3: "RGB pixels"}.get(int(channels), f"{channels}-channel pixels")
 
 
 def _versions(fmt: str) -> dict:
@@ -135,8 +139,9 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
     if len(loaded.input_shape) != 3 or any(d is None for d in loaded.input_shape):
         raise ExportError(f"{loaded.name} takes input {loaded.input_shape}, not images of one fixed size, so it "
                           "cannot be exported for raw pixels.")
-    notes: list[str] = [f"Preprocessing {loaded.preprocessing.describe()} is GUESSED ({loaded.preprocessing_reason}); "
-                        "the export builds the guess in."] if loaded.preprocessing_guessed else []
+    # The check compares with Keras under the same preprocessing, so it cannot catch a wrong guess: say it.
+    notes: list[str] = [f"The preprocessing built in ({loaded.preprocessing.describe()}) was {loaded.preprocessing_reason}; "
+                        "the check cannot tell whether the guess is right."] if loaded.preprocessing_guessed else []
     notes += list(loaded.warnings)
     representative = None
     if quantize == "int8":

@@ -50,7 +50,7 @@ def card_markdown(card: dict) -> str:
     lines = [
         f"# {sanitize(meta['source']['file'] or 'model', 120)} — {card['format']} export",
         "",
-        f"- **Input**: float32 raw RGB pixels 0–255, shape N×{h}×{w}×{c} (NHWC); the preprocessing is inside.",
+        f"- **Input**: float32 {sanitize(meta['input']['pixels'], 120)}, shape N×{h}×{w}×{c} (NHWC)",
         f"- **Preprocessing built in**: {sanitize(pre['describe'], 200)} ({sanitize(pre['reason'] or 'not stated', 200)})"
         + (" — **guessed**, the source file did not record it" if pre["guessed"] else ""),
         f"- **Output**: probabilities over {len(meta['class_names'])} classes"
