@@ -12,8 +12,8 @@ import os
 import sys
 from typing import Sequence
 
-from workbench.cli import (archs_cmd, calibrate_cmd, data_cmds, embed_cmd, explain_cmd, gui_cmds, lr_find_cmd, model_cmds,
-                           queue_cmd, runs_cmd, sweep_cmd, train_cmd)
+from workbench.cli import (archs_cmd, calibrate_cmd, data_cmds, embed_cmd, explain_cmd, export_cmd, gui_cmds,
+                           lr_find_cmd, model_cmds, queue_cmd, runs_cmd, sweep_cmd, train_cmd)
 from workbench.cli.common import EXIT_FAILED, EXIT_USAGE, CliError
 
 __all__ = ["main", "build_parser", "CliError", "EXIT_FAILED", "EXIT_USAGE"]
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print tracebacks for unexpected errors, and TensorFlow's start-up lines")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (gui_cmds, data_cmds, archs_cmd, train_cmd, lr_find_cmd, model_cmds, explain_cmd, embed_cmd,
-                   calibrate_cmd, runs_cmd, queue_cmd, sweep_cmd):
+                   calibrate_cmd, export_cmd, runs_cmd, queue_cmd, sweep_cmd):
         module.add_parsers(sub)
     for command in sub.choices.values():
         # Every option's help shows its default.
