@@ -13,6 +13,9 @@ MAX_SHOWN_CHARS = 200
 # ANSI/VT escape sequences (CSI, OSC, and two-character ESC forms), then any other control character.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# Tabs and the line breaks _CONTROLS keeps become spaces: a sanitised text stays one line (a run's
+# setting named "\u2028" once split a Markdown export's row in two).
+_LINE_BREAKS = re.compile(r"[\n\t\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -43,7 +46,7 @@ def sanitize(value: object, max_chars: int = MAX_SHOWN_CHARS) -> str:
     """``value`` as one printable line: escape sequences and control characters removed, bytes that are not
     UTF-8 shown escaped (``printable``), length capped."""
     text = _ESCAPES.sub("", printable(value))
-    text = _CONTROLS.sub("", text.replace("\n", " ").replace("\t", " "))
+    text = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text))
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
     return text
