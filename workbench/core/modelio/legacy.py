@@ -397,7 +397,19 @@ def assign_h5_weights(model, group) -> list[str]:
     for layer, _, arrays in pairs:
         for var, arr in zip(_layer_variables(layer), arrays):
             var.assign(arr.astype(var.dtype) if str(arr.dtype) != str(var.dtype) else arr)
+    _finalize_adapted_layers(model)
     return notes
+
+
+def _finalize_adapted_layers(model) -> None:
+    """An adapted Normalization computes with copies its `finalize_state` makes of its variables: Keras' own
+    loader calls it after loading (`load_own_variables`), so must we, or it keeps normalizing with mean 0
+    and variance 1. (Discretization's finalize_state would recompute its bins from nothing: not called.)"""
+    import keras
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Normalization) and layer.built:
+            layer.finalize_state()
 
 
 # ---- tf.* calls that tf.keras recorded as TFOpLambda layers --------------------------------------------
