@@ -236,3 +236,36 @@ def test_keras2_layout_weights_hint_skips_a_json_with_colliding_names(tmp_path):
     assert open_model(tmp_path / "old_weights.h5").suggested_architecture is None
     (tmp_path / "b_fits.json").write_text(model.to_json())
     assert open_model(tmp_path / "old_weights.h5").suggested_architecture == str(tmp_path / "b_fits.json")
+
+
+# ---- a custom layer class ----------------------------------------------------------------------------
+
+# Written in a child process, so the class is not registered in the process that loads the files.
+CUSTOM_WRITER = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import keras
+
+    @keras.saving.register_keras_serializable(package="mypkg")
+    class MyFancyScale(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Flatten()(MyFancyScale()(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    model.save(os.path.join(sys.argv[1], "custom.keras"))
+    model.save(os.path.join(sys.argv[1], "custom.h5"))
+    """
+)
+
+
+def test_custom_layer_sentence_names_the_class_alike_for_keras_and_h5(tmp_path):
+    from workbench.core.modelio.open import open_model
+
+    subprocess.run([sys.executable, "-c", CUSTOM_WRITER, str(tmp_path)], check=True, timeout=300,
+                   capture_output=True, env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
+    sentences = [open_model(tmp_path / name).message.replace(name, "FILE") for name in ("custom.keras", "custom.h5")]
+    assert sentences[0] == sentences[1], sentences
+    assert "layer class MyFancyScale (registered as mypkg>MyFancyScale)" in sentences[0]

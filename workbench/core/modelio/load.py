@@ -155,9 +155,11 @@ def _unknown_classes(config: Any) -> list[str]:
     def walk(obj: Any, is_layer: bool) -> None:
         if isinstance(obj, dict):
             cls = obj.get("class_name")
-            if is_layer and isinstance(cls, str) and cls not in MODEL_CLASSES and cls not in unknown:
+            if is_layer and isinstance(cls, str) and cls not in MODEL_CLASSES:
                 if not _known_class(keras, cls, obj.get("module"), obj.get("registered_name")):
-                    unknown.append(cls)
+                    shown = _class_shown(cls, obj.get("registered_name"))
+                    if shown not in unknown:
+                        unknown.append(shown)
             cfg = obj.get("config")
             if isinstance(cfg, dict):
                 for layer in cfg.get("layers") or []:
@@ -170,8 +172,16 @@ def _unknown_classes(config: Any) -> list[str]:
     return unknown
 
 
+def _class_shown(cls: str, registered: Any) -> str:
+    """A custom class named alike from .keras and .h5: Keras 3's .h5 writer puts the registered name
+    ("package>Class") where .keras keeps the class name and the registered name beside it."""
+    name = cls.split(">")[-1]
+    registered = registered if isinstance(registered, str) and registered else cls
+    return f"{name} (registered as {registered})" if registered != name else name
+
+
 def _refuse_unknown_classes(config: Any, source: str) -> None:
-    unknown = [sanitize(c, 60) for c in _unknown_classes(config)]
+    unknown = [sanitize(c, 120) for c in _unknown_classes(config)]
     if unknown:
         what = f"layer class {unknown[0]}" if len(unknown) == 1 else f"layer classes {', '.join(unknown[:5])}"
         raise ModelLoadError(
