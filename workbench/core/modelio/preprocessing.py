@@ -169,10 +169,10 @@ SCALE_MINUS1_1 = PreprocessingSpec("scale_-1_1")
 # keras.applications' preprocess_input modes (imagenet_utils): "tf" is SCALE_MINUS1_1; "caffe" reverses RGB to
 # BGR and subtracts the ImageNet mean (BGR order) without scaling; "torch" is x/255 then ImageNet mean/std.
 IMAGENET_CAFFE = PreprocessingSpec("mean_std", (103.939 / 255.0, 116.779 / 255.0, 123.68 / 255.0),
-                                   (1 / 255.0,) * 3, "BGR, ImageNet mean subtracted (keras.applications 'caffe')",
+                                   (1 / 255.0,) * 3, "ImageNet 'caffe' (BGR, x − mean)",
                                    bgr=True)
 IMAGENET_TORCH = PreprocessingSpec("mean_std", (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
-                                   "x/255, ImageNet mean/std (keras.applications 'torch')")
+                                   "ImageNet 'torch' mean/std")
 
 
 def preprocessing_from(value) -> PreprocessingSpec:
