@@ -54,6 +54,9 @@ keras.utils.set_random_seed(3)
 base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, include_top=False, weights=None)
 m = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(),
                       keras.layers.Dense(10, activation="softmax")])
+for layer in base.layers:  # moving statistics = the last batch's, so one short epoch gives a working model
+    if isinstance(layer, keras.layers.BatchNormalization):
+        layer.momentum = 0.0
 m.compile("adam", "sparse_categorical_crossentropy")
 fed = keras.applications.mobilenet_v2.preprocess_input(x.astype("float32"))
 m.fit(fed, y, epochs=1, verbose=0)

@@ -84,6 +84,9 @@ def mobilenet_files(tmp_path_factory):
     base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, include_top=False, weights=None)
     model = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(),
                               keras.layers.Dense(10, activation="softmax")])
+    for layer in base.layers:  # moving statistics = the last batch's: one short epoch gives answers that vary
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = 0.0
     model.compile("adam", "sparse_categorical_crossentropy")
     fed = keras.applications.mobilenet_v2.preprocess_input(x.astype("float32"))
     model.fit(fed, y, epochs=1, batch_size=32, verbose=0)
