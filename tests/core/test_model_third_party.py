@@ -38,6 +38,15 @@ TF_KERAS_WRITER = textwrap.dedent(
     lam.compile("adam", "sparse_categorical_crossentropy")
     lam.fit(x, y, epochs=2, verbose=0)
     lam.save(os.path.join(out, "lambda255.h5"))
+    # tf.keras allowed '/' in layer names (DenseNet's "conv1/conv"); Keras 3 refuses them.
+    inp = k.Input((16, 16, 3))
+    t = k.layers.Conv2D(8, 3, activation="relu", name="conv1/conv")(k.layers.Rescaling(1 / 255.0)(inp))
+    t = k.layers.BatchNormalization(name="conv1/bn")(t)
+    slash = k.Model(inp, k.layers.Dense(10, activation="softmax", name="head/dense")(k.layers.Flatten()(t)))
+    slash.compile("adam", "sparse_categorical_crossentropy")
+    slash.fit(x, y, epochs=1, verbose=0)
+    slash.save(os.path.join(out, "slash.h5"))
+    np.save(os.path.join(out, "slash_pred.npy"), slash.predict(x, verbose=0))
     np.save(os.path.join(out, "x.npy"), x.astype("uint8"))
     np.save(os.path.join(out, "norm_pred.npy"), m.predict(x, verbose=0))
     np.save(os.path.join(out, "lambda255_pred.npy"), lam.predict(x, verbose=0))
@@ -67,6 +76,13 @@ def test_tf_keras_adapted_normalization_computes_with_its_statistics(tf_keras_fi
     assert loaded.preprocessing.kind == "raw_0_255" and "scales pixels itself" in loaded.preprocessing_reason
     assert _agreement(ours, theirs) >= 0.99
     np.testing.assert_allclose(ours, theirs, atol=1e-4)
+
+
+def test_tf_keras_layer_names_with_slashes_load(tf_keras_files):
+    loaded = load_any_model(tf_keras_files / "slash.h5")
+    x, theirs = np.load(tf_keras_files / "x.npy"), np.load(tf_keras_files / "slash_pred.npy")
+    np.testing.assert_allclose(loaded.predict_proba(x), theirs, atol=1e-4)
+    assert any("'/'" in note for note in loaded.notes)
 
 
 # ---- keras.applications bases ----------------------------------------------------------------------
