@@ -95,12 +95,12 @@ class _Explainer:
         self.path = path
         self.flags: dict[str, Any] = {}  # set while tracing: how the score was found, a missing gradient
         self._tap = graph.tap(loaded.model, [path] if path else [])
-        scale, offset = loaded.preprocessing.affine(int(shape[-1]))
+        prep = loaded.preprocessing
         logits = loaded.outputs_logits
         spec = [tf.TensorSpec((None, *shape), tf.as_dtype(np.dtype(dtype))), tf.TensorSpec((None,), tf.int32)]
 
         def run(x, wanted):
-            xf = tf.cast(x, tf.float32) * scale + offset
+            xf = prep.transform(tf.cast(x, tf.float32))
             with tf.GradientTape() as tape:
                 tape.watch(xf)
                 r = self._tap.forward(xf)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from workbench.core.text import sanitize
 
+from .applications import RecognisedBase
 from .inspect import ModelFileInfo
 from .loaded_model import (
     CLASS_NAMES_IN_FILE,
@@ -102,9 +103,10 @@ def _assumed_because(num_classes: int, dataset_id: str, input_shape) -> str:
     return f"the model has {num_classes} outputs"
 
 
-def choose_preprocessing(info: ModelFileInfo, choices: Choices, scaling: str | None,
-                         ours: bool = False) -> tuple[PreprocessingSpec, str, bool]:
-    """(spec, reason, guessed): the caller's choice > remembered > our metadata > in-model scaling > x/255."""
+def choose_preprocessing(info: ModelFileInfo, choices: Choices, scaling: str | None, ours: bool = False,
+                         application: RecognisedBase | None = None) -> tuple[PreprocessingSpec, str, bool]:
+    """(spec, reason, guessed): the caller's choice > remembered > our metadata > in-model scaling >
+    a recognised keras.applications base's own preprocessing > x/255."""
     meta = info.metadata or {}
     remembered = remembered_preprocessing(info.path)
     try:
@@ -120,6 +122,8 @@ def choose_preprocessing(info: ModelFileInfo, choices: Choices, scaling: str | N
         return RAW_0_255, OUR_ARCHITECTURE, False
     if scaling:
         return RAW_0_255, in_model_scaling_reason(scaling), False
+    if application is not None:
+        return application.spec, application.reason, False
     return DEFAULT_FOREIGN, GUESSED_PREPROCESSING, True
 
 

@@ -19,6 +19,7 @@ from workbench.core.text import sanitize
 
 from .limits import MAX_CONFIG_BYTES, MAX_INPUT_PIXELS, MAX_METADATA_BYTES, MAX_WEIGHT_EXPANSION, WEIGHT_SLACK_BYTES
 from .metadata import METADATA_ATTR, METADATA_ENTRY, clean_metadata
+from .applications import RecognisedBase, recognise_application
 from .scaling import find_input_scaling
 
 FULL_MODEL = "full_model"
@@ -47,6 +48,7 @@ class ModelFileInfo:
     metadata: dict | None = field(default=None, compare=False)
     lambda_layers: tuple[str, ...] = ()  # Lambda layers that hold Python code
     in_model_scaling: str | None = None  # e.g. "Rescaling layer 'rescaling'": the model scales pixels itself
+    application: RecognisedBase | None = None  # a keras.applications base at the front, with its preprocessing
     metadata_problems: tuple[str, ...] = ()  # one sentence per metadata field that was dropped
     notes: tuple[str, ...] = ()
 
@@ -86,6 +88,8 @@ class ModelFileInfo:
             lines.append(f"It has {self.num_outputs} outputs.")
         if self.in_model_scaling:
             lines.append(f"The model scales pixels itself ({self.in_model_scaling}).")
+        elif self.application:
+            lines.append(f"Preprocessing: {self.application.reason}.")
         if self.num_classes:
             act = f", final activation {self.final_activation}" if self.final_activation else ""
             lines.append(f"Output: {self.num_classes} classes{act}.")
@@ -94,7 +98,8 @@ class ModelFileInfo:
             ds = self.metadata.get("dataset")
             lines.append(f"Workbench metadata present (dataset {ds}, preprocessing {self.metadata.get('preprocessing')}).")
         else:
-            guessed = "class names are" if self.in_model_scaling else "class names and preprocessing are"
+            known = self.in_model_scaling or self.application
+            guessed = "class names are" if known else "class names and preprocessing are"
             lines.append(f"No workbench metadata: {guessed} guessed and can be changed.")
         if self.metadata is not None and "temperature" in self.metadata:
             lines.append(f"Calibration temperature stored: {self.metadata['temperature']['value']:.3g}.")
@@ -499,6 +504,7 @@ def summarize_config(config: dict) -> dict:
         "final_activation": activation,
         "lambda_layers": tuple(find_code_lambdas(config)),
         "in_model_scaling": find_input_scaling(config),
+        "application": recognise_application(config),
     }
 
 

@@ -85,6 +85,7 @@ class _Fixer:
     def __init__(self) -> None:
         self.notes: list[str] = []
         self._mixed_noted = False
+        self._slash_noted = False
 
     # -- generic objects --------------------------------------------------------------------
 
@@ -105,6 +106,7 @@ class _Fixer:
             raise LegacyConfigError(f"The {cls} model config is neither a dictionary nor a layer list.")
         obj["config"] = cfg
         _drop_foreign_module(obj)
+        self._rename_slashes(cfg)
         if "dtype" in cfg:
             cfg["dtype"] = self._dtype(cfg["dtype"])
         if cls == "Sequential":
@@ -125,6 +127,40 @@ class _Fixer:
         if cls == "Model":
             obj["class_name"] = "Functional"
         return obj
+
+    def _rename_slashes(self, cfg: dict) -> None:
+        """Keras 3 refuses '/' in layer names, which tf.keras allowed (DenseNet's 'conv1/conv'): each becomes
+        '_' (see `keras3_layer_name`), in the layers and in every reference to them."""
+        renamed: dict[str, str] = {}
+        for layer in cfg.get("layers") or []:
+            lcfg = layer.get("config") if isinstance(layer, dict) else None
+            name = lcfg.get("name") if isinstance(lcfg, dict) else None
+            if isinstance(name, str) and "/" in name:
+                renamed[name] = keras3_layer_name(name)
+                lcfg["name"] = renamed[name]
+                if isinstance(layer.get("name"), str):
+                    layer["name"] = renamed[name]
+        if not renamed:
+            return
+
+        def walk(obj: Any) -> Any:
+            if isinstance(obj, str):
+                return renamed.get(obj, obj)
+            if isinstance(obj, list):
+                return [walk(v) for v in obj]
+            if isinstance(obj, dict):
+                return {k: walk(v) for k, v in obj.items()}
+            return obj
+
+        for layer in cfg.get("layers") or []:
+            if isinstance(layer, dict) and "inbound_nodes" in layer:
+                layer["inbound_nodes"] = walk(layer["inbound_nodes"])
+        for key in ("input_layers", "output_layers"):
+            if key in cfg:
+                cfg[key] = walk(cfg[key])
+        if not self._slash_noted:
+            self._slash_noted = True
+            self.notes.append("Layer names with '/' (not allowed in Keras 3) were read with '_' instead.")
 
     def _sequential_input(self, cfg: dict) -> None:
         layers = cfg["layers"] = list(cfg.get("layers") or [])
@@ -337,6 +373,11 @@ def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
+def keras3_layer_name(name: str) -> str:
+    """A tf.keras layer name as the converted model calls it (Keras 3 refuses '/' in names)."""
+    return name.replace("/", "_")
+
+
 def read_h5_layer_weights(group) -> dict[str, list]:
     """{layer name: [numpy arrays in saved order]} for every layer that holds weights."""
     import numpy as np
@@ -365,6 +406,9 @@ def assign_h5_weights(model, group) -> list[str]:
     Returns notes; raises LegacyConfigError naming the layer when the weights do not fit.
     """
     saved = read_h5_layer_weights(group)
+    renamed = {keras3_layer_name(n): v for n, v in saved.items()}
+    if len(renamed) == len(saved):  # the converted config's names (no two collide)
+        saved = renamed
     layers = [layer for layer in model.layers if _layer_variables(layer)]
     notes: list[str] = []
     names = [layer.name for layer in layers]
@@ -397,7 +441,19 @@ def assign_h5_weights(model, group) -> list[str]:
     for layer, _, arrays in pairs:
         for var, arr in zip(_layer_variables(layer), arrays):
             var.assign(arr.astype(var.dtype) if str(arr.dtype) != str(var.dtype) else arr)
+    _finalize_adapted_layers(model)
     return notes
+
+
+def _finalize_adapted_layers(model) -> None:
+    """An adapted Normalization computes with copies its `finalize_state` makes of its variables: Keras' own
+    loader calls it after loading (`load_own_variables`), so must we, or it keeps normalizing with mean 0
+    and variance 1. (Discretization's finalize_state would recompute its bins from nothing: not called.)"""
+    import keras
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Normalization) and layer.built:
+            layer.finalize_state()
 
 
 # ---- tf.* calls that tf.keras recorded as TFOpLambda layers --------------------------------------------

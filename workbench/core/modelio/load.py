@@ -20,6 +20,7 @@ from workbench.core.tf_import import ensure_tensorflow
 
 from workbench.core.text import sanitize
 
+from .applications import recognise_application
 from .guesses import choose_class_names, choose_preprocessing
 from .inspect import (
     KERAS3_WEIGHTS,
@@ -33,7 +34,7 @@ from .legacy import MODEL_CLASSES, LegacyConfigError, assign_h5_weights, fix_mod
 from .limits import MAX_CONFIG_BYTES
 from .loaded_model import Choices, LoadedModel, ModelLoadError, detect_logits, model_input_shape, stored_temperature
 from .quiet import quiet_keras_logs
-from .scaling import find_input_scaling
+from .scaling import find_front_lambdas, find_input_scaling
 
 
 def lambda_refusal(path: str, names: Sequence[str]) -> ModelLoadError:
@@ -55,7 +56,7 @@ def load_full_model(info: ModelFileInfo, *, trust: bool = False, choices: Choice
     if info.lambda_layers and not trust:
         raise lambda_refusal(info.path, info.lambda_layers)
     model, notes = _load_full_model(info.path, info, trust)
-    return _finish_loading(model, info, notes, choices, info.in_model_scaling)
+    return _finish_loading(model, info, notes, choices, info.in_model_scaling, application=info.application)
 
 
 def _load_full_model(path: str, info: ModelFileInfo, trust: bool) -> tuple[Any, list[str]]:
@@ -154,9 +155,11 @@ def _unknown_classes(config: Any) -> list[str]:
     def walk(obj: Any, is_layer: bool) -> None:
         if isinstance(obj, dict):
             cls = obj.get("class_name")
-            if is_layer and isinstance(cls, str) and cls not in MODEL_CLASSES and cls not in unknown:
+            if is_layer and isinstance(cls, str) and cls not in MODEL_CLASSES:
                 if not _known_class(keras, cls, obj.get("module"), obj.get("registered_name")):
-                    unknown.append(cls)
+                    shown = _class_shown(cls, obj.get("registered_name"))
+                    if shown not in unknown:
+                        unknown.append(shown)
             cfg = obj.get("config")
             if isinstance(cfg, dict):
                 for layer in cfg.get("layers") or []:
@@ -169,8 +172,16 @@ def _unknown_classes(config: Any) -> list[str]:
     return unknown
 
 
+def _class_shown(cls: str, registered: Any) -> str:
+    """A custom class named alike from .keras and .h5: Keras 3's .h5 writer puts the registered name
+    ("package>Class") where .keras keeps the class name and the registered name beside it."""
+    name = cls.split(">")[-1]
+    registered = registered if isinstance(registered, str) and registered else cls
+    return f"{name} (registered as {registered})" if registered != name else name
+
+
 def _refuse_unknown_classes(config: Any, source: str) -> None:
-    unknown = [sanitize(c, 60) for c in _unknown_classes(config)]
+    unknown = [sanitize(c, 120) for c in _unknown_classes(config)]
     if unknown:
         what = f"layer class {unknown[0]}" if len(unknown) == 1 else f"layer classes {', '.join(unknown[:5])}"
         raise ModelLoadError(
@@ -300,11 +311,11 @@ def load_weights(info: ModelFileInfo, architecture, *, trust: bool = False, choi
     file, else the first registered dataset's image shape whose network the weights fit.
     """
     name = Path(info.path).name
-    ours, scaling = False, None
+    ours, scaling, application = False, None, None
     if isinstance(architecture, (str, os.PathLike)) and Path(architecture).suffix.lower() == ".json":
         arch_path = Path(architecture)
         config = read_architecture_json(arch_path)
-        scaling = find_input_scaling(config)
+        scaling, application = find_input_scaling(config), recognise_application(config)
         model, notes = build_from_config(config, trust=trust, source=arch_path.name)
         notes += _fill_weights(model, info, name)
     elif isinstance(architecture, str):
@@ -313,15 +324,27 @@ def load_weights(info: ModelFileInfo, architecture, *, trust: bool = False, choi
     else:
         model, notes = architecture, []
         try:
-            scaling = find_input_scaling({"class_name": "Functional", "config": model.get_config()})
+            config = {"class_name": "Functional", "config": model.get_config()}
+            scaling, application = find_input_scaling(config), recognise_application(config)
         except Exception:  # noqa: BLE001 - a model without a config simply has no recorded scaling
             scaling = None
         notes += _fill_weights(model, info, name)
-    return _finish_loading(model, info, notes, choices, scaling, ours=ours)
+    return _finish_loading(model, info, notes, choices, scaling, ours=ours, application=application)
+
+
+def weights_fit(info: ModelFileInfo, config: dict) -> bool:
+    """Whether the weights-only file `info` loads into the architecture `config` (every count and shape),
+    checked by building it (safe mode: a JSON with Lambda code never fits) and loading the weights."""
+    try:
+        model, _ = build_from_config(config, trust=False, source="the architecture")
+        _fill_weights(model, info, Path(info.path).name)
+    except ModelLoadError:
+        return False
+    return True
 
 
 def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choices, scaling: str | None,
-                    ours: bool = False) -> LoadedModel:
+                    ours: bool = False, application=None) -> LoadedModel:
     name = Path(info.path).name
     inputs = getattr(model, "inputs", None)
     if inputs is not None and len(inputs) != 1:
@@ -340,9 +363,15 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
     num_classes = int(np.prod([d for d in out_shape[1:] if d is not None])) if len(out_shape) > 1 else 1
     if num_classes < 2:
         raise ModelLoadError(f"{name} has a single output value, so it is not a classifier.")
-    spec, reason, guessed = choose_preprocessing(info, choices, scaling, ours)
+    lambda_warning = None
+    if scaling is None and not ours and application is None:
+        scaling, lambda_warning = _front_lambda_scaling(model, name)
+    spec, reason, guessed = choose_preprocessing(info, choices, scaling, ours, application)
     names, dataset_id, names_source = choose_class_names(info, choices, num_classes, input_shape)
     warnings = info.metadata_problems
+    if lambda_warning and guessed:
+        reason += f"; {lambda_warning[0]} before the first weighted layer may scale pixels itself"
+        warnings += (lambda_warning[1],)
     saved = (info.metadata or {}).get("class_names")
     if saved and len(saved) != num_classes:
         warnings += (f"{name} records {len(saved)} class names but has {num_classes} outputs, "
@@ -355,3 +384,43 @@ def _finish_loading(model, info: ModelFileInfo, notes: list[str], choices: Choic
                        input_shape=input_shape, dataset_id=dataset_id, notes=tuple(notes),
                        preprocessing_reason=reason, preprocessing_guessed=guessed, class_names_source=names_source,
                        in_model_scaling=scaling, file_warnings=warnings, calibration=stored_temperature(info))
+
+
+def _front_lambda_scaling(model, name: str) -> tuple[str | None, tuple[str, str] | None]:
+    """(in-model scaling phrase, None) when a Lambda before the first weighted layer is found, by running it on
+    pixels, to compute `a·x + b` with |a| ≤ 1/2 (x / 255, x / 127.5 − 1); else (None, (what, warning sentence))
+    naming the Lambdas. Only reached for a trusted model: its Lambda code already ran while loading."""
+    try:
+        names = find_front_lambdas({"class_name": "Functional", "config": model.get_config()})
+    except Exception:  # noqa: BLE001 - a model without a config has no Lambda to name
+        return None, None
+    if not names:
+        return None, None
+    layers = {layer.name: layer for layer in model._flatten_layers(include_self=False, recursive=True)}
+    shape = model_input_shape(model)
+    for lname in names:
+        found = _affine_of(layers.get(lname), shape)
+        if found is not None:
+            scale, offset = found
+            return f"Lambda layer '{sanitize(lname, 60)}', found by running it: x × {scale:.6g} {offset:+.6g}", None
+    what = ", ".join(f"'{sanitize(n, 60)}'" for n in names[:3])
+    label = f"Lambda layer {what}" if len(names) == 1 else f"Lambda layers {what}"
+    return None, (label, f"{name} has {label} before its first weighted layer, whose Python code may scale pixels "
+                         "itself; if it does, choose raw_0_255 (raw pixels 0..255), or they are scaled twice.")
+
+
+def _affine_of(layer, shape) -> tuple[float, float] | None:
+    """(a, b) when `layer` maps pixels x to a·x + b elementwise with 0 < |a| ≤ 1/2 (a pixel scaling), else None."""
+    if layer is None or shape is None or any(d is None for d in shape):
+        return None
+    x = np.random.default_rng(0).uniform(0, 255, (2, *shape)).astype(np.float32)
+    try:
+        y = np.asarray(layer(x), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - a Lambda that does not run alone on pixels is not a plain scaling
+        return None
+    if y.shape != x.shape:
+        return None
+    a, b = np.polyfit(x.ravel().astype(np.float64), y.ravel(), 1)
+    if not (0 < abs(a) <= 0.5) or np.abs(a * x + b - y).max() > 1e-4 * max(1.0, float(np.abs(y).max())):
+        return None
+    return float(a), float(b)

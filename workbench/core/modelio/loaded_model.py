@@ -219,14 +219,14 @@ class LoadedModel:
             return fn
         import tensorflow as tf
 
-        scale, offset = self.preprocessing.affine(int(shape[-1]))
+        prep = self.preprocessing
         model, logits = self.model, self.outputs_logits
         spec = tf.TensorSpec((None, *shape), tf.as_dtype(np.dtype(dtype)))
 
         # Preprocessing and softmax run inside one compiled graph, fed uint8: no float copies in numpy.
         @tf.function(input_signature=[spec], reduce_retracing=True)
         def run(x):
-            y = model(tf.cast(x, tf.float32) * scale + offset, training=False)
+            y = model(prep.transform(tf.cast(x, tf.float32)), training=False)
             y = tf.reshape(tf.cast(y, tf.float32), (tf.shape(y)[0], -1))
             return tf.nn.softmax(y, axis=-1) if logits else y
 

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 from .inspect import FULL_MODEL, ModelFileInfo, ModelInspectError, image_input_problem, inspect_model_file
 from .limits import MAX_CONFIG_BYTES
-from .load import lambda_refusal, load_full_model, load_weights
+from .load import lambda_refusal, load_full_model, load_weights, weights_fit
 from .loaded_model import CHOSEN_PREPROCESSING, CLASS_NAMES_GIVEN, Choices, LoadedModel, ModelLoadError
 
 NEEDS_ARCHITECTURE = "architecture"  # a weights-only file: which network do the numbers belong to?
@@ -145,14 +145,14 @@ def _weights_only_message(name: str, suggestion: str | None) -> str:
 
 
 def suggest_architecture(info: ModelFileInfo) -> str | None:
-    """A JSON architecture file beside a weights-only file whose layers match its weights, or None.
+    """A JSON architecture file beside a weights-only file that its weights load into, or None.
 
-    Only a file that parses as a Keras model and names every layer the weights belong to is suggested,
-    so following the suggestion works (a file merely sorting first is not enough).
+    Only a file that parses as a Keras model, names every layer the weights belong to (where the file says
+    which), and takes every weight in count and shape when built is suggested, so following the suggestion
+    works: names alone collide (Keras' default "conv2d", "dense"). Keras 3 `.weights.h5` files name no
+    layers, so every architecture beside them is tried.
     """
     wanted = set(info.weight_layers)
-    if not wanted:
-        return None
     folder = Path(info.path).parent
     try:
         candidates = sorted(p for p in folder.glob("*.json"))[:MAX_JSON_CANDIDATES]
@@ -165,7 +165,8 @@ def suggest_architecture(info: ModelFileInfo) -> str | None:
             config = json.loads(candidate.read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             continue
-        if isinstance(config, dict) and "class_name" in config and wanted <= _layer_names(config):
+        if (isinstance(config, dict) and "class_name" in config and wanted <= _layer_names(config)
+                and weights_fit(info, config)):
             return str(candidate)
     return None
 

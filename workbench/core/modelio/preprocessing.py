@@ -7,6 +7,8 @@ A `PreprocessingSpec` turns uint8 pixels (0..255) into what a model was trained 
 - "mean_std": (x / 255 - mean) / std with per-channel or scalar mean/std given on the 0..1 scale.
   A z-score is scale-free, so a scalar mean/std computed on raw 0..255 pixels divided by 255 is the
   same transform (for example CIFAR-100's 121.936 / 68.389 becomes 0.47818 / 0.26819).
+`bgr` reverses the channels first (RGB -> BGR), as keras.applications' "caffe" mode does: with it, mean_std
+with the ImageNet BGR mean and std 1/255 is exactly `x[..., ::-1] - mean` (see IMAGENET_CAFFE).
 
 The choice is remembered per model file in `workbench_home()/model_prefs.json`, keyed by absolute
 path, size and modification time, so a replaced file does not inherit an old choice.
@@ -46,8 +48,11 @@ class PreprocessingSpec:
     mean: tuple[float, ...] = ()
     std: tuple[float, ...] = ()
     label: str = ""
+    bgr: bool = False  # channels reversed before the affine step (keras.applications' "caffe" mode)
 
     def __post_init__(self):
+        if not isinstance(self.bgr, bool):
+            raise PreprocessingError("The preprocessing's bgr setting must be true or false.")
         if not isinstance(self.kind, str) or self.kind not in KINDS:
             raise PreprocessingError(
                 f"Unknown preprocessing {sanitize(repr(self.kind), 60)}; choose one of {', '.join(KINDS)}."
@@ -72,11 +77,13 @@ class PreprocessingSpec:
         if self.kind == "scale_-1_1":
             return "x / 127.5 - 1"
         values = ", ".join(f"{m:.4f}/{s:.4f}" for m, s in zip(self.mean, self.std))
-        return f"(x/255 - mean) / std with mean/std {values}"
+        return f"(x/255 - mean) / std with mean/std {values}" + (", channels as BGR" if self.bgr else "")
 
     def apply(self, images: np.ndarray) -> np.ndarray:
         """uint8 (or float 0..255) N x H x W x C -> float32 in the model's expected range."""
         x = np.asarray(images, dtype=np.float32)
+        if self.bgr:
+            x = self._reversed(x)
         if self.kind == "raw_0_255":
             return x
         if self.kind == "scale_0_1":
@@ -86,8 +93,21 @@ class PreprocessingSpec:
         mean, std = self._stats_for(x.shape[-1])
         return (x / np.float32(255.0) - mean) / std
 
+    def transform(self, x):
+        """`apply` for a float tensor of any array library (a tf graph's too): channel order, then `affine`."""
+        if self.bgr:
+            x = self._reversed(x)
+        scale, offset = self.affine(int(x.shape[-1]))
+        return x * scale + offset
+
+    def _reversed(self, x):
+        if int(x.shape[-1]) != 3:
+            raise PreprocessingError(f"BGR preprocessing needs 3-channel images, not {int(x.shape[-1])} channels.")
+        return x[..., ::-1]
+
     def affine(self, channels: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scale, offset) per channel so that apply(x) == x * scale + offset; lets callers fuse it into a graph."""
+        """(scale, offset) per channel so that apply(x) == x' * scale + offset, where x' is x with its channels
+        reversed when `bgr` (so callers fusing it into a graph use `transform`, which does both)."""
         ones = np.ones(channels, np.float32)
         if self.kind == "raw_0_255":
             return ones, np.zeros(channels, np.float32)
@@ -110,7 +130,10 @@ class PreprocessingSpec:
         return mean, std
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "mean": list(self.mean), "std": list(self.std), "label": self.label}
+        out = {"kind": self.kind, "mean": list(self.mean), "std": list(self.std), "label": self.label}
+        if self.bgr:
+            out["bgr"] = True  # written only when set, so older readers keep reading RGB specs
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "PreprocessingSpec":
@@ -119,6 +142,7 @@ class PreprocessingSpec:
             mean=data.get("mean") or (),
             std=data.get("std") or (),
             label=_label(data.get("label")),
+            bgr=data.get("bgr", False),
         )
 
 
@@ -142,19 +166,13 @@ RAW_0_255 = PreprocessingSpec("raw_0_255")
 SCALE_0_1 = PreprocessingSpec("scale_0_1")
 SCALE_MINUS1_1 = PreprocessingSpec("scale_-1_1")
 
-# Named choices a GUI or CLI can list; the default for a foreign model is "scale_0_1".
-PRESETS: dict[str, PreprocessingSpec] = {
-    "raw_0_255": RAW_0_255,
-    "scale_0_1": SCALE_0_1,
-    "scale_-1_1": SCALE_MINUS1_1,
-    "cifar10_mean_std": PreprocessingSpec("mean_std", CIFAR10_MEAN, CIFAR10_STD, "CIFAR-10 per-channel mean/std"),
-    "cifar100_mean_std": PreprocessingSpec("mean_std", CIFAR100_MEAN, CIFAR100_STD, "CIFAR-100 per-channel mean/std"),
-    "cifar10_zscore": PreprocessingSpec("mean_std", CIFAR10_SCALAR[:1], CIFAR10_SCALAR[1:], "CIFAR-10 scalar z-score"),
-    "cifar100_zscore": PreprocessingSpec(
-        "mean_std", CIFAR100_SCALAR[:1], CIFAR100_SCALAR[1:], "CIFAR-100 scalar z-score"
-    ),
-}
-DEFAULT_FOREIGN = SCALE_0_1
+# keras.applications' preprocess_input modes (imagenet_utils): "tf" is SCALE_MINUS1_1; "caffe" reverses RGB to
+# BGR and subtracts the ImageNet mean (BGR order) without scaling; "torch" is x/255 then ImageNet mean/std.
+IMAGENET_CAFFE = PreprocessingSpec("mean_std", (103.939 / 255.0, 116.779 / 255.0, 123.68 / 255.0),
+                                   (1 / 255.0,) * 3, "ImageNet 'caffe' (BGR, x − mean)",
+                                   bgr=True)
+IMAGENET_TORCH = PreprocessingSpec("mean_std", (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
+                                   "ImageNet 'torch' mean/std")
 
 
 def preprocessing_from(value) -> PreprocessingSpec:
@@ -238,3 +256,20 @@ def remember_choices(model_path, *, preprocessing: PreprocessingSpec | None = No
 
 def remember_preprocessing(model_path, spec) -> None:
     remember_choices(model_path, preprocessing=preprocessing_from(spec))
+
+# Named choices a GUI or CLI can list; the default for a foreign model is "scale_0_1".
+PRESETS: dict[str, PreprocessingSpec] = {
+    "raw_0_255": RAW_0_255,
+    "scale_0_1": SCALE_0_1,
+    "scale_-1_1": SCALE_MINUS1_1,
+    "cifar10_mean_std": PreprocessingSpec("mean_std", CIFAR10_MEAN, CIFAR10_STD, "CIFAR-10 per-channel mean/std"),
+    "cifar100_mean_std": PreprocessingSpec("mean_std", CIFAR100_MEAN, CIFAR100_STD, "CIFAR-100 per-channel mean/std"),
+    "cifar10_zscore": PreprocessingSpec("mean_std", CIFAR10_SCALAR[:1], CIFAR10_SCALAR[1:], "CIFAR-10 scalar z-score"),
+    "cifar100_zscore": PreprocessingSpec(
+        "mean_std", CIFAR100_SCALAR[:1], CIFAR100_SCALAR[1:], "CIFAR-100 scalar z-score"
+    ),
+    "imagenet_caffe": IMAGENET_CAFFE,
+    "imagenet_torch": IMAGENET_TORCH,
+}
+DEFAULT_FOREIGN = SCALE_0_1
+

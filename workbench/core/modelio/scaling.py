@@ -108,3 +108,31 @@ def _constant_argument(layer: dict) -> float | None:
         if len(numbers) == 1:
             return numbers[0]
     return None
+
+
+def find_front_lambdas(config: Any) -> list[str]:
+    """Names of Lambda layers before the first layer with weights (in nested front models too): Python code
+    there may scale the pixels, which no config can tell."""
+    found: list[str] = []
+    if isinstance(config, dict):
+        _front_lambdas(config, 0, found)
+    return found
+
+
+def _front_lambdas(config: dict, depth: int, found: list[str]) -> bool:
+    """Collects into `found`; True once a layer with weights ends the front end."""
+    if depth > 8:
+        return True
+    for layer in _layers(config):
+        if not isinstance(layer, dict):
+            continue
+        cls = layer.get("class_name")
+        cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        if cls in _MODEL_CLASSES:
+            if _front_lambdas(layer, depth + 1, found):
+                return True
+        elif cls == "Lambda":
+            found.append(str(cfg.get("name") or layer.get("name") or "lambda"))
+        elif any(key in cfg for key in _WEIGHT_KEYS):
+            return True
+    return False
