@@ -71,12 +71,14 @@ def serving_function(loaded, model=None):
     scale, offset = loaded.preprocessing.affine(int(c))
     # numpy values become constants inside the graph (captured tensors would become ONNX inputs)
     scale, offset = np.asarray(scale, np.float32), np.asarray(offset, np.float32)
+    bgr = bool(getattr(loaded.preprocessing, "bgr", False))  # caffe-mode bases want the channels reversed first
     logits = bool(loaded.outputs_logits)
     temperature = loaded.temperature
 
     @tf.function(input_signature=[tf.TensorSpec((None, h, w, c), tf.float32, name="pixels")])
     def serve(pixels):
-        y = model(pixels * scale + offset, training=False)
+        x = tf.gather(pixels, [2, 1, 0], axis=-1) if bgr else pixels  # a gather converts to every runtime
+        y = model(x * scale + offset, training=False)
         y = tf.reshape(tf.cast(y, tf.float32), (tf.shape(pixels)[0], -1))
         if logits:
             y = tf.nn.softmax(y, axis=-1)
