@@ -145,3 +145,28 @@ def test_existing_output_is_not_replaced(models, tmp_path):
     with pytest.raises(ExportError, match="already exists"):
         export_model(models["ours"], "onnx", tmp_path / "x.onnx")
     assert (tmp_path / "x.onnx").read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize("fmt", ["savedmodel", "litert", "onnx"])
+def test_a_bgr_preprocessing_reverses_the_channels_in_the_export(tmp_path, fmt):
+    """caffe-mode bases (ResNet, VGG) want BGR: a model that answers "is channel 0 brighter than channel 2?"
+    must give the same answers exported as in Keras, where a forgotten reversal flips every one of them."""
+    _needs(fmt)
+    import keras
+
+    from workbench.core.modelio import LoadedModel
+
+    inp = keras.Input((8, 8, 3))
+    h = keras.layers.GlobalAveragePooling2D()(inp)
+    dense = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inp, dense(h))
+    dense.set_weights([np.array([[0.1, -0.1], [0.0, 0.0], [-0.1, 0.1]], np.float32), np.zeros(2, np.float32)])
+    loaded = LoadedModel.from_keras(model, ("first", "third"), preprocessing="imagenet_caffe")
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 8, 8, 3)).astype(np.uint8)
+    x[:20, ..., 0], x[20:, ..., 2] = 255, 255  # red-heavy halves and blue-heavy halves
+    want = loaded.predict_proba(x).argmax(1)
+    assert 5 <= want.sum() <= 35  # both answers occur, so a reversal would show
+    report = export_model(loaded, fmt, tmp_path / NAMES[fmt], check_images=x)
+    assert report.check.agreement == 1.0
+    assert (Runner(report.path, fmt)(x).argmax(1) == want).all()
