@@ -68,7 +68,8 @@ def test_exports_each_format_and_shows_its_check(qtbot, loaded, tmp_path, fmt):
     assert rows["Agreement with Keras"] == f"{agree}/{check.images} = {check.agreement:.3f}"
     assert rows["max |Δp|"] == f"{check.max_abs_diff:.2g}"
     assert rows["File size"].endswith(("kB", "MB"))
-    assert "ms (Keras" in rows["Latency per image"]
+    assert f"ms in {dialog.runtime}; Keras" in rows["Latency per image"]
+    assert dialog.runtime.split()[0] in {"savedmodel": "TensorFlow", "litert": "ai-edge-litert", "onnx": "ONNX"}[fmt]
     assert os.path.exists(out) and os.path.exists(dialog.report.card_md)
     assert dialog.open_folder_button.isVisible() or not dialog.isVisible()
     assert Path(dialog.report.card_md).parent == (out if fmt == "savedmodel" else out.parent)

@@ -132,7 +132,7 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
                  calibration_images: np.ndarray | None = None, check_images: np.ndarray | None = None,
                  check_labels: np.ndarray | None = None, check_source: str | None = None, data_dir=None,
                  progress: Progress | None = None, cancel=None,
-                 min_agreement: float = MIN_AGREEMENT) -> ExportReport:
+                 min_agreement: float | None = None) -> ExportReport:
     """Exports `loaded` (a modelio LoadedModel) to `out_path` and checks the artefact in its own runtime.
 
     The artefact takes float32 raw RGB pixels 0–255 (NHWC, the model's input size) and returns
@@ -140,8 +140,9 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
     after its check passes (float exports: argmax agreement with Keras ≥ 0.99), with the model card;
     otherwise ExportError says why with the figures and nothing is left at `out_path`.
     `cancel` (a threading.Event) stops it between steps and check batches with ExportCancelled, nothing
-    written; `min_agreement` is the float exports' pass mark."""
+    written; `min_agreement` is the float exports' pass mark (default MIN_AGREEMENT)."""
     say = progress or (lambda _text: None)
+    min_agreement = MIN_AGREEMENT if min_agreement is None else min_agreement
 
     def stop_if_cancelled(*_done) -> None:
         if cancel is not None and cancel.is_set():
@@ -196,7 +197,7 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
             if quantize in ("none", "float16") and check.agreement < min_agreement:
                 raise ExportError(
                     f"The {fmt} export agrees with Keras on only {100 * check.agreement:.1f} % of {check.images} "
-                    f"images (max |Δp| {check.max_abs_diff:.3g}; at least {100 * MIN_AGREEMENT:.0f} % needed), so "
+                    f"images (max |Δp| {check.max_abs_diff:.3g}; at least {100 * min_agreement:.0f} % needed), so "
                     "nothing was written.")
         size = sum(p.stat().st_size for p in temp.rglob("*") if p.is_file()) if temp.is_dir() else temp.stat().st_size
         card = {"format": fmt, "quantize": quantize, "metadata": metadata, "check": check.to_dict() if check else None,

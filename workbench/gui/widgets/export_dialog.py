@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.datasets import DATASETS, dataset_available
-from workbench.core.export import FORMATS, MIN_AGREEMENT, ExportError, check_request
+from workbench.core.export import FORMATS, ExportError, check_request
 from workbench.core.export.formats import SUFFIXES
 from workbench.core.export.sources import CHECK_IMAGES
 from workbench.core.text import sanitize
@@ -42,9 +42,11 @@ ERROR_STYLE = "color: #b00020;"
 def run_export(loaded, fmt, out, quantize, data_dir, min_agreement, progress=None, cancel=None):
     """Worker thread: the core's export_model, its progress sentences passed on."""
     from workbench.core.export import export_model
+    from workbench.core.export.runtimes import runtime_name
 
-    return export_model(loaded, fmt, out, quantize=quantize, data_dir=data_dir, progress=progress,
-                        cancel=cancel, min_agreement=min_agreement)
+    report = export_model(loaded, fmt, out, quantize=quantize, data_dir=data_dir, progress=progress,
+                          cancel=cancel, min_agreement=min_agreement)
+    return report, runtime_name(fmt)
 
 
 def open_for_export(path: str):
@@ -74,7 +76,7 @@ def size_text(size: int) -> str:
     return f"{size / 1e6:.2f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
 
 
-def check_rows(report) -> list[tuple[str, str]]:
+def check_rows(report, runtime: str = "the export") -> list[tuple[str, str]]:
     """The self-check as (figure, value) rows; every figure as the core measured it."""
     c = report.check
     quant = f", {report.quantize}" if report.quantize != "none" else ""
@@ -88,7 +90,7 @@ def check_rows(report) -> list[tuple[str, str]]:
                  ("max |Δp|", f"{c.max_abs_diff:.2g}")]
     rows.append(("File size", size_text(report.size_bytes)))
     if c is not None:
-        rows.append(("Latency per image", f"{c.latency_ms:.2f} ms (Keras {c.keras_latency_ms:.2f} ms)"))
+        rows.append(("Latency per image", f"{c.latency_ms:.2f} ms in {runtime}; Keras {c.keras_latency_ms:.2f} ms"))
         if c.top1 is not None:
             drop = report.top1_drop
             label = "Top-1 drop" if report.quantize == "int8" else "Top-1"
@@ -104,13 +106,14 @@ class ExportDialog(QDialog):
     dataset lives. ``report`` holds the last ExportReport; ``error`` the last failure's sentence."""
 
     def __init__(self, loaded=None, *, model_path: str | None = None, data_dir: str | None = None,
-                 parent: QWidget | None = None, min_agreement: float = MIN_AGREEMENT) -> None:
+                 parent: QWidget | None = None, min_agreement: float | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export model")
         self.loaded = None
         self.data_dir = data_dir
-        self.min_agreement = min_agreement  # the core's pass mark for float exports
+        self.min_agreement = min_agreement  # the core's pass mark for float exports (None: its default)
         self.report = None
+        self.runtime = ""  # the runtime that ran the check, e.g. "ONNX Runtime 1.23.2"
         self.error = ""
         self.tasks = PanelTasks(self)
         self.tasks.idle.connect(self._on_idle)
@@ -173,6 +176,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
+        layout.addStretch(0)  # takes the space only while the table is hidden: a message stays under the form
         layout.addLayout(card_row)
         layout.addLayout(buttons)
 
@@ -313,10 +317,11 @@ class ExportDialog(QDialog):
         self._show(sanitize(text, 200))
 
     @Slot(object)
-    def _on_done(self, report) -> None:
+    def _on_done(self, result) -> None:
         self.progress.hide()
-        self.report = report
-        rows = check_rows(report)
+        self.report, self.runtime = result
+        report = self.report
+        rows = check_rows(report, self.runtime)
         self.table.setRowCount(len(rows))
         for r, (name, value) in enumerate(rows):
             for c, text in enumerate((name, sanitize(value, 600))):
@@ -328,7 +333,6 @@ class ExportDialog(QDialog):
         self._show(f"Exported to {sanitize(report.path, 300)}.")
         self.card_label.setText(f"Model card: {sanitize(report.card_md, 300)}")
         self.open_folder_button.show()
-        self.export_button.setText("Export &again…")
 
     @Slot(object)
     def _on_failed(self, error: TaskError) -> None:
