@@ -156,7 +156,8 @@ def test_runs_table_exports_the_selected_runs_model(qtbot, model_file, tmp_path)
 
     from tests.core.run_fixtures import write_run
 
-    run = Path(write_run(tmp_path, "a", config={"arch": "simple_cnn"}, final_top1=0.3))
+    run = Path(write_run(tmp_path, "a", config={"arch": "simple_cnn", "data_dir": str(tmp_path)},
+                         final_top1=0.3))
     shutil.copy(model_file, run / "model.h5")
     panel = RunsPanel()
     qtbot.addWidget(panel)
@@ -170,8 +171,23 @@ def test_runs_table_exports_the_selected_runs_model(qtbot, model_file, tmp_path)
     qtbot.mouseClick(panel.export_model_button, Qt.MouseButton.LeftButton)
     dialog = panel.export_dialog
     qtbot.waitUntil(lambda: dialog.loaded is not None, timeout=LONG)
-    assert Path(dialog.loaded.path) == run / "model.h5"
+    assert Path(dialog.loaded.path) == run / "model.h5" and dialog.data_dir == str(tmp_path)
     assert dialog.out_edit.text() == str(run / "model_savedmodel")
     dialog.close()
     panel.tasks.cancel_all()
     assert panel.tasks.wait_all(LONG)
+
+
+def test_check_images_are_named_or_their_absence_said(qtbot, loaded, tmp_path):
+    import dataclasses
+
+    dialog = ExportDialog(loaded)
+    qtbot.addWidget(dialog)
+    assert dialog.check_label.text().startswith("the first 200 test images of")
+    away = ExportDialog(dataclasses.replace(loaded, dataset_id="cifar10"), data_dir=str(tmp_path))
+    qtbot.addWidget(away)
+    text = away.check_label.text()
+    assert "cifar10 is not on this computer" in text and "will not be checked" in text
+    none = ExportDialog(dataclasses.replace(loaded, dataset_id=None))
+    qtbot.addWidget(none)
+    assert "records no dataset" in none.check_label.text()

@@ -47,9 +47,7 @@ from workbench.gui.widgets.run_compare import RunComparePlot
 from workbench.gui.widgets.run_table_model import RunTableModel
 
 MAX_COMPARED = 12  # curves on one plot before the colours and legend stop being readable
-
-
-RUN_MODEL_FILES = ("model.h5", "model.keras", "best.h5", "best.keras")
+RUN_MODEL_FILES = ("model.h5", "model.keras", "best.h5", "best.keras")  # a run's final model, else its best
 
 
 def load_run_table(runs_root: str | None) -> run_table.RunTable:
@@ -341,19 +339,19 @@ class RunsPanel(QWidget):
     def selected_model_file(self) -> str | None:
         """The one selected run's model file: its final model, else its best one."""
         dirs = self.selected_dirs()
-        if len(dirs) != 1:
-            return None
-        for name in RUN_MODEL_FILES:
-            if (Path(dirs[0]) / name).is_file():
-                return str(Path(dirs[0]) / name)
-        return None
+        files = [Path(dirs[0]) / name for name in RUN_MODEL_FILES] if len(dirs) == 1 else []
+        return next((str(f) for f in files if f.is_file()), None)
 
     def export_selected_model(self):
         from workbench.gui.widgets.export_dialog import open_export_dialog
 
+        from workbench.core.runs.summary import load_run_config
+
         model = self.selected_model_file()
         if model is not None:
-            self.export_dialog = open_export_dialog(self, model_path=model)
+            config = load_run_config(Path(model).parent)  # its data folder holds the check images
+            self.export_dialog = open_export_dialog(self, model_path=model,
+                                                    data_dir=config.data_dir if config is not None else None)
         return self.export_dialog
 
     @Slot()
