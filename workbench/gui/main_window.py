@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
         panel = self.sender()  # Classify or Evaluate: its test set and data folder suit the model
         dataset = panel.dataset_combo.currentData() if hasattr(panel, "dataset_combo") else None
         data_dir = getattr(panel, "data_dir", None) or self.experiment.data_dir
-        self.model_view.layers_view.follow_model(loaded, dataset, data_dir)
+        self.model_view.follow_model(loaded, dataset, data_dir)
 
     @Slot()
     def open_model_dialog(self) -> None:

@@ -13,10 +13,10 @@ a model card is written beside it, and it is checked in its own runtime against 
 - api: export_model
 """
 
-from .api import ExportReport, check_request, export_model
+from .api import ExportCancelled, ExportReport, check_request, export_model
 from .check import MIN_AGREEMENT, CheckResult
 from .formats import FORMATS, QUANTIZE, ExportError, read_artefact_metadata
 from .runtimes import Runner
 
-__all__ = ["FORMATS", "MIN_AGREEMENT", "QUANTIZE", "CheckResult", "ExportError", "ExportReport", "Runner",
+__all__ = ["FORMATS", "MIN_AGREEMENT", "QUANTIZE", "CheckResult", "ExportCancelled", "ExportError", "ExportReport", "Runner",
            "check_request", "export_model", "read_artefact_metadata"]

@@ -56,6 +56,10 @@ class ExportReport:
         return out
 
 
+class ExportCancelled(ExportError):
+    """The user stopped the export; nothing was written."""
+
+
 def check_request(fmt: str, out_path: str | os.PathLike, quantize: str) -> Path:
     """The output path, or ExportError with one sentence for a request that cannot be met (nothing written);
     needs no model, so a command can refuse before loading one."""
@@ -127,14 +131,23 @@ def _remove(path: Path) -> None:
 def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str = "none",
                  calibration_images: np.ndarray | None = None, check_images: np.ndarray | None = None,
                  check_labels: np.ndarray | None = None, check_source: str | None = None, data_dir=None,
-                 progress: Progress | None = None) -> ExportReport:
+                 progress: Progress | None = None, cancel=None,
+                 min_agreement: float | None = None) -> ExportReport:
     """Exports `loaded` (a modelio LoadedModel) to `out_path` and checks the artefact in its own runtime.
 
     The artefact takes float32 raw RGB pixels 0–255 (NHWC, the model's input size) and returns
     probabilities. It is written beside `out_path` under a temporary name and renamed into place only
     after its check passes (float exports: argmax agreement with Keras ≥ 0.99), with the model card;
-    otherwise ExportError says why with the figures and nothing is left at `out_path`."""
+    otherwise ExportError says why with the figures and nothing is left at `out_path`.
+    `cancel` (a threading.Event) stops it between steps and check batches with ExportCancelled, nothing
+    written; `min_agreement` is the float exports' pass mark (default MIN_AGREEMENT)."""
     say = progress or (lambda _text: None)
+    min_agreement = MIN_AGREEMENT if min_agreement is None else min_agreement
+
+    def stop_if_cancelled(*_done) -> None:
+        if cancel is not None and cancel.is_set():
+            raise ExportCancelled("The export was cancelled; nothing was written.")
+
     out = check_request(fmt, out_path, quantize)
     if len(loaded.input_shape) != 3 or any(d is None for d in loaded.input_shape):
         raise ExportError(f"{loaded.name} takes input {loaded.input_shape}, not images of one fixed size, so it "
@@ -176,14 +189,15 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
             else:
                 write_savedmodel(serve, model, temp, metadata)
         seconds = time.perf_counter() - started
+        stop_if_cancelled()  # a converter cannot be interrupted; the next step can
         check = None
         if check_images is not None and len(check_images):
             say(f"Checking {len(check_images)} images in {runtime_name(fmt)}…")
-            check = check_artefact(loaded, temp, fmt, check_images, check_labels)
-            if quantize in ("none", "float16") and check.agreement < MIN_AGREEMENT:
+            check = check_artefact(loaded, temp, fmt, check_images, check_labels, progress=stop_if_cancelled)
+            if quantize in ("none", "float16") and check.agreement < min_agreement:
                 raise ExportError(
                     f"The {fmt} export agrees with Keras on only {100 * check.agreement:.1f} % of {check.images} "
-                    f"images (max |Δp| {check.max_abs_diff:.3g}; at least {100 * MIN_AGREEMENT:.0f} % needed), so "
+                    f"images (max |Δp| {check.max_abs_diff:.3g}; at least {100 * min_agreement:.0f} % needed), so "
                     "nothing was written.")
         size = sum(p.stat().st_size for p in temp.rglob("*") if p.is_file()) if temp.is_dir() else temp.stat().st_size
         card = {"format": fmt, "quantize": quantize, "metadata": metadata, "check": check.to_dict() if check else None,
@@ -194,6 +208,7 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
             md_path, json_path = temp / md_path.name, temp / json_path.name
         write_json_atomic(json_path, card)
         write_text_atomic(md_path, card_markdown(card))
+        stop_if_cancelled()
         os.replace(temp, out)
         if fmt == "savedmodel":
             md_path, json_path = card_paths(out, fmt)

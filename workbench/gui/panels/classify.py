@@ -265,6 +265,9 @@ class ClassifyPanel(ModelPanel):
         self.clear_button.clicked.connect(self.clear_results)
         self.export_button = QPushButton("&Export CSV…")
         self.export_button.clicked.connect(self.browse_export)
+        self.export_model_button = QPushButton("Export &model…")  # SavedModel / LiteRT / ONNX, checked
+        self.export_model_button.clicked.connect(self.open_export)
+        self.export_dialog = None
         bar = FlowRow()  # wraps when the tab is narrow
         bar.addWidget(self.add_button)
         bar.addSpacing(12)
@@ -285,6 +288,7 @@ class ClassifyPanel(ModelPanel):
         status_row.addWidget(self.status_label, 1)
         status_row.addWidget(self.clear_button)
         status_row.addWidget(self.export_button)
+        status_row.addWidget(self.export_model_button)
         self.results_holder = QWidget()
         self.results_layout = QVBoxLayout(self.results_holder)
         self.results_layout.setContentsMargins(2, 2, 2, 2)
@@ -515,6 +519,16 @@ class ClassifyPanel(ModelPanel):
         self.test_button.setEnabled(has_model)
         self.export_button.setEnabled(bool(self.rows))
         self.clear_button.setEnabled(bool(self.rows))
+        self.export_model_button.setEnabled(has_model)
+        self.export_model_button.setToolTip("Export this model to SavedModel, LiteRT or ONNX, checked against Keras"
+                                            if has_model else "Open a model first: there is no model to export")
+
+    def open_export(self):
+        from workbench.gui.widgets.export_dialog import open_export_dialog
+
+        if self.loaded is not None:
+            self.export_dialog = open_export_dialog(self, self.loaded, data_dir=self.data_dir)
+        return self.export_dialog
 
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)

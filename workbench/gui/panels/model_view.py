@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHeaderView,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -96,8 +97,33 @@ class ModelViewPanel(QWidget):
         self.views = QTabWidget()
         self.views.addTab(architecture, "Architecture")
         self.views.addTab(self.layers_view, "Layers for one image")
+        # Export… for the model loaded in Evaluate/Classify, in the tab bar's corner (no extra row).
+        self.export_button = QPushButton("Export model…")
+        self.export_button.clicked.connect(self.open_export)
+        self.views.setCornerWidget(self.export_button, Qt.Corner.TopRightCorner)
+        self.export_dialog = None
+        self._update_export()
         layout = QVBoxLayout(self)
         layout.addWidget(self.views, 1)
+
+    def follow_model(self, loaded, dataset_id: str | None = None, data_dir: str | None = None) -> None:
+        """The model loaded in Evaluate or Classify: its layers for one image, and Export… for it."""
+        self.layers_view.follow_model(loaded, dataset_id, data_dir)
+        self._update_export()
+
+    def _update_export(self) -> None:
+        loaded = self.layers_view.loaded
+        self.export_button.setEnabled(loaded is not None)
+        self.export_button.setToolTip(
+            "Export the model loaded in Evaluate/Classify to SavedModel, LiteRT or ONNX, checked against Keras"
+            if loaded is not None else "Open a model in Evaluate or Classify first: there is no model to export")
+
+    def open_export(self):
+        from workbench.gui.widgets.export_dialog import open_export_dialog
+
+        if self.layers_view.loaded is not None:
+            self.export_dialog = open_export_dialog(self, self.layers_view.loaded, data_dir=self.layers_view.data_dir)
+        return self.export_dialog
 
     def show_model(self, arch: str, num_classes: int, options: dict | None = None, *,
                    input_shape: tuple = INPUT_SHAPE) -> None:

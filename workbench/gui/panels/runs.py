@@ -47,6 +47,7 @@ from workbench.gui.widgets.run_compare import RunComparePlot
 from workbench.gui.widgets.run_table_model import RunTableModel
 
 MAX_COMPARED = 12  # curves on one plot before the colours and legend stop being readable
+RUN_MODEL_FILES = ("model.h5", "model.keras", "best.h5", "best.keras")  # a run's final model, else its best
 
 
 def load_run_table(runs_root: str | None) -> run_table.RunTable:
@@ -141,6 +142,8 @@ class RunsPanel(QWidget):
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_md_button = QPushButton("Export Markdown…")
         self.sweep_button = QPushButton("Sweep view…")
+        self.export_model_button = QPushButton("Export model…")  # the selected run's model file, checked
+        self.export_dialog = None
         self.sweep_button.setToolTip("Setting → result scatter and ranked trials of the selected trials' sweep")
         self.group_sweeps = QCheckBox("Group by sweep")
         self.group_sweeps.setToolTip("Keep each sweep's trials together (runs outside a sweep last)")
@@ -153,7 +156,7 @@ class RunsPanel(QWidget):
             (self.delete_button, self.delete_selected), (self.undo_button, self.undo),
             (self.export_csv_button, lambda: self._ask_export("csv")),
             (self.export_md_button, lambda: self._ask_export("md")),
-            (self.sweep_button, self.open_sweep_view),
+            (self.sweep_button, self.open_sweep_view), (self.export_model_button, self.export_selected_model),
         ):
             button.clicked.connect(slot)
         self.status = MessageLabel()
@@ -176,7 +179,7 @@ class RunsPanel(QWidget):
         filter_row = FlowRow()
         filter_row.addWidget(self.filter_edit)
         for w in (self.sweep_button, self.group_sweeps, self.columns_button, self.export_csv_button,
-                  self.export_md_button):  # the filter can shrink; the top row is full
+                  self.export_md_button, self.export_model_button):  # the filter can shrink; the top row is full
             filter_row.addWidget(w)
         plot_box = QWidget()
         plot_layout = QVBoxLayout(plot_box)
@@ -327,6 +330,29 @@ class RunsPanel(QWidget):
         has_rows = self.model.rowCount() > 0
         self.export_csv_button.setEnabled(has_rows)
         self.export_md_button.setEnabled(has_rows)
+        model = self.selected_model_file()
+        self.export_model_button.setEnabled(model is not None)
+        self.export_model_button.setToolTip(
+            f"Export {Path(model).name} to SavedModel, LiteRT or ONNX, checked against Keras" if model else
+            "Select one run that saved a model file (model.h5 or best.h5) to export it")
+
+    def selected_model_file(self) -> str | None:
+        """The one selected run's model file: its final model, else its best one."""
+        dirs = self.selected_dirs()
+        files = [Path(dirs[0]) / name for name in RUN_MODEL_FILES] if len(dirs) == 1 else []
+        return next((str(f) for f in files if f.is_file()), None)
+
+    def export_selected_model(self):
+        from workbench.gui.widgets.export_dialog import open_export_dialog
+
+        from workbench.core.runs.summary import load_run_config
+
+        model = self.selected_model_file()
+        if model is not None:
+            config = load_run_config(Path(model).parent)  # its data folder holds the check images
+            self.export_dialog = open_export_dialog(self, model_path=model,
+                                                    data_dir=config.data_dir if config is not None else None)
+        return self.export_dialog
 
     @Slot()
     def _on_selection_changed(self, *_args) -> None:
