@@ -135,6 +135,11 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
     after its check passes (float exports: argmax agreement with Keras ≥ 0.99), with the model card;
     otherwise ExportError says why with the figures and nothing is left at `out_path`."""
     say = progress or (lambda _text: None)
+    from workbench.core.modelio.artefacts import not_available
+
+    refusal = not_available(loaded, "Export")
+    if refusal:  # export needs the Keras model; export the file it came from instead
+        raise ExportError(refusal)
     out = check_request(fmt, out_path, quantize)
     if len(loaded.input_shape) != 3 or any(d is None for d in loaded.input_shape):
         raise ExportError(f"{loaded.name} takes input {loaded.input_shape}, not images of one fixed size, so it "
