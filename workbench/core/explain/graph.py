@@ -179,7 +179,7 @@ def _keras_only(model) -> None:
     """LayerNotFound (one sentence) for an exported artefact, which has no layers to walk."""
     from workbench.core.modelio.artefacts import not_available
 
-    refusal = not_available(model, "Its layers (Grad-CAM, feature maps, the embedding map)")
+    refusal = not_available(model, "Layer-by-layer work (the layer graph, Grad-CAM, feature maps, the embedding map)")
     if refusal:
         raise LayerNotFound(refusal)
 
