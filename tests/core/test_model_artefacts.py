@@ -58,7 +58,15 @@ def test_an_artefact_opens_and_agrees_with_its_source(exported, pixels, fmt):
     want = exported["loaded"].predict_proba(pixels)
     got = loaded.predict_proba(pixels, batch_size=32)
     assert np.mean(got.argmax(1) == want.argmax(1)) >= 0.99
+    np.testing.assert_allclose(got, want, atol=1e-3)  # the same probabilities, not just the same argmax
     np.testing.assert_allclose(loaded.predict_proba(pixels[0])[0], got[0], atol=1e-4)  # one image: the direct path
+
+
+def test_an_artefact_describes_itself_as_exported(exported):
+    info = open_model(exported["litert"]).loaded.info
+    text = info.describe()
+    assert text.startswith("net.tflite: an exported LiteRT model, exported by cifar-workbench ")
+    assert "run in ai-edge-litert" in text and "Keras version" not in text
 
 
 def test_saved_model_pb_picked_opens_its_folder(exported):
@@ -148,15 +156,17 @@ def test_evaluate_and_classify_cli_give_the_sources_answers(exported, pixels, tm
     for fmt in ("savedmodel", "onnx"):
         got = evaluate(exported[fmt])
         assert abs(got["top1"] - want["top1"]) <= 0.01, (fmt, got["top1"], want["top1"])
+        assert abs(got["ece"] - want["ece"]) <= 1e-3, (fmt, got["ece"], want["ece"])  # same confidences too
         assert got["model"]["inference_only"].startswith("Inference only")
     folder = _picture_folder(tmp_path / "pictures", pixels[:40])
     rows = {}
     for key in ("source", "litert"):
         proc = run_cli("classify", exported[key], folder, "--top", "1", "--json")
         assert proc.returncode == 0, proc.stderr[-2000:]
-        rows[key] = [r["top"][0]["label"] for r in json.loads(proc.stdout.splitlines()[-1])["images"]]
-    agree = np.mean([a == b for a, b in zip(rows["source"], rows["litert"])])
+        rows[key] = [r["top"][0] for r in json.loads(proc.stdout.splitlines()[-1])["images"]]
+    agree = np.mean([a["label"] == b["label"] for a, b in zip(rows["source"], rows["litert"])])
     assert len(rows["litert"]) == 40 and agree >= 0.99
+    assert max(abs(a["prob"] - b["prob"]) for a, b in zip(rows["source"], rows["litert"])) <= 1e-3
     text = run_cli("classify", exported["litert"], folder / "000.png")
     assert "note: Inference only: layers, Grad-CAM and calibration are not available for an exported LiteRT model." in text.stdout
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from workbench.core.text import sanitize
 
 from .guesses import choose_class_names, choose_preprocessing
-from .inspect import FULL_MODEL, ModelFileInfo, ModelInspectError, image_input_problem, read_zip_member
+from .inspect import FULL_MODEL, ModelFileInfo, ModelInspectError, describe_input, image_input_problem, read_zip_member
 from .limits import MAX_CLASS_NAMES, MAX_METADATA_BYTES
 from .loaded_model import CHOSEN_PREPROCESSING, Choices, LoadedModel, ModelLoadError
 from .preprocessing import RAW_0_255, PreprocessingError, preprocessing_from
@@ -169,6 +170,29 @@ def read_artefact_metadata(path: str | Path, fmt: str) -> dict:
     raise ValueError(f"Unknown artefact format {fmt!r}")
 
 
+@dataclass(frozen=True)
+class ArtefactInfo(ModelFileInfo):
+    """What an exported artefact is, described in its own terms (no Keras version, no layers)."""
+
+    runtime: str = ""  # e.g. "ONNX Runtime 1.22.0"
+    exported_by: str = ""  # e.g. "cifar-workbench 0.9", from its metadata
+
+    def describe(self) -> str:
+        name = Path(self.path).name
+        by = f", exported by {self.exported_by}" if self.exported_by else ""
+        lines = [f"{name}: an exported {FORMAT_TITLES[self.container]} model{by}, run in {self.runtime}."]
+        if self.input_shape:
+            lines.append(f"Input: {describe_input(self.input_shape)}.")
+        if self.num_classes:
+            lines.append(f"Output: {self.num_classes} classes.")
+        if self.metadata is not None:
+            lines.append(f"Workbench metadata present (dataset {self.metadata.get('dataset')}; it takes raw pixels "
+                         "and has its preprocessing built in).")
+        else:
+            lines.append("No workbench metadata: class names and preprocessing are guessed and can be changed.")
+        return "\n".join(lines)
+
+
 class ArtefactModel:
     """Stands where a Keras model would in a LoadedModel: called on float pixels, returns numpy outputs.
 
@@ -281,10 +305,17 @@ def open_artefact(path: str | os.PathLike, fmt: str, choices: Choices) -> Loaded
         outputs_logits = meta["output"] == "logits"
     else:
         outputs_logits = not (np.all(probe >= -1e-6) and np.allclose(probe.sum(axis=1), 1.0, atol=1e-3))
-    info_meta = {"class_names": names, "dataset": meta.get("dataset")} if meta is not None else None
-    info = ModelFileInfo(path=str(where), container=fmt, kind=FULL_MODEL, model_class=title,
-                         input_shape=input_shape, num_inputs=1, num_outputs=1, num_classes=num_classes,
-                         metadata=info_meta)
+    dataset = meta.get("dataset") if meta is not None else None
+    dataset = dataset if isinstance(dataset, str) and 0 < len(dataset) <= 64 and dataset.isprintable() else None
+    info_meta = {"class_names": names, "dataset": dataset} if meta is not None else None
+    try:
+        runtime = runtime_name(fmt)
+    except ImportError:
+        runtime = title
+    exported_by = sanitize((meta or {}).get("exported_by") or "", 100) if meta is not None else ""
+    info = ArtefactInfo(path=str(where), container=fmt, kind=FULL_MODEL, model_class=title,
+                        input_shape=input_shape, num_inputs=1, num_outputs=1, num_classes=num_classes,
+                        metadata=info_meta, runtime=runtime, exported_by=exported_by)
     if choices.preprocessing is not None:
         try:
             spec, reason, guessed = preprocessing_from(choices.preprocessing), choices.preprocessing_reason, False

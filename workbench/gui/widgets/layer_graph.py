@@ -196,7 +196,8 @@ class LayerGraph(QGraphicsView):
                 if group:  # the marker and count say it opens
                     title = f"{'▾' if row.expanded else '▸'} {row.class_name}, {row.size} layers"
                 # Type, name, then shape and parameters, each on its own line: "type · name" on one was cut.
-                lines = ((title, name_font, "#000000"), (row.name, info_font, "#333333"),
+                short = row.name.rsplit("/", 1)[-1]  # inside a nested model's frame; the tooltip has the path
+                lines = ((title, name_font, "#000000"), (short, info_font, "#333333"),
                          (f"{shape_text(row.output_shape)}{f'   {row.params:,} params' if row.params else ''}",
                           info_font, "#333333"))
                 y = rect.y() + 3
