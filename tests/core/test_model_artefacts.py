@@ -171,6 +171,15 @@ def test_evaluate_and_classify_cli_give_the_sources_answers(exported, pixels, tm
     assert "note: Inference only: layers, Grad-CAM and calibration are not available for an exported LiteRT model." in text.stdout
 
 
+def test_explain_cli_refuses_an_artefact_in_one_sentence_and_writes_nothing(exported, pixels, tmp_path):
+    picture = _picture_folder(tmp_path / "one", pixels[:1]) / "000.png"
+    proc = run_cli("explain", exported["savedmodel"], picture, "--out", tmp_path / "maps")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip() == ("error: Grad-CAM is not available for an exported SavedModel model (net): "
+                                   "it runs inference only.")
+    assert not (tmp_path / "maps").exists()
+
+
 def test_cli_refuses_a_folder_that_is_not_a_saved_model(tmp_path):
     proc = run_cli("evaluate", tmp_path, "--dataset", "builtin", timeout=60)
     assert proc.returncode == 2 and "is a folder without saved_model.pb" in proc.stderr
