@@ -84,8 +84,12 @@ def test_layer_work_is_refused_with_a_sentence(exported, pixels):
     loaded = open_model(exported["onnx"]).loaded
     with pytest.raises(ExplainError, match=r"^Grad-CAM is not available for an exported ONNX model \(net.onnx\)"):
         explain(loaded, pixels[:2])
+    from workbench.core.explain.layer_tree import layer_tree
+
     with pytest.raises(graph.LayerNotFound, match="not available for an exported ONNX model"):
         graph.layers(loaded.model)
+    with pytest.raises(graph.LayerNotFound, match="^Layer-by-layer work .* not available for an exported ONNX"):
+        layer_tree(loaded.model)  # the Model tab's graph says this sentence instead of drawing
     with pytest.raises(ValueError, match="^The layers view is not available for an exported ONNX model"):
         image_layers(loaded, pixels[0])
     with pytest.raises(CalibrationRefused, match="^Calibration is not available for an exported ONNX model"):

@@ -68,3 +68,17 @@ def test_a_nested_model_collapses_and_expands(qtbot, nested_loaded):
     panel.source_combo.setCurrentIndex(SOURCE_FORM)
     qtbot.waitUntil(lambda: panel.summary is not None, timeout=60_000)
     assert base not in graph.node_rects and not graph.groups
+
+
+def test_open_model_accepts_exported_artefacts_and_a_saved_model(tmp_path):
+    from workbench.gui.widgets.model_files import MODEL_FILTER, is_model_path, split_paths
+
+    saved = tmp_path / "net"
+    saved.mkdir()
+    (saved / "saved_model.pb").write_bytes(b"x")
+    (tmp_path / "pictures").mkdir()
+    assert all(is_model_path(p) for p in ("a.tflite", "b.ONNX", saved, saved / "saved_model.pb", "c.h5"))
+    assert not is_model_path(tmp_path / "pictures") and not is_model_path("d.png")
+    assert split_paths([str(saved), str(tmp_path / "pictures")]) == ([str(saved)], [str(tmp_path / "pictures")])
+    first = MODEL_FILTER.split(";;")[0]  # the dialog's default filter shows every kind it opens
+    assert all(pattern in first for pattern in ("*.keras", "*.tflite", "*.onnx", "saved_model.pb"))
