@@ -143,6 +143,20 @@ def test_hostile_artefacts_are_one_sentence_quickly(exported, tmp_path):
         assert time.monotonic() - start < 10
 
 
+def test_metadata_linked_to_a_device_is_ignored_not_read(exported, tmp_path):
+    import shutil
+
+    copy = tmp_path / "linked"
+    shutil.copytree(exported["savedmodel"], copy)
+    (copy / "assets" / "workbench.json").unlink()
+    (copy / "assets" / "workbench.json").symlink_to("/dev/zero")  # reading it would never end
+    start = time.monotonic()
+    loaded = open_model(copy).require()
+    assert time.monotonic() - start < 20
+    assert loaded.preprocessing_guessed  # no metadata read: the usual guesses, said as guesses
+    assert loaded.info.describe().endswith("No workbench metadata: class names and preprocessing are guessed and can be changed.")
+
+
 def _picture_folder(folder, images):
     folder.mkdir()
     for i, image in enumerate(images):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.core.files import check_regular_file
 from workbench.core.text import sanitize
 
 from .guesses import choose_class_names, choose_preprocessing
@@ -156,7 +157,8 @@ def read_artefact_metadata(path: str | Path, fmt: str) -> dict:
     path = Path(path)
     if fmt == "savedmodel":
         meta = path / "assets" / META_NAME
-        if meta.stat().st_size > MAX_METADATA_BYTES:
+        # A regular file only (a link to /dev/zero would never end), and a small one.
+        if check_regular_file(meta, "metadata file").st_size > MAX_METADATA_BYTES:
             raise ValueError(f"{META_NAME} is larger than {MAX_METADATA_BYTES // 2**20} MiB")
         return json.loads(meta.read_text(encoding="utf-8"))
     if fmt == "litert":
