@@ -86,6 +86,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise CliError(f"No image files found in {', '.join(sanitize(p) for p in args.images)} "
                        f"({found.skipped} other file(s) skipped); images end in .png, .jpg, .bmp, .gif, .tif or .webp.")
     loaded = _load_model(args)
+    from workbench.core.modelio.artefacts import not_available
+
+    refusal = not_available(loaded, "Grad-CAM")
+    if refusal:  # an exported artefact: said once, before any image is read or anything written
+        raise CliError(refusal)
     try:
         shape = input_shape_for_images(loaded)
     except ClassifyError as exc:

@@ -71,6 +71,13 @@ def _class_names_option(args: argparse.Namespace) -> list[str] | None:
         raise CliError(f"--labels {path} is not a UTF-8 text file with one class name per line.") from None
 
 
+def artefact_note(loaded: Any) -> str | None:
+    from workbench.core.modelio.artefacts import ArtefactModel, inference_only_note
+
+    model = getattr(loaded, "model", None)
+    return inference_only_note(model.fmt) if isinstance(model, ArtefactModel) else None
+
+
 def _model_facts(loaded: Any, also: str | None = None) -> dict[str, Any]:
     """What was loaded and decided about the model, for --json (null where the loader does not say);
     `also`: one more warning sentence (e.g. a --fit other than the one training used)."""
@@ -88,6 +95,7 @@ def _model_facts(loaded: Any, also: str | None = None) -> dict[str, Any]:
         "fit": getattr(loaded, "fit_rule", None),  # the resize rule training used, where recorded
         "temperature": getattr(loaded, "temperature", None),  # stored by `calibrate`; None: raw confidence
         "warnings": list(warnings) if warnings is not None else None,
+        "inference_only": artefact_note(loaded),  # an exported SavedModel/LiteRT/ONNX: no layers, no calibration
     }
 
 
@@ -103,6 +111,8 @@ def _print_model_facts(loaded: Any, model_arg: str) -> None:
     if facts["temperature"] is not None:  # the probabilities shown are scaled: say so beside them
         line += f"; confidence calibrated with temperature {facts['temperature']:.3g}"
     print(line + ".")
+    if facts["inference_only"]:
+        print(f"note: {facts['inference_only']}")
     for warning in facts["warnings"] or ():
         print(f"warning: {sanitize(warning)}", file=sys.stderr)
 
@@ -116,14 +126,22 @@ def _warn_fit(loaded: Any, fit: str | None) -> None:
         print(f"warning: {sanitize(warning)} Leave out --fit to use the model's own rule.", file=sys.stderr)
 
 
+MODEL_KINDS = "give the path of a .h5, .keras, .tflite or .onnx file or of a SavedModel folder"
+
+
 def _check_model_path(model: str) -> None:
     """A missing model file, a folder or a pipe is a usage error, told before anything slow starts."""
     from workbench.core.files import check_regular_file
 
+    if Path(model).is_dir():  # an exported TensorFlow SavedModel is a folder
+        if not (Path(model) / "saved_model.pb").is_file():
+            raise CliError(f"{sanitize(model)} is a folder without saved_model.pb, so it is not a TensorFlow "
+                           f"SavedModel; {MODEL_KINDS}.")
+        return
     try:
         check_regular_file(model, "model file")
     except OSError as exc:
-        raise CliError(f"{sanitize(exc.strerror or exc)}; give the path of a .h5 or .keras file.") from None
+        raise CliError(f"{sanitize(exc.strerror or exc)}; {MODEL_KINDS}.") from None
 
 
 def _check_limit(limit: int | None, verb: str = "evaluate") -> None:
@@ -269,7 +287,8 @@ def add_parsers(sub) -> None:
         ("classify", "classify image files (or the images in folders) with a saved model", cmd_classify),
     ):
         p = sub.add_parser(name, help=helptext, description=helptext)
-        p.add_argument("model", help="the saved model: .h5 or .keras (weights-only files need --architecture)")
+        p.add_argument("model", help="the saved model: .h5 or .keras (weights-only files need --architecture), "
+                       "or an exported SavedModel folder, .tflite or .onnx (inference only)")
         if name == "evaluate":
             add_test_split_options(p)
             p.add_argument("--no-temperature", action="store_true",

@@ -130,8 +130,12 @@ def calibrate_model(loaded: Any, dataset_id: str, data_dir: str | None = None, *
     the held-out ECE would not go down, or when the data does not fit the model.
     """
     from workbench.core.evaluation import evaluate, flip_for
+    from workbench.core.modelio.artefacts import not_available
     from workbench.core.modelio.stored_temperature import store_temperature, writable_model_file
 
+    refusal = not_available(loaded, "Calibration")
+    if refusal:  # its temperature is built into the artefact's graph; there is no file metadata to write
+        raise CalibrationRefused(refusal)
     if store:
         if not getattr(loaded, "path", None):
             raise CalibrationRefused("This model was not opened from a file, so a temperature cannot be stored.")

@@ -420,6 +420,7 @@ class MainWindow(QMainWindow):
         dataset = panel.dataset_combo.currentData() if hasattr(panel, "dataset_combo") else None
         data_dir = getattr(panel, "data_dir", None) or self.experiment.data_dir
         self.model_view.follow_model(loaded, dataset, data_dir)
+        self.model_view.follow_loaded(loaded)  # and its layer graph, when "the loaded model" is chosen
 
     @Slot()
     def open_model_dialog(self) -> None:

@@ -94,6 +94,11 @@ def image_layers(loaded, image: np.ndarray, *, max_channels: int = MAX_CHANNELS,
     """Every spatial layer of ``loaded`` (a LoadedModel) for one uint8 image (h x w x c, the model's
     input size), the layers in the model's order. Raises ValueError with one sentence for a model
     without spatial layers."""
+    from workbench.core.modelio.artefacts import not_available
+
+    refusal = not_available(loaded, "The layers view")
+    if refusal:
+        raise ValueError(refusal)
     model = loaded.model
     x_uint8 = loaded.prepare(image)
     if len(x_uint8) != 1:

@@ -175,6 +175,11 @@ def explain(loaded, images_uint8, *, class_index=None, layer: str | None = None,
     extent, or a map that cannot be computed, gives gradient × input saliency with a `note` saying so.
     Raises graph.LayerNotFound, ExplainError or modelio's ModelInputError (all ValueErrors, one sentence).
     """
+    from workbench.core.modelio.artefacts import not_available
+
+    refusal = not_available(loaded, "Grad-CAM")
+    if refusal:
+        raise ExplainError(refusal)
     x = loaded.prepare(images_uint8)
     n = len(x)
     wanted = _class_indices(class_index, n, loaded)

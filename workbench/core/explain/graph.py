@@ -175,7 +175,17 @@ def _input_spec(model):
 _STRUCTURES: "weakref.WeakKeyDictionary[Any, _Structure]" = weakref.WeakKeyDictionary()
 
 
+def _keras_only(model) -> None:
+    """LayerNotFound (one sentence) for an exported artefact, which has no layers to walk."""
+    from workbench.core.modelio.artefacts import not_available
+
+    refusal = not_available(model, "Layer-by-layer work (the layer graph, Grad-CAM, feature maps, the embedding map)")
+    if refusal:
+        raise LayerNotFound(refusal)
+
+
 def _structure(model) -> _Structure:
+    _keras_only(model)
     try:
         found = _STRUCTURES.get(model)
     except TypeError:
@@ -430,6 +440,7 @@ def _flat2d(t):
 def tap(model, names: Sequence[str]) -> Tap:
     """A callable giving the outputs of the layers `names` (paths, nested model names or unique bare
     names) and the model's output; LayerNotFound for a name the model lacks."""
+    _keras_only(model)
     if isinstance(names, str):
         names = [names]
     return Tap(model, names)

@@ -148,6 +148,11 @@ def export_model(loaded, fmt: str, out_path: str | os.PathLike, *, quantize: str
         if cancel is not None and cancel.is_set():
             raise ExportCancelled("The export was cancelled; nothing was written.")
 
+    from workbench.core.modelio.artefacts import not_available
+
+    refusal = not_available(loaded, "Export")
+    if refusal:  # export needs the Keras model; export the file it came from instead
+        raise ExportError(refusal)
     out = check_request(fmt, out_path, quantize)
     if len(loaded.input_shape) != 3 or any(d is None for d in loaded.input_shape):
         raise ExportError(f"{loaded.name} takes input {loaded.input_shape}, not images of one fixed size, so it "

@@ -19,11 +19,12 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from workbench.core.modelio.artefacts import META_NAME, ONNX_META_KEY
+from workbench.core.modelio.artefacts import read_artefact_metadata as _read_metadata
+
 FORMATS = ("savedmodel", "litert", "onnx")
 SUFFIXES = {"savedmodel": "", "litert": ".tflite", "onnx": ".onnx"}
 QUANTIZE = ("none", "float16", "int8")
-META_NAME = "workbench.json"
-ONNX_META_KEY = "workbench"
 ONNX_OPSET = 17
 
 
@@ -99,18 +100,9 @@ def write_onnx(serve, out_file: Path, metadata: dict) -> None:
 
 def read_artefact_metadata(path: str | Path, fmt: str) -> dict:
     """The workbench metadata recorded inside an exported artefact (for tests and for reading back)."""
-    path = Path(path)
-    if fmt == "savedmodel":
-        return json.loads((path / "assets" / META_NAME).read_text(encoding="utf-8"))
-    if fmt == "litert":
-        with zipfile.ZipFile(path) as archive:
-            return json.loads(archive.read(META_NAME))
-    if fmt == "onnx":
-        import onnx
-
-        props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-        return json.loads(props[ONNX_META_KEY])
-    raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    if fmt not in FORMATS:
+        raise ExportError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    return _read_metadata(path, fmt)
 
 
 def representative_from(images: np.ndarray, count: int = 200) -> Callable[[], Iterable]:

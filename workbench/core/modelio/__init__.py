@@ -5,6 +5,7 @@ saying what the file is, what was loaded (with why each choice was made) or what
 Everything here imports without TensorFlow; loading pulls it in lazily.
 """
 
+from .artefacts import artefact_format, not_available
 from .inspect import ModelFileInfo, ModelInspectError, inspect_model_file
 from .loaded_model import LoadedModel, ModelInputError, ModelLoadError, detect_logits
 from .open import NEEDS_ARCHITECTURE, NEEDS_TRUST, ModelOpening, load_any_model, load_weights_into, open_model, suggest_architecture
@@ -21,6 +22,8 @@ from .preprocessing import (
 from .save import save_model
 
 __all__ = [
+    "artefact_format",
+    "not_available",
     "NEEDS_ARCHITECTURE",
     "NEEDS_TRUST",
     "ModelOpening",

@@ -191,10 +191,14 @@ class LoadedModel:
             y = self.model(self.preprocessing.apply(x), training=False)
             y = self._finish(np.asarray(y, dtype=np.float32))
             return self._calibrated(y) if calibrated else y
-        fn = self._batched_fn(x.shape[1:], x.dtype)
         # Large inputs get smaller batches, so one batch's float copy stays bounded.
         batch_size = max(1, min(int(batch_size), MAX_BATCH_INPUT_VALUES // max(1, int(np.prod(x.shape[1:])))))
-        out = [np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
+        if getattr(self.model, "runs_outside_keras", False):  # an exported artefact: its own runtime, in numpy
+            out = [self._finish(np.asarray(self.model(self.preprocessing.apply(x[i:i + batch_size])), np.float32))
+                   for i in range(0, len(x), batch_size)]
+        else:
+            fn = self._batched_fn(x.shape[1:], x.dtype)
+            out = [np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
         y = np.concatenate(out).astype(np.float32, copy=False)
         return self._calibrated(y) if calibrated else y
 

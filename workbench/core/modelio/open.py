@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from .artefacts import artefact_format, open_artefact
 from .inspect import FULL_MODEL, ModelFileInfo, ModelInspectError, image_input_problem, inspect_model_file
 from .limits import MAX_CONFIG_BYTES
 from .load import lambda_refusal, load_full_model, load_weights, weights_fit
@@ -69,6 +70,12 @@ def open_model(path: str | os.PathLike, *, trust: bool = False, architecture: An
     """
     path = os.fspath(path)
     name = Path(path).name
+    fmt = artefact_format(path)
+    if fmt is not None:  # an exported SavedModel / LiteRT / ONNX artefact: inference only, in its own runtime
+        return _open_artefact(path, fmt, Choices(
+            preprocessing=preprocessing, preprocessing_reason=preprocessing_reason,
+            class_names=tuple(class_names) if class_names is not None else None,
+            class_names_source=class_names_source, dataset_id=dataset_id))
     try:
         info = inspect_model_file(path)
     except ModelInspectError as exc:
@@ -105,6 +112,18 @@ def open_model(path: str | os.PathLike, *, trust: bool = False, architecture: An
             return ModelOpening(path, info, needs=NEEDS_TRUST, message=text)
         return ModelOpening(path, info, message=text)
     return ModelOpening(path, info, loaded)
+
+
+def _open_artefact(path: str, fmt: str, choices: Choices) -> ModelOpening:
+    if fmt == "savedmodel":
+        from workbench.core.tf_import import ensure_tensorflow
+
+        ensure_tensorflow()
+    try:
+        loaded = open_artefact(path, fmt, choices)
+    except ModelLoadError as exc:
+        return ModelOpening(path, message=str(exc))
+    return ModelOpening(path, loaded.info, loaded)
 
 
 def load_any_model(path, *, trust: bool = False, class_names: Sequence[str] | None = None,

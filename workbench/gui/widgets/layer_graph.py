@@ -1,14 +1,17 @@
 """The model's layer graph drawn with Qt: boxes top-to-bottom, arrows between them.
 
 Edges that skip levels (residual connections into an Add) bend out to the right, so joins stay visible.
+Rows that say they are a nested model (`group`, e.g. a keras.applications base inside a Sequential) are
+drawn as one box, collapsed; a click on it expands it (its layers inside a frame) and a click collapses it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Sequence
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
@@ -52,7 +55,65 @@ def layout_levels(rows: Sequence[Any]) -> dict[str, int]:
     return level
 
 
+@dataclass(frozen=True)
+class ShownRow:
+    """A box to draw: a layer, or a nested model (`group`) drawn collapsed or as the header of its frame."""
+
+    name: str
+    class_name: str
+    output_shape: tuple
+    params: int
+    inbound: tuple
+    group: bool = False
+    expanded: bool = False
+    size: int = 0
+
+
+def shown_rows(rows: Sequence[Any], expanded: set[str] | frozenset[str]) -> list[ShownRow]:
+    """The boxes for `rows` with only the groups in `expanded` open: a closed group stands for everything
+    inside it (edges into and out of it join at its box); an open group's box heads its layers."""
+    groups = {r.name for r in rows if getattr(r, "group", False)}
+    parent = {r.name: getattr(r, "parent", "") for r in rows}
+
+    def ancestors(name: str) -> list[str]:
+        out, p = [], parent.get(name, "")
+        while p:
+            out.append(p)
+            p = parent.get(p, "")
+        return out  # innermost first
+
+    def rep(name: str) -> str:
+        closed = [a for a in ancestors(name) if a in groups and a not in expanded]
+        return closed[-1] if closed else name  # the outermost closed group hides everything under it
+
+    def feeds(name: str) -> list[str]:
+        # A group's inputs are those of its layers that come from outside it.
+        inside = [r for r in rows if r.name.startswith(name + "/") and not getattr(r, "group", False)]
+        return [p for r in inside for p in r.inbound if not p.startswith(name + "/")]
+
+    shown = []
+    for r in rows:
+        if rep(r.name) != r.name:
+            continue
+        is_group = r.name in groups
+        sources = feeds(r.name) if is_group else list(r.inbound)
+        inbound = []
+        for p in sources:
+            q = rep(p)
+            # Fed from outside its open group, a box hangs below that group's box (the innermost such group).
+            outer = [a for a in ancestors(r.name) if a in expanded and not p.startswith(a + "/")]
+            if outer:
+                q = outer[0]
+            if q != r.name and q not in inbound:
+                inbound.append(q)
+        shown.append(ShownRow(r.name, r.class_name, tuple(r.output_shape), r.params, tuple(inbound), is_group,
+                              is_group and r.name in expanded, getattr(r, "size", 0)))
+    return shown
+
+
 class LayerGraph(QGraphicsView):
+    group_toggled = Signal(str, bool)  # a nested model's path, expanded now
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
@@ -61,6 +122,9 @@ class LayerGraph(QGraphicsView):
         self.setBackgroundBrush(QBrush(QColor("white")))
         self.node_rects: dict[str, QRectF] = {}
         self.edges: list[tuple[str, str]] = []
+        self.rows: tuple = ()
+        self.expanded: set[str] = set()
+        self.groups: set[str] = set()
 
     def clear(self) -> None:
         self.scene().clear()
@@ -68,7 +132,36 @@ class LayerGraph(QGraphicsView):
         self.edges = []
 
     def set_rows(self, rows: Sequence[Any]) -> None:
-        """Draw the graph of ``rows`` (LayerRow-like: name, class_name, output_shape, params, inbound)."""
+        """Draw the graph of ``rows`` (LayerRow-like: name, class_name, output_shape, params, inbound; rows
+        with `group` and `parent`, as core.explain.layer_tree gives, are nested models, drawn collapsed)."""
+        self.rows = tuple(rows)
+        self.groups = {r.name for r in self.rows if getattr(r, "group", False)}
+        self.expanded = set()
+        self._draw()
+
+    def toggle(self, name: str) -> None:
+        """Expand a collapsed nested model, or collapse an expanded one (with the groups inside it)."""
+        if name not in self.groups:
+            return
+        if name in self.expanded:
+            self.expanded = {g for g in self.expanded if g != name and not g.startswith(name + "/")}
+        else:
+            self.expanded.add(name)
+        self._draw()
+        self.centerOn(self.node_rects[name].center().x(), self.node_rects[name].top())
+        self.group_toggled.emit(name, name in self.expanded)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt name
+        point = self.mapToScene(event.position().toPoint())
+        hit = next((n for n in self.groups if n in self.node_rects and self.node_rects[n].contains(point)), None)
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.toggle(hit)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def _draw(self) -> None:
+        rows = shown_rows(self.rows, self.expanded) if self.groups else self.rows
         self.clear()
         scene = self.scene()
         levels = layout_levels(rows)
@@ -89,14 +182,22 @@ class LayerGraph(QGraphicsView):
                 rect = QRectF(x0 + i * (BOX_W + GAP_X), lvl * (BOX_H + GAP_Y), BOX_W, BOX_H)
                 self.node_rects[row.name] = rect
                 box = QGraphicsRectItem(rect)
-                box.setBrush(QBrush(QColor(_FILL.get(row.class_name, "#ffffff"))))
-                box.setPen(QPen(QColor("#555555"), 1))
+                group = getattr(row, "group", False)
+                box.setBrush(QBrush(QColor("#ede7f6" if group else _FILL.get(row.class_name, "#ffffff"))))
+                box.setPen(QPen(QColor("#5e35b1" if group else "#555555"), 2 if group else 1))
                 box.setToolTip(
                     f"{row.name}\n{row.class_name}\noutput {shape_text(row.output_shape)}\n{row.params:,} params"
+                    + (f"\nclick to {'collapse' if row.expanded else 'expand'} its {row.size} layers" if group else "")
                 )
+                if group:
+                    box.setCursor(Qt.CursorShape.PointingHandCursor)
                 scene.addItem(box)
+                title = row.class_name
+                if group:  # the marker and count say it opens
+                    title = f"{'▾' if row.expanded else '▸'} {row.class_name}, {row.size} layers"
                 # Type, name, then shape and parameters, each on its own line: "type · name" on one was cut.
-                lines = ((row.class_name, name_font, "#000000"), (row.name, info_font, "#333333"),
+                short = row.name.rsplit("/", 1)[-1]  # inside a nested model's frame; the tooltip has the path
+                lines = ((title, name_font, "#000000"), (short, info_font, "#333333"),
                          (f"{shape_text(row.output_shape)}{f'   {row.params:,} params' if row.params else ''}",
                           info_font, "#333333"))
                 y = rect.y() + 3
@@ -119,8 +220,25 @@ class LayerGraph(QGraphicsView):
                 if skip:
                     skip_index += 1
                 self._add_edge(a, b, skip, skip_index)
+        for name in self.expanded:
+            self._add_frame(name)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-20, -20, 20, 20))
         self.fit_width()
+
+    def _add_frame(self, group: str) -> None:
+        """A tinted frame behind an open nested model's box and its layers, so its extent is visible."""
+        inside = [r for n, r in self.node_rects.items() if n == group or n.startswith(group + "/")]
+        if not inside:
+            return
+        area = inside[0]
+        for r in inside[1:]:
+            area = area.united(r)
+        depth = group.count("/")
+        frame = QGraphicsRectItem(area.adjusted(-10 + 4 * depth, -6, 10 - 4 * depth, 8))
+        frame.setBrush(QBrush(QColor(94, 53, 177, 18)))
+        frame.setPen(QPen(QColor("#5e35b1"), 1, Qt.PenStyle.DashLine))
+        frame.setZValue(-1)
+        self.scene().addItem(frame)
 
     def fit_width(self) -> None:
         """Scale so the graph's width fits the view (never enlarge); scroll vertically for deep nets."""

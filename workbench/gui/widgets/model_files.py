@@ -11,16 +11,27 @@ from typing import Iterable
 
 from workbench.gui.settings import open_settings
 
-MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
+MODEL_SUFFIXES = (".h5", ".hdf5", ".keras", ".tflite", ".onnx")
+# A SavedModel is a folder, which a file dialog cannot pick: its saved_model.pb is picked instead and the
+# core opens the folder around it (a dropped SavedModel folder is taken as it is).
+SAVED_MODEL_FILE = "saved_model.pb"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-MODEL_FILTER = "Keras models (*.h5 *.hdf5 *.keras);;All files (*)"
+MODEL_FILTER = ("Models (*.h5 *.hdf5 *.keras *.tflite *.onnx saved_model.pb);;Keras models (*.h5 *.hdf5 *.keras);;"
+                "Exported models: LiteRT, ONNX, a SavedModel's saved_model.pb (*.tflite *.onnx saved_model.pb);;"
+                "All files (*)")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 RECENT_KEY = "models/recent"
 RECENT_MAX = 10
 
 
 def is_model_path(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in MODEL_SUFFIXES
+    p = Path(path)
+    if p.suffix.lower() in MODEL_SUFFIXES or p.name == SAVED_MODEL_FILE:
+        return True
+    try:
+        return p.is_dir() and (p / SAVED_MODEL_FILE).is_file()
+    except OSError:
+        return False
 
 
 def split_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str]]:
