@@ -88,5 +88,5 @@ def test_bad_input_is_one_sentence_and_writes_nothing(trained, tmp_path, capsys,
 
 def test_a_missing_model_is_a_sentence(tmp_path, capsys):
     assert cli_main(["embed", str(tmp_path / "none.h5"), "--dataset", "builtin", "--out", str(tmp_path / "o")]) == 2
-    assert "give the path of a .h5 or .keras file" in capsys.readouterr().err
+    assert "There is no model file at" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +46,20 @@ def strict_json(value: Any) -> Any:
 def emit_json(payload: Any) -> None:
     """One line of strict JSON on stdout: NaN and infinities become null (``allow_nan=False`` proves it)."""
     print(json.dumps(strict_json(payload), default=json_default, allow_nan=False), flush=True)
+
+
+def check_out_folder(out: str, what: str) -> Path:
+    """--out: a folder that exists or can be made (made only when the first file is written); else a sentence.
+    `what` names what goes in it ("the overlays and maps")."""
+    from workbench.core.text import sanitize
+
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise CliError(f"--out {sanitize(out)} is a file; give a folder for {what}.")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"--out {sanitize(out)} cannot be written ({sanitize(str(parent))} is not a folder you may "
+                       "write in); give another folder.")
+    return path

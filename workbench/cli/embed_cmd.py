@@ -8,10 +8,9 @@ interrupted command leaves the output folder as it was.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from workbench.cli.common import CliError, emit_json
+from workbench.cli.common import CliError, check_out_folder, emit_json
 from workbench.cli.model_cmds import (
     _model_facts,
     _print_model_facts,
@@ -24,19 +23,6 @@ from workbench.cli.model_cmds import (
 from workbench.core.text import sanitize
 
 
-def _check_out(out: str) -> Path:
-    """The output folder: an existing folder we may write in, or one that can be made; else a sentence."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise CliError(f"--out {sanitize(out)} is a file; give a folder for the Projector files.")
-    parent = path
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise CliError(f"--out {sanitize(out)} cannot be written ({sanitize(parent)} is not a folder you may "
-                       "write in); give another folder.")
-    return path
-
 
 def cmd_embed(args: argparse.Namespace) -> int:
     from workbench.cli.progress import Progress
@@ -46,7 +32,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     from workbench.core.embedding.projection import PHASE_OPTIMISING, ProjectionError, project
     from workbench.core.embedding.projector import write_projector
 
-    out = _check_out(args.out)
+    out = check_out_folder(args.out, "the Projector files")
     loaded, _info = open_model_on_dataset(args, "map")
     fit = fit_for(loaded, args.fit)
     if not args.json:

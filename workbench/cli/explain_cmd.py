@@ -9,14 +9,13 @@ before anything is written; each file is written atomically.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from workbench.cli.common import EXIT_FAILED, CliError, emit_json
+from workbench.cli.common import EXIT_FAILED, CliError, check_out_folder, emit_json
 from workbench.cli.model_cmds import (_check_model_path, _load_model, _model_facts, _print_model_facts, _warn_fit,
-                                     add_model_options)
+                                     add_model_options, image_files)
 from workbench.core.text import sanitize
 
 CHUNK = 256  # images decoded and explained together: bounded memory for any folder size
@@ -45,19 +44,6 @@ def _class_index(wanted: str | None, class_names: tuple[str, ...]) -> int | None
                    f"or an index from 0 to {len(class_names) - 1}.")
 
 
-def _check_out(out: str) -> Path:
-    """--out: a folder that exists or can be made (made only when the first file is written)."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise CliError(f"--out {sanitize(out)} is a file; give a folder for the overlays and maps.")
-    parent = path
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise CliError(f"--out {sanitize(out)} cannot be written ({sanitize(str(parent))} is not a folder you may "
-                       "write in); give another folder.")
-    return path
-
 
 def _check_layer(loaded, layer: str | None) -> str | None:
     """The layer's path, or None; an unknown name is a usage error naming the spatial layers."""
@@ -73,18 +59,10 @@ def _check_layer(loaded, layer: str | None) -> str | None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from workbench.core.classify import ClassifyError, fit_for, fit_note, input_shape_for_images
-    from workbench.core.images.errors import ImageReadError
-    from workbench.core.images.find import collect_image_files
 
-    out = _check_out(args.out)
+    out = check_out_folder(args.out, "the overlays and maps")
     _check_model_path(args.model)
-    try:
-        found = collect_image_files(args.images)
-    except ImageReadError as exc:
-        raise CliError(str(exc)) from None
-    if not found.files:
-        raise CliError(f"No image files found in {', '.join(sanitize(p) for p in args.images)} "
-                       f"({found.skipped} other file(s) skipped); images end in .png, .jpg, .bmp, .gif, .tif or .webp.")
+    found = image_files(args.images)
     loaded = _load_model(args)
     from workbench.core.modelio.artefacts import not_available
 

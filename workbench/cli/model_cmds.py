@@ -237,22 +237,29 @@ def _row(r) -> dict[str, Any]:
     return row
 
 
+def image_files(paths: list[str]) -> Any:
+    """The image files in PATHs (folders searched recursively), or a sentence when there are none (classify, explain)."""
+    from workbench.core.images.errors import ImageReadError
+    from workbench.core.images.find import collect_image_files
+
+    try:
+        found = collect_image_files(paths)
+    except ImageReadError as exc:
+        raise CliError(str(exc)) from None
+    if not found.files:
+        raise CliError(f"No image files found in {', '.join(sanitize(p) for p in paths)} "
+                       f"({found.skipped} other file(s) skipped); images end in .png, .jpg, .bmp, .gif, .tif or .webp.")
+    return found
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from workbench.cli.progress import Progress
     from workbench.core.classify import classify_images, fit_warning, input_shape_for_images
-    from workbench.core.images.errors import ImageReadError
-    from workbench.core.images.find import collect_image_files
 
     if args.top < 1:
         raise CliError(f"--top must be at least 1 (got {args.top}).")
     _check_model_path(args.model)
-    try:
-        found = collect_image_files(args.images)
-    except ImageReadError as exc:
-        raise CliError(str(exc)) from None
-    if not found.files:
-        raise CliError(f"No image files found in {', '.join(sanitize(p) for p in args.images)} "
-                       f"({found.skipped} other file(s) skipped); images end in .png, .jpg, .bmp, .gif, .tif or .webp.")
+    found = image_files(args.images)
     loaded = _load_model(args)
     input_shape_for_images(loaded)  # refuse a model images cannot feed before reading any
     if not args.json:
