@@ -170,3 +170,12 @@ def test_a_bgr_preprocessing_reverses_the_channels_in_the_export(tmp_path, fmt):
     report = export_model(loaded, fmt, tmp_path / NAMES[fmt], check_images=x)
     assert report.check.agreement == 1.0
     assert (Runner(report.path, fmt)(x).argmax(1) == want).all()
+
+
+def test_an_onnx_export_leaves_the_process_environment_alone(models, pixels, tmp_path, monkeypatch):
+    """tf2onnx sets TF_CPP_MIN_LOG_LEVEL=3 when imported: a training process started after an export in the
+    window inherited it and lost TensorFlow's lines from its log (a suite-order failure found it)."""
+    _needs("onnx")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    export_model(models["ours"], "onnx", tmp_path / "env.onnx", check_images=pixels[0][:10])
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"

@@ -19,7 +19,8 @@ from workbench.core.text import sanitize
 
 from .card import card_markdown, card_paths, sha256_of
 from .check import MIN_AGREEMENT, CheckResult, check_artefact
-from .formats import FORMATS, QUANTIZE, SUFFIXES, ExportError, representative_from, write_litert, write_onnx, write_savedmodel
+from .formats import (FORMATS, QUANTIZE, SUFFIXES, ExportError, representative_from, tf_log_level_kept, write_litert,
+                      write_onnx, write_savedmodel)
 from .graph import float32_model, serving_function
 from .runtimes import runtime_name
 from .sources import calibration_split, check_split, run_facts
@@ -115,7 +116,8 @@ def _versions(fmt: str) -> dict:
     out = {"tensorflow": tf.__version__, "keras": keras.__version__, "runtime": runtime_name(fmt),
            "workbench": __version__}
     if fmt == "onnx":
-        import tf2onnx
+        with tf_log_level_kept():
+            import tf2onnx
 
         out["converter"] = f"tf2onnx {tf2onnx.__version__}"
     return out

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -26,6 +28,7 @@ FORMATS = ("savedmodel", "litert", "onnx")
 SUFFIXES = {"savedmodel": "", "litert": ".tflite", "onnx": ".onnx"}
 QUANTIZE = ("none", "float16", "int8")
 ONNX_OPSET = 17
+TF_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
 
 
 class ExportError(Exception):
@@ -86,14 +89,30 @@ def _zip_bytes(metadata: dict) -> bytes:
     return buffer.getvalue()
 
 
+@contextmanager
+def tf_log_level_kept():
+    """tf2onnx sets TF_CPP_MIN_LOG_LEVEL=3 in os.environ when imported and while converting; every training
+    process started later inherits it and its log would lose TensorFlow's error lines, so it is put back."""
+    before = os.environ.get(TF_LOG_LEVEL)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TF_LOG_LEVEL, None)
+        else:
+            os.environ[TF_LOG_LEVEL] = before
+
+
 def write_onnx(serve, out_file: Path, metadata: dict) -> None:
     import onnx
-    import tf2onnx
-    from keras.src.export.tf2onnx_lib import patch_tf2onnx
 
-    patch_tf2onnx()  # Keras' own fixes for tf2onnx 1.17 on numpy 2 (what keras' export("onnx") runs)
-    spec = serve.input_signature
-    proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=ONNX_OPSET)
+    with tf_log_level_kept():
+        import tf2onnx
+        from keras.src.export.tf2onnx_lib import patch_tf2onnx
+
+        patch_tf2onnx()  # Keras' own fixes for tf2onnx 1.17 on numpy 2 (what keras' export("onnx") runs)
+        spec = serve.input_signature
+        proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=ONNX_OPSET)
     onnx.helper.set_model_props(proto, {ONNX_META_KEY: json.dumps(metadata)})
     out_file.write_bytes(proto.SerializeToString())
 
