@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .preprocessing import IMAGENET_CAFFE, IMAGENET_TORCH, RAW_0_255, SCALE_MINUS1_1, PreprocessingSpec
+from .scaling import config_layers
 
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _WEIGHT_KEYS = ("filters", "units", "kernel_size", "depth_multiplier", "output_dim")
@@ -74,21 +75,13 @@ def recognise_application(config: Any) -> RecognisedBase | None:
     return None
 
 
-def _layers(config: dict) -> list:
-    inner = config.get("config")
-    if isinstance(inner, list):  # Keras <= 2.1 Sequential
-        return inner
-    if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
-        return inner["layers"]
-    return []
-
 
 def _front_models(config: dict, depth: int) -> list[dict]:
     """This model and the nested models met before the first layer with weights (a base at the front)."""
     found = [config]
     if depth > 8:
         return found
-    for layer in _layers(config):
+    for layer in config_layers(config):
         if not isinstance(layer, dict):
             continue
         cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
@@ -106,7 +99,7 @@ def _name(config: dict) -> str:
 
 def _layer_names(config: dict) -> set[str]:
     names = set()
-    for layer in _layers(config):
+    for layer in config_layers(config):
         if isinstance(layer, dict):
             cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
             names.add(str(cfg.get("name") or layer.get("name") or ""))
@@ -115,7 +108,7 @@ def _layer_names(config: dict) -> set[str]:
 
 def _has_preprocessing_layer(config: dict) -> bool:
     """A Rescaling or Normalization layer among the base's first layers (include_preprocessing=True)."""
-    for layer in _layers(config)[:4]:
+    for layer in config_layers(config)[:4]:
         if isinstance(layer, dict) and layer.get("class_name") in ("Rescaling", "Normalization"):
             return True
     return False

@@ -31,7 +31,8 @@ def find_input_scaling(config: Any) -> str | None:
     return _search(config, depth=0)
 
 
-def _layers(config: dict) -> list:
+def config_layers(config: dict) -> list:
+    """The layer configs of a model config, Sequential of any Keras version or Functional."""
     inner = config.get("config")
     if isinstance(inner, list):  # Keras <= 2.1 Sequential
         return inner
@@ -43,7 +44,7 @@ def _layers(config: dict) -> list:
 def _search(config: dict, depth: int) -> str | None:
     if depth > 8:  # nested models deeper than this are not a pixel front end
         return None
-    for layer in _layers(config):
+    for layer in config_layers(config):
         if not isinstance(layer, dict):
             continue
         cls = layer.get("class_name")
@@ -123,7 +124,7 @@ def _front_lambdas(config: dict, depth: int, found: list[str]) -> bool:
     """Collects into `found`; True once a layer with weights ends the front end."""
     if depth > 8:
         return True
-    for layer in _layers(config):
+    for layer in config_layers(config):
         if not isinstance(layer, dict):
             continue
         cls = layer.get("class_name")
