@@ -26,5 +26,7 @@ def test_bench_recipes_quick_runs_and_reports_every_column(tmp_path):
         assert row["images_per_sec"] > 0 and row["ceiling_images_per_sec"] > 0 and row["train_seconds"] > 0
         assert row["pipeline_share"] == row["images_per_sec"] / row["ceiling_images_per_sec"]
         assert row["precision"] in ("float32", "mixed_bfloat16", "mixed_float16")
-    assert rows[0]["tta_flip"] is True
+        assert 0 <= row["test_top1"] <= 1 and row["test_images"] == 64  # no real test set in --quick: the held-out
+        assert 0 < row["epochs_trained"] <= 1.01
+    assert rows[0]["tta_flip"] is True and rows[0]["tta_shift"] == 1
     assert "| fast | airnet |" in proc.stdout and "| report_tuned | simple_cnn |" in proc.stdout

@@ -28,14 +28,16 @@ def test_every_recipe_resolves_to_a_valid_config_and_is_documented():
         assert edited_fields(config) == []
     assert {"report", "fast", "best"} <= set(RECIPES)
     fast = apply_recipe("fast")
-    assert (fast.lr_schedule, fast.label_smoothing, fast.augment, fast.tta_flip) == ("one_cycle", 0.2, True, True)
-    assert fast.ema == 0 and 0 < apply_recipe("best").ema < 1  # fast anneals to zero: no average lagging it
+    assert (fast.lr_schedule, fast.label_smoothing, fast.augment, fast.tta_flip) == ("triangle", 0.2, True, True)
+    assert fast.lookahead and fast.tta_shift == 1 and fast.bias_lr_scale == 64 and fast.batch_size == 1024
+    assert fast.arch_options["whiten"] and fast.arch_options["dirac"] and not fast.arch_options["bn_scale"]
+    assert fast.ema == 0 and 0 < apply_recipe("best").ema < 1  # fast averages by lookahead, not by an EMA
 
 
 def test_explicit_settings_override_the_recipe_and_are_listed_as_edits():
     config = apply_recipe("fast", {"batch_size": 64, "epochs": 3}, base=TrainConfig(dataset="builtin"))
     assert config.batch_size == 64 and config.epochs == 3 and config.dataset == "builtin"
-    assert config.lr_schedule == "one_cycle" and config.recipe == "fast"
+    assert config.lr_schedule == "triangle" and config.recipe == "fast"
     assert sorted(edited_fields(config)) == ["batch_size", "epochs"]
     # The recipe's own option dict is not shared with (or changed through) a config made from it.
     config.arch_options["width"] = 8
@@ -60,7 +62,9 @@ def test_every_report_network_has_a_best_recipe():
 def test_config_refuses_bad_new_settings():
     for changes, words in [({"weight_decay": -1.0}, "Weight decay"), ({"cutout": 99}, "Cutout"),
                            ({"ema": 1.0}, "weight-average"), ({"minutes": 0.0}, "time budget"),
-                           ({"steps_per_execution": 0}, "Steps per execution")]:
+                           ({"steps_per_execution": 0}, "Steps per execution"), ({"tta_shift": 5}, "test-time shift"),
+                           ({"bias_lr_scale": 0.0}, "batch-norm shift"),
+                           ({"bias_lr_scale": 64.0, "optimizer": "adam"}, "SGD only")]:
         with pytest.raises(ValueError, match=words):
             TrainConfig(**changes)
 
@@ -79,6 +83,16 @@ def test_one_cycle_climbs_to_the_peak_then_anneals_to_zero_at_the_last_step():
     assert rates[0] < 0.1 * 0.4 and all(a <= b + 1e-9 for a, b in zip(rates[:peak], rates[1:peak + 1]))
     assert all(a >= b - 1e-9 for a, b in zip(rates[peak:], rates[peak + 1:]))
     assert rates[-1] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_triangle_is_airbench_s_start_peak_and_end():
+    from workbench.core.training.schedules import shape
+
+    rates = _rates("triangle", 100)
+    assert rates[0] == pytest.approx(0.4 * shape("triangle", 0.01), rel=1e-4)  # step s runs at (s + 1) / total
+    assert max(rates) == pytest.approx(0.4, rel=0.02)
+    assert 21 <= int(np.argmax(rates)) <= 23 and rates[-1] == pytest.approx(0.4 * 0.07, rel=0.05)
+    assert [round(shape("triangle", p), 3) for p in (0.0, 0.23, 1.0)] == [0.2, 1.0, 0.07]
 
 
 def test_warmup_cosine_warms_up_then_follows_a_cosine_to_zero():

@@ -17,7 +17,8 @@ RUN_OPTIONS = {
     "seed": "seed", "augment": "augment", "lr_schedule": "lr_schedule", "label_smoothing": "label_smoothing",
     "early_stopping": "early_stopping_patience", "mixed_precision": "mixed_precision", "format": "model_format",
     "data_dir": "data_dir", "weight_decay": "weight_decay", "cutout": "cutout", "ema": "ema",
-    "tta_flip": "tta_flip", "minutes": "minutes", "xla": "xla", "steps_per_execution": "steps_per_execution",
+    "tta_flip": "tta_flip", "tta_shift": "tta_shift", "bias_lr_scale": "bias_lr_scale", "lookahead": "lookahead",
+    "minutes": "minutes", "xla": "xla", "steps_per_execution": "steps_per_execution",
 }
 
 

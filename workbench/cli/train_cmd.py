@@ -213,6 +213,13 @@ def add_parsers(sub) -> None:
                    help="validate and save an exponential average of the weights, e.g. 0.99 (default: 0 = off)")
     p.add_argument("--tta-flip", action="store_true", default=None,
                    help="final test averages each image with its mirror image (mirror-safe datasets only)")
+    p.add_argument("--tta-shift", type=int, metavar="PIXELS",
+                   help="with the test-time flip, also average views moved this many pixels up-left and down-right "
+                        "(airbench's 6 views; default: 0 = the mirror only)")
+    p.add_argument("--bias-lr-scale", type=float, metavar="X",
+                   help="batch-norm shifts learn X times faster than the other weights (airbench: 64; SGD only)")
+    p.add_argument("--lookahead", action=argparse.BooleanOptionalAction, default=None,
+                   help="airbench's lookahead: every 5 steps pull the weights toward a slow average")
     p.add_argument("--xla", action="store_true", default=None,
                    help="compile the training step with XLA (measured: no gain on a 2-core CPU; try it on a GPU)")
     p.add_argument("--steps-per-execution", type=int, metavar="N",

@@ -18,6 +18,7 @@ import numpy as np
 from workbench.core.atomic_write import write_text_atomic
 from workbench.core.calibration import Reliability, apply_temperature, reliability
 from workbench.core.metrics import top_k_correct
+from workbench.core.training.tta import tta_probabilities
 
 # Superclass (coarse label) of each CIFAR-100 fine label, in the official label order
 # (the `coarse_labels` that the official train file stores beside every `fine_labels`).
@@ -197,6 +198,8 @@ def _fit_chunk(x: np.ndarray, shape: tuple[int, int, int], fit: str) -> np.ndarr
 
 TTA_CHOICES = ("auto", "on", "off")
 FLIP_STEP = "test-time flip: each image's probabilities averaged with its mirror image's"
+SHIFT_STEP = ("test-time augmentation as the run did it: each image's probabilities averaged over 6 views (the image "
+              "and its mirror, and both moved {shift} px up-left and down-right)")
 
 
 def flip_for(model: Any, mirror_safe: bool, choice: str = "auto") -> bool:
@@ -267,6 +270,7 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     temperature = getattr(model, "temperature", None)
     # A temperature is fitted on flip-averaged probabilities (calibrate uses evaluate), so it is applied after averaging.
     scale_after = flip and temperature is not None
+    shift = getattr(model, "trained_tta_shift", 0) if flip else 0  # the run's own views (airbench's six)
     raw = {"calibrated": False} if scale_after else {}
     try:
         for i in range(0, len(x), chunk):
@@ -275,8 +279,8 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
             batch = _fit_chunk(x[i:i + chunk], target, fit) if resize else x[i:i + chunk]
             probs = predict_checked(model, batch, batch_size=batch_size, **raw)
             if flip:  # the figure a run with test-time flip reported is only reproduced the same way
-                probs = (probs + predict_checked(model, np.ascontiguousarray(batch[:, :, ::-1]),
-                                                 batch_size=batch_size, **raw)) / 2
+                probs = tta_probabilities(lambda view: predict_checked(model, view, batch_size=batch_size, **raw),
+                                          batch, shift)
             if scale_after:
                 probs = apply_temperature(probs, temperature)
             parts.append(probs)
@@ -285,5 +289,6 @@ def evaluate(model: Any, x: np.ndarray, y: Sequence[int], class_names: Sequence[
     except PredictionError as exc:
         raise EvaluationError(str(exc)) from None
     probs = np.concatenate(parts)
-    return _result(names, y, probs, time.perf_counter() - start, steps + ((FLIP_STEP,) if flip else ()),
+    tta = (FLIP_STEP if not shift else SHIFT_STEP.format(shift=shift),) if flip else ()
+    return _result(names, y, probs, time.perf_counter() - start, steps + tta,
                    temperature)

@@ -123,8 +123,10 @@ _SPECS = (
         "global max-pool, scaled linear head; ~1.2 M params. The fast recipe's network: most accuracy per minute "
         "on a CPU or a GPU; images of 9×9 and up.",
         airnet.build_airnet,
-        {"width1": 64, "width2": 128, "width3": 256, "weight_decay": 2.5e-4},
-        {"width1": _FILTERS, "width2": _FILTERS, "width3": _FILTERS, "weight_decay": (0.0, 0.1)},
+        {"width1": 64, "width2": 128, "width3": 256, "weight_decay": 2.5e-4, "whiten": False, "dirac": False,
+         "gelu": False, "bn_scale": True, "bn_momentum": airnet.BN_MOMENTUM},
+        {"width1": _FILTERS, "width2": _FILTERS, "width3": _FILTERS, "weight_decay": (0.0, 0.1),
+         "bn_momentum": (0.0, 0.999)},
         steps=airnet.AIRNET_STEPS,
         steps_why=airnet.AIRNET_WHY,
     ),

@@ -95,6 +95,13 @@ class LoadedModel:
         return isinstance(extra, dict) and extra.get("tta_flip") is True
 
     @property
+    def trained_tta_shift(self) -> int:
+        """The shift in pixels of the run's test-time views besides the mirror (0: the mirror only)."""
+        extra = (self.info.metadata or {}).get("extra") if self.info else None
+        shift = extra.get("tta_shift") if isinstance(extra, dict) else None
+        return shift if isinstance(shift, int) and not isinstance(shift, bool) and 0 < shift <= 4 else 0
+
+    @property
     def name(self) -> str:
         return Path(self.path).name if self.path else "The model"
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
-LR_SCHEDULES = ("constant", "cosine", "step", "plateau", "one_cycle", "warmup_cosine")
+LR_SCHEDULES = ("constant", "cosine", "step", "plateau", "one_cycle", "warmup_cosine", "triangle")
+MAX_TTA_SHIFT = 4  # pixels; test views shifted further show mostly padding
 MODEL_FORMATS = ("h5", "keras")
 MAX_CUTOUT = 64  # pixels; larger squares blank whole small images
 MAX_MINUTES = 7 * 24 * 60.0  # a week: beyond that a time budget is a typo
@@ -43,6 +44,9 @@ class TrainConfig:
     cutout: int = 0  # side in pixels of one random square blanked per training image (0 = off)
     ema: float = 0.0  # momentum of the weight average used to validate and save (0 = off; e.g. 0.99)
     tta_flip: bool = False  # the final test averages predictions on each image and its mirror (mirror-safe data)
+    tta_shift: int = 0  # with tta_flip: also views shifted this many pixels up-left and down-right (airbench's 6 views)
+    bias_lr_scale: float = 1.0  # batch-norm shifts learn this many times faster (airbench: 64); SGD only
+    lookahead: bool = False  # airbench's lookahead: every 5 steps pull the weights toward a slow average
     minutes: float | None = None  # time budget: the schedule is fitted to end by then (epochs become a cap)
     recipe: str = ""  # name of the recipe the settings started from ("" = none); the fields are what ran
     xla: bool = False  # compile training steps with XLA (measured: no gain on a 2-core CPU)
@@ -89,6 +93,12 @@ class TrainConfig:
             out.append(f"The weight-average momentum must be in [0, 1) (got {self.ema}); 0 switches it off.")
         if self.minutes is not None and not (0 < self.minutes <= MAX_MINUTES):
             out.append(f"The time budget must be more than 0 and at most {MAX_MINUTES:g} minutes (got {self.minutes}).")
+        if not (0 <= self.tta_shift <= MAX_TTA_SHIFT):
+            out.append(f"The test-time shift must be between 0 (off) and {MAX_TTA_SHIFT} pixels (got {self.tta_shift}).")
+        if not (0 < self.bias_lr_scale <= 1000):
+            out.append(f"The batch-norm shift's rate multiplier must be above 0 and at most 1000 (got {self.bias_lr_scale}).")
+        elif self.bias_lr_scale != 1.0 and self.optimizer != "sgd":
+            out.append("A faster rate for batch-norm shifts works with SGD only (an adaptive optimizer rescales it away).")
         if self.steps_per_execution < 1:
             out.append(f"Steps per execution must be at least 1 (got {self.steps_per_execution}).")
         if self.model_format not in MODEL_FORMATS:

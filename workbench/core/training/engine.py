@@ -37,6 +37,7 @@ from workbench.core.training.phase_progress import PROGRESS_INTERVAL_S, PhasePro
 from workbench.core.training.rundir import HISTORY_FILE, LOGS_DIR, HistoryWriter
 from workbench.core.training.session import RunSession, check_run_folder, claim_run_dir, discard_empty_run, write_config
 from workbench.core.training.topk import TOP_K, top5_meaningful, top5_note
+from workbench.core.training.tta import view_count
 
 
 
@@ -190,10 +191,28 @@ def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event |
         augment=config.augment, limit=config.limit, test_limit=config.test_limit,
     )
     _build(run, setup, data.num_classes, data.image_shape)
+    if not config.resume:  # a resumed run's whitening layer comes back with its checkpoint
+        _whiten_from_training_images(run, data)
     run.device = setup.description
     params = int(run.model.count_params())
     write_config(run, setup, run.splits, params)
     return _fit(run, emit, stop, params)
+
+
+def _whiten_from_training_images(run: RunSession, data: Any) -> None:
+    """Set a whitening stem (airnet's ``whiten``) from the training images only: never the held-out ones."""
+    import numpy as np
+
+    from workbench.core.architectures.whitening import WHITEN_IMAGES, init_whitening
+    from workbench.core.training.pipeline import split_indices
+
+    if not any(layer.name == "whiten" for layer in run.model.layers):
+        return
+    config = run.config
+    train_idx, _ = split_indices(len(data.x_train), config.val_split, config.seed, config.limit)
+    rng = np.random.default_rng(config.seed)  # a sample: the covariance of 5,000 images is as good as of all
+    pick = np.sort(rng.choice(train_idx, min(len(train_idx), WHITEN_IMAGES), replace=False))
+    init_whitening(run.model, data.x_train[pick])
 
 
 def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | None) -> list[Any]:
@@ -220,6 +239,11 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
     take_snapshot = lambda: snapshot(run.model)  # noqa: E731
     callbacks = [BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed,
                               val_images=run.splits.val_images if run.splits.val is not None else 0)]
+    if config.lookahead:  # before the recorder: an epoch's checkpoint holds the slow weights it ends on
+        from workbench.core.training.callbacks.lookahead import Lookahead
+
+        callbacks.append(Lookahead(getattr(run.model.optimizer, "_learning_rate", None),
+                                   config.epochs * run.splits.steps_per_epoch))
     if config.ema > 0:
         from workbench.core.training.callbacks.averaging import ValidateOnAverage, averaged_snapshot
 
@@ -278,7 +302,7 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         probe_labels=run.probes.labels if run.probes else (),
         probe_images=run.probes.images if run.probes else None, minutes=config.minutes,
         test_images=splits.test_images if splits.test is not None else 0,
-        final_passes=(1 + (2 if uses_flip(run) else 1)) if splits.test is not None else 0,
+        final_passes=(1 + (view_count(config.tta_shift) if uses_flip(run) else 1)) if splits.test is not None else 0,
     ))
     try:
         if run.initial_epoch < config.epochs:  # else a crash hit the final save: only the files are left to write

@@ -50,7 +50,7 @@ class BatchProgress:
 VALIDATING = "validating"  # every epoch: the validation images
 CONFUSION = "confusion matrix"  # after the last epoch: the test images through the model for TensorBoard
 TESTING = "testing"  # the final test
-TESTING_FLIPPED = "testing with flips"  # the final test with test-time flip: two passes per image
+TESTING_FLIPPED = "testing with flips"  # the final test with test-time flip: two passes per image (six with shifts)
 SAVING = "saving"  # model.h5 and best.h5
 FINISHING_PHASES = (VALIDATING, CONFUSION, TESTING, TESTING_FLIPPED, SAVING)
 

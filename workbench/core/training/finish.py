@@ -57,8 +57,7 @@ def save_model_file(run: RunSession, stem: str) -> Path:
         extra={"arch_options": dict(run.config.arch_options), "run_dir": str(run.run_dir),
                "epochs_completed": state.epochs_completed if state else 0,
                "best_epoch": state.best_epoch if state else None, "recipe": run.config.recipe,
-               "tta_flip": bool(run.config.tta_flip and run.dataset_info is not None
-                                and run.dataset_info.mirror_safe)},
+               "tta_flip": uses_flip(run), "tta_shift": run.config.tta_shift if uses_flip(run) else 0},
     )
 
 
@@ -112,7 +111,8 @@ def evaluate_test(run: RunSession, progress: PhaseProgress | None = None) -> dic
 
         if progress is not None:
             progress.begin(TESTING_FLIPPED, total)
-        return flip_averaged_scores(run.model, run.splits.test, progress.update if progress is not None else None)
+        return flip_averaged_scores(run.model, run.splits.test, progress.update if progress is not None else None,
+                                    shift=run.config.tta_shift)
     callbacks = []
     if progress is not None:
         from workbench.core.training.callbacks.evaluation_progress import EvaluationProgress

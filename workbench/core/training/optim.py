@@ -9,7 +9,7 @@ from workbench.core.training.config import TrainConfig
 STEP_DROPS = ((0.5, 0.1), (0.75, 0.01))  # (fraction of the run, lr multiplier) for the "step" schedule
 PLATEAU_FACTOR = 0.2
 PLATEAU_PATIENCE = 3
-FITTED_SCHEDULES = ("one_cycle", "warmup_cosine")  # their length can be refitted to a time budget
+FITTED_SCHEDULES = ("one_cycle", "warmup_cosine", "triangle")  # their length can be refitted to a time budget
 
 
 def make_learning_rate(config: TrainConfig, steps_per_epoch: int) -> Any:
@@ -65,6 +65,28 @@ def _with_ema_warmup(cls: type) -> type:
     return _warm_classes[cls]
 
 
+_scaled_classes: dict[tuple[type, float], type] = {}
+
+
+def _with_shift_rate(cls: type, scale: float) -> type:
+    """``cls`` whose batch-norm shifts (variables named ``beta``) take ``scale`` times the step (airbench's
+    bias_scaler 64: with the scale fixed at 1, a shift is the only thing a norm learns and it learns slowly).
+
+    Scaling the gradient is scaling the rate for SGD with momentum (Adam would undo it: it is refused there);
+    a weight penalty on a shift would be scaled too, and no airnet shift has one."""
+    key = (cls, float(scale))
+    if key not in _scaled_classes:
+        class ShiftRate(cls):  # type: ignore[misc, valid-type]
+            def apply(self, grads: Any, trainable_variables: Any = None) -> Any:
+                variables = trainable_variables if trainable_variables is not None else self._trainable_variables
+                grads = [g * scale if g is not None and v.name == "beta" else g for g, v in zip(grads, variables)]
+                return super().apply(grads, trainable_variables)
+
+        ShiftRate.__name__ = cls.__name__  # a saved training config names the plain optimizer
+        _scaled_classes[key] = ShiftRate
+    return _scaled_classes[key]
+
+
 def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> Any:
     import keras
 
@@ -73,7 +95,10 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> Any:
     if config.ema > 0:  # Keras keeps the average in the optimizer's variables: checkpoints and resumes carry it
         common.update(use_ema=True, ema_momentum=config.ema)
     def make(cls: type, **kwargs: Any) -> Any:
-        return (_with_ema_warmup(cls) if config.ema > 0 else cls)(**kwargs, **common)
+        cls = _with_ema_warmup(cls) if config.ema > 0 else cls
+        if config.bias_lr_scale != 1.0 and config.optimizer == "sgd":
+            cls = _with_shift_rate(cls, config.bias_lr_scale)
+        return cls(**kwargs, **common)
 
     if config.optimizer == "adamw":
         return make(keras.optimizers.AdamW, weight_decay=config.weight_decay or 0.004)

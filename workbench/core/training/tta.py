@@ -1,4 +1,6 @@
-"""Test-time flip: average the network's probabilities on each image and its mirror image."""
+"""Test-time augmentation: average the network's probabilities on each image and its mirror image, and with a
+shift, on airbench's six views (Jordan 2024): the image and its mirror weigh 1/4 each, and the image moved
+``shift`` pixels up-left and down-right (reflection-padded), each with its mirror, 1/8 each."""
 
 from __future__ import annotations
 
@@ -9,9 +11,32 @@ import numpy as np
 from workbench.core.training.topk import TOP_K
 
 
-def flip_averaged_scores(model: Any, dataset: Any,
-                         progress: Callable[[int], None] | None = None) -> dict[str, float | None]:
-    """Loss, top-1 and top-5 over ``dataset`` (batches of uint8 images and int labels) with flip averaging;
+def tta_views(images: np.ndarray, shift: int = 0) -> list[tuple[float, np.ndarray]]:
+    """(weight, view) pairs of an (N, H, W, C) batch whose weights add up to 1."""
+    images = np.asarray(images)
+    views = [(1.0, images), (1.0, images[:, :, ::-1])]
+    if shift > 0:
+        h, w = images.shape[1:3]
+        padded = np.pad(images, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="reflect")
+        for moved in (padded[:, :h, :w], padded[:, 2 * shift:2 * shift + h, 2 * shift:2 * shift + w]):
+            views += [(0.5, moved), (0.5, moved[:, :, ::-1])]
+    total = sum(weight for weight, _ in views)
+    return [(weight / total, np.ascontiguousarray(view)) for weight, view in views]
+
+
+def tta_probabilities(predict: Callable[[np.ndarray], Any], images: np.ndarray, shift: int = 0) -> np.ndarray:
+    """The weighted mean of ``predict`` over ``tta_views`` of ``images``."""
+    return sum(weight * np.asarray(predict(view), dtype=np.float64) for weight, view in tta_views(images, shift))
+
+
+def view_count(shift: int) -> int:
+    return 6 if shift > 0 else 2
+
+
+def flip_averaged_scores(model: Any, dataset: Any, progress: Callable[[int], None] | None = None,
+                         shift: int = 0) -> dict[str, float | None]:
+    """Loss, top-1 and top-5 over ``dataset`` (batches of uint8 images and int labels) averaged over the
+    ``tta_views`` (the mirror image; with ``shift``, airbench's six views);
     top-5 is None with 5 classes or fewer. Ties count against the prediction, as TopKAccuracy does.
 
     The loss is the model's compiled loss (label smoothing and weight penalties included) averaged over
@@ -23,8 +48,8 @@ def flip_averaged_scores(model: Any, dataset: Any,
     loss = correct1 = correct5 = n = 0.0
     classes = None
     for images, labels in dataset:
-        probs = (model(images, training=False) + model(tf.reverse(images, axis=[2]), training=False)) / 2
-        p = np.asarray(probs, dtype=np.float64)
+        p = tta_probabilities(lambda view: model(view, training=False), np.asarray(images), shift)
+        probs = tf.constant(p, dtype=tf.float32)
         y = np.asarray(labels).reshape(-1).astype(np.int64)
         classes = p.shape[1]
         true = p[np.arange(len(y)), y]

@@ -41,10 +41,15 @@ class EpochRecorder(Callback):
         self.probes = probes
         self._start = 0.0
         self._train_end: float | None = None
+        self._steps = 0  # training steps run in this epoch
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self._start = time.monotonic()
         self._train_end = None
+        self._steps = 0
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        self._steps = batch + 1  # a time budget may end the last epoch part-way: count what ran
 
     def on_test_begin(self, logs=None) -> None:
         if self._train_end is None:
@@ -72,7 +77,8 @@ class EpochRecorder(Callback):
         now = time.monotonic()
         train_seconds = (self._train_end or now) - self._start
         seconds = now - self._start
-        ips = self.state.train_images / max(train_seconds, 1e-9)
+        images = min(self.state.train_images, self._steps * self.state.batch_size) or self.state.train_images
+        ips = images / max(train_seconds, 1e-9)
         val_top1 = _num(logs, "val_top1")
         score = val_top1 if val_top1 is not None else _num(logs, "top1")
         is_best = score is not None and math.isfinite(score) and score > self.state.best_value

@@ -1,10 +1,11 @@
-"""A time budget: fit the schedule's length to the measured speed so the rate anneals by the deadline,
-and end the run at the last epoch that fits.
+"""A time budget: fit the schedule's length to the measured speed so the rate anneals by the deadline, and
+end the run at the step the plan reaches, inside an epoch if that is where the minutes run out.
 
-The plan (how many epochs fit) is remade after every batch from the speed measured so far, so a machine
-that slows down mid-run shortens the schedule in time for the last epoch to anneal. Speed is measured
-after a warm-up (the first steps trace and compile); the time an epoch spends outside its training steps
-(validation, saving) is measured at each epoch end and counted in every epoch still to come.
+The plan (how many steps fit) is remade after every batch from the speed measured so far, so a machine that
+slows down mid-run shortens the schedule in time to anneal. Speed is measured after a warm-up (the first
+steps trace and compile); the time each epoch spends outside its training steps (validation, saving) is
+measured at each epoch end and reserved for every epoch end still to come, the last one included. Near the
+end the plan is frozen, so the rate never climbs back up; it can still be cut short if the machine stalls.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from keras.callbacks import Callback
 
 WARMUP_STEPS = 5  # steps left out of the speed measurement: tracing and the first allocations are slow
 MEASURE_STEPS = 20  # steps timed before the first plan (fewer when an epoch is shorter)
-SAFETY = 1.03  # plan with steps 3 % slower than measured, so the last epoch ends before the deadline
+SAFETY = 1.02  # plan with steps 2 % slower than measured, so the last step ends before the deadline
+FREEZE_AT = 0.9  # fraction of the plan after which it may only shrink (the rate would climb back up)
 
 
 class TimeBudget(Callback):
@@ -27,12 +29,19 @@ class TimeBudget(Callback):
         self.seconds, self.steps_per_epoch, self.max_epochs = seconds, steps_per_epoch, max_epochs
         self.schedule = schedule if hasattr(schedule, "set_total_steps") else None
         self.clock = clock
-        self.planned_epochs: int | None = None  # absolute epoch count the schedule now ends at
+        self.planned_steps: int | None = None  # absolute step count the schedule now ends at
         self.ended_for_budget = False
         self._epoch = 0
+        self._step = 0  # steps run in the current epoch
         self._per_step: float | None = None  # seconds per training step, last measured
         self._overhead = 0.0  # seconds an epoch spends outside its steps (validation, checkpoints)
         self._prev = (0.0, 0)  # (seconds, steps) of the last epoch's timed steps
+        self._stride = 1  # steps per execution, as seen from the batch numbers
+
+    @property
+    def planned_epochs(self) -> int | None:
+        """Epochs the plan touches (the last may be partial)."""
+        return None if self.planned_steps is None else math.ceil(self.planned_steps / self.steps_per_epoch)
 
     def on_train_begin(self, logs=None) -> None:
         self.start = self.clock()
@@ -45,19 +54,37 @@ class TimeBudget(Callback):
         self._warm = min(WARMUP_STEPS, max(0, self.steps_per_epoch // 4)) if first else 0
         self._min_timed = min(MEASURE_STEPS, self.steps_per_epoch - self._warm) if first else 1
 
-    def _plan(self, epochs: int) -> None:
-        epochs = max(self._epoch + 1, min(self.max_epochs, epochs))
-        if epochs != self.planned_epochs:
-            self.planned_epochs = epochs
-            if self.schedule is not None:
-                self.schedule.set_total_steps(epochs * self.steps_per_epoch)
+    def _steps_that_fit(self, seconds: float, per_step: float) -> int:
+        """Training steps that fit in ``seconds`` with every epoch end they cross (their overhead) paid."""
+        cost = per_step * SAFETY
+        steps = max(0.0, seconds / cost)
+        for _ in range(3):  # the epoch ends crossed depend on the steps, and the steps on them
+            ends = math.ceil((self._step + steps) / self.steps_per_epoch) if steps > 0 else 0
+            steps = max(0.0, (seconds - ends * self._overhead) / cost)
+        return int(steps)
 
-    def _epoch_seconds(self, per_step: float) -> float:
-        return self.steps_per_epoch * per_step * SAFETY + self._overhead
+    def _absolute_step(self) -> int:
+        return self._epoch * self.steps_per_epoch + self._step
+
+    def _replan(self, now: float, per_step: float) -> None:
+        done = self._absolute_step()
+        fit = self._steps_that_fit(self.deadline - now, per_step)
+        fit -= fit % self._stride  # several steps per execution: the run can only stop between executions
+        total = min(self.max_epochs * self.steps_per_epoch, done + fit)
+        if self.planned_steps is not None and done >= FREEZE_AT * self.planned_steps:
+            total = min(total, self.planned_steps)  # frozen: only a stall may cut it short
+        total = max(total, done)
+        if total != self.planned_steps:
+            self.planned_steps = total
+            if self.schedule is not None:
+                self.schedule.set_total_steps(total)
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         now = self.clock()
-        self._step = min(self.steps_per_epoch, batch + 1)  # batch is the last step run (several per execution)
+        step = min(self.steps_per_epoch, batch + 1)  # batch is the last step run (several per execution)
+        if step - self._step > self._stride:
+            self._stride = step - self._step
+        self._step = step
         self._last_batch = now
         if self._step == self._warm and self._warm > 0:
             self._timed_from = now
@@ -72,11 +99,10 @@ class TimeBudget(Callback):
             per_step = seconds / steps
             if self._per_step is None:
                 self._per_step = per_step
-        if self.planned_epochs is not None and self.planned_epochs <= self._epoch + 1:
-            return  # already the last epoch: never stretch it, the rate would climb back up
-        to_epoch_end = (self.steps_per_epoch - self._step) * per_step * SAFETY + self._overhead
-        more = math.floor((self.deadline - now - to_epoch_end) / max(self._epoch_seconds(per_step), 1e-9))
-        self._plan(self._epoch + 1 + max(0, more))
+        self._replan(now, per_step)
+        if self._absolute_step() >= self.planned_steps:
+            self.ended_for_budget = True
+            self.model.stop_training = True  # Keras ends the epoch here, validates it and ends the run
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         now = self.clock()
@@ -85,10 +111,8 @@ class TimeBudget(Callback):
         if timed > 0:
             self._prev = (self._last_batch - self._timed_from, timed)
             self._per_step = self._prev[0] / timed
-        finished_plan = self.planned_epochs is not None and epoch + 1 >= self.planned_epochs
-        more = math.floor((self.deadline - now) / max(self._epoch_seconds(self._per_step or 0.0), 1e-9))
-        if finished_plan or more <= 0 or epoch + 1 >= self.max_epochs:
+        if self.model.stop_training:
+            return
+        if epoch + 1 >= self.max_epochs or now >= self.deadline:
             self.ended_for_budget = True
             self.model.stop_training = True
-            return
-        self._plan(epoch + 1 + more)

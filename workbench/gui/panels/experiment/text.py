@@ -22,6 +22,7 @@ SCHEDULE_LABELS = {
     "plateau": "reduce on plateau",
     "one_cycle": "one-cycle (up, then down to 0)",
     "warmup_cosine": "warm-up + cosine to 0",
+    "triangle": "triangle (airbench: up, then down to 7 %)",
 }
 FORMAT_LABELS = {"h5": "HDF5 (.h5)", "keras": "Keras v3 (.keras)"}
 
