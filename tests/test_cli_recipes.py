@@ -17,7 +17,8 @@ def test_recipe_fills_the_run_and_explicit_flags_win(tmp_path):
     assert stored["recipe"] == "fast"
     assert (stored["batch_size"], stored["epochs"], stored["arch"]) == (64, 1, "embedded_cnn")  # flags win
     assert (stored["lr_schedule"], stored["label_smoothing"], stored["ema"], stored["tta_flip"]) == (
-        "one_cycle", 0.2, 0.0, True)  # the rest from the recipe
+        "triangle", 0.2, 0.0, True)  # the rest from the recipe
+    assert (stored["lookahead"], stored["tta_shift"], stored["bias_lr_scale"]) == (True, 1, 64.0)
     assert stored["arch_options"] == {}  # the recipe network's options do not follow a network change
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["recipe"] == "fast" and result["status"] == "finished"

@@ -26,10 +26,10 @@ def test_choosing_a_recipe_fills_the_form_and_the_config_records_it(qtbot):
     config = panel.config()
     expected = apply_recipe("fast")
     for name in ("arch", "optimizer", "learning_rate", "batch_size", "epochs", "lr_schedule", "augment",
-                 "label_smoothing", "ema", "tta_flip", "arch_options"):
+                 "label_smoothing", "ema", "tta_flip", "arch_options", "tta_shift", "bias_lr_scale", "lookahead"):
         assert getattr(config, name) == getattr(expected, name), name
     assert config.recipe == "fast" and config.dataset == "builtin" and config.seed == 7  # data and seed stay
-    assert panel.lr_schedule.currentData() == "one_cycle" and panel.tta_flip.isChecked()
+    assert panel.lr_schedule.currentData() == "triangle" and panel.tta_flip.isChecked()
     assert "(edited" not in panel.recipe_note.text()
 
 

@@ -74,6 +74,22 @@ def test_recipe_note_says_which_fields_were_edited():
     assert form.recipe == NO_RECIPE and form.batch_size == 64  # "none" keeps the settings
 
 
+def test_recipe_settings_without_a_box_are_kept_saved_and_checked_on_restore():
+    form = FormState()
+    form.choose_recipe("fast")
+    config = form.to_config()
+    assert (config.lookahead, config.tta_shift, config.bias_lr_scale) == (True, 1, 64.0)
+    saved = form.saved()
+    again = FormState()
+    assert again.restore(saved, ["cifar10", "builtin"]) == []
+    assert again.to_config().lookahead and again.to_config().tta_shift == 1
+    hostile = FormState()
+    refused = hostile.restore({**saved, "tta_shift": "9", "bias_lr_scale": "-1", "lookahead": "maybe"},
+                              ["cifar10", "builtin"])
+    assert sorted(refused) == ["bias_lr_scale", "lookahead", "tta_shift"]
+    assert hostile.to_config().tta_shift == 0 and hostile.to_config().bias_lr_scale == 1.0
+
+
 def test_saved_settings_restore_the_same_state():
     form = FormState(dataset="mnist", arch="embedded_cnn", epochs=7, seed=2**31 - 1, learning_rate=0.0005,
                      augment=True, cutout=12, data_dir="/somewhere")

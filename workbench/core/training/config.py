@@ -45,7 +45,7 @@ class TrainConfig:
     ema: float = 0.0  # momentum of the weight average used to validate and save (0 = off; e.g. 0.99)
     tta_flip: bool = False  # the final test averages predictions on each image and its mirror (mirror-safe data)
     tta_shift: int = 0  # with tta_flip: also views shifted this many pixels up-left and down-right (airbench's 6 views)
-    bias_lr_scale: float = 1.0  # batch-norm shifts learn this many times faster (airbench: 64); SGD only
+    bias_lr_scale: float = 1.0  # batch-norm shifts learn this many times faster (airbench: 64); SGD only, others ignore it
     lookahead: bool = False  # airbench's lookahead: every 5 steps pull the weights toward a slow average
     minutes: float | None = None  # time budget: the schedule is fitted to end by then (epochs become a cap)
     recipe: str = ""  # name of the recipe the settings started from ("" = none); the fields are what ran
@@ -97,8 +97,6 @@ class TrainConfig:
             out.append(f"The test-time shift must be between 0 (off) and {MAX_TTA_SHIFT} pixels (got {self.tta_shift}).")
         if not (0 < self.bias_lr_scale <= 1000):
             out.append(f"The batch-norm shift's rate multiplier must be above 0 and at most 1000 (got {self.bias_lr_scale}).")
-        elif self.bias_lr_scale != 1.0 and self.optimizer != "sgd":
-            out.append("A faster rate for batch-norm shifts works with SGD only (an adaptive optimizer rescales it away).")
         if self.steps_per_execution < 1:
             out.append(f"Steps per execution must be at least 1 (got {self.steps_per_execution}).")
         if self.model_format not in MODEL_FORMATS:

@@ -162,9 +162,10 @@ class LayersView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.pictures)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        split.setSizes([520, 480])  # the table's five columns, Dead ReLU included, without scrolling
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        # At 1280×720 the table gets ~560 px: its five columns, Dead ReLU's "50 % (12/24)" included, unscrolled.
+        split.setSizes([600, 330])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)

@@ -18,6 +18,9 @@ from workbench.gui.setting_values import checked_value
 
 NO_RECIPE = ""  # the recipe chooser's "none": the form's own settings
 DEVICE_FIELDS = ("mixed_precision", "xla", "steps_per_execution")
+# Recipe settings with no box in the form (airbench's pieces): kept from the recipe or run that filled it.
+KEPT_FIELDS: dict[str, tuple[float, float] | None] = {"tta_shift": (0, 4), "bias_lr_scale": (0.001, 1000.0),
+                                                      "lookahead": None}
 DEVICE_RANGE = (1, 1024)  # an integer hardware setting (steps per execution)
 
 # The form's bounds (the spin boxes' ranges; saved values outside them are refused).
@@ -75,6 +78,7 @@ class FormState:
     recipe: str = NO_RECIPE  # the recipe the form was last filled from
     # Hardware settings with no box in the form: kept from the recipe or run that filled it.
     device: dict[str, Any] = field(default_factory=lambda: {k: getattr(_DEFAULTS, k) for k in DEVICE_FIELDS})
+    kept: dict[str, Any] = field(default_factory=lambda: {k: getattr(_DEFAULTS, k) for k in KEPT_FIELDS})
     options_by_arch: dict[str, dict[str, Any]] = field(default_factory=dict)  # edited options, kept across switches
     data_dir: str | None = None
     # Set by the window, never saved: where runs go and how many test images the final evaluation uses.
@@ -121,6 +125,7 @@ class FormState:
             model_format=self.model_format,
             arch_options=self.options(),
             **self.device,
+            **self.kept,
         )
 
     def fill_from_config(self, config: TrainConfig) -> None:
@@ -138,6 +143,7 @@ class FormState:
         self.early_stopping = config.early_stopping_patience
         self.limit = config.limit or 0
         self.device = {k: getattr(config, k) for k in DEVICE_FIELDS}
+        self.kept = {k: getattr(config, k) for k in KEPT_FIELDS}
         self.recipe = config.recipe if config.recipe in RECIPES else NO_RECIPE
 
     def choose_recipe(self, name: str) -> None:
@@ -167,10 +173,11 @@ class FormState:
     def saved(self) -> dict[str, Any]:
         """The settings as remembered between launches: plain values under their keys."""
         values = {f.name: getattr(self, f.name) for f in fields(self)
-                  if f.name not in ("device", "options_by_arch", "data_dir", "runs_root", "test_limit")}
+                  if f.name not in ("device", "kept", "options_by_arch", "data_dir", "runs_root", "test_limit")}
         for key in ("learning_rate", "label_smoothing", "minutes", "weight_decay", "ema"):
             values[key] = float(values[key])
         values.update(self.device)
+        values.update(self.kept)
         values["data_dir"] = self.data_dir or ""
         values["arch_options"] = json.dumps({k: v for k, v in self.options_by_arch.items() if v})
         return values
@@ -204,6 +211,9 @@ class FormState:
         for key, value in list(self.device.items()):
             self.device[key] = (read(key, value) if isinstance(value, bool)
                                 else read(key, value, lo=DEVICE_RANGE[0], hi=DEVICE_RANGE[1]))
+        for key, bounds in KEPT_FIELDS.items():
+            value = self.kept[key]
+            self.kept[key] = read(key, value) if bounds is None else read(key, value, lo=bounds[0], hi=bounds[1])
         self.recipe = read("recipe", NO_RECIPE, choices=CHOICES["recipe"])
         self.data_dir = read("data_dir", "") or None
         return refused
