@@ -18,6 +18,7 @@ RUN_OPTIONS = {
     "early_stopping": "early_stopping_patience", "mixed_precision": "mixed_precision", "format": "model_format",
     "data_dir": "data_dir", "weight_decay": "weight_decay", "cutout": "cutout", "ema": "ema",
     "tta_flip": "tta_flip", "minutes": "minutes", "xla": "xla", "steps_per_execution": "steps_per_execution",
+    "flip": "flip", "translate": "translate", "padding": "padding", "data_on_device": "data_on_device",
 }
 
 
