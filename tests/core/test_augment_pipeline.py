@@ -124,7 +124,7 @@ def test_the_device_feed_makes_the_host_pipelines_batches_bit_for_bit():
     aug = Augmentation(translate=2, padding="reflect", flip="alternate", cutout=3)
     host, _, _ = _pipeline(x, aug, seed=5, batch=32)
     plans, feed, _ = _pipeline(x, aug, seed=5, batch=32, on_device=True)
-    assert feed.device == "/CPU:0" and feed.images.dtype.name == "int32"  # this machine has no GPU
+    assert feed.device == "/CPU:0" and feed.images.dtype.name == "float32"  # this machine has no GPU
     for _ in range(3):
         (hx, hy), (dx, dy) = _epoch(host), _epoch(plans, feed)
         assert hx.dtype == dx.dtype == np.uint8
@@ -245,3 +245,22 @@ def test_the_experiment_form_keeps_a_configs_augmentation_details():
     restored = FormState()
     assert restored.restore(form.saved(), ["builtin"]) == []
     assert restored.to_config().padding == "reflect" and restored.to_config().translate == 2
+
+
+def test_on_a_gpu_the_feed_keeps_images_and_batches_there_and_matches_the_host():
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        pytest.skip("needs a GPU: the CPU case is the test above")
+    from workbench.core.training.pipeline import Augmentation
+
+    x = _images(300, side=32)
+    aug = Augmentation(translate=2, padding="reflect", flip="alternate", cutout=8)
+    host, _, _ = _pipeline(x, aug, seed=2, batch=128)
+    plans, feed, _ = _pipeline(x, aug, seed=2, batch=128, on_device=True)
+    assert feed.device == "/GPU:0" and "GPU" in feed.images.device
+    batch = tf.function(feed.batch)
+    for _ in range(2):
+        device = [batch(plan) for plan in plans]
+        assert all("GPU" in images.device for images, _ in device)
+        np.testing.assert_array_equal(_epoch(host)[0], np.concatenate([b[0].numpy() for b in device]))

@@ -109,16 +109,17 @@ def batch_plan(tf: Any, idx: Any, epoch: Any, step: Any, seed: int, aug: Augment
 
 
 def apply_plan(tf: Any, images: Any, labels: Any, plan: dict, aug: Augmentation, image_shape: Any = None) -> Any:
-    """(uint8 batch, int32 labels) of a plan. ``image_shape`` set: ``images`` are 32-bit words, one row per image
-    (the device copy: GPUs gather no uint8), unpacked after the gather and augmented in int32."""
+    """(uint8 batch, int32 labels) of a plan. ``image_shape`` set: ``images`` are the uint8 pixels packed four to
+    a float32 word, one row per image (the device copy: TensorFlow's GPU gathers take no uint8, and its int32
+    ones keep their data in host memory), unpacked after the gather and augmented in float32, exact for 0-255."""
     from workbench.core.training.augment import cutout_at, translate_and_flip
 
     idx = plan["idx"]
     xb = tf.gather(images, idx)
     if image_shape is not None:
         h, w, c = image_shape
-        xb = tf.reshape(tf.bitcast(xb, tf.uint8), [tf.shape(idx)[0], -1])[:, :h * w * c]
-        xb = tf.cast(tf.reshape(xb, [-1, h, w, c]), tf.int32)
+        xb = tf.cast(tf.reshape(tf.bitcast(xb, tf.uint8), [tf.shape(idx)[0], -1]), tf.float32)
+        xb = tf.reshape(xb[:, :h * w * c], [-1, h, w, c])
     if aug.translate or "flip" in plan:
         zero = tf.zeros_like(idx) + aug.translate  # no shift
         xb = translate_and_flip(xb, plan.get("dy", zero), plan.get("dx", zero), plan.get("flip"),
@@ -155,7 +156,7 @@ class DeviceFeed:
     """The training images on the accelerator (``device``): ``install`` makes a model's training step gather
     and augment its batch there from the plan tf.data hands it, so only a few index vectors cross to the device."""
     device: str
-    images: Any  # (N, words) int32: the uint8 images, packed
+    images: Any  # (N, words) float32: the uint8 images, packed (a gather copies the bits unchanged)
     labels: Any
     image_shape: tuple[int, int, int]
     aug: Augmentation
@@ -184,7 +185,7 @@ def _device_feed(tf: Any, x: np.ndarray, y: np.ndarray, aug: Augmentation) -> De
     packed[:, :pixels] = np.asarray(x).reshape(n, pixels)
     device = device_name(tf)
     with tf.device(device):
-        images = tf.identity(tf.constant(packed.view(np.int32)))
+        images = tf.identity(tf.constant(packed.view(np.float32)))
         labels = tf.identity(tf.constant(np.asarray(y, dtype=np.int32)))
     del packed
     return DeviceFeed(device, images, labels, tuple(int(d) for d in x.shape[1:]), aug)
