@@ -175,8 +175,9 @@ def add_parsers(sub) -> None:
                     "continues an earlier run with the settings stored in its folder. On --resume, settings "
                     "that shape the weights (--dataset, --arch, --option, --optimizer, --lr-schedule, --ema, "
                     "--val-split, --seed, --limit, --format) come from the run and may only be repeated "
-                    "unchanged; the others (--epochs to extend the run, --batch-size, --lr, --augment, "
-                    "--label-smoothing, --early-stopping, --test-limit, --mixed-precision, --data-dir) "
+                    "unchanged; the others (--epochs to extend the run, --batch-size, --lr, --augment, --flip, "
+                    "--translate, --padding, --label-smoothing, --early-stopping, --test-limit, --mixed-precision, "
+                    "--data-on-device, --data-dir) "
                     "may be changed.",
     )
     p.add_argument("--recipe", metavar="NAME",
