@@ -185,7 +185,7 @@ def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event |
     if setup.mixed_precision:
         run.restore_policy = keras.config.dtype_policy()
         keras.config.set_dtype_policy(setup.precision)
-    # A resumed run gets fresh shuffles and dropout masks, not a replay of epoch 0's.
+    # A resumed run gets fresh dropout masks, not a replay of epoch 0's (its batches follow from the epoch).
     keras.utils.set_random_seed(config.seed + run.initial_epoch)
     run.splits = make_splits(
         data, val_split=config.val_split, seed=config.seed, batch_size=config.batch_size,
