@@ -136,19 +136,22 @@ def flip_mask(tf: Any, n: int, seed: int) -> Any:
 
 
 def _plans(tf: Any, n: int, batch_size: int, seed: int, aug: Augmentation, epoch_counter: Any, mask: Any) -> Any:
-    """One epoch of batch plans per iteration: the epoch is read from ``epoch_counter`` once as the iteration
-    starts (and the counter moved on, so that iterating again without a trainer gives the next epoch)."""
+    """One epoch of batch plans per iteration. Each batch reads its epoch from ``epoch_counter`` in order, and
+    the last one moves the counter on, so iterating again without a trainer gives the next epoch."""
     steps = math.ceil(n / batch_size)
 
-    def epoch_plans(epoch: Any) -> Any:
+    def epoch_of(step: Any) -> Any:
+        return tf.cond(step == steps - 1, lambda: epoch_counter.assign_add(1) - 1, lambda: tf.identity(epoch_counter))
+
+    def plan(step: Any, epoch: Any) -> dict:
+        # The epoch's order, drawn again for each batch: cheaper than a dataset per epoch (measured).
         key = tf.random.experimental.stateless_fold_in(tf.constant([seed, SHUFFLE_STREAM], tf.int64), epoch)
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int32), key)
-        batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-        ds = tf.data.Dataset.zip((batches, tf.data.Dataset.range(steps)))
-        return ds.map(lambda idx, step: batch_plan(tf, idx, epoch, step, seed, aug, mask))
+        return batch_plan(tf, order[step * batch_size:(step + 1) * batch_size], epoch, step, seed, aug, mask)
 
-    ds = tf.data.Dataset.range(1).map(lambda _: epoch_counter.assign_add(1) - 1).flat_map(epoch_plans)
-    return ds.apply(tf.data.experimental.assert_cardinality(steps))
+    # Not parallel: the batches of one iteration read the counter before its last one moves it.
+    ds = tf.data.Dataset.range(steps).map(lambda step: (step, epoch_of(step)))
+    return ds.map(plan, num_parallel_calls=PARALLEL_BATCHES)
 
 
 @dataclass
