@@ -22,7 +22,7 @@ def test_importing_training_does_not_import_tensorflow():
 def test_crop_and_flip_moves_whole_windows():
     import tensorflow as tf
 
-    from workbench.core.training.augment import PAD, crop_and_flip
+    from workbench.core.training.augment import DEFAULT_TRANSLATE as PAD, crop_and_flip
 
     rng = np.random.default_rng(1)
     images = rng.integers(1, 256, (24, 32, 32, 3)).astype(np.uint8)

@@ -19,6 +19,7 @@ RUN_OPTIONS = {
     "data_dir": "data_dir", "weight_decay": "weight_decay", "cutout": "cutout", "ema": "ema",
     "tta_flip": "tta_flip", "tta_shift": "tta_shift", "bias_lr_scale": "bias_lr_scale", "lookahead": "lookahead",
     "minutes": "minutes", "xla": "xla", "steps_per_execution": "steps_per_execution",
+    "flip": "flip", "translate": "translate", "padding": "padding", "data_on_device": "data_on_device",
 }
 
 

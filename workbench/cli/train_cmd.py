@@ -159,7 +159,15 @@ def _default(field: str) -> Any:
 
 
 def add_parsers(sub) -> None:
-    from workbench.core.training.config import BUDGET_EPOCH_CAP, LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS
+    from workbench.core.training.config import (
+        BUDGET_EPOCH_CAP,
+        FLIPS,
+        LR_SCHEDULES,
+        MAX_TRANSLATE,
+        MODEL_FORMATS,
+        OPTIMIZERS,
+        PADDINGS,
+    )
 
     p = sub.add_parser(
         "train", help="train a network, or continue one with --resume RUN_DIR; one line per epoch",
@@ -167,8 +175,9 @@ def add_parsers(sub) -> None:
                     "continues an earlier run with the settings stored in its folder. On --resume, settings "
                     "that shape the weights (--dataset, --arch, --option, --optimizer, --lr-schedule, --ema, "
                     "--val-split, --seed, --limit, --format) come from the run and may only be repeated "
-                    "unchanged; the others (--epochs to extend the run, --batch-size, --lr, --augment, "
-                    "--label-smoothing, --early-stopping, --test-limit, --mixed-precision, --data-dir) "
+                    "unchanged; the others (--epochs to extend the run, --batch-size, --lr, --augment, --flip, "
+                    "--translate, --padding, --label-smoothing, --early-stopping, --test-limit, --mixed-precision, "
+                    "--data-on-device, --data-dir) "
                     "may be changed.",
     )
     p.add_argument("--recipe", metavar="NAME",
@@ -224,6 +233,18 @@ def add_parsers(sub) -> None:
                    help="compile the training step with XLA (measured: no gain on a 2-core CPU; try it on a GPU)")
     p.add_argument("--steps-per-execution", type=int, metavar="N",
                    help="training steps per call into TensorFlow; more helps small networks on a GPU (default: 1)")
+    p.add_argument("--flip", choices=FLIPS,
+                   help="with --augment: random (each image mirrored with p 0.5 every epoch) or alternate "
+                        "(airbench: a seeded half of the images in epoch 0, then each one every other epoch) "
+                        f"(default: {_default('flip')})")
+    p.add_argument("--translate", type=int, metavar="PIXELS",
+                   help=f"with --augment: shift each image up to this many pixels each way, 0 to {MAX_TRANSLATE} "
+                        f"(default: {_default('translate')})")
+    p.add_argument("--padding", choices=PADDINGS,
+                   help=f"what a shift uncovers: zero or reflect (default: {_default('padding')})")
+    p.add_argument("--data-on-device", action="store_true", default=None,
+                   help="keep the training images on the GPU and augment each batch there (single-device runs; "
+                        "the same batches as the host pipeline)")
     p.add_argument("--format", choices=MODEL_FORMATS, help=f"model file format (default: {_default('model_format')})")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="folder for a new run: new or empty (default: a new folder under ~/.cifar_workbench/runs)")

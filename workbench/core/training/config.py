@@ -10,6 +10,9 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
 LR_SCHEDULES = ("constant", "cosine", "step", "plateau", "one_cycle", "warmup_cosine", "triangle")
 MAX_TTA_SHIFT = 4  # pixels; test views shifted further show mostly padding
 MODEL_FORMATS = ("h5", "keras")
+FLIPS = ("random", "alternate")  # per image and epoch at p 0.5; or airbench's: a seeded start, then every epoch
+PADDINGS = ("zero", "reflect")  # what a translation uncovers
+MAX_TRANSLATE = 8  # pixels; reflection needs a shift smaller than the image (28-pixel digits are the smallest)
 MAX_CUTOUT = 64  # pixels; larger squares blank whole small images
 MAX_MINUTES = 7 * 24 * 60.0  # a week: beyond that a time budget is a typo
 MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seeds are unsigned 32-bit numbers
@@ -26,7 +29,7 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     val_split: float = 0.2
-    augment: bool = False  # random crop with 4-pixel padding + horizontal flip (where the dataset is mirror-safe)
+    augment: bool = False  # random crop (translate, padding) + horizontal flip (where the dataset is mirror-safe)
     lr_schedule: str = "constant"
     label_smoothing: float = 0.0
     early_stopping_patience: int = 0  # 0 = off; epochs without val improvement before stopping
@@ -51,6 +54,10 @@ class TrainConfig:
     recipe: str = ""  # name of the recipe the settings started from ("" = none); the fields are what ran
     xla: bool = False  # compile training steps with XLA (measured: no gain on a 2-core CPU)
     steps_per_execution: int = 1  # training steps per call into TensorFlow (more helps small steps on a GPU)
+    flip: str = "random"  # with augment, on mirror-safe data: "random" (p 0.5 each epoch) or "alternate" (airbench)
+    translate: int = 4  # with augment: the most pixels an image is shifted each way (0 = none)
+    padding: str = "zero"  # what a shift uncovers: "zero" or "reflect" (airbench: translate 2, reflect)
+    data_on_device: bool = False  # training images kept and augmented on the accelerator (single-device runs)
 
     def __post_init__(self) -> None:
         # The one validation path: an invalid TrainConfig cannot exist, so nobody checks one again.
@@ -99,6 +106,12 @@ class TrainConfig:
             out.append(f"The batch-norm shift's rate multiplier must be above 0 and at most 1000 (got {self.bias_lr_scale}).")
         if self.steps_per_execution < 1:
             out.append(f"Steps per execution must be at least 1 (got {self.steps_per_execution}).")
+        if self.flip not in FLIPS:
+            out.append(f"Flip must be one of {', '.join(FLIPS)} (got {self.flip!r}).")
+        if not (0 <= self.translate <= MAX_TRANSLATE):
+            out.append(f"Translation must be between 0 (off) and {MAX_TRANSLATE} pixels (got {self.translate}).")
+        if self.padding not in PADDINGS:
+            out.append(f"Padding must be one of {', '.join(PADDINGS)} (got {self.padding!r}).")
         if self.model_format not in MODEL_FORMATS:
             out.append(f"Model format must be one of {', '.join(MODEL_FORMATS)} (got {self.model_format!r}).")
         return out

@@ -147,6 +147,8 @@ def _build(run: RunSession, setup: Any, num_classes: int, image_shape: tuple[int
             jit_compile=config.xla, steps_per_execution=config.steps_per_execution,
         )
         run.model = model
+        if run.splits.device_feed is not None:
+            run.splits.device_feed.install(model)
         if config.resume:
             run.best_weights = load_checkpoint(model, run.run_dir)["best_weights"]
             # A schedule's position counts this batch size's steps: the same after a changed batch size.
@@ -184,11 +186,14 @@ def _train(run: RunSession, emit: Callable[[Any], None], stop: threading.Event |
     if setup.mixed_precision:
         run.restore_policy = keras.config.dtype_policy()
         keras.config.set_dtype_policy(setup.precision)
-    # A resumed run gets fresh shuffles and dropout masks, not a replay of epoch 0's.
+    # A resumed run gets fresh dropout masks, not a replay of epoch 0's (its batches follow from the epoch).
     keras.utils.set_random_seed(config.seed + run.initial_epoch)
     run.splits = make_splits(
         data, val_split=config.val_split, seed=config.seed, batch_size=config.batch_size,
-        augment=config.augment, limit=config.limit, test_limit=config.test_limit,
+        augment=config.augment, limit=config.limit, test_limit=config.test_limit, cutout_size=config.cutout,
+        flip=config.flip, translate=config.translate, padding=config.padding, initial_epoch=run.initial_epoch,
+        # Several replicas split each batch among themselves: they get the host pipeline (the same batches).
+        data_on_device=config.data_on_device and setup.replicas == 1,
     )
     _build(run, setup, data.num_classes, data.image_shape)
     if not config.resume:  # a resumed run's whitening layer comes back with its checkpoint
@@ -219,6 +224,7 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
     import keras
 
     from workbench.core.training.callbacks.batch_monitor import BatchMonitor
+    from workbench.core.training.callbacks.data_epoch import EpochFeed
     from workbench.core.training.callbacks.early_stop import EarlyStopper
     from workbench.core.training.callbacks.epoch_recorder import EpochRecorder
     from workbench.core.training.callbacks.fault import simulated_faults
@@ -237,7 +243,8 @@ def _callbacks(run: RunSession, emit: Callable[[Any], None], stop: threading.Eve
         }, run.best_weights)
 
     take_snapshot = lambda: snapshot(run.model)  # noqa: E731
-    callbacks = [BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed,
+    callbacks = [EpochFeed(run.splits.epoch),  # first: the epoch's batches are chosen before anything else runs
+                 BatchMonitor(state, emit, stop, PROGRESS_INTERVAL_S, write_failed=run.checkpoints.failed,
                               val_images=run.splits.val_images if run.splits.val is not None else 0)]
     if config.lookahead:  # before the recorder: an epoch's checkpoint holds the slow weights it ends on
         from workbench.core.training.callbacks.lookahead import Lookahead
@@ -296,7 +303,7 @@ def _fit(run: RunSession, emit: Callable[[Any], None], stop: threading.Event | N
         run_dir=str(run.run_dir), dataset=config.dataset, arch=config.arch, device=run.device, params=params,
         epochs=config.epochs, initial_epoch=run.initial_epoch, steps_per_epoch=splits.steps_per_epoch,
         train_images=splits.train_images, val_images=splits.val_images, class_names=run.class_names,
-        image_shape=tuple(run.image_shape), augmentation=augmentation_text(run.dataset_info, config.augment),
+        image_shape=tuple(run.image_shape), augmentation=augmentation_text(run.dataset_info, config),
         top5_note=top5_note(len(run.class_names)),
         probe_indices=run.probes.indices if run.probes else (),
         probe_labels=run.probes.labels if run.probes else (),

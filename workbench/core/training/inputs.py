@@ -24,11 +24,16 @@ def input_problem_for(config: Any) -> str | None:
     return f"{problem.rstrip('.')}: {info.title} has {shape_text(info.image_shape)} images, so choose another network."
 
 
-def augmentation_text(info: Any, augment: bool) -> str:
-    """What augmentation a run on `info` does, in words, for the run log."""
-    if not augment:
-        return "no augmentation"
+def augmentation_text(info: Any, config: Any) -> str:
+    """What augmentation a run of `config` on `info` does, in words, for the run log."""
+    cut = f", cutout {config.cutout} px" if getattr(config, "cutout", 0) else ""
+    if not config.augment:
+        return "augmentation: " + cut[2:] if cut else "no augmentation"
+    translate, padding = getattr(config, "translate", 4), getattr(config, "padding", "zero")
+    kind = "reflection " if padding == "reflect" else ""
+    shift = f"random crop ({translate}-pixel {kind}padding)" if translate else "no crop"
     if info.mirror_safe:
-        return "augmentation: random crop (4-pixel padding) and horizontal flip"
-    return (f"augmentation: random crop (4-pixel padding) only — no flips, because mirrored images of "
+        flip = "alternating horizontal flip" if getattr(config, "flip", "random") == "alternate" else "horizontal flip"
+        return f"augmentation: {shift} and {flip}{cut}"
+    return (f"augmentation: {shift} only{cut} — no flips, because mirrored images of "
             f"{info.title} change class")

@@ -108,7 +108,8 @@ def _load(config: TrainConfig) -> tuple[Any, Any]:
     data = load_dataset(config.dataset, config.data_dir)
     # The sweep trains on the run's training images (its validation images stay unseen) and needs no test set.
     splits = make_splits(data, val_split=config.val_split, seed=config.seed, batch_size=config.batch_size,
-                         augment=config.augment, limit=config.limit, test_limit=0)
+                         augment=config.augment, limit=config.limit, test_limit=0, cutout_size=config.cutout,
+                         flip=config.flip, translate=config.translate, padding=config.padding)
     if splits.train_images < config.batch_size:
         raise TrainingError(
             f"The sweep needs at least one full batch of {config.batch_size} training images but there are "

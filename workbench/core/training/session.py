@@ -204,7 +204,7 @@ def write_config(run: RunSession, setup: Any, splits: Any, params: int) -> None:
         "class_names": list(run.class_names),
         "num_classes": len(run.class_names),
         "image_shape": list(run.image_shape),
-        "augmentation": augmentation_text(run.dataset_info, run.config.augment),
+        "augmentation": augmentation_text(run.dataset_info, run.config),
         "params": params,
         "train_images": splits.train_images,
         "val_images": splits.val_images,

@@ -11,13 +11,22 @@ from typing import Any, Collection, Mapping
 
 from workbench.core.architectures import ARCHITECTURES, resolve_options
 from workbench.core.datasets import get_info
-from workbench.core.training.config import BUDGET_EPOCH_CAP, LR_SCHEDULES, MODEL_FORMATS, OPTIMIZERS, TrainConfig
+from workbench.core.training.config import (
+    BUDGET_EPOCH_CAP,
+    FLIPS,
+    LR_SCHEDULES,
+    MAX_TRANSLATE,
+    MODEL_FORMATS,
+    OPTIMIZERS,
+    PADDINGS,
+    TrainConfig,
+)
 from workbench.core.training.recipes import RECIPES, apply_recipe, edited_fields
 from workbench.gui.panels.experiment.params import ParamKey
 from workbench.gui.setting_values import checked_value
 
 NO_RECIPE = ""  # the recipe chooser's "none": the form's own settings
-DEVICE_FIELDS = ("mixed_precision", "xla", "steps_per_execution")
+DEVICE_FIELDS = ("mixed_precision", "xla", "steps_per_execution", "data_on_device")
 # Recipe settings with no box in the form (airbench's pieces): kept from the recipe or run that filled it.
 KEPT_FIELDS: dict[str, tuple[float, float] | None] = {"tta_shift": (0, 4), "bias_lr_scale": (0.001, 1000.0),
                                                       "lookahead": None}
@@ -37,6 +46,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "weight_decay": (0.0, 1.0),
     "cutout": (0, 64),
     "ema": (0.0, 0.9999),
+    "translate": (0, MAX_TRANSLATE),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "arch": tuple(ARCHITECTURES),
@@ -44,11 +54,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "lr_schedule": LR_SCHEDULES,
     "model_format": MODEL_FORMATS,
     "recipe": (NO_RECIPE, *RECIPES),
+    "flip": FLIPS,
+    "padding": PADDINGS,
 }
 _DEFAULTS = TrainConfig()
 # Settings a TrainConfig holds under the same name and in the same unit as the form.
 _SAME_IN_CONFIG = ("batch_size", "optimizer", "learning_rate", "lr_schedule", "augment", "cutout", "label_smoothing",
-                   "weight_decay", "ema", "tta_flip", "seed", "model_format")
+                   "weight_decay", "ema", "tta_flip", "seed", "model_format", "flip", "translate", "padding")
 
 
 @dataclass
@@ -75,6 +87,10 @@ class FormState:
     seed: int = 0
     limit: int = 0
     model_format: str = MODEL_FORMATS[0]
+    # Augmentation details with no box in the form: kept from the recipe or run that filled it.
+    flip: str = _DEFAULTS.flip
+    translate: int = _DEFAULTS.translate
+    padding: str = _DEFAULTS.padding
     recipe: str = NO_RECIPE  # the recipe the form was last filled from
     # Hardware settings with no box in the form: kept from the recipe or run that filled it.
     device: dict[str, Any] = field(default_factory=lambda: {k: getattr(_DEFAULTS, k) for k in DEVICE_FIELDS})
@@ -123,6 +139,9 @@ class FormState:
             data_dir=self.data_dir,
             runs_root=self.runs_root,
             model_format=self.model_format,
+            flip=self.flip,
+            translate=self.translate,
+            padding=self.padding,
             arch_options=self.options(),
             **self.device,
             **self.kept,
@@ -202,7 +221,7 @@ class FormState:
         if text and len(self.options_by_arch) < len(_json_object(text)):
             refused.append("arch_options")
         self.dataset = read("dataset", self.dataset, choices=datasets)
-        for key in ("arch", "optimizer", "lr_schedule", "model_format"):
+        for key in ("arch", "optimizer", "lr_schedule", "model_format", "flip", "padding"):
             setattr(self, key, read(key, getattr(self, key), choices=CHOICES[key]))
         for key, (lo, hi) in RANGES.items():
             setattr(self, key, read(key, getattr(self, key), lo=lo, hi=hi))
