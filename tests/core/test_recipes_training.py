@@ -83,7 +83,7 @@ def test_test_time_flip_is_applied_when_configured(tmp_path, monkeypatch):
 
     calls = []
     real = tta.flip_averaged_scores
-    monkeypatch.setattr(tta, "flip_averaged_scores", lambda m, d, *rest: calls.append(1) or real(m, d, *rest))
+    monkeypatch.setattr(tta, "flip_averaged_scores", lambda m, d, *rest, **kw: calls.append(1) or real(m, d, *rest, **kw))
     final = train(quick(tmp_path, tta_flip=True))
     assert isinstance(final, TrainingFinished) and calls == [1] and 0 <= final.test_top1 <= 1
     metadata_run = train(quick(tmp_path, "plain"))
