@@ -153,14 +153,13 @@ def _full(spec: ReportRun, stored: dict[str, Any]) -> bool:
 
 def _note(spec: ReportRun, stored: dict[str, Any], test_images: int | None) -> str:
     info, images = REGISTERED[spec.dataset], trained_on(stored)
-    notes = []
     if images is None:
-        notes.append("no figure: the run did not record how many images it trained on")
-    elif images != info.train_size:
-        notes.append(f"no figure: trained on {images:,} of {info.train_size:,} images")
-    elif test_images is not None and test_images != info.test_size:
-        notes.append(f"tested on {test_images:,} of the {info.test_size:,} test images")
-    return "; ".join(notes)
+        return "no figure: the run did not record how many images it trained on"
+    if images != info.train_size:
+        return f"no figure: trained on {images:,} of {info.train_size:,} images"
+    if test_images is not None and test_images != info.test_size:
+        return f"tested on {test_images:,} of the {info.test_size:,} test images"
+    return ""
 
 
 def _row_from(spec: ReportRun, run: RunFolder) -> ReportRow:
