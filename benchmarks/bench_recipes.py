@@ -16,6 +16,7 @@ allows. ``pipeline share`` = run images/s / ceiling images/s (1.0 = the input pi
     python benchmarks/bench_recipes.py --minutes 20 --recipes report,fast         # the 20-minute CPU figures
     python benchmarks/bench_recipes.py --minutes 1 --recipes fast,report,best --data-on-device  # a GPU (<= 60 s)
     python benchmarks/bench_recipes.py --networks all --epochs 30                 # every report net, best recipe
+    python benchmarks/bench_recipes.py --recipes "" --networks all_conv:report_tuned  # a net, another recipe
     python benchmarks/bench_recipes.py --quick                                    # < 2 minutes, built-in data
 
 Prints a Markdown table (recipe, network, held-out top-1, test top-1, epochs trained — fractional when a budget
@@ -151,7 +152,11 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str | None]]:
         if RECIPES[name].settings.get("arch"):
             runs.append((name, None))
     nets = REPORT_ARCHITECTURES if args.networks == "all" else [n for n in args.networks.split(",") if n]
-    runs += [(best_recipe_for(net), net) for net in nets]
+    for entry in nets:
+        net, _, recipe = entry.partition(":")  # all_conv:report_tuned compares a recipe with the best one
+        if recipe and recipe not in RECIPES:
+            sys.exit(f"Unknown recipe {recipe!r} for {net}; choose from {', '.join(RECIPES)}.")
+        runs.append((recipe or best_recipe_for(net), net))
     return runs
 
 
@@ -291,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", help="where the shared .tar.gz is extracted once (default: the temp folder)")
     parser.add_argument("--recipes", default="report,fast,best", help="comma-separated recipes to run")
     parser.add_argument("--networks", default="", help="report networks to run with their best recipe "
-                        "(comma-separated, or 'all')")
+                        "(comma-separated, or 'all'); NET:RECIPE runs one with another recipe")
     parser.add_argument("--minutes", type=float, help="time budget per run (default: each recipe's epochs)")
     parser.add_argument("--epochs", type=int, help="epochs per run (with --minutes: the cap)")
     parser.add_argument("--batch-size", type=int, help="override every recipe's batch size")

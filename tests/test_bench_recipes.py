@@ -30,3 +30,19 @@ def test_bench_recipes_quick_runs_and_reports_every_column(tmp_path):
         assert 0 < row["epochs_trained"] <= 1.01
     assert rows[0]["tta_flip"] is True and rows[0]["tta_shift"] == 1
     assert "| fast | airnet |" in proc.stdout and "| report_tuned | simple_cnn |" in proc.stdout
+
+
+def test_a_network_runs_with_its_best_recipe_or_the_one_named_after_it():
+    import argparse
+    import importlib.util
+
+    import pytest
+
+    spec = importlib.util.spec_from_file_location("bench_recipes", ROOT / "benchmarks" / "bench_recipes.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = argparse.Namespace(recipes="", networks="all_conv,all_conv:report_tuned,toy_resnet")
+    assert bench.plan(args) == [("report_fit", "all_conv"), ("report_tuned", "all_conv"),
+                                ("report_tuned", "toy_resnet")]
+    with pytest.raises(SystemExit, match="Unknown recipe 'nope' for all_conv"):
+        bench.plan(argparse.Namespace(recipes="", networks="all_conv:nope"))

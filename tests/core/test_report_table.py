@@ -11,11 +11,13 @@ from workbench.core.training.rundir import HISTORY_COLUMNS
 
 
 def make_run(root, name, spec, *, status="finished", top1=0.8, top5=0.97, finished="2026-01-01T10:00:00",
-             epoch_seconds=(60.0, 61.0), **config_changes):
+             epoch_seconds=(60.0, 61.0), images=(40_000, 10_000, 10_000), **config_changes):
+    """A finished run folder as the engine leaves it; ``images``: training, validation and test images recorded."""
     folder = root / name
     folder.mkdir(parents=True)
     config = {**spec.config().to_dict(), **config_changes}
-    (folder / "config.json").write_text(json.dumps({"format": 1, "config": config, "params": spec.params}))
+    counts = dict(zip(("train_images", "val_images", "test_images"), images))
+    (folder / "config.json").write_text(json.dumps({"format": 1, "config": config, "params": spec.params, **counts}))
     (folder / "result.json").write_text(json.dumps({
         "status": status, "test_top1": top1, "test_top5": top5, "epochs_completed": len(epoch_seconds),
         "finished_at": finished}))
@@ -48,6 +50,28 @@ def test_rows_fill_from_the_newest_finished_run_with_the_reports_settings(tmp_pa
     assert rows[1].cells()["top1"] == DASH and rows[1].cells()["top1_report"] == DASH  # no figure either side
     assert rows[3].cells()["time"] == "1:01:40" and rows[3].cells()["top5_report"] == "68.9 %"
     assert [r.spec.dataset for r in report_table(tmp_path, "cifar100")] == ["cifar100"] * 3
+
+
+def test_a_figure_only_from_a_run_on_the_whole_training_set_with_its_test_set_said(tmp_path):
+    toy, embedded, all_conv10 = REPORT_RUNS[:3]
+    full = make_run(tmp_path, "a-full", toy, top1=0.77, finished="2026-01-01T10:00:00", images=(40_000, 10_000, 2_000))
+    make_run(tmp_path, "b-subset-newer", toy, top1=0.99, finished="2026-01-05T10:00:00", images=(480, 120, 2_000))
+    make_run(tmp_path, "c-fixture", embedded, top1=0.93, images=(480, 120, 100))
+    make_run(tmp_path, "d-unrecorded", all_conv10, top1=0.65, images=())
+
+    toy_row, embedded_row, all_conv_row = report_table(tmp_path, "cifar10")
+    assert toy_row.run_dir == str(full)  # the whole-set run wins over a newer run on 600 images
+    cells = toy_row.cells()
+    assert cells["top1"] == "77.0 %" and cells["test_images"] == "2,000"
+    assert cells["note"] == "tested on 2,000 of the 10,000 test images"
+    fixture = embedded_row.cells()
+    assert embedded_row.top1 is None and fixture["top1"] == fixture["top5"] == DASH
+    assert fixture["note"] == "no figure: trained on 600 of 50,000 images" and fixture["epochs"] == "2"
+    assert all_conv_row.top1 is None and "did not record" in all_conv_row.note
+    lines = table_markdown([toy_row, embedded_row]).splitlines()
+    assert lines[0].endswith("| Test images | Note |")
+    assert "| 77.0 % |" in lines[2] and "2,000 | tested on 2,000 of the 10,000 test images |" in lines[2]
+    assert "93.0 %" not in lines[3] and "trained on 600 of 50,000 images" in lines[3]
 
 
 def test_markdown_and_json_output(tmp_path, monkeypatch, capsys):

@@ -199,7 +199,8 @@ def cmd_report_table(args: argparse.Namespace) -> int:
         print("  ".join(h.ljust(widths[k]) for k, h in COLUMNS))
         for c in cells:
             print("  ".join(c[k].ljust(widths[k]) for k, _ in COLUMNS))
-        print("Report = the course report's own figure; — = no finished run yet (or no figure in the report).")
+        print("Report = the course report's own figure; — = no finished run yet (or no figure in the report); "
+              "a figure only from a run on the whole training set.")
     return 0
 
 

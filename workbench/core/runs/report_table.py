@@ -3,6 +3,12 @@
 The six rows and figures come from docs/ARCHITECTURES.md (shared). The report trained every model with
 Adam, batch 256, 30 epochs and a 20 % validation split; our figures come from the newest finished run
 under the runs folder whose settings are exactly those (so a quick --limit try never fills a row).
+
+A figure is shown only from a run that trained on the dataset's whole training set (training plus
+validation images, as the run's config.json records them, equal to the official count: 50,000 for
+CIFAR-10/100): a run on a fixture or a subset of the images keeps "—" with a note saying on how many
+it trained. The test set a figure is on is shown beside it (the number of test images), and a note
+says when it is not the official one.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.core.datasets.registry import DATASETS as REGISTERED
 from workbench.core.runs.folder import RunFolder, finite_number, read_run_folder
 from workbench.core.training.config import TrainConfig
 
@@ -73,6 +80,8 @@ class ReportRow:
     top5: float | None = None
     epochs: int | None = None
     seconds: float | None = None  # training time: the epochs' seconds added up
+    test_images: int | None = None  # the test set the figures are on
+    note: str = ""  # why a figure is withheld, or that the test set is not the official one
 
     def cells(self) -> dict[str, str]:
         """The row as the report lays it out: ours beside the report's, "—" where a figure is missing."""
@@ -84,13 +93,14 @@ class ReportRow:
             "top5": _pct(self.top5), "top5_report": _pct(s.top5),
             "epochs": DASH if self.epochs is None else str(self.epochs), "epochs_report": "30",
             "time": _duration(self.seconds), "time_report": DASH,
+            "test_images": _count(self.test_images), "note": self.note,
         }
 
     def to_json(self) -> dict[str, Any]:
         s = self.spec
         return {"dataset": s.dataset, "model": s.model, "arch": s.arch, "arch_options": s.options,
                 "run_dir": self.run_dir, "params": self.params, "top1": self.top1, "top5": self.top5,
-                "epochs": self.epochs, "seconds": self.seconds,
+                "epochs": self.epochs, "seconds": self.seconds, "test_images": self.test_images, "note": self.note,
                 "report": {"params": s.params, "top1": s.top1, "top5": s.top5, "epochs": 30, "note": s.note}}
 
 
@@ -98,6 +108,7 @@ COLUMNS = (  # (key, header) in the report's order, each of our figures before t
     ("dataset", "Dataset"), ("network", "Network"), ("params", "Parameters"), ("params_report", "Report"),
     ("top1", "Top-1"), ("top1_report", "Report"), ("top5", "Top-5"), ("top5_report", "Report"),
     ("epochs", "Epochs"), ("epochs_report", "Report"), ("time", "Time"), ("time_report", "Report"),
+    ("test_images", "Test images"), ("note", "Note"),
 )
 
 
@@ -126,27 +137,53 @@ def _matches(config: dict[str, Any], spec: ReportRun) -> bool:
     return options == spec.options
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def trained_on(stored: dict[str, Any]) -> int | None:
+    """Training plus validation images of a run (its config.json), or None where either is not recorded."""
+    train, val = _int(stored.get("train_images")), _int(stored.get("val_images"))
+    return None if train is None or val is None else train + val
+
+
+def _full(spec: ReportRun, stored: dict[str, Any]) -> bool:
+    return trained_on(stored) == REGISTERED[spec.dataset].train_size
+
+
+def _note(spec: ReportRun, stored: dict[str, Any], test_images: int | None) -> str:
+    info, images = REGISTERED[spec.dataset], trained_on(stored)
+    if images is None:
+        return "no figure: the run did not record how many images it trained on"
+    if images != info.train_size:
+        return f"no figure: trained on {images:,} of {info.train_size:,} images"
+    if test_images is not None and test_images != info.test_size:
+        return f"tested on {test_images:,} of the {info.test_size:,} test images"
+    return ""
+
+
 def _row_from(spec: ReportRun, run: RunFolder) -> ReportRow:
     seconds = [r["seconds"] for r in run.history if r.get("seconds") is not None]
-    params = run.stored.get("params")
-    epochs = run.result.get("epochs_completed")
+    full = _full(spec, run.stored)  # a subset's or a fixture's figure is no figure for the report
+    test_images = _int(run.stored.get("test_images"))
     return ReportRow(
-        spec=spec, run_dir=str(run.path),
-        params=params if isinstance(params, int) and not isinstance(params, bool) else None,
-        top1=finite_number(run.result.get("test_top1")), top5=finite_number(run.result.get("test_top5")),
-        epochs=epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None,
-        seconds=sum(seconds) if seconds else None,
+        spec=spec, run_dir=str(run.path), params=_int(run.stored.get("params")),
+        top1=finite_number(run.result.get("test_top1")) if full else None,
+        top5=finite_number(run.result.get("test_top5")) if full else None,
+        epochs=_int(run.result.get("epochs_completed")), seconds=sum(seconds) if seconds else None,
+        test_images=test_images, note=_note(spec, run.stored, test_images),
     )
 
 
 def report_table(runs_root: str | os.PathLike | None = None, dataset: str = "both") -> list[ReportRow]:
-    """One row per report run; ours from the newest finished matching run under ``runs_root``."""
+    """One row per report run; ours from the newest finished matching run under ``runs_root``, a run on the
+    whole training set before any newer one on fewer images."""
     if runs_root is None:
         from workbench.paths import default_runs_root
 
         runs_root = default_runs_root()
     specs = report_runs(dataset)
-    best: dict[int, tuple[str, ReportRow]] = {}
+    best: dict[int, tuple[tuple[bool, str], ReportRow]] = {}
     try:
         entries = sorted((e for e in os.scandir(runs_root) if e.is_dir(follow_symlinks=False)),
                          key=lambda e: e.name)[:MAX_RUN_FOLDERS]
@@ -158,7 +195,7 @@ def report_table(runs_root: str | os.PathLike | None = None, dataset: str = "bot
             continue
         for n, spec in enumerate(specs):
             if _matches(run.config, spec):
-                when = str(run.result.get("finished_at", ""))
+                when = (_full(spec, run.stored), str(run.result.get("finished_at", "")))
                 if n not in best or when >= best[n][0]:
                     best[n] = (when, _row_from(spec, read_run_folder(entry.path) or run))
     return [best[n][1] if n in best else ReportRow(spec=s) for n, s in enumerate(specs)]

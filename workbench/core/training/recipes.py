@@ -75,11 +75,22 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
          "augment": True, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True,
          "mixed_precision": True},
     ),
+    Recipe(
+        "report_fit",
+        "A report network that carries its own heavy dropout (all_conv): report_tuned's Adam one-cycle over "
+        "30 epochs without augmentation; label smoothing 0.1, test-time flip.",
+        "all_conv's dropouts (0.2 on the input, 0.5 twice inside) already regularise it: with report_tuned's "
+        "augmentation on top it under-fits (50.1 % held-out against the report's 61.0 %), so this keeps the "
+        "schedule that anneals to zero and drops the augmentation.",
+        {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 256, "epochs": 30, "lr_schedule": "one_cycle",
+         "augment": False, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True,
+         "mixed_precision": True},
+    ),
 )}
 
 # The recipe that serves each network best (README's table measures them); unlisted networks: report_tuned.
 BEST_RECIPE_FOR = {
-    "toy_resnet": "report_tuned", "embedded_cnn": "report_tuned", "all_conv": "report_tuned",
+    "toy_resnet": "report_tuned", "embedded_cnn": "report_tuned", "all_conv": "report_fit",
     "toy_resnet_deep": "report_tuned", "simple_cnn": "report_tuned", "resnet20": "fast", "resnet_wide": "best",
     "airnet": "fast",
 }

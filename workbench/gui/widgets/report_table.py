@@ -13,7 +13,7 @@ from workbench.core.text import sanitize
 
 REPORT_SHADE = QColor(238, 242, 248)  # the report's own columns, set apart from ours
 NUMERIC = {"params", "params_report", "top1", "top1_report", "top5", "top5_report", "epochs", "epochs_report",
-           "time", "time_report"}
+           "time", "time_report", "test_images"}
 
 
 class ReportTable(QTableWidget):
