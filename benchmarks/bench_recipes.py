@@ -237,7 +237,7 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
     timed = epochs[1:] or epochs  # the first epoch traces the graph
     ips = statistics.median(e.images_per_sec for e in timed)
     # A budget ends inside an epoch: the epochs trained are the images seen over the training images.
-    seen = sum(e.seconds * e.images_per_sec for e in epochs)
+    seen = sum(e.images or 0 for e in epochs)
     steps = -(-len(data.x_train) // config.batch_size)
     ceil = ceiling(config, tuple(data.image_shape), data.num_classes, steps)
     from workbench.core.training.devices import configure_devices
@@ -247,7 +247,7 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
         "recipe": recipe, "arch": config.arch, "holdout_top1": held, "holdout_top1_one_view": plain,
         "test_top1": final.test_top1, "test_images": len(data.x_test), "tta_flip": config.tta_flip,
         "tta_shift": config.tta_shift, "run_dir": str(keep) if keep else None,
-        "epochs": len(epochs), "epochs_trained": seen / len(data.x_train),
+        "epochs": len(epochs), "epochs_trained": seen / (len(data.x_train) - round(len(data.x_train) * config.val_split)),
         "train_seconds": sum(e.seconds for e in epochs), "run_seconds": total,
         "images_per_sec": ips, "ceiling_images_per_sec": ceil, "pipeline_share": ips / ceil,
         "train_images": len(data.x_train) - round(len(data.x_train) * config.val_split),

@@ -47,6 +47,16 @@ def main() -> int:
         from PySide6.QtWidgets import QCheckBox
 
         next(b for b in window.training.findChildren(QCheckBox) if b.text().startswith("wall time")).setChecked(True)
+    import time
+
+    from PySide6.QtWidgets import QLabel
+
+    deadline = time.monotonic() + 30  # the parameter count is made on a worker thread, after a settle timer
+    while time.monotonic() < deadline and (time.monotonic() > deadline - 28 and any(
+            "counting" in label.text() for label in window.experiment.findChildren(QLabel)) or
+            time.monotonic() <= deadline - 28):
+        app.processEvents()
+        time.sleep(0.05)
     for _ in range(40):
         app.processEvents()
     window.grab().save(args.out)

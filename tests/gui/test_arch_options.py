@@ -81,3 +81,22 @@ def test_parameter_count_follows_the_options(qtbot):
     assert second.args[2] > 53_522
     assert f"{second.args[2]:,}" in panel.params_label.text()
     qtbot.waitUntil(panel.tasks.is_idle, timeout=LONG)
+
+
+def test_on_off_options_are_check_boxes_and_a_recipe_fills_them(qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    panel = _panel(qtbot)
+    panel.set_dataset("builtin")
+    panel.choose_recipe("fast")
+    form = panel.arch_options
+    assert isinstance(form.boxes["whiten"], QCheckBox) and form.boxes["whiten"].isChecked()
+    assert not form.boxes["bn_scale"].isChecked() and form.boxes["bn_momentum"].value() == 0.4
+    options = panel.config().arch_options
+    assert options["whiten"] is True and options["bn_scale"] is False  # bools, not 1.0 / 0.0
+    form.boxes["gelu"].setChecked(False)
+    assert panel.config().arch_options.get("gelu") is None  # back at the default (off): not recorded
+    assert form.reset_button.isEnabled()
+    from workbench.core.architectures import resolve_options
+
+    resolve_options("airnet", **panel.config().arch_options)  # what the parameter count and a run resolve

@@ -84,6 +84,7 @@ class EpochEnded:
     probe_predictions: tuple[int, ...] = ()  # predicted class of each probe image after this epoch
     probe_confidences: tuple[float, ...] = ()
     wall_seconds: float | None = None  # since training started: plots can use wall time as x
+    images: int | None = None  # images trained in this epoch (fewer in one a time budget ended part-way)
 
 
 @dataclass(frozen=True)

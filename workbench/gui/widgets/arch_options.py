@@ -1,12 +1,13 @@
 """A form for one architecture's options (dropout, filter counts, width…), built from its ArchSpec:
-a spin box per option with the spec's bounds, and a button back to the defaults."""
+a spin box per numeric option with the spec's bounds, a check box per on/off option, and a button back to
+the defaults."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QPushButton, QSpinBox, QWidget
 
 from workbench.core.architectures import ArchSpec
 
@@ -17,6 +18,11 @@ _LABELS = {
     "width": "Width (first filters)",
     "blocks_per_stage": "Blocks per stage",
     "weight_decay": "Weight decay (L2)",
+    "whiten": "Whitened stem",
+    "dirac": "Identity init",
+    "gelu": "GELU",
+    "bn_scale": "Batch-norm scale",
+    "bn_momentum": "Batch-norm momentum",
 }
 
 
@@ -28,8 +34,27 @@ def option_label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
-def _spin_for(default: Any, bounds: tuple[float, float] | None) -> QSpinBox | QDoubleSpinBox:
-    if isinstance(default, int) and not isinstance(default, bool):
+class _Switch(QCheckBox):
+    """An on/off option with a spin box's interface (value, setValue, valueChanged), so the form treats
+    every option alike."""
+
+    valueChanged = Signal(bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.toggled.connect(self.valueChanged.emit)
+
+    def value(self) -> bool:
+        return self.isChecked()
+
+    def setValue(self, value: Any) -> None:  # noqa: N802 (Qt's naming)
+        self.setChecked(bool(value))
+
+
+def _spin_for(default: Any, bounds: tuple[float, float] | None) -> QSpinBox | QDoubleSpinBox | _Switch:
+    if isinstance(default, bool):
+        return _Switch()
+    if isinstance(default, int):
         box = QSpinBox()
         low, high = bounds or (0, 1_000_000)
         box.setRange(int(low), int(high))
@@ -52,7 +77,7 @@ class ArchOptionsForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec: ArchSpec | None = None
-        self.boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.boxes: dict[str, QSpinBox | QDoubleSpinBox | _Switch] = {}
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.reset_button: QPushButton | None = None  # made with each form (removeRow deletes it)
@@ -78,7 +103,7 @@ class ArchOptionsForm(QWidget):
         self._update_reset()
 
     def values(self) -> dict[str, Any]:
-        return {key: box.value() for key, box in self.boxes.items()}  # int from QSpinBox, float from QDoubleSpinBox
+        return {key: box.value() for key, box in self.boxes.items()}  # int, float or bool, as each box holds it
 
     def changed_values(self) -> dict[str, Any]:
         """Only the options that differ from the defaults (what a run's config records)."""

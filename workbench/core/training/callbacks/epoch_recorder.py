@@ -100,7 +100,7 @@ class EpochRecorder(Callback):
             top5=_num(logs, "top5"), val_loss=_num(logs, "val_loss"), val_top1=val_top1,
             val_top5=_num(logs, "val_top5"), learning_rate=lr, seconds=seconds, images_per_sec=ips,
             is_best=is_best, probe_predictions=predictions, probe_confidences=confidences,
-            wall_seconds=now - self.state.started,
+            wall_seconds=now - self.state.started, images=images,
         ))
 
     def _diverged(self, epoch: int, what: str, value: float) -> None:
