@@ -14,7 +14,8 @@ from workbench.core.training import TrainConfig
 from workbench.core.training.errors import TrainingError
 from workbench.core.training.lr_finder import DIVERGENCE_FACTOR, find_learning_rate
 
-CONFIG = TrainConfig(dataset="builtin", arch="simple_cnn", batch_size=32, limit=512)
+# seed 3: with the stateless batches its sweep explodes well inside the 100 steps (seed 0 only rose 3x, not 4x)
+CONFIG = TrainConfig(dataset="builtin", arch="simple_cnn", batch_size=32, limit=512, seed=3)
 
 
 def _files_under(folder: str) -> set[str]:
