@@ -22,6 +22,12 @@ class Recipe:
     settings: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields; "arch" absent = any network
 
 
+# report_tuned's settings; report_fit is the same without augmentation.
+_REPORT_TUNED: dict[str, Any] = {
+    "optimizer": "adam", "learning_rate": 3e-3, "batch_size": 256, "epochs": 30, "lr_schedule": "one_cycle",
+    "augment": True, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True,
+    "mixed_precision": True}
+
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe(
         "report",
@@ -71,9 +77,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "The report's networks over-fit within 15 epochs (ARCHITECTURES.md); augmentation and a schedule "
         "that anneals to zero are the standard cure, keeping Adam (what they were built with) and their "
         "own regularisation.",
-        {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 256, "epochs": 30, "lr_schedule": "one_cycle",
-         "augment": True, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True,
-         "mixed_precision": True},
+        _REPORT_TUNED,
     ),
     Recipe(
         "report_fit",
@@ -82,9 +86,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "all_conv's dropouts (0.2 on the input, 0.5 twice inside) already regularise it: with report_tuned's "
         "augmentation on top it under-fits (50.1 % held-out against the report's 61.0 %), so this keeps the "
         "schedule that anneals to zero and drops the augmentation.",
-        {"optimizer": "adam", "learning_rate": 3e-3, "batch_size": 256, "epochs": 30, "lr_schedule": "one_cycle",
-         "augment": False, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True,
-         "mixed_precision": True},
+        {**_REPORT_TUNED, "augment": False},  # report_tuned without its augmentation, nothing else
     ),
 )}
 
