@@ -51,10 +51,12 @@ def main() -> int:
 
     from PySide6.QtWidgets import QLabel
 
-    deadline = time.monotonic() + 30  # the parameter count is made on a worker thread, after a settle timer
-    while time.monotonic() < deadline and (time.monotonic() > deadline - 28 and any(
-            "counting" in label.text() for label in window.experiment.findChildren(QLabel)) or
-            time.monotonic() <= deadline - 28):
+    start = time.monotonic()  # the parameter count starts after a settle timer and runs on a worker thread
+
+    def counting() -> bool:
+        return any("counting" in label.text() for label in window.experiment.findChildren(QLabel))
+
+    while time.monotonic() - start < 2 or (counting() and time.monotonic() - start < 30):
         app.processEvents()
         time.sleep(0.05)
     for _ in range(40):
