@@ -69,8 +69,9 @@ def test_a_figure_only_from_a_run_on_the_whole_training_set_with_its_test_set_sa
     assert fixture["note"] == "no figure: trained on 600 of 50,000 images" and fixture["epochs"] == "2"
     assert all_conv_row.top1 is None and "did not record" in all_conv_row.note
     lines = table_markdown([toy_row, embedded_row]).splitlines()
-    assert lines[0].endswith("| Test images | Note |")
-    assert "| 77.0 % |" in lines[2] and "2,000 | tested on 2,000 of the 10,000 test images |" in lines[2]
+    assert "| Top-5 | Report | Test images | Epochs |" in lines[0] and lines[0].endswith("| Note |")
+    assert "| 77.0 % |" in lines[2] and "| 2,000 |" in lines[2]  # the test set's size beside the figures
+    assert lines[2].endswith("| tested on 2,000 of the 10,000 test images |")
     assert "93.0 %" not in lines[3] and "trained on 600 of 50,000 images" in lines[3]
 
 

@@ -142,8 +142,8 @@ class QueuePanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(box)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)  # at 1280×720 the report's six rows fit without scrolling
+        splitter.setStretchFactor(1, 1)
         QVBoxLayout(self).addWidget(splitter)
 
         self.run_button.clicked.connect(self.run_queue)
