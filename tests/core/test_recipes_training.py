@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.core.training import TrainConfig, TrainingFailed, TrainingFinished, train
+from workbench.core.training import EpochEnded, TrainConfig, TrainingFailed, TrainingFinished, TrainingStarted, train
 from workbench.core.training.checkpoint import checkpoint_path
 from workbench.core.training.rundir import read_history
 
@@ -96,12 +96,19 @@ def test_time_budget_ends_by_the_deadline_with_the_rate_annealed_and_the_model_s
     config = quick(tmp_path, epochs=500, minutes=minutes, lr_schedule="one_cycle", optimizer="sgd",
                    learning_rate=0.05, limit=192, batch_size=32, val_split=0.25)
     t0 = time.monotonic()
-    final = train(config)
+    events = []
+    final = train(config, events.append)
+    ended = [e for e in events if isinstance(e, EpochEnded)]
+    per_epoch = next(e for e in events if isinstance(e, TrainingStarted)).train_images
     seconds = time.monotonic() - t0
     assert isinstance(final, TrainingFinished), final
     rows = read_history(final.run_dir)
     assert 1 < len(rows) < 500
-    assert rows[-1]["wall_seconds"] <= minutes * 60 * 1.1  # ended at an epoch boundary by the deadline
+    # Whole epochs count every training image; the last may end part-way, at a whole batch.
+    assert [e.images for e in ended[:-1]] == [per_epoch] * (len(ended) - 1)
+    assert 0 < ended[-1].images <= per_epoch and (ended[-1].images == per_epoch or ended[-1].images % 32 == 0)
+    assert rows[-1]["wall_seconds"] <= minutes * 60 * 1.1  # ended by the deadline
+    assert rows[-1]["wall_seconds"] >= minutes * 60 * 0.8  # and used the minutes (start-up is outside them)
     assert [r["wall_seconds"] for r in rows] == sorted(r["wall_seconds"] for r in rows)
     peak = max(r["lr"] for r in rows)
     assert rows[-1]["lr"] < 0.1 * peak  # the schedule was fitted: the rate annealed by the end

@@ -64,6 +64,14 @@ def test_long_epochs_end_inside_an_epoch_at_the_deadline():
     assert 600 * 0.96 < end <= 600 and total == steps
 
 
+def test_short_epochs_with_a_slow_epoch_end_still_fill_the_budget():
+    # 6 steps of 45 ms and 0.3 s of validation per epoch: planning once swung between all and no steps
+    # and ended a 15 s budget after 2 s
+    epochs, end, total, steps = simulate(15, 6, lambda e, b: 0.045, overhead=0.3, trace_s=0.5)
+    assert 15 * 0.95 < end <= 15 and total == steps
+    assert epochs > 20
+
+
 def test_a_machine_that_slows_down_mid_run_still_anneals_by_the_deadline():
     epochs, end, total, steps = simulate(60, 50, lambda e, b: 0.02 if e < 20 else 0.03)
     assert end <= 60 and total == steps

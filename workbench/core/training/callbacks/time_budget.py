@@ -55,13 +55,19 @@ class TimeBudget(Callback):
         self._min_timed = min(MEASURE_STEPS, self.steps_per_epoch - self._warm) if first else 1
 
     def _steps_that_fit(self, seconds: float, per_step: float) -> int:
-        """Training steps that fit in ``seconds`` with every epoch end they cross (their overhead) paid."""
-        cost = per_step * SAFETY
-        steps = max(0.0, seconds / cost)
-        for _ in range(3):  # the epoch ends crossed depend on the steps, and the steps on them
-            ends = math.ceil((self._step + steps) / self.steps_per_epoch) if steps > 0 else 0
-            steps = max(0.0, (seconds - ends * self._overhead) / cost)
-        return int(steps)
+        """Training steps that fit in ``seconds`` with every epoch end they cross (their overhead) paid.
+
+        Counted epoch by epoch, not by iterating "steps ↔ epoch ends": with short epochs and a slow epoch end
+        that iteration swings between all and nothing (a 15 s budget once ended after 2 s)."""
+        cost, spe, overhead = per_step * SAFETY, self.steps_per_epoch, self._overhead
+        left = spe - self._step  # steps still to run in this epoch; its end is paid whatever we run
+        if seconds < left * cost + overhead:
+            return int(max(0.0, min(left, (seconds - overhead) / cost)))
+        seconds -= left * cost + overhead
+        whole = int(seconds // (spe * cost + overhead))  # whole epochs after this one, each with its end
+        seconds -= whole * (spe * cost + overhead)
+        part = int(max(0.0, min(spe - 1, (seconds - overhead) / cost)))  # and part of one more
+        return left + whole * spe + part
 
     def _absolute_step(self) -> int:
         return self._epoch * self.steps_per_epoch + self._step
