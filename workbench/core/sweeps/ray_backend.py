@@ -46,12 +46,7 @@ def connect(address: str) -> None:
         return
     options: dict[str, Any] = {}
     if address == "local":
-        folder = _own_temp_dir()
-        options["_temp_dir"] = str(folder)
-        # Workers end killed, so TensorFlow's autograph files (written to their temp folder, removed at a
-        # normal exit) would stay in the user's /tmp: the workers' temp folder is ours, removed by disconnect.
-        (folder / "tmp").mkdir()
-        options["runtime_env"] = {"env_vars": {"TMPDIR": str(folder / "tmp")}}
+        options["_temp_dir"] = str(_own_temp_dir())
     try:
         ray.init(address=None if address == "local" else address, include_dashboard=False,
                  log_to_driver=False, configure_logging=False, **options)
