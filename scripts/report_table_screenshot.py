@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="report-shot-home-"))  # the user's queue untouched
@@ -32,7 +33,11 @@ def main() -> int:
     window.resize(width, height)
     window.show()
     window.tabs.setCurrentWidget(window.queue)  # its first showing reads the run folders on a worker
-    while not window.queue.report.rowCount():
+    deadline = time.monotonic() + 60
+    while not window.queue.report.rowCount():  # a table that never fills says so instead of spinning for good
+        if time.monotonic() > deadline:
+            print(f"the report table did not fill from {args.runs_root} within 60 s", file=sys.stderr)
+            os._exit(1)
         app.processEvents()
     for _ in range(20):
         app.processEvents()
