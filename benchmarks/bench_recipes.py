@@ -161,6 +161,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 
 
 def run_config(args: argparse.Namespace, recipe: str, arch: str | None, folder: Path):
+    from workbench.core.sweeps.spec import with_settings
     from workbench.core.training.config import BUDGET_EPOCH_CAP
     from workbench.core.training.recipes import apply_recipe
 
@@ -177,7 +178,7 @@ def run_config(args: argparse.Namespace, recipe: str, arch: str | None, folder: 
         changes["batch_size"] = args.batch_size
     if args.quick:
         changes.update(epochs=1, batch_size=32, minutes=None)
-    return apply_recipe(recipe, changes)
+    return with_settings(apply_recipe(recipe, changes), args.set or [])
 
 
 def ceiling(config, image_shape, num_classes: int, steps: int) -> float:
@@ -252,7 +253,7 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
         "images_per_sec": ips, "ceiling_images_per_sec": ceil, "pipeline_share": ips / ceil,
         "train_images": len(data.x_train) - round(len(data.x_train) * config.val_split),
         "holdout_images": round(len(data.x_train) * config.val_split), "minutes": config.minutes,
-        "batch_size": config.batch_size, "machine": machine, "precision": precision,
+        "batch_size": config.batch_size, "machine": machine, "precision": precision, "settings": args.set or [],
     }
 
 
@@ -278,15 +279,28 @@ def table(rows: list[dict]) -> str:
     lines = ["| recipe | network | held-out top-1 | test top-1 | epochs | training time | images/s | ceiling images/s | "
              "pipeline share | machine |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        recipe = " ".join([r["recipe"], *r.get("settings", [])])  # an ablation names what it changed
         if "error" in r:
-            lines.append(f"| {r['recipe']} | {r['arch']} | failed: {r['error']} | | | | | | | |")
+            lines.append(f"| {recipe} | {r['arch']} | failed: {r['error']} | | | | | | | |")
             continue
         lines.append(
-            f"| {r['recipe']} | {r['arch']} | {100 * r['holdout_top1']:.2f} % | {100 * (r['test_top1'] or 0):.2f} % "
+            f"| {recipe} | {r['arch']} | {100 * r['holdout_top1']:.2f} % | {100 * (r['test_top1'] or 0):.2f} % "
             f"({r['test_images']:,}) | {r.get('epochs_trained', r['epochs']):.1f} | "
             f"{r['train_seconds'] / 60:.1f} min | {r['images_per_sec']:,.0f} | {r['ceiling_images_per_sec']:,.0f} | "
             f"{r['pipeline_share']:.2f} | {r['machine']}, {r.get('precision', 'float32')} |")
     return "\n".join(lines)
+
+
+def _check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a bad --set before minutes go into loading the images."""
+    from workbench.core.sweeps.spec import SweepSpecError
+
+    trial = argparse.Namespace(**{**vars(args), "val_split": 0.1})  # the split is known once the images are
+    try:
+        for recipe, arch in plan(trial):
+            run_config(trial, recipe, arch, Path(tempfile.gettempdir()))
+    except SweepSpecError as exc:
+        parser.error(str(exc))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="keep each run's folder under DIR (for the window's plots)")
     parser.add_argument("--data-on-device", action="store_true",
                         help="training images resident on the accelerator, augmented there (the GPU option)")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE",
+                        help="change one setting of every run (repeatable; option.NAME for a network option): an "
+                             "ablation, e.g. --recipes fast --set flip=random")
     args = parser.parse_args(argv)
+    _check_settings(parser, args)
     if args.quick:
         args.networks = args.networks or "simple_cnn"  # one report network keeps it under 2 minutes
     info, images, labels = load_pool(args)

@@ -59,3 +59,19 @@ def test_bad_settings_get_one_sentence(grid, random_, trials, words):
         make_spec(BASE, grid, random_, trials=trials)
     message = str(caught.value)
     assert words in message and message.endswith(".") and "\n" not in message
+
+
+def test_with_settings_changes_fields_and_network_options_once():
+    from workbench.core.sweeps.spec import with_settings
+    from workbench.core.training.recipes import apply_recipe
+
+    base = apply_recipe("fast")
+    changed = with_settings(base, ["flip=random", "batch-size=1024", "option.dirac=false", "option.width2=256"])
+    assert changed.flip == "random" and changed.batch_size == 1024
+    assert changed.arch_options["dirac"] is False and changed.arch_options["width2"] == 256
+    assert changed.arch_options["whiten"] is True  # the recipe's other options stay
+    assert with_settings(base, []) == base
+    for bad, words in ((["lr=fast"], "'fast' is not a finite number"), (["colour=red"], "is not a setting that"),
+                       (["option.dirac=maybe"], "needs a bool"), (["flip"], "must look like NAME=VALUE")):
+        with pytest.raises(SweepSpecError, match=words):
+            with_settings(base, bad)

@@ -84,7 +84,19 @@ def disconnect() -> None:
             shutil.rmtree(_made.pop(), ignore_errors=True)
 
 
-def _tune_trial(params: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None:
+def _tune_trial(params: dict[str, Any], jobs: dict[str, dict[str, Any]], scratch: str | None = None) -> None:
+    # TensorFlow's autograph writes modules to the temp folder and removes them only at a normal exit, which a
+    # Ray worker never has: they go to a folder of the trial's own, inside the local instance's (removed with it).
+    own = tempfile.mkdtemp(prefix="trial-", dir=scratch if scratch and os.path.isdir(scratch) else None)
+    previous, tempfile.tempdir = tempfile.tempdir, own
+    try:
+        _run_tune_trial(params, jobs)
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def _run_tune_trial(params: dict[str, Any], jobs: dict[str, dict[str, Any]]) -> None:
     from ray import tune
 
     from workbench.core.sweeps.trial import run_trial
@@ -142,8 +154,10 @@ def run_ray(jobs: list[tuple[str, dict[str, Any]]], on_result: Callable[[str, di
                 time_attr="epoch", metric="val_top1", mode="max", max_t=jobs[0][1]["epochs"] + 1,
                 grace_period=asha["min_epochs"], reduction_factor=asha["eta"])
         table = dict(jobs)
+        scratch = str(_made[0]) if _made else None  # the local instance's own temp folder (none on a cluster)
         tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(_tune_trial, jobs=table), {"cpu": 1, "gpu": gpus}),
+            tune.with_resources(tune.with_parameters(_tune_trial, jobs=table, scratch=scratch),
+                                {"cpu": 1, "gpu": gpus}),
             param_space={"trial": tune.grid_search([t for t, _ in jobs])},
             tune_config=tune.TuneConfig(
                 scheduler=scheduler, max_concurrent_trials=max(1, int(ray.cluster_resources().get("GPU", 0))) or 1,

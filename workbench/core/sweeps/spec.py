@@ -63,7 +63,8 @@ def _field_name(name: str, kind: str) -> str:
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     if field_name not in fields or field_name in NOT_SWEEPABLE:
         choices = ", ".join(sorted(fields - set(NOT_SWEEPABLE)))
-        raise SweepSpecError(f"{kind} {name!r} is not a setting a sweep can vary; use one of {choices}, "
+        what = "a sweep can vary" if kind in ("--grid", "--random") else "that can be set"
+        raise SweepSpecError(f"{kind} {name!r} is not a setting {what}; use one of {choices}, "
                              f"or option.NAME for an architecture option.")
     return field_name
 
@@ -129,7 +130,8 @@ def parse_random(text: str) -> Axis:
     return Axis(name=name, low=low, high=high, log=log)
 
 
-def _apply(base: TrainConfig, settings: dict[str, Any]) -> TrainConfig:
+def apply_settings(base: TrainConfig, settings: dict[str, Any]) -> TrainConfig:
+    """``base`` with ``settings`` (field names, or option.NAME for an architecture option) on top."""
     options = dict(base.arch_options)
     fields = {}
     for name, value in settings.items():
@@ -150,6 +152,18 @@ def _draw(axis: Axis, rng: random.Random) -> Any:
     return float(f"{value:.4g}")  # 4 significant digits: readable in tables and folder listings
 
 
+def with_settings(base: TrainConfig, texts: list[str], flag: str = "--set") -> TrainConfig:
+    """``base`` with each ``NAME=VALUE`` of ``texts`` set (a one-off change: an ablation, a benchmark variant)."""
+    settings: dict[str, Any] = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise SweepSpecError(f"{flag} {text!r} must look like NAME=VALUE (e.g. flip=random or option.dirac=false).")
+        name = _field_name(name.strip(), flag)
+        settings[name] = _check_value(base, name, _convert(name, value, flag), flag)
+    return apply_settings(base, settings)
+
+
 def trial_settings(spec: SweepSpec) -> list[dict[str, Any]]:
     """Every trial's varied settings, in order; the same spec always gives the same list (seeded)."""
     grid_points = [dict(zip([a.name for a in spec.grid], combo))
@@ -164,7 +178,7 @@ def trial_settings(spec: SweepSpec) -> list[dict[str, Any]]:
 def _check_value(base: TrainConfig, name: str, value: Any, flag: str) -> Any:
     """``value`` as the trial will use it (architecture options converted by the architecture)."""
     try:
-        config = _apply(base.replace(arch_options=dict(base.arch_options)), {name: value})
+        config = apply_settings(base.replace(arch_options=dict(base.arch_options)), {name: value})
     except (ValueError, TypeError) as exc:
         raise SweepSpecError(f"{flag} {name}={value}: {exc}") from None
     if name.startswith(OPTION_PREFIX):
@@ -204,5 +218,5 @@ def make_spec(base: TrainConfig, grid: list[str], random_: list[str], trials: in
     count = math.prod(len(a.values) for a in grid_axes) * (spec.trials if random_axes else 1)
     if count > MAX_TRIALS:
         raise SweepSpecError(f"This sweep would run {count} trials; the most is {MAX_TRIALS}: vary fewer values.")
-    configs = [_apply(base, s) for s in trial_settings(spec)]
+    configs = [apply_settings(base, s) for s in trial_settings(spec)]
     return spec, configs

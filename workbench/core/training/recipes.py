@@ -22,7 +22,6 @@ class Recipe:
     settings: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields; "arch" absent = any network
 
 
-# report_tuned's settings; report_fit is the same without augmentation.
 _REPORT_TUNED: dict[str, Any] = {
     "optimizer": "adam", "learning_rate": 3e-3, "batch_size": 256, "epochs": 30, "lr_schedule": "one_cycle",
     "augment": True, "cutout": 0, "label_smoothing": 0.1, "weight_decay": 0.0, "ema": 0.0, "tta_flip": True,
@@ -81,12 +80,15 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     ),
     Recipe(
         "report_fit",
-        "A report network that carries its own heavy dropout (all_conv): report_tuned's Adam one-cycle over "
-        "30 epochs without augmentation; label smoothing 0.1, test-time flip.",
-        "all_conv's dropouts (0.2 on the input, 0.5 twice inside) already regularise it: with report_tuned's "
-        "augmentation on top it under-fits (50.1 % held-out against the report's 61.0 %), so this keeps the "
-        "schedule that anneals to zero and drops the augmentation.",
-        {**_REPORT_TUNED, "augment": False},  # report_tuned without its augmentation, nothing else
+        "A report network that carries its own heavy dropout (all_conv): the report's optimiser (Adam 1e-3, "
+        "constant) over 30 epochs, no augmentation, no label smoothing; test-time flip.",
+        "all_conv's dropouts (0.2 on the input, 0.5 twice inside) already regularise it: report_tuned's "
+        "augmentation on top under-fits (50.1 % held-out against the report's 61.0 %), and so does its "
+        "one-cycle to 3e-3 without augmentation (55.4 % after 15 epochs); the report's own constant Adam 1e-3 "
+        "fits it (73.7 % on the real test images with the report's settings).",
+        {"optimizer": "adam", "learning_rate": 1e-3, "batch_size": 256, "epochs": 30, "lr_schedule": "constant",
+         "augment": False, "cutout": 0, "label_smoothing": 0.0, "weight_decay": 0.0, "ema": 0.0,
+         "tta_flip": True, "mixed_precision": True},
     ),
 )}
 
