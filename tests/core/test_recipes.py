@@ -55,8 +55,9 @@ def test_every_report_network_has_a_best_recipe():
     for arch in REPORT_ARCHITECTURES:
         assert best_recipe_for(arch) in RECIPES
         config = apply_recipe(best_recipe_for(arch), {"arch": arch})
-        # Architecture unchanged (its options too), test-time flip on top.
-        assert config.arch == arch and config.arch_options == {} and config.tta_flip
+        # Architecture unchanged (all_conv as the report ran it on CIFAR-10), test-time flip on top.
+        assert config.arch == arch and config.tta_flip
+        assert config.arch_options == ({"input_dropout": 0.0} if arch == "all_conv" else {})
         if arch != "all_conv":  # the others get a schedule that anneals to zero
             assert config.lr_schedule == "one_cycle"
     assert set(BEST_RECIPE_FOR) <= set(ARCHITECTURES)
@@ -162,3 +163,19 @@ def test_limit_takes_a_random_subset_not_the_first_images_of_class_sorted_data()
     assert len(train_idx) == 100 and len(val_idx) == 25
     assert len(set(labels[train_idx])) == 10 and len(set(labels[val_idx])) >= 8
     assert list(train_idx) == sorted(train_idx) and not set(train_idx) & set(val_idx)
+
+
+def test_a_recipe_sets_its_options_for_a_named_network_and_explicit_options_win():
+    from workbench.core.training.recipes import edited_fields, recipe_table
+
+    # report_fit trains all_conv with the input dropout off, as the report ran it on CIFAR-10
+    fit = apply_recipe("report_fit", {"arch": "all_conv"})
+    assert fit.arch_options == {"input_dropout": 0.0} and edited_fields(fit) == []
+    fit = apply_recipe("report_fit", base=TrainConfig(arch="all_conv", arch_options={"inner_dropout": 0.3}))
+    assert fit.arch_options == {"inner_dropout": 0.3, "input_dropout": 0.0}  # the base's other options stay
+    mine = apply_recipe("report_fit", {"arch": "all_conv", "arch_options": {"input_dropout": 0.1}})
+    assert mine.arch_options == {"input_dropout": 0.1}
+    assert edited_fields(mine) == ["input_dropout"]  # the form says the run departs from its recipe
+    assert apply_recipe("report_fit", {"arch": "toy_resnet"}).arch_options == {}  # other networks: untouched
+    row = next(r for r in recipe_table() if r["name"] == "report_fit")
+    assert row["network_options"] == {"all_conv": {"input_dropout": 0.0}}

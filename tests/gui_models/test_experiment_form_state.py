@@ -74,6 +74,16 @@ def test_recipe_note_says_which_fields_were_edited():
     assert form.recipe == NO_RECIPE and form.batch_size == 64  # "none" keeps the settings
 
 
+def test_a_recipe_sets_its_options_for_the_chosen_network():
+    form = FormState()
+    form.arch = "all_conv"
+    form.choose_recipe("report_fit")
+    assert form.option_values()["input_dropout"] == 0.0 and form.option_values()["inner_dropout"] == 0.5
+    assert form.to_config().arch_options == {"input_dropout": 0.0} and not form.recipe_note()[1]
+    form.options_by_arch["all_conv"]["input_dropout"] = 0.2  # the user puts it back
+    assert form.recipe_note() == ("report_fit (edited: input dropout)", True)
+
+
 def test_recipe_settings_without_a_box_are_kept_saved_and_checked_on_restore():
     form = FormState()
     form.choose_recipe("fast")

@@ -21,6 +21,8 @@ def _recipe_lines() -> list[str]:
     for recipe in RECIPES.values():
         settings = ", ".join(f"{k}={v}" for k, v in recipe.settings.items())
         lines += [f"{recipe.name}: {recipe.summary}", f"    why: {recipe.why}", f"    settings: {settings}"]
+        lines += [f"    on {arch}: " + ", ".join(f"{k}={v}" for k, v in options.items())
+                  for arch, options in recipe.network_options.items()]
     return lines
 
 
