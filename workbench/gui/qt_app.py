@@ -3,9 +3,10 @@ stand-alone panel, so it sits below both)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from PySide6.QtWidgets import QApplication
 
@@ -34,4 +35,31 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
         app.setDesktopFileName(ICON_NAME)  # Wayland matches the window to resources/cifar-workbench.desktop
         app.setWindowIcon(app_icon())  # every window's icon, the main window's included
         app.setStyleSheet(stylesheet())
+        collect_in_gui_thread()
     return app  # type: ignore[return-value]
+
+
+_collector: list[Any] = []  # the one GUI-thread collector, kept alive
+
+
+def collect_in_gui_thread() -> Any:
+    """Python's cycle collector, run on a timer in the GUI thread only (pyqtgraph's GarbageCollector).
+
+    Left automatic, a collection starts in whichever thread allocates: a worker (an export, an evaluation)
+    then destroys the Qt objects of a widget's reference cycle off the GUI thread, and Qt's destructor and
+    the GIL wait on each other — a frozen window (seen: the export worker in tf2onnx against the GUI
+    thread's deferred deletion). Idempotent; ``stop_collecting_in_gui_thread`` undoes it (tests).
+    """
+    if not _collector:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector.append(GarbageCollector(interval=1.0))
+    return _collector[0]
+
+
+def stop_collecting_in_gui_thread() -> None:
+    """Automatic collection again, after a last collection here (in the GUI thread)."""
+    while _collector:
+        _collector.pop().timer.stop()
+    gc.collect()
+    gc.enable()
