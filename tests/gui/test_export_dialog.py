@@ -170,7 +170,8 @@ def test_runs_table_exports_the_selected_runs_model(qtbot, model_file, tmp_path)
     assert panel.export_model_button.isEnabled()
     qtbot.mouseClick(panel.export_model_button, Qt.MouseButton.LeftButton)
     dialog = panel.export_dialog
-    qtbot.waitUntil(lambda: dialog.loaded is not None, timeout=LONG)
+    # the model is delivered before its thread has ended: wait for both, or the thread outlives the test
+    qtbot.waitUntil(lambda: dialog.loaded is not None and dialog.tasks.is_idle(), timeout=LONG)
     assert Path(dialog.loaded.path) == run / "model.h5" and dialog.data_dir == str(tmp_path)
     assert dialog.out_edit.text() == str(run / "model_savedmodel")
     dialog.close()
