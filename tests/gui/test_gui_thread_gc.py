@@ -23,7 +23,11 @@ def test_a_worker_thread_s_cycles_are_collected_in_the_gui_thread(qtbot):
     assert not gc.isenabled()
     where: list[bool] = []
     # Far past the collector's first threshold (700 allocations): automatic collection would run in the worker.
-    worker = threading.Thread(target=lambda: [_Cycle(where) for _ in range(5000)])
+    def make_garbage() -> None:
+        for _ in range(5000):
+            _Cycle(where)  # unreachable at once: automatic collection would free it in this thread
+
+    worker = threading.Thread(target=make_garbage)
     worker.start()
     worker.join()
     assert where == []  # nothing collected in the worker
