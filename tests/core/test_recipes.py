@@ -29,7 +29,7 @@ def test_every_recipe_resolves_to_a_valid_config_and_is_documented():
     assert {"report", "fast", "best"} <= set(RECIPES)
     fast = apply_recipe("fast")
     assert (fast.lr_schedule, fast.label_smoothing, fast.augment, fast.tta_flip) == ("triangle", 0.2, True, True)
-    assert fast.lookahead and fast.tta_shift == 1 and fast.bias_lr_scale == 64 and fast.batch_size == 512
+    assert fast.lookahead and fast.tta_shift == 1 and fast.bias_lr_scale == 64 and fast.batch_size == 256
     assert fast.arch_options["whiten"] and fast.arch_options["dirac"] and not fast.arch_options["bn_scale"]
     assert fast.ema == 0 and 0 < apply_recipe("best").ema < 1  # fast averages by lookahead, not by an EMA
 
