@@ -48,9 +48,10 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "stem set from the training images, identity (Dirac) initialisation, batch norm without a learned scale "
         "and with momentum 0.4 (PyTorch's 0.6), its shifts learning 64x faster, GELU; SGD with Nesterov momentum "
         "0.9 and airbench's rate and decay (lr 11.5 and wd 0.0153 per 1024 images, decoupled, carried to momentum "
-        "0.9 and Keras' mean loss: rate 1.05 at batch 1024, an L2 penalty of 6.5e-4) at batch 256 and rate 0.2625 (a CPU trains "
-        "~5 epochs in 20 minutes: four times the steps of batch 1024, at the same images/s), the triangle schedule (20 % -> peak at 23 % "
-        "-> 7 %) fitted to --minutes, lookahead, alternating flip (each image mirrored every other epoch) and "
+        "0.9 and Keras' mean loss: rate 1.05 at batch 1024, an L2 penalty of 6.5e-4) at batch 256 and rate "
+        "0.2625 (a CPU trains ~5 epochs in 20 minutes: four times the steps of batch 1024, at the same images/s), "
+        "the triangle schedule (20 % -> peak at 23 % -> 7 %) fitted to --minutes, lookahead, alternating flip "
+        "(each image mirrored every other epoch) and "
         "2-pixel translation with reflection, label smoothing 0.2, and test-time averaging over the mirror and "
         "1-pixel shifts. Pair it with --minutes: the schedule ends where the minutes do.",
         {"arch": "airnet", "arch_options": {"whiten": True, "dirac": True, "gelu": True, "bn_scale": False,
