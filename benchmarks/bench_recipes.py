@@ -209,7 +209,8 @@ def ceiling(config, image_shape, num_classes: int, steps: int) -> float:
     clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
     steps = max(CEILING_MIN_STEPS, min(CEILING_MAX_STEPS, steps))
     # Timed from the end of the warm-up steps to the last step: fit's own start-up is not compute.
-    model.fit(batches, steps_per_epoch=CEILING_WARMUP_STEPS + steps, epochs=1, verbose=0, callbacks=[clock])
+    model.fit(batches, steps_per_epoch=CEILING_WARMUP_STEPS + steps, epochs=1, verbose=0, callbacks=[clock],
+              shuffle=False)  # one repeated batch: nothing to shuffle, and Keras warns on a Dataset
     return steps * config.batch_size / (stamps[-1] - stamps[CEILING_WARMUP_STEPS - 1])
 
 
@@ -232,13 +233,13 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
         if not isinstance(final, TrainingFinished):
             return {"recipe": recipe, "arch": config.arch, "error": getattr(final, "message", type(final).__name__)}
         plain, held = held_out_top1(final.model_path, data, config)
+    seen = sum(e.images or 0 for e in epochs)  # a budget ends inside an epoch: count images, not epochs
+    trained = seen / (len(data.x_train) - round(len(data.x_train) * config.val_split))
     print(f"{recipe} / {config.arch}: held-out top-1 {100 * held:.2f} % ({100 * plain:.2f} % without test-time "
-          f"views), test top-1 {100 * (final.test_top1 or 0):.2f} % on {len(data.x_test):,} images, after {len(epochs)} epochs, "
+          f"views), test top-1 {100 * (final.test_top1 or 0):.2f} % on {len(data.x_test):,} images, after {trained:.1f} epochs, "
           f"{sum(e.seconds for e in epochs) / 60:.1f} min of training; measuring the ceiling…", flush=True)
     timed = epochs[1:] or epochs  # the first epoch traces the graph
     ips = statistics.median(e.images_per_sec for e in timed)
-    # A budget ends inside an epoch: the epochs trained are the images seen over the training images.
-    seen = sum(e.images or 0 for e in epochs)
     steps = -(-len(data.x_train) // config.batch_size)
     ceil = ceiling(config, tuple(data.image_shape), data.num_classes, steps)
     from workbench.core.training.devices import configure_devices
@@ -248,7 +249,7 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
         "recipe": recipe, "arch": config.arch, "holdout_top1": held, "holdout_top1_one_view": plain,
         "test_top1": final.test_top1, "test_images": len(data.x_test), "tta_flip": config.tta_flip,
         "tta_shift": config.tta_shift, "run_dir": str(keep) if keep else None,
-        "epochs": len(epochs), "epochs_trained": seen / (len(data.x_train) - round(len(data.x_train) * config.val_split)),
+        "epochs": len(epochs), "epochs_trained": trained,
         "train_seconds": sum(e.seconds for e in epochs), "run_seconds": total,
         "images_per_sec": ips, "ceiling_images_per_sec": ceil, "pipeline_share": ips / ceil,
         "train_images": len(data.x_train) - round(len(data.x_train) * config.val_split),
