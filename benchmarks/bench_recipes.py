@@ -234,7 +234,8 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
             return {"recipe": recipe, "arch": config.arch, "error": getattr(final, "message", type(final).__name__)}
         plain, held = held_out_top1(final.model_path, data, config)
     seen = sum(e.images or 0 for e in epochs)  # a budget ends inside an epoch: count images, not epochs
-    trained = seen / (len(data.x_train) - round(len(data.x_train) * config.val_split))
+    train_images = len(data.x_train) - round(len(data.x_train) * config.val_split)
+    trained = seen / train_images
     print(f"{recipe} / {config.arch}: held-out top-1 {100 * held:.2f} % ({100 * plain:.2f} % without test-time "
           f"views), test top-1 {100 * (final.test_top1 or 0):.2f} % on {len(data.x_test):,} images, after {trained:.1f} epochs, "
           f"{sum(e.seconds for e in epochs) / 60:.1f} min of training; measuring the ceiling…", flush=True)
@@ -252,7 +253,7 @@ def bench_one(args, recipe: str, arch: str | None, data, machine: str) -> dict:
         "epochs": len(epochs), "epochs_trained": trained,
         "train_seconds": sum(e.seconds for e in epochs), "run_seconds": total,
         "images_per_sec": ips, "ceiling_images_per_sec": ceil, "pipeline_share": ips / ceil,
-        "train_images": len(data.x_train) - round(len(data.x_train) * config.val_split),
+        "train_images": train_images,
         "holdout_images": round(len(data.x_train) * config.val_split), "minutes": config.minutes,
         "batch_size": config.batch_size, "machine": machine, "precision": precision, "settings": args.set or [],
     }

@@ -187,8 +187,8 @@ def add_parsers(sub) -> None:
                         "override its settings; `--recipe help` describes them")
     p.add_argument("--minutes", type=float,
                    help="time budget instead of an epoch count: the schedule is fitted to the measured speed so "
-                        "the learning rate anneals by then, and the run ends at the step the plan reaches, inside an epoch "
-                        "if that is where the minutes run out "
+                        "the learning rate anneals by then, and the run ends at the step the plan reaches, "
+                        "inside an epoch if that is where the minutes run out "
                         f"(--epochs then only caps it; default cap {BUDGET_EPOCH_CAP})")
     p.add_argument("--dataset", help="dataset id (`datasets` lists them); required for a new run")
     p.add_argument("--arch", help="network architecture (`archs` lists them); required for a new run")
